@@ -1,0 +1,1 @@
+"""Pressroom: scrub, check, approve and publish a police press office's photos."""

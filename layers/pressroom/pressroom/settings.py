@@ -1,0 +1,67 @@
+"""Typed settings, read once per process from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import get_type_hints
+
+_PREFIX = "PRESSROOM_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a handler needs to know about its deployment.
+
+    Each field is read from ``PRESSROOM_<FIELD NAME IN UPPER CASE>``; secrets are *names*
+    of Secrets Manager entries, never the secret values themselves.
+    """
+
+    raw_bucket: str = "pressroom-raw"
+    clean_bucket: str = "pressroom-clean"
+    table_name: str = "pressroom"
+    policy_queue_url: str = ""
+    approval_queue_url: str = ""
+    publish_queue_url: str = ""
+    approval_base_url: str = "http://127.0.0.1:8787"
+    sender: str = "pressroom@press-office.example"
+    approvers_parameter: str = "/pressroom/approvers"
+    press_office_parameter: str = "/pressroom/press-office"
+    signing_key_secret: str = "pressroom/approval-signing-key"
+    flickr_secret: str = "pressroom/flickr"
+    link_ttl_seconds: int = 7 * 24 * 3600
+    approval_reminder_seconds: int = 48 * 3600
+    stale_after_days: int = 14
+    scheduler_group: str = "pressroom"
+    scheduler_role_arn: str = ""
+    staleness_function_arn: str = ""
+    approval_timer_function_arn: str = ""
+    max_pixels: int = 100_000_000
+    max_upload_bytes: int = 200 * 1024 * 1024
+    preview_url_seconds: int = 900
+    local_album_dir: str = ""
+    aws_endpoint_url: str = ""
+    region: str = "eu-west-2"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = env.get(_PREFIX + field.name.upper())
+            if raw is None:
+                continue
+            try:
+                values[field.name] = hints[field.name](raw) if hints[field.name] is int else raw
+            except ValueError as exc:
+                raise ValueError(f"{_PREFIX}{field.name.upper()} must be {hints[field.name].__name__}: {raw!r}") from exc
+        if "region" not in values and env.get("AWS_REGION"):
+            values["region"] = env["AWS_REGION"]
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (cached; call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings.from_env()
