@@ -40,6 +40,7 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     preview_url_seconds: int = 900
     local_album_dir: str = ""
+    detector: str = "rekognition"
     aws_endpoint_url: str = ""
     region: str = "eu-west-2"
 

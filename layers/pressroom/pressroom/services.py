@@ -1,0 +1,49 @@
+"""The adapters a process uses, built once from its settings."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from pressroom import aws, config
+from pressroom.mail import Mailer, SesMailer
+from pressroom.settings import get_settings
+from pressroom.store import PhotoStore
+
+if TYPE_CHECKING:
+    from pressroom.policy.detector import Detector
+    from pressroom.publishing.port import Publisher
+
+
+@lru_cache(maxsize=1)
+def store() -> PhotoStore:
+    return PhotoStore(aws.client("dynamodb"), get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def mailer() -> Mailer:
+    return SesMailer(aws.client("ses"), get_settings().sender)
+
+
+@lru_cache(maxsize=1)
+def detector() -> "Detector":
+    """Amazon Rekognition when deployed; the offline detector for the local stack."""
+    from pressroom.policy.detector import OfflineDetector, RekognitionDetector
+
+    if get_settings().detector == "offline":
+        return OfflineDetector()
+    return RekognitionDetector(aws.client("rekognition"))
+
+
+def publisher() -> "Publisher":
+    """Real Flickr when credentials are configured, otherwise the local album."""
+    from pressroom.publishing import make_publisher
+
+    return make_publisher(config.flickr_credentials(), get_settings())
+
+
+def reset() -> None:
+    """Forget every cached client, setting and adapter (the environment changed)."""
+    aws.reset()
+    config.reset()
+    for factory in (store, mailer, detector):
+        factory.cache_clear()
