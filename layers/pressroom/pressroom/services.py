@@ -12,6 +12,7 @@ from pressroom.store import PhotoStore
 if TYPE_CHECKING:
     from pressroom.policy.detector import Detector
     from pressroom.publishing.port import Publisher
+    from pressroom.schedules import Timers
 
 
 @lru_cache(maxsize=1)
@@ -41,9 +42,17 @@ def publisher() -> "Publisher":
     return make_publisher(config.flickr_credentials(), get_settings())
 
 
+@lru_cache(maxsize=1)
+def timers() -> "Timers":
+    from pressroom.schedules import Timers
+
+    settings = get_settings()
+    return Timers(aws.client("scheduler"), settings.scheduler_group, settings.scheduler_role_arn)
+
+
 def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     config.reset()
-    for factory in (store, mailer, detector):
+    for factory in (store, mailer, detector, timers):
         factory.cache_clear()

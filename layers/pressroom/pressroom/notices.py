@@ -1,0 +1,36 @@
+"""Telling the uploader what happened to their photo."""
+from __future__ import annotations
+
+import re
+
+from pressroom import config
+from pressroom.mail import Email, Mailer
+from pressroom.photos import Photo
+
+_ADDRESS = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+
+
+def uploader_addresses(photo: Photo) -> list[str]:
+    """The uploader's address when it is a valid one, else the press office's."""
+    if _ADDRESS.match(photo.uploader or ""):
+        return [photo.uploader]
+    return config.press_office()
+
+
+def notify_uploader(mailer: Mailer, photo: Photo, outcome: str, reasons: list[str]) -> str:
+    """Email the uploader that ``photo`` was ``outcome`` (e.g. "blocked"), with the reasons."""
+    name = photo.title or photo.original_key.rsplit("/", 1)[-1]
+    lines = [
+        f"Your photo \"{name}\" (album {photo.album}) was {outcome} and will not be published.",
+        "",
+        "Why:" if reasons else "No reason was given.",
+        *[f"  - {r}" for r in reasons],
+        "",
+        f"Photo reference: {photo.id}",
+        "Fix what is listed and upload the photo again, or contact the press office.",
+    ]
+    return mailer.send(Email(
+        to=uploader_addresses(photo),
+        subject=f"Pressroom: your photo \"{name}\" was {outcome}",
+        text="\n".join(lines),
+    ))
