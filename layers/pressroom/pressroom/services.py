@@ -10,6 +10,8 @@ from pressroom.settings import get_settings
 from pressroom.store import PhotoStore
 
 if TYPE_CHECKING:
+    from pressroom.checking import Checker
+    from pressroom.intake import Intake
     from pressroom.policy.detector import Detector
     from pressroom.publishing.port import Publisher
     from pressroom.schedules import Timers
@@ -50,9 +52,23 @@ def timers() -> "Timers":
     return Timers(aws.client("scheduler"), settings.scheduler_group, settings.scheduler_role_arn)
 
 
+@lru_cache(maxsize=1)
+def intake() -> "Intake":
+    from pressroom.intake import Intake
+
+    return Intake(get_settings(), store(), aws.client("s3"), mailer())
+
+
+@lru_cache(maxsize=1)
+def checker() -> "Checker":
+    from pressroom.checking import Checker
+
+    return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector())
+
+
 def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     config.reset()
-    for factory in (store, mailer, detector, timers):
+    for factory in (store, mailer, detector, timers, intake, checker):
         factory.cache_clear()

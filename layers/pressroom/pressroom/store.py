@@ -4,13 +4,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from pressroom import clock
 from pressroom.photos import TRANSITIONS, Photo, State
 
 _SER = TypeSerializer()
@@ -33,7 +33,7 @@ class IllegalTransition(ValueError):
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.iso()
 
 
 def _to_dynamo(value: Any) -> Any:

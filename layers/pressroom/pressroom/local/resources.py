@@ -20,6 +20,12 @@ QUEUES: dict[str, str | None] = {
     "publish": "publish_queue_url",
 }
 MAX_RECEIVES = 5
+COMMENTS_SCHEDULE = ("comments-poll", "rate(15 minutes)")
+
+
+def function_arn(region: str, name: str, prefix: str = "pressroom") -> str:
+    """The ARN of function ``name`` (``approval_timer`` → ``…:function:pressroom-approval-timer``)."""
+    return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{prefix}-{name.replace('_', '-')}"
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,13 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
     ssm.put_parameter(Name=f"/{names.prefix}/press-office", Type="StringList", Value=",".join(names.press_office))
     scheduler = session.client("scheduler")
     scheduler.create_schedule_group(Name=names.scheduler_group)
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/{names.prefix}-scheduler"
+    scheduler.create_schedule(
+        Name=COMMENTS_SCHEDULE[0], GroupName=names.scheduler_group, ScheduleExpression=COMMENTS_SCHEDULE[1],
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": function_arn(region, "comments", names.prefix), "RoleArn": role_arn,
+                "Input": json.dumps({"source": "pressroom", "detail-type": "Scheduled Event"})},
+    )
 
     env = {
         "PRESSROOM_RAW_BUCKET": names.raw_bucket,
@@ -115,10 +128,9 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
         "PRESSROOM_SIGNING_KEY_SECRET": f"{names.prefix}/approval-signing-key",
         "PRESSROOM_FLICKR_SECRET": f"{names.prefix}/flickr",
         "PRESSROOM_SCHEDULER_GROUP": names.scheduler_group,
-        "PRESSROOM_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{names.prefix}-scheduler",
-        "PRESSROOM_STALENESS_FUNCTION_ARN": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{names.prefix}-staleness",
-        "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN":
-            f"arn:aws:lambda:{region}:{ACCOUNT}:function:{names.prefix}-approval-timer",
+        "PRESSROOM_SCHEDULER_ROLE_ARN": role_arn,
+        "PRESSROOM_STALENESS_FUNCTION_ARN": function_arn(region, "staleness", names.prefix),
+        "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN": function_arn(region, "approval_timer", names.prefix),
         "PRESSROOM_REGION": region,
     }
     for name, setting in QUEUES.items():

@@ -1,0 +1,32 @@
+"""Policy: each scrubbed photo is checked against the guidance, then blocked or sent for approval."""
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from pressroom import services
+from pressroom.checking import photo_id_of_clean_key
+from pressroom.s3events import created_objects
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    for obj in created_objects(record.body):
+        photo = services.checker().check(photo_id_of_clean_key(obj.key))
+        if photo is not None:
+            logger.info("photo checked", photo_id=photo.id, state=photo.state.value,
+                        findings=len(photo.findings))
+            metrics.add_metric(name=f"Photos{photo.state.value.title()}", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: object) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)

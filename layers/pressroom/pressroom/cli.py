@@ -1,0 +1,149 @@
+"""The ``pressroom`` command: scrub, check, status, upload, retry and the local stack."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from pressroom import services
+
+STACK_FILE = Path(".pressroom/stack.json")
+
+
+def _use_running_local_stack() -> None:
+    """Point this process at ``pressroom local up`` when it runs and nothing else is configured."""
+    from pressroom.local.stack import StackInfo
+
+    if STACK_FILE.exists() and "PRESSROOM_TABLE_NAME" not in os.environ:
+        os.environ.update(StackInfo.load(STACK_FILE).env)
+        services.reset()
+
+
+def _status(args: argparse.Namespace) -> int:
+    from pressroom.status import describe_photo, list_photos
+
+    _use_running_local_stack()
+    lines = describe_photo(args.photo_id) if args.photo_id else list_photos(limit=args.limit)
+    print("\n".join(lines))
+    return 0 if lines else 1
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from pressroom.uploads import UploadError, upload
+
+    _use_running_local_stack()
+    try:
+        declared = dict(pair.split("=", 1) for pair in args.declare)
+    except ValueError:
+        print("--declare takes key=value", file=sys.stderr)
+        return 2
+    for field in ("title", "description", "tags", "uploader"):
+        if getattr(args, field):
+            declared[field] = getattr(args, field)
+    for path in args.files:
+        try:
+            pid = upload(Path(path), args.album, declared)
+        except (UploadError, OSError) as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            return 2
+        print(f"{path} → photo {pid}")
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    from pressroom.publishing.service import retry_failed
+
+    _use_running_local_stack()
+    try:
+        retry_failed(args.photo_id)
+    except LookupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"photo {args.photo_id} queued to publish again")
+    return 0
+
+
+def _local_up(args: argparse.Namespace) -> int:
+    from pressroom.local.stack import LocalStack
+
+    stack = LocalStack(Path(args.home), api_port=args.port)
+    info = stack.start()
+    print(f"""Pressroom is running locally (Ctrl-C to stop).
+  upload endpoint   {info.endpoint}  bucket {info.raw_bucket}, key incoming/<album>/<file>
+                    e.g. pressroom upload photo.jpg --album neighbourhood-day --declare category=campaign
+  review pages      {info.api}/review/<photo id>?t=<token>  (links arrive by email)
+  mail (outbox)     {info.outbox}
+  published photos  {info.album}/index.html
+  status            pressroom status""", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+def _local_demo(args: argparse.Namespace) -> int:
+    from pressroom.local.demo import DemoFailed, run
+
+    try:
+        return run(sys.stdout, Path(args.home))
+    except DemoFailed as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pressroom.policy.command import register as register_check
+    from pressroom.scrub.command import register as register_scrub
+
+    parser = argparse.ArgumentParser(prog="pressroom", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    register_scrub(commands)
+    register_check(commands)
+
+    status = commands.add_parser("status", help="photos by state, newest first; or one photo's audit trail")
+    status.add_argument("photo_id", nargs="?")
+    status.add_argument("--limit", type=int, default=20, help="photos shown per state")
+    status.set_defaults(func=_status)
+
+    upload = commands.add_parser("upload", help="upload photos to the raw bucket, as staff would")
+    upload.add_argument("files", nargs="+")
+    upload.add_argument("--album", required=True)
+    upload.add_argument("--title")
+    upload.add_argument("--description")
+    upload.add_argument("--tags", help="comma-separated")
+    upload.add_argument("--uploader", help="your email address, for the outcome")
+    upload.add_argument("--declare", action="append", default=[], metavar="KEY=VALUE",
+                        help="a declared fact, e.g. category=campaign, people=none")
+    upload.set_defaults(func=_upload)
+
+    retry = commands.add_parser("retry", help="queue a PUBLISH_FAILED photo to publish again")
+    retry.add_argument("photo_id")
+    retry.set_defaults(func=_retry)
+
+    local = commands.add_parser("local", help="the whole pipeline on this machine, no AWS account needed")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+    up = local_commands.add_parser("up", help="run the local stack until Ctrl-C")
+    up.add_argument("--port", type=int, default=8787, help="port of the review pages")
+    up.set_defaults(func=_local_up)
+    demo = local_commands.add_parser("demo", help="sample photos through every stage; exit 0 when published")
+    demo.set_defaults(func=_local_demo)
+    for sub in (up, demo):
+        sub.add_argument("--home", default=".pressroom", help="where mail and published photos go")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

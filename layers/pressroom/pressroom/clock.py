@@ -1,0 +1,28 @@
+"""The time, as the pipeline sees it.
+
+Deployed, this is the real UTC time. The local stack's emulator can move it forward
+(:func:`advance`) so that a demo can show a reminder that is days away, with every
+in-process handler agreeing on what "now" is.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+_offset = timedelta(0)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc) + _offset
+
+
+def iso(when: datetime | None = None) -> str:
+    """``when`` (default now) as ISO 8601 UTC with milliseconds and a ``Z``."""
+    return (when or now()).astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def advance(delta: timedelta) -> None:
+    """Move the clock forward (local stack only)."""
+    global _offset
+    if delta < timedelta(0):
+        raise ValueError("the clock only moves forward")
+    _offset += delta

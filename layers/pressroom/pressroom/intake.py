@@ -1,0 +1,86 @@
+"""The scrub stage: an upload becomes a scrubbed copy in the clean bucket, or is quarantined."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from pressroom.mail import Mailer
+from pressroom.notices import notify_uploader
+from pressroom.photos import Photo, State, album_of, photo_id
+from pressroom.policy import declared_facts
+from pressroom.s3events import CreatedObject
+from pressroom.scrub import RejectedImage, scrub_bytes
+from pressroom.settings import Settings
+from pressroom.store import PhotoStore, StaleTransition
+from pressroom.uploads import decode_metadata
+
+ACTOR = "scrubber"
+
+
+@dataclass(frozen=True)
+class Intake:
+    settings: Settings
+    store: PhotoStore
+    s3: Any
+    mailer: Mailer
+
+    def receive(self, upload: CreatedObject) -> Photo:
+        """Scrub one uploaded object version; safe to call again for the same upload."""
+        head = self.s3.head_object(Bucket=upload.bucket, Key=upload.key,
+                                   **({"VersionId": upload.version} if upload.version else {}))
+        version = upload.version or head.get("VersionId")
+        pid = photo_id(upload.bucket, upload.key, version)
+        metadata = {k.lower(): decode_metadata(v) for k, v in head.get("Metadata", {}).items()}
+        self.store.create(Photo(
+            id=pid, state=State.RECEIVED, album=album_of(upload.key), original_bucket=upload.bucket,
+            original_key=upload.key, original_version=version, uploader=metadata.get("uploader", ""),
+            declared=metadata,
+        ), actor=metadata.get("uploader") or "upload", detail={"key": upload.key, "bytes": head["ContentLength"]})
+        photo = self.store.get(pid)
+        if photo is None or photo.state != State.RECEIVED:
+            return photo  # a duplicate delivery: this upload has been dealt with
+        size = int(head["ContentLength"])
+        if size > self.settings.max_upload_bytes:
+            return self._quarantine(photo, f"file is {size} bytes; the limit is {self.settings.max_upload_bytes}")
+        data = self.s3.get_object(Bucket=upload.bucket, Key=upload.key, VersionId=version)["Body"].read()
+        try:
+            result = scrub_bytes(data, max_pixels=self.settings.max_pixels)
+        except RejectedImage as exc:
+            return self._quarantine(photo, str(exc))
+        clean_key = f"clean/{pid}{result.extension}"
+        digest = hashlib.sha256(result.data).hexdigest()
+        self.s3.put_object(Bucket=self.settings.clean_bucket, Key=clean_key, Body=result.data,
+                           ContentType=result.content_type, Metadata={"photo-id": pid, "sha256": digest})
+        captions = _captions(result.captions, metadata, upload.key)
+        try:
+            return self.store.transition(pid, State.RECEIVED, State.SCRUBBED, actor=ACTOR, changes={
+                "clean_key": clean_key, "sha256": digest, "content_type": result.content_type,
+                "width": result.width, "height": result.height, "captions": captions,
+                "declared": declared_facts(metadata, result.captions), "removed": result.removed,
+            }, detail={"removed": result.removed, "bytes": len(result.data)})
+        except StaleTransition:
+            return self.store.get(pid)
+
+    def _quarantine(self, photo: Photo, reason: str) -> Photo:
+        try:
+            moved = self.store.transition(photo.id, State.RECEIVED, State.QUARANTINED, actor=ACTOR,
+                                          changes={"reason": reason}, detail={"reason": reason})
+        except StaleTransition:
+            return self.store.get(photo.id)
+        notify_uploader(self.mailer, moved, "quarantined (it is not a safe, supported image)", [reason])
+        return moved
+
+
+def _captions(read: dict[str, Any], metadata: dict[str, str], key: str) -> dict[str, Any]:
+    """Title, description and tags: what the uploader declared wins over what the file says."""
+    captions = dict(read)
+    for field in ("title", "description", "credit", "copyright"):
+        if metadata.get(field):
+            captions[field] = metadata[field]
+    if metadata.get("tags"):
+        captions["tags"] = [t.strip() for t in metadata["tags"].split(",") if t.strip()]
+    if not captions.get("title"):
+        captions["title"] = PurePosixPath(key).stem.replace("_", " ").replace("-", " ").strip().capitalize()
+    return captions

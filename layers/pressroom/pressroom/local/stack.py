@@ -1,0 +1,161 @@
+"""Start and stop the whole pipeline on this machine: moto, the resources, handlers, HTTP API."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from pressroom import services
+from pressroom.local import functions, resources
+from pressroom.local.api import ApiServer
+from pressroom.local.emulator import Emulator, Outbox, QueueSource, ScheduleSource
+
+REGION = "eu-west-2"
+#: queue → the function its event source mapping invokes, and its batch size (as in template.yaml)
+CONSUMERS = {"scrub": ("scrub", 5), "policy": ("policy", 5), "approval": ("request_approval", 5),
+             "publish": ("publish", 1)}
+
+
+class EndpointSession:
+    """A boto3 session whose clients all talk to one endpoint (moto's server)."""
+
+    def __init__(self, endpoint: str, region: str = REGION):
+        self.endpoint = endpoint
+        self.region_name = region
+        self._session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local",
+                                      region_name=region)
+
+    def client(self, name: str) -> Any:
+        return self._session.client(name, endpoint_url=self.endpoint)
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """What another process needs to talk to a running local stack (``.pressroom/stack.json``)."""
+
+    endpoint: str
+    api: str
+    raw_bucket: str
+    outbox: str
+    album: str
+    env: dict[str, str]
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> "StackInfo":
+        return cls(**json.loads(path.read_text()))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalStack:
+    """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
+
+    def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0):
+        self.home = home.resolve()
+        self._api_port = api_port
+        self._moto_port = moto_port
+        self._moto: Any = None
+        self.api: ApiServer | None = None
+        self.emulator: Emulator | None = None
+        self.info: StackInfo | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def album(self) -> Path:
+        return self.home / "flickr"
+
+    def start(self) -> StackInfo:
+        from moto.server import ThreadedMotoServer
+
+        for stale in (self.outbox, self.album):  # moto keeps nothing between runs; neither do these
+            shutil.rmtree(stale, ignore_errors=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        port = self._moto_port or _free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._moto.start()
+        endpoint = f"http://127.0.0.1:{port}"
+        self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
+                             port=self._api_port)
+        session = EndpointSession(endpoint)
+        base_env = {
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "POWERTOOLS_SERVICE_NAME": "pressroom", "POWERTOOLS_METRICS_NAMESPACE": "Pressroom",
+            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "PRESSROOM_AWS_ENDPOINT_URL": endpoint,
+            "PRESSROOM_APPROVAL_BASE_URL": self.api.url,
+            "PRESSROOM_LOCAL_ALBUM_DIR": str(self.album),
+            "PRESSROOM_DETECTOR": "offline",
+        }
+        self._set_env(base_env)
+        created = resources.create_all(session)
+        self._set_env(created.env)
+        services.reset()
+        names = resources.Names()
+        sqs = session.client("sqs")
+        sources: list[Any] = [
+            QueueSource(function, sqs, created.queue_urls[queue], functions.handler(function), REGION, batch)
+            for queue, (function, batch) in CONSUMERS.items()
+        ]
+        sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
+            resources.function_arn(REGION, name): functions.handler(name)
+            for name in ("staleness", "approval_timer", "comments")
+        }))
+        sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION))
+        self.emulator = Emulator(sources)
+        self.api.start()
+        self.emulator.start()
+        self.info = StackInfo(endpoint=endpoint, api=self.api.url, raw_bucket=names.raw_bucket,
+                              outbox=str(self.outbox), album=str(self.album), env={**base_env, **created.env})
+        self.info.save(self.home / "stack.json")
+        return self.info
+
+    def stop(self) -> None:
+        if self.emulator:
+            self.emulator.stop()
+        if self.api:
+            self.api.stop()
+        if self._moto:
+            self._moto.stop()
+        (self.home / "stack.json").unlink(missing_ok=True)
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        services.reset()
+
+    def session(self) -> EndpointSession:
+        assert self.info is not None, "the stack is not started"
+        return EndpointSession(self.info.endpoint)
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def __enter__(self) -> "LocalStack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
