@@ -1,0 +1,46 @@
+"""Helpers for driving handlers the way Lambda does."""
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from pressroom.local.functions import LambdaContext, handler
+
+
+def invoke(name: str, event: dict[str, Any]) -> Any:
+    """Run ``functions/<name>/app.py`` on ``event``."""
+    return handler(name)(event, LambdaContext(name))
+
+
+def with_s3_object(event: dict[str, Any], bucket: str, key: str, version: str | None) -> dict[str, Any]:
+    """The sample SQS event, its S3 notification pointed at ``bucket``/``key``/``version``."""
+    event = copy.deepcopy(event)
+    for record in event["Records"]:
+        body = json.loads(record["body"])
+        for s3_record in body["Records"]:
+            s3_record["s3"]["bucket"]["name"] = bucket
+            s3_record["s3"]["object"]["key"] = key
+            if version:
+                s3_record["s3"]["object"]["versionId"] = version
+            else:
+                s3_record["s3"]["object"].pop("versionId", None)
+        record["body"] = json.dumps(body)
+    return event
+
+
+def sent_emails(region: str = "eu-west-2") -> list[str]:
+    """Raw messages moto's SES has accepted."""
+    from moto.ses.models import ses_backends
+
+    return [m.raw_data for m in ses_backends["123456789012"][region].sent_messages]
+
+
+def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message now waiting in a queue (removed from it)."""
+    found = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        found.extend(batch)
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    return found

@@ -1,0 +1,75 @@
+"""The policy handler against moto, driven by events/policy.json."""
+import json
+
+import boto3
+import pytest
+
+from pressroom.photos import State, photo_id
+from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
+
+RAW, CLEAN = "pressroom-raw", "pressroom-clean"
+SAFE = {"category": "neighbourhood-initiative", "people": "none", "children": "no",
+        "credit": "West Midlands Police", "uploader": "pcso@example.org"}
+
+
+def _scrubbed(aws, load_event, corpus, key="incoming/neighbourhood-day/park.jpg", **metadata):
+    body = (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes()
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata=metadata)["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
+    drain(boto3.client("sqs"), aws.queue_urls["policy"])
+    return photo_id(RAW, key, version)
+
+
+def _check(load_event, store, pid):
+    photo = store.get(pid)
+    return invoke("policy", with_s3_object(load_event("policy"), CLEAN, photo.clean_key, None))
+
+
+def test_plain_photo_goes_for_approval(aws, store, load_event, corpus):
+    pid = _scrubbed(aws, load_event, corpus, title="Park clean-up", description="Volunteers cleared litter.",
+                    **SAFE)
+    assert _check(load_event, store, pid) == {"batchItemFailures": []}
+    photo = store.get(pid)
+    assert photo.state == State.NEEDS_APPROVAL
+    assert photo.checklist, "the approver always gets a checklist"
+    assert all({"rule", "severity", "message", "evidence"} <= set(f) for f in photo.findings)
+    queued = [json.loads(m["Body"]) for m in drain(boto3.client("sqs"), aws.queue_urls["approval"])]
+    assert queued == [{"photo_id": pid}]
+    assert store.audit(pid)[-1]["detail"]["verdict"] == "needs_approval"
+
+
+def test_protective_marking_blocks_and_tells_the_uploader(aws, store, load_event, corpus):
+    pid = _scrubbed(aws, load_event, corpus, title="OFFICIAL-SENSITIVE briefing", **SAFE)
+    _check(load_event, store, pid)
+    photo = store.get(pid)
+    assert photo.state == State.BLOCKED and photo.reason
+    assert any(f["severity"] == "block" for f in photo.findings)
+    assert drain(boto3.client("sqs"), aws.queue_urls["approval"]) == []
+    assert any("pcso@example.org" in m and "blocked" in m for m in sent_emails())
+
+
+def test_duplicate_delivery_sends_no_second_email(aws, store, load_event, corpus):
+    pid = _scrubbed(aws, load_event, corpus, title="Call 07700 900123 for details", **SAFE)
+    _check(load_event, store, pid)
+    _check(load_event, store, pid)
+    assert store.get(pid).state == State.BLOCKED
+    assert len(sent_emails()) == 1
+
+
+def test_redelivery_after_approval_queueing_requeues_harmlessly(aws, store, load_event, corpus):
+    pid = _scrubbed(aws, load_event, corpus, title="Park clean-up", **SAFE)
+    _check(load_event, store, pid)
+    _check(load_event, store, pid)
+    bodies = [json.loads(m["Body"]) for m in drain(boto3.client("sqs"), aws.queue_urls["approval"])]
+    assert bodies == [{"photo_id": pid}, {"photo_id": pid}]  # request_approval emails once per photo
+    assert len(store.audit(pid)) == 3
+
+
+def test_clean_copy_before_its_record_is_retried(aws, store, load_event):
+    event = with_s3_object(load_event("policy"), CLEAN, "clean/0123456789abcdef01234567.jpg", None)
+    assert len(invoke("policy", event)["batchItemFailures"]) == 1
+
+
+@pytest.mark.parametrize("key", ["elsewhere/x.jpg", "clean/"])
+def test_keys_outside_clean_prefix_fail_loudly(aws, load_event, key):
+    assert len(invoke("policy", with_s3_object(load_event("policy"), CLEAN, key, None))["batchItemFailures"]) == 1
