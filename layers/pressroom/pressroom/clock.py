@@ -26,3 +26,9 @@ def advance(delta: timedelta) -> None:
     if delta < timedelta(0):
         raise ValueError("the clock only moves forward")
     _offset += delta
+
+
+def reset() -> None:
+    """Back to the real time (the local stack, when it stops)."""
+    global _offset
+    _offset = timedelta(0)

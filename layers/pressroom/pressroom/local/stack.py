@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from pressroom import services
+from pressroom import clock, services
 from pressroom.local import functions, resources
 from pressroom.local.api import ApiServer
 from pressroom.local.emulator import Emulator, Outbox, QueueSource, ScheduleSource
@@ -136,6 +136,7 @@ class LocalStack:
         if self._moto:
             self._moto.stop()
         (self.home / "stack.json").unlink(missing_ok=True)
+        clock.reset()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

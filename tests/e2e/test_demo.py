@@ -1,0 +1,59 @@
+"""``pressroom local demo`` and bad uploads, end to end through the local stack."""
+import io
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from pressroom import services
+from pressroom.local.demo import run
+from pressroom.local.samples import SAMPLES
+from pressroom.local.stack import LocalStack
+from pressroom.photos import State, photo_id
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_publishes_every_sample_scrubbed(tmp_path):
+    out = io.StringIO()
+    assert run(out, tmp_path / "home") == 0, out.getvalue()
+    printed = out.getvalue()
+    assert printed.count(" PUBLISHED ") == len(SAMPLES)
+    album = tmp_path / "home" / "flickr"
+    index = (album / "index.html").read_text()
+    for sample in SAMPLES:
+        assert sample.title in index
+    assert "www.west-midlands.police.uk" in index and "0345 113 5000" in index
+    outbox = list((tmp_path / "home" / "outbox").glob("*.eml"))
+    assert len(outbox) >= len(SAMPLES)  # one approval email per photo and approver, plus the reminder
+    if shutil.which("exiftool"):
+        for published in album.rglob("*.jpg"):
+            tags = subprocess.run(["exiftool", "-a", "-G1", "-s", "-ee", str(published)],
+                                  capture_output=True, text=True, check=True).stdout
+            assert "GPS" not in tags and "Serial" not in tags and "Thumbnail" not in tags
+
+
+def _wait_for(pid, states, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        photo = services.store().get(pid)
+        if photo and photo.state in states:
+            return photo
+        time.sleep(0.2)
+    raise AssertionError(f"photo {pid} never reached {states}")
+
+
+def test_a_zero_byte_upload_ends_quarantined_and_visible(tmp_path):
+    with LocalStack(tmp_path / "home") as stack:
+        s3 = stack.session().client("s3")
+        key = "incoming/neighbourhood-day/empty.jpg"
+        put = s3.put_object(Bucket=stack.info.raw_bucket, Key=key, Body=b"",
+                            Metadata={"uploader": "pcso@example.org"})
+        photo = _wait_for(photo_id(stack.info.raw_bucket, key, put["VersionId"]), {State.QUARANTINED})
+        assert "empty" in photo.reason.lower() or "0 bytes" in photo.reason
+        deadline = time.monotonic() + 10
+        while not list(stack.outbox.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        mail = "".join(p.read_text() for p in stack.outbox.glob("*.eml"))
+        assert "pcso@example.org" in mail and "quarantined" in mail
