@@ -1,0 +1,92 @@
+"""Pure pieces of the pipeline's plumbing: events, keys, clocks, metadata encoding."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pressroom import clock
+from pressroom.checking import photo_id_of_clean_key
+from pressroom.intake import _captions
+from pressroom.local.api import http_event
+from pressroom.local.emulator import _rate, sqs_event
+from pressroom.s3events import created_objects
+from pressroom.schedules import at_expression, parse_at
+from pressroom.settings import Settings
+from pressroom.uploads import decode_metadata, encode_metadata
+
+
+def test_created_objects_unquotes_keys_and_skips_other_events():
+    body = json.dumps({"Records": [
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"},
+                                                  "object": {"key": "incoming/My+Album/caf%C3%A9.jpg", "size": 5,
+                                                             "versionId": "v1"}}},
+        {"eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "b"}, "object": {"key": "x"}}},
+    ]})
+    [obj] = created_objects(body)
+    assert (obj.bucket, obj.key, obj.version, obj.size) == ("b", "incoming/My Album/café.jpg", "v1", 5)
+    assert created_objects(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
+
+
+def test_clean_keys_name_their_photo():
+    assert photo_id_of_clean_key("clean/abc123.jpg") == "abc123"
+    for bad in ("incoming/a/b.jpg", "clean/", "clean/sub/x.jpg"):
+        with pytest.raises(ValueError):
+            photo_id_of_clean_key(bad)
+
+
+def test_declared_captions_win_and_a_title_is_always_there():
+    read = {"title": "From XMP", "description": "From IPTC", "tags": ["a"]}
+    merged = _captions(read, {"title": "Declared", "tags": "x, y,"}, "incoming/a/b.jpg")
+    assert merged["title"] == "Declared" and merged["description"] == "From IPTC" and merged["tags"] == ["x", "y"]
+    assert _captions({}, {}, "incoming/a/park_clean-up.jpg")["title"] == "Park clean up"
+
+
+def test_metadata_round_trips_non_ascii_text():
+    for text in ("plain", "Café in Digbeth — 5★"):
+        assert encode_metadata(text).isascii()
+        assert decode_metadata(encode_metadata(text)) == text
+
+
+def test_at_expressions_round_trip_in_utc():
+    when = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    assert at_expression(when) == "at(2026-12-01T09:30:00)"
+    assert parse_at(at_expression(when)) == when
+    assert parse_at("rate(15 minutes)") is None
+    assert _rate("rate(15 minutes)") == timedelta(minutes=15) and _rate("rate(1 day)") == timedelta(days=1)
+
+
+def test_clock_only_moves_forward_and_resets():
+    before = clock.now()
+    clock.advance(timedelta(days=3))
+    try:
+        assert clock.now() - before >= timedelta(days=3)
+        with pytest.raises(ValueError):
+            clock.advance(timedelta(seconds=-1))
+    finally:
+        clock.reset()
+    assert clock.now() - before < timedelta(days=1)
+
+
+def test_settings_are_typed_and_reject_bad_numbers():
+    settings = Settings.from_env({"PRESSROOM_LINK_TTL_SECONDS": "60", "PRESSROOM_RAW_BUCKET": "r"})
+    assert settings.link_ttl_seconds == 60 and settings.raw_bucket == "r"
+    with pytest.raises(ValueError, match="PRESSROOM_STALE_AFTER_DAYS"):
+        Settings.from_env({"PRESSROOM_STALE_AFTER_DAYS": "two weeks"})
+
+
+def test_sqs_event_has_lambdas_shape():
+    event = sqs_event([{"MessageId": "m1", "ReceiptHandle": "r1", "Body": "{}",
+                        "Attributes": {"ApproximateReceiveCount": "2"}}], "arn:aws:sqs:eu-west-2:1:q", "eu-west-2")
+    [record] = event["Records"]
+    assert record["eventSource"] == "aws:sqs" and record["attributes"]["ApproximateReceiveCount"] == "2"
+    assert record["messageId"] == "m1" and record["eventSourceARN"].endswith(":q")
+
+
+def test_http_event_keeps_forms_as_text_and_binary_as_base64():
+    form = http_event("POST", "/review/p1?t=abc", {"content-type": "application/x-www-form-urlencoded"},
+                      b"action=approve", "127.0.0.1")
+    assert form["rawPath"] == "/review/p1" and form["queryStringParameters"] == {"t": "abc"}
+    assert form["body"] == "action=approve" and form["isBase64Encoded"] is False
+    assert form["requestContext"]["http"]["method"] == "POST"
+    binary = http_event("POST", "/x", {"content-type": "image/jpeg"}, b"\xff\xd8", "127.0.0.1")
+    assert binary["isBase64Encoded"] is True and binary["body"] == "/9g="
