@@ -1,0 +1,94 @@
+"""Metadata scrubber: removes everything that can identify a place, a person, a device or an
+earlier version of a picture, keeps what the picture needs to display exactly as before, and
+reads the caption fields first (they feed the policy checks).
+
+Per format (``sniff`` decides by magic bytes, never by name):
+
+- JPEG, PNG, WebP: segment/chunk level, image data copied byte for byte, never re-encoded.
+  Kept: ICC profiles, JFIF (without thumbnail), Adobe APP14, colour chunks. Anything after the
+  end of the image (motion-photo MP4, MPF images, Samsung SEF, FotoStation, archives) is dropped.
+- TIFF: rewritten as a single-page TIFF holding only the image-structure tags, the ICC profile
+  and Orientation; strip/tile data copied byte for byte (any bit depth, lossless).
+- GIF: blocks rewritten without comments, plain-text and application extensions; the
+  NETSCAPE2.0 loop count is kept (a repeat count, harmless and needed for animations to loop).
+- HEIC/HEIF: converted to a JPEG (quality 95, 4:4:4, ICC profile kept, orientation applied to the
+  pixels). This is the one lossy path: HEIC items (Exif, XMP, depth maps, thumbnails) cannot be
+  relied on to be stripped structurally, and JPEG is what Flickr and every browser display.
+
+Orientation other than 1 survives as a minimal EXIF holding only IFD0 Orientation. Every output
+is decoded with Pillow before it is returned; anything unsupported, malformed or over the pixel
+limit (checked from the header before decoding) raises ``RejectedImage``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from . import gif, heic, jpeg, png, tiff, webp
+from .result import RejectedImage, Scrubbed, ScrubResult
+from .sniff import sniff
+from .verify import check_decodes
+
+__all__ = ["RejectedImage", "ScrubResult", "scrub_bytes", "scrub_file", "EXTENSIONS", "CONTENT_TYPES"]
+
+DEFAULT_MAX_PIXELS = 100_000_000
+_SCRUBBERS = {"jpeg": jpeg.scrub, "png": png.scrub, "webp": webp.scrub, "gif": gif.scrub,
+              "tiff": tiff.scrub, "heic": heic.scrub}
+CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif",
+                 "tiff": "image/tiff"}
+EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "gif": ".gif", "tiff": ".tif"}
+_SWAPS_AXES = frozenset({5, 6, 7, 8})
+
+
+def scrub_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ScrubResult:
+    """Scrub one image held in memory; raises ``RejectedImage`` for anything not safe to pass."""
+    data = bytes(data)
+    try:
+        scrubbed: Scrubbed = _SCRUBBERS[sniff(data)](data, max_pixels)
+    except RejectedImage:
+        raise
+    except (IndexError, ValueError, OverflowError, MemoryError) as exc:  # struct.error is a ValueError
+        raise RejectedImage(f"malformed image: {type(exc).__name__}") from exc
+    check_decodes(scrubbed)
+    width, height = scrubbed.width, scrubbed.height
+    if scrubbed.orientation in _SWAPS_AXES:
+        width, height = height, width
+    return ScrubResult(
+        data=scrubbed.data,
+        format=scrubbed.format,
+        content_type=CONTENT_TYPES[scrubbed.format],
+        extension=EXTENSIONS[scrubbed.format],
+        width=width,
+        height=height,
+        removed=scrubbed.removed,
+        captions=scrubbed.captions,
+    )
+
+
+def scrub_file(src: Path, dst: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ScrubResult:
+    """Scrub ``src`` into ``dst`` atomically (temp file + rename); nothing is written on failure."""
+    try:
+        data = Path(src).read_bytes()
+    except IsADirectoryError as exc:
+        raise RejectedImage(f"{src} is a directory") from exc
+    except FileNotFoundError as exc:
+        raise RejectedImage(f"{src} does not exist") from exc
+    result = scrub_bytes(data, max_pixels=max_pixels)
+    write_atomically(Path(dst), result.data)
+    return result
+
+
+def write_atomically(dst: Path, data: bytes) -> None:
+    """Write ``data`` to ``dst`` via a temporary file in the same directory and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=dst.parent or ".", prefix=f".{dst.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

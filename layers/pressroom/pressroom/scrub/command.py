@@ -1,0 +1,116 @@
+"""``pressroom scrub IN OUT [--json]``: scrub one file, or every file under a directory.
+
+Exit 0 when everything was scrubbed; 2 when any input is not a supported, well-formed image
+(one line per rejected file on stderr, nothing written for it); 1 when output cannot be written.
+In directory mode the relative names are kept; the extension changes only when the file's
+real format does not match it (``IMG_1.HEIC`` → ``IMG_1.jpg``), and a name already taken in
+this run gets the new extension appended instead (``IMG_1.HEIC.jpg``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import EXTENSIONS, RejectedImage, ScrubResult, scrub_bytes, write_atomically
+
+#: extensions that already name each output format
+_ALIASES = {"jpeg": {".jpg", ".jpeg", ".jpe"}, "png": {".png"}, "webp": {".webp"}, "gif": {".gif"},
+            "tiff": {".tif", ".tiff"}}
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``scrub`` subcommand to a ``pressroom`` argument parser."""
+    parser = subparsers.add_parser(
+        "scrub",
+        help="write a copy of an image (or a directory of images) without identifying metadata",
+        description="Write a copy of IN without identifying metadata to OUT. Exit 2 if IN is not a "
+        "supported, well-formed image (nothing is written for it).",
+    )
+    parser.add_argument("input", metavar="IN", type=Path, help="image file or directory")
+    parser.add_argument("output", metavar="OUT", type=Path, help="output file (or directory when IN is one)")
+    parser.add_argument("--json", action="store_true", help="print what was removed and the caption fields read")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``scrub`` on its own (the same behaviour as ``pressroom scrub``)."""
+    parser = argparse.ArgumentParser(prog="pressroom")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["scrub", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``scrub`` subcommand: returns the process exit code."""
+    source, target = args.input, args.output
+    if source.is_dir():
+        return _scrub_directory(source, target, args.json)
+    if not source.is_file():
+        return _reject(str(source), "no such file")
+    try:
+        result = scrub_bytes(source.read_bytes())
+    except RejectedImage as exc:
+        return _reject(str(source), exc.reason)
+    if target.is_dir():
+        target = target / output_name(source.name, result.format, set())
+    if not _write(target, result):
+        return 1
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def output_name(name: str, fmt: str, taken: set[str]) -> str:
+    """The output file name for ``name`` once scrubbed to ``fmt``, avoiding names in ``taken``."""
+    path = Path(name)
+    candidate = name if path.suffix.lower() in _ALIASES[fmt] else path.stem + EXTENSIONS[fmt]
+    counter = 1
+    while candidate in taken:
+        candidate = f"{name}{EXTENSIONS[fmt]}" if counter == 1 else f"{path.stem}-{counter}{EXTENSIONS[fmt]}"
+        counter += 1
+    return candidate
+
+
+def _scrub_directory(source: Path, target: Path, as_json: bool) -> int:
+    report: dict[str, Any] = {}
+    taken: dict[Path, set[str]] = {}
+    status = 0
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        relative = path.relative_to(source)
+        key = relative.as_posix()
+        try:
+            result = scrub_bytes(path.read_bytes())
+        except RejectedImage as exc:
+            status = _reject(key, exc.reason)
+            report[key] = {"rejected": exc.reason}
+            continue
+        folder = target / relative.parent
+        names = taken.setdefault(folder, set())
+        out = folder / output_name(relative.name, result.format, names)
+        names.add(out.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not _write(out, result):
+            return 1
+        report[key] = {"output": out.relative_to(target).as_posix(), **result.as_json()}
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    return status
+
+
+def _write(target: Path, result: ScrubResult) -> bool:
+    try:
+        write_atomically(target, result.data)
+    except OSError as exc:
+        print(f"pressroom scrub: {target}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _reject(name: str, reason: str) -> int:
+    print(f"pressroom scrub: {name}: rejected: {reason}", file=sys.stderr)
+    return 2

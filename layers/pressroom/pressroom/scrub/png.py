@@ -1,0 +1,138 @@
+"""PNG: keep the image chunks byte for byte (CRC-checked), drop text, time, EXIF and unknown
+chunks and anything after IEND. Animated PNG (acTL/fcTL/fdAT) is kept. When the original
+orientation is not 1, an eXIf chunk holding only Orientation is written right after IHDR.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+
+from .captions import CaptionReader, xmp_orientation
+from .exif import ExifFacts, minimal_exif, read_exif
+from .result import RejectedImage, Removals, Scrubbed, check_pixels
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_KEEP = frozenset(
+    b"IHDR PLTE IDAT IEND tRNS cHRM gAMA iCCP sBIT sRGB cICP mDCV cLLI bKGD pHYs acTL fcTL fdAT".split()
+)
+_TEXT = frozenset((b"tEXt", b"zTXt", b"iTXt"))
+_MAX_TEXT = 4 << 20
+_TEXT_KEYS = {"Title": "title", "Description": "description", "Author": "creator", "Copyright": "copyright"}
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+
+
+def _inflate(data: bytes) -> bytes:
+    try:
+        return zlib.decompressobj().decompress(data, _MAX_TEXT)
+    except zlib.error:
+        return b""
+
+
+def text_chunk(kind: bytes, body: bytes) -> tuple[str, bytes]:
+    """Keyword and raw value of a tEXt/zTXt/iTXt chunk ('' keyword when malformed)."""
+    keyword, sep, rest = body.partition(b"\x00")
+    if not sep:
+        return "", b""
+    name = keyword.decode("latin-1")
+    if kind == b"tEXt":
+        return name, rest
+    if kind == b"zTXt":
+        return name, _inflate(rest[1:])
+    if len(rest) < 2:
+        return "", b""
+    compressed, rest = rest[0], rest[2:]
+    _lang, _, rest = rest.partition(b"\x00")
+    _translated, _, rest = rest.partition(b"\x00")
+    return name, _inflate(rest) if compressed else rest
+
+
+def raw_profile(value: bytes) -> bytes:
+    """Decode an ImageMagick 'Raw profile type ...' value (name, length, hex lines)."""
+    try:
+        return bytes.fromhex("".join(value.decode("latin-1").split("\n")[3:]))
+    except ValueError:
+        return b""
+
+
+def scrub(data: bytes, max_pixels: int) -> Scrubbed:
+    view = memoryview(data)
+    n = len(data)
+    removed = Removals()
+    captions = CaptionReader()
+    texts: dict[str, str] = {}
+    kept: list[memoryview] = []
+    exif: ExifFacts | None = None
+    raw_exif: ExifFacts | None = None
+    xmp: bytes | None = None
+    size: tuple[int, int] | None = None
+    pos = len(SIGNATURE)
+    while True:
+        if pos + 12 > n:
+            raise RejectedImage("truncated PNG: no IEND chunk")
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        end = pos + 12 + length
+        if length > 0x7FFFFFFF or end > n:
+            raise RejectedImage(f"truncated or malformed PNG chunk {kind!r}")
+        if not kind.isalpha():
+            raise RejectedImage("malformed PNG chunk type")
+        body = view[pos + 8 : pos + 8 + length]
+        if size is None:
+            if kind != b"IHDR" or length != 13:
+                raise RejectedImage("PNG does not start with a valid IHDR chunk")
+            size = struct.unpack_from(">II", body)
+            check_pixels(*size, max_pixels)
+        if kind in _KEEP:
+            (crc,) = struct.unpack_from(">I", data, end - 4)
+            if zlib.crc32(view[pos + 4 : end - 4]) != crc:
+                raise RejectedImage(f"PNG chunk {kind.decode()} fails its CRC check (corrupt file)")
+            kept.append(view[pos:end])
+            if kind == b"IEND":
+                break
+        elif kind in _TEXT:
+            name, value = text_chunk(kind, bytes(body))
+            if name in ("XML:com.adobe.xmp", "Raw profile type xmp"):
+                packet = value if name.startswith("XML") else raw_profile(value)
+                xmp = xmp if xmp is not None else packet
+                captions.xmp(packet)
+                removed.add("XMP")
+            elif name == "Raw profile type iptc":
+                profile = raw_profile(value)
+                if profile[:4] == b"8BIM":
+                    captions.photoshop(profile)
+                else:
+                    captions.iptc(profile)
+                removed.add("IPTC")
+            elif name == "Raw profile type exif":
+                profile = raw_profile(value)
+                facts = read_exif(profile.partition(b"Exif\x00\x00")[2] or profile)
+                raw_exif = raw_exif or facts
+                captions.add(CaptionReader.EXIF, facts.texts)
+                removed.add(facts.label())
+            else:
+                if name in _TEXT_KEYS and value.strip():
+                    texts.setdefault(_TEXT_KEYS[name], value.decode("utf-8", "replace").strip())
+                removed.add(f"PNG text ({kind.decode()})")
+        elif kind == b"eXIf":
+            facts = read_exif(bytes(body))
+            if exif is None:
+                exif = facts
+                captions.add(CaptionReader.EXIF, facts.texts)
+            removed.add(facts.label())
+        elif kind == b"tIME":
+            removed.add("PNG modification time (tIME)")
+        else:
+            removed.add(f"PNG chunk {kind.decode()}")
+        pos = end
+    if end < n:
+        removed.add(f"trailer: {n - end} bytes")
+    captions.add(CaptionReader.TEXT, texts)
+    orientation = next(
+        (f.orientation for f in (exif, raw_exif) if f and f.orientation), xmp_orientation(xmp) if xmp else 1
+    )
+    head, rest = kept[0], kept[1:]
+    extra = chunk(b"eXIf", minimal_exif(orientation)) if orientation != 1 else b""
+    out = b"".join((SIGNATURE, head, extra, *rest))
+    return Scrubbed(out, "png", size[0], size[1], orientation, removed.lines(), captions.result())
