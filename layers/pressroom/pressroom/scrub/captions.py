@@ -52,10 +52,10 @@ def _texts(el: ET.Element) -> list[str]:
         container = el.find(_RDF + kind)
         if container is not None:
             items = container.findall(_RDF + "li")
-            if kind == "Alt":
+            if kind == "Alt":  # one value: the x-default language, else the first
                 items.sort(key=lambda li: li.get("{http://www.w3.org/XML/1998/namespace}lang") != "x-default")
-            values = [(li.get(_RDF + "resource") or li.text or "").strip() for li in items]
-            return [v for v in values if v]
+            values = [v for v in ((li.get(_RDF + "resource") or li.text or "").strip() for li in items) if v]
+            return values[:1] if kind == "Alt" else values
     text = (el.text or "").strip()
     return [text] if text else []
 
