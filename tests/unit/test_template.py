@@ -1,0 +1,598 @@
+"""Security and wiring properties of template.yaml, and the sample events that go with it."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from pressroom.settings import Settings
+from pressroom.store import BY_STATE_INDEX
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+EVENTS = ROOT / "events"
+
+
+class CfnLoader(yaml.SafeLoader):
+    """A SafeLoader that reads CloudFormation short-form tags (``!Ref X`` → ``{"Ref": "X"}``)."""
+
+
+def _tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _tag)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+@pytest.fixture(scope="module")
+def resources(template) -> dict[str, dict[str, Any]]:
+    return template["Resources"]
+
+
+def of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def mentions(value: Any, name: str) -> bool:
+    """Whether a template value refers to resource ``name`` (Ref, GetAtt or inside a Sub)."""
+    if isinstance(value, dict):
+        if value.get("Ref") == name:
+            return True
+        if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] == name:
+            return True
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            if "${" + name + "}" in text or "${" + name + "." in text:
+                return True
+        return any(mentions(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(mentions(v, name) for v in value)
+    return False
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(owning resource, statement) for every policy statement in the template."""
+    for name, r in resources.items():
+        props = r.get("Properties", {})
+        documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        if "PolicyDocument" in props:
+            documents.append(props["PolicyDocument"])
+        for document in documents:
+            for statement in document["Statement"]:
+                yield name, statement
+
+
+def role_of(function: dict[str, Any]) -> str:
+    role = function["Properties"]["Role"]
+    assert role == {"Fn::GetAtt": [role["Fn::GetAtt"][0], "Arn"]}, "functions use a role defined here"
+    return role["Fn::GetAtt"][0]
+
+
+def env_of(template: dict[str, Any], function: dict[str, Any]) -> dict[str, Any]:
+    """A function's environment as SAM merges it: Globals first, the function's own on top."""
+    merged = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    merged.update(function["Properties"].get("Environment", {}).get("Variables", {}))
+    return merged
+
+
+def timeout_of(template: dict[str, Any], function: dict[str, Any]) -> int:
+    return int(function["Properties"].get("Timeout", template["Globals"]["Function"]["Timeout"]))
+
+
+def with_stack_name(value: Any, stack: str = "pressroom") -> str:
+    """The value a ``!Sub`` on the stack name alone resolves to."""
+    text = value["Fn::Sub"]
+    assert "${" not in text.replace("${AWS::StackName}", ""), f"not only the stack name: {text}"
+    return text.replace("${AWS::StackName}", stack)
+
+
+# --------------------------------------------------------------------------------------------
+# Buckets
+# --------------------------------------------------------------------------------------------
+def test_there_are_exactly_the_raw_and_clean_buckets(resources):
+    assert set(of_type(resources, "AWS::S3::Bucket")) == {"RawBucket", "CleanBucket"}
+
+
+@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket"])
+def test_bucket_is_private_encrypted_versioned_and_owner_enforced(resources, bucket):
+    props = resources[bucket]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms", "aws:kms:dsse"}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert resources[bucket]["DeletionPolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket"])
+def test_bucket_policy_refuses_plain_http(resources, bucket):
+    (policy,) = [p for p in of_type(resources, "AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": bucket}]
+    tls = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+           if s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"]
+    assert len(tls) == 1
+    (statement,) = tls
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    targets = as_list(statement["Resource"])
+    assert {"Fn::GetAtt": [bucket, "Arn"]} in targets
+    assert {"Fn::Sub": "${" + bucket + ".Arn}/*"} in targets
+
+
+def test_raw_bucket_expires_originals_and_aborted_uploads(resources):
+    rules = resources["RawBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (expire,) = [r for r in rules if "ExpirationInDays" in r]
+    assert expire["Status"] == "Enabled" and "Prefix" not in expire and "Filter" not in expire
+    assert expire["ExpirationInDays"] == {"Ref": "RawRetentionDays"}
+    assert expire["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 1
+    assert expire["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+
+
+def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
+    dlq_days = max(q["Properties"]["MessageRetentionPeriod"] for q in of_type(resources, "AWS::SQS::Queue").values()
+                   if "MessageRetentionPeriod" in q["Properties"]) / 86400
+    assert template["Parameters"]["RawRetentionDays"]["MinValue"] > dlq_days
+
+
+@pytest.mark.parametrize(("bucket", "queue", "prefix"), [
+    ("RawBucket", "ScrubQueue", "incoming/"),
+    ("CleanBucket", "PolicyQueue", "clean/"),
+])
+def test_bucket_notifies_its_queue_which_admits_only_that_bucket(resources, bucket, queue, prefix):
+    props = resources[bucket]["Properties"]
+    (notification,) = props["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert notification["Queue"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": prefix}]
+
+    (policy_name, policy) = [(n, p) for n, p in of_type(resources, "AWS::SQS::QueuePolicy").items()
+                             if p["Properties"]["Queues"] == [{"Ref": queue}]][0]
+    assert resources[bucket]["DependsOn"] == policy_name, "S3 validates the destination on create"
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"]
+    assert source == "arn:${AWS::Partition}:s3:::" + props["BucketName"]["Fn::Sub"]
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert not mentions(policy, bucket), "the queue policy must not depend on the bucket (a cycle)"
+
+
+# --------------------------------------------------------------------------------------------
+# Who may read originals
+# --------------------------------------------------------------------------------------------
+def _reads_objects(statement: dict[str, Any]) -> bool:
+    return any(fnmatch.fnmatchcase("s3:GetObject", a) or fnmatch.fnmatchcase("s3:GetObjectVersion", a)
+               for a in as_list(statement["Action"]))
+
+
+def test_only_the_scrub_role_is_allowed_to_read_originals(resources):
+    readers = {owner for owner, s in statements(resources)
+               if s["Effect"] == "Allow" and _reads_objects(s)
+               and any(r == "*" or mentions(r, "RawBucket") for r in as_list(s["Resource"]))}
+    assert readers == {"ScrubRole"}
+    assert role_of(resources["ScrubFunction"]) == "ScrubRole"
+    others = [name for name, f in of_type(resources, "AWS::Serverless::Function").items() if name != "ScrubFunction"]
+    assert all(role_of(resources[name]) != "ScrubRole" for name in others)
+
+
+def test_raw_bucket_policy_denies_reads_to_everyone_but_scrub(resources):
+    document = resources["RawBucketPolicy"]["Properties"]["PolicyDocument"]
+    (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny" and _reads_objects(s)
+               and "ArnNotEquals" in s.get("Condition", {})]
+    assert deny["Principal"] == "*"
+    for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"):
+        assert any(fnmatch.fnmatchcase(action, a) for a in as_list(deny["Action"])), action
+    assert deny["Resource"] == {"Fn::Sub": "${RawBucket.Arn}/*"}
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["ScrubRole", "Arn"]}}}
+
+
+def test_uploaders_may_only_put_into_incoming(resources):
+    (statement,) = resources["UploaderPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement == {"Sid": "UploadOriginals", "Effect": "Allow", "Action": "s3:PutObject",
+                         "Resource": {"Fn::Sub": "${RawBucket.Arn}/incoming/*"}}
+
+
+# --------------------------------------------------------------------------------------------
+# IAM in general
+# --------------------------------------------------------------------------------------------
+def test_no_allow_statement_grants_a_wildcard_action(resources):
+    for owner, s in statements(resources):
+        if s["Effect"] == "Allow":
+            for action in as_list(s["Action"]):
+                assert "*" not in action, f"{owner}: {action}"
+
+
+def test_wildcard_resources_only_for_actions_that_require_them(resources):
+    needs_star = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "rekognition:DetectFaces",
+                  "rekognition:DetectModerationLabels", "rekognition:DetectText"}
+    for owner, s in statements(resources):
+        if s["Effect"] == "Allow" and "*" in as_list(s["Resource"]):
+            assert set(as_list(s["Action"])) <= needs_star, owner
+
+
+def test_no_deny_or_allow_uses_the_bare_star_action(resources):
+    assert all("*" not in as_list(s["Action"]) for _, s in statements(resources))
+
+
+def test_mail_can_only_be_sent_as_the_sender(resources):
+    for owner, s in statements(resources):
+        if any(a.startswith("ses:") for a in as_list(s["Action"])):
+            assert s["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}, owner
+
+
+def test_scheduler_role_invokes_only_the_timer_functions(resources):
+    role = resources["SchedulerRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert sorted(r["Fn::GetAtt"][0] for r in statement["Resource"]) == ["ApprovalTimerFunction", "StalenessFunction"]
+
+
+def test_only_schedule_creators_may_pass_the_scheduler_role(resources):
+    passers = {owner for owner, s in statements(resources) if "iam:PassRole" in as_list(s["Action"])}
+    assert passers == {"RequestApprovalRole", "PublishRole"}
+    for owner, s in statements(resources):
+        if "iam:PassRole" in as_list(s["Action"]):
+            assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+            assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+
+
+# --------------------------------------------------------------------------------------------
+# Queues
+# --------------------------------------------------------------------------------------------
+def _dead_letter_queues(resources) -> set[str]:
+    targets = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+               for q in of_type(resources, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]}
+    for f in of_type(resources, "AWS::Serverless::Function").values():
+        on_failure = f["Properties"].get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+        if on_failure:
+            assert on_failure["Type"] == "SQS"
+            targets.add(on_failure["Destination"]["Fn::GetAtt"][0])
+    return targets
+
+
+def test_every_work_queue_redrives_to_a_fourteen_day_dead_letter_queue(resources):
+    queues = of_type(resources, "AWS::SQS::Queue")
+    dlqs = _dead_letter_queues(resources)
+    work = set(queues) - dlqs
+    assert work == {"ScrubQueue", "PolicyQueue", "ApprovalQueue", "PublishQueue"}
+    for name in work:
+        redrive = queues[name]["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 5, name
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in dlqs
+    for name in dlqs:
+        assert queues[name]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, name
+        assert "RedrivePolicy" not in queues[name]["Properties"]
+
+
+def test_every_queue_is_encrypted(resources):
+    for name, q in of_type(resources, "AWS::SQS::Queue").items():
+        props = q["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+
+
+def test_every_dead_letter_queue_has_an_alarm(resources):
+    alarmed = set()
+    for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
+        p = alarm["Properties"]
+        if p["Namespace"] == "AWS/SQS" and p["MetricName"] == "ApproximateNumberOfMessagesVisible":
+            assert p["Threshold"] == 0 and p["ComparisonOperator"] == "GreaterThanThreshold"
+            (dimension,) = p["Dimensions"]
+            assert dimension["Name"] == "QueueName"
+            alarmed.add(dimension["Value"]["Fn::GetAtt"][0])
+    assert alarmed == _dead_letter_queues(resources)
+
+
+def test_every_function_has_an_error_alarm(resources):
+    watched = {a["Properties"]["Dimensions"][0]["Value"]["Ref"]
+               for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+               if a["Properties"]["Namespace"] == "AWS/Lambda" and a["Properties"]["MetricName"] == "Errors"}
+    assert watched == set(of_type(resources, "AWS::Serverless::Function"))
+
+
+def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_timeout(template, resources):
+    consumed = {}
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        for event in f["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                consumed[queue] = name
+                assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
+                visibility = resources[queue]["Properties"]["VisibilityTimeout"]
+                assert visibility >= 6 * timeout_of(template, f), name
+                statement = [s for owner, s in statements(resources) if owner == role_of(f)
+                             and "sqs:ReceiveMessage" in as_list(s["Action"])]
+                assert [s["Resource"] for s in statement] == [{"Fn::GetAtt": [queue, "Arn"]}], name
+    assert consumed == {"ScrubQueue": "ScrubFunction", "PolicyQueue": "PolicyFunction",
+                        "ApprovalQueue": "RequestApprovalFunction", "PublishQueue": "PublishFunction"}
+    assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 5
+    assert resources["PublishFunction"]["Properties"]["Events"]["Approved"]["Properties"]["BatchSize"] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Table
+# --------------------------------------------------------------------------------------------
+def test_table_keys_index_ttl_recovery_and_encryption(resources):
+    props = resources["PhotoTable"]["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"},
+                                  {"AttributeName": "SK", "KeyType": "RANGE"}]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == BY_STATE_INDEX == "by-state"
+    assert index["KeySchema"] == [{"AttributeName": "state", "KeyType": "HASH"},
+                                  {"AttributeName": "updated_at", "KeyType": "RANGE"}]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert types == {"PK": "S", "SK": "S", "state": "S", "updated_at": "S"}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+
+
+# --------------------------------------------------------------------------------------------
+# Functions
+# --------------------------------------------------------------------------------------------
+FUNCTIONS = {
+    "ScrubFunction": "scrub", "PolicyFunction": "policy", "RequestApprovalFunction": "request_approval",
+    "ApprovalApiFunction": "approval_api", "ApprovalTimerFunction": "approval_timer",
+    "PublishFunction": "publish", "StalenessFunction": "staleness", "CommentsFunction": "comments",
+}
+
+
+def test_functions_share_runtime_layers_and_tracing(template, resources):
+    assert set(of_type(resources, "AWS::Serverless::Function")) == set(FUNCTIONS)
+    defaults = template["Globals"]["Function"]
+    assert defaults["Runtime"] == "python3.11" and defaults["Architectures"] == ["arm64"]
+    assert defaults["Tracing"] == "Active" and defaults["Handler"] == "app.lambda_handler"
+    assert defaults["Layers"] == [{"Ref": "PressroomLayer"}, {"Ref": "PowertoolsLayerArn"}]
+    assert ":layer:AWSLambdaPowertoolsPythonV3-python311-arm64:" in template["Parameters"]["PowertoolsLayerArn"]["Default"]
+    layer = resources["PressroomLayer"]
+    assert layer["Properties"]["ContentUri"] == "layers/pressroom/"
+    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    for f in of_type(resources, "AWS::Serverless::Function").values():
+        assert not {"Runtime", "Architectures", "Layers", "Handler"} & set(f["Properties"])
+
+
+@pytest.mark.parametrize(("logical", "folder"), sorted(FUNCTIONS.items()))
+def test_function_code_is_where_the_template_says(resources, logical, folder):
+    assert resources[logical]["Properties"]["CodeUri"] == f"functions/{folder}/"
+    assert (ROOT / "functions" / folder / "app.py").is_file()
+
+
+def test_every_function_has_its_own_role_writing_only_to_its_own_log_group(resources):
+    functions = of_type(resources, "AWS::Serverless::Function")
+    roles = [role_of(f) for f in functions.values()]
+    assert len(set(roles)) == len(roles)
+    groups = of_type(resources, "AWS::Logs::LogGroup")
+    for f in functions.values():
+        (logs,) = [s for owner, s in statements(resources) if owner == role_of(f) and s.get("Sid") == "Logs"]
+        assert set(logs["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+        group = logs["Resource"]["Fn::GetAtt"][0]
+        expected = "/aws/lambda/" + f["Properties"]["FunctionName"]["Fn::Sub"]
+        assert groups[group]["Properties"]["LogGroupName"] == {"Fn::Sub": expected}
+        assert groups[group]["Properties"]["RetentionInDays"] > 0
+
+
+def test_every_function_knows_the_table_and_the_powertools_service(template, resources):
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        env = env_of(template, f)
+        assert env["PRESSROOM_TABLE_NAME"] == {"Ref": "PhotoTable"}, name
+        assert env["POWERTOOLS_SERVICE_NAME"] == "pressroom"
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Pressroom"
+
+
+def test_every_pressroom_variable_is_a_setting(template, resources):
+    known = {"PRESSROOM_" + f.name.upper() for f in fields(Settings)}
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        unknown = {k for k in env_of(template, f) if k.startswith("PRESSROOM_")} - known
+        assert not unknown, f"{name}: {unknown}"
+
+
+def test_functions_that_mail_know_the_sender(template, resources):
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        sends = any(a.startswith("ses:") for owner, s in statements(resources) if owner == role_of(f)
+                    for a in as_list(s["Action"]))
+        assert sends == ("PRESSROOM_SENDER" in env_of(template, f)), name
+
+
+def test_names_match_the_settings_defaults_for_a_stack_called_pressroom(resources):
+    defaults = Settings()
+    assert with_stack_name(resources["FlickrSecret"]["Properties"]["Name"]) == defaults.flickr_secret
+    assert with_stack_name(resources["ApprovalSigningKey"]["Properties"]["Name"]) == defaults.signing_key_secret
+    assert with_stack_name(resources["ApproversParameter"]["Properties"]["Name"]) == defaults.approvers_parameter
+    assert with_stack_name(resources["PressOfficeParameter"]["Properties"]["Name"]) == defaults.press_office_parameter
+    assert with_stack_name(resources["PressroomScheduleGroup"]["Properties"]["Name"]) == defaults.scheduler_group
+
+
+def test_secret_environment_names_the_secrets_the_roles_may_read(template, resources):
+    secrets = {"PRESSROOM_FLICKR_SECRET": "FlickrSecret", "PRESSROOM_SIGNING_KEY_SECRET": "ApprovalSigningKey"}
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        env = env_of(template, f)
+        readable = {s["Resource"]["Ref"] for owner, s in statements(resources)
+                    if owner == role_of(f) and "secretsmanager:GetSecretValue" in as_list(s["Action"])}
+        named = {secret for var, secret in secrets.items() if var in env}
+        assert readable == named, name
+        for var, secret in secrets.items():
+            if var in env:
+                assert env[var] == resources[secret]["Properties"]["Name"]
+
+
+def test_secrets_are_generated_or_empty_placeholders(resources):
+    generated = resources["ApprovalSigningKey"]["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 64 and generated["ExcludePunctuation"] is True
+    placeholder = json.loads(resources["FlickrSecret"]["Properties"]["SecretString"])
+    assert placeholder == {"api_key": "", "api_secret": "", "oauth_token": "", "oauth_token_secret": ""}
+
+
+def test_the_approval_api_does_not_depend_on_its_own_api(resources):
+    """SAM makes the HTTP API depend on its integration function; the reverse would be a cycle."""
+    props = {k: v for k, v in resources["ApprovalApiFunction"]["Properties"].items() if k != "Events"}
+    assert not mentions(props, "ApprovalHttpApi")
+
+
+def test_approval_api_routes_throttling_and_access_logs(resources):
+    events = resources["ApprovalApiFunction"]["Properties"]["Events"].values()
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"}
+    assert routes == {("GET", "/review/{photo_id}"), ("POST", "/review/{photo_id}")}
+    assert all(e["Properties"]["ApiId"] == {"Ref": "ApprovalHttpApi"} for e in events)
+    api = resources["ApprovalHttpApi"]["Properties"]
+    assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert api["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ApprovalHttpApiAccessLogGroup", "Arn"]}
+    assert "queryString" not in api["AccessLogSettings"]["Format"], "the query string carries the token"
+
+
+def test_outputs_name_what_an_operator_needs(template):
+    assert {"RawBucketName", "CleanBucketName", "PhotoTableName", "ApprovalApiUrl", "ReviewBaseUrl",
+            "ScrubQueueUrl", "PolicyQueueUrl", "ApprovalQueueUrl", "PublishQueueUrl"} <= set(template["Outputs"])
+
+
+# --------------------------------------------------------------------------------------------
+# Sample events
+# --------------------------------------------------------------------------------------------
+SQS_EVENTS = {"scrub": "pressroom-raw", "policy": "pressroom-clean", "request_approval": None, "publish": None}
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def test_every_event_file_parses():
+    names = sorted(p.stem for p in EVENTS.glob("*.json"))
+    assert names, "no sample events"
+    for name in names:
+        assert isinstance(load(name), dict), name
+
+
+@pytest.mark.parametrize("name", sorted(SQS_EVENTS))
+def test_sqs_events_are_batches_with_bodies(name):
+    records = load(name)["Records"]
+    assert records
+    for record in records:
+        assert record["eventSource"] == "aws:sqs"
+        assert record["eventSourceARN"].startswith("arn:aws:sqs:eu-west-2:123456789012:")
+        body = json.loads(record["body"])
+        if SQS_EVENTS[name] is None:
+            assert body == {"photo_id": "3f1c2a9b7d4e5f60718293a4"}
+
+
+@pytest.mark.parametrize(("name", "bucket", "queue"), [
+    ("scrub", "RawBucket", "ScrubQueue"), ("policy", "CleanBucket", "PolicyQueue")])
+def test_s3_notification_events_match_the_bucket_filters(resources, name, bucket, queue):
+    (notification,) = resources[bucket]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    prefix = notification["Filter"]["S3Key"]["Rules"][0]["Value"]
+    for record in load(name)["Records"]:
+        (s3_record,) = json.loads(record["body"])["Records"]
+        assert s3_record["eventName"].startswith("ObjectCreated:")
+        assert s3_record["s3"]["bucket"]["name"] == SQS_EVENTS[name]
+        assert s3_record["s3"]["object"]["key"].startswith(prefix)
+        assert s3_record["s3"]["object"]["versionId"]
+    if name == "scrub":
+        assert s3_record["s3"]["object"]["key"] == "incoming/neighbourhood-day/park-cleanup.jpg"
+    else:
+        assert s3_record["s3"]["object"]["key"] == "clean/3f1c2a9b7d4e5f60718293a4.jpg"
+
+
+@pytest.mark.parametrize("name", ["approval_api_get", "approval_api_post", "approval_api_post_base64"])
+def test_http_events_are_payload_v2_on_a_template_route(resources, name):
+    event = load(name)
+    routes = {f'{e["Properties"]["Method"]} {e["Properties"]["Path"]}'
+              for e in resources["ApprovalApiFunction"]["Properties"]["Events"].values()}
+    assert event["version"] == "2.0"
+    assert event["routeKey"] in routes and event["requestContext"]["routeKey"] == event["routeKey"]
+    assert event["pathParameters"] == {"photo_id": "3f1c2a9b7d4e5f60718293a4"}
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/review/3f1c2a9b7d4e5f60718293a4"
+    if event["requestContext"]["http"]["method"] == "GET":
+        assert event["queryStringParameters"]["t"] and event["rawQueryString"] == f't={event["queryStringParameters"]["t"]}'
+    else:
+        assert event["headers"]["content-type"] == "application/x-www-form-urlencoded"
+        assert event["isBase64Encoded"] is name.endswith("base64")
+
+
+def test_timer_events_are_the_payloads_scheduler_delivers():
+    assert load("approval_timer") == {"kind": "reminder", "photo_id": "3f1c2a9b7d4e5f60718293a4"}
+    assert load("approval_timer_expiry") == {"kind": "expiry", "photo_id": "3f1c2a9b7d4e5f60718293a4"}
+    staleness = load("staleness")
+    assert staleness["kind"] == "stale-account" and staleness["due"].endswith("Z")
+
+
+def test_comments_event_has_the_keys_the_schedule_sends(resources):
+    schedule = resources["CommentsFunction"]["Properties"]["Events"]["Every15Minutes"]["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(15 minutes)"
+    assert schedule["GroupName"] == {"Ref": "PressroomScheduleGroup"}
+    sent = json.loads(schedule["Input"])
+    event = load("comments")
+    assert set(event) == set(sent) and event["kind"] == sent["kind"] == "poll-comments"
+
+
+# --------------------------------------------------------------------------------------------
+# cfn-lint
+# --------------------------------------------------------------------------------------------
+def _cfn_lint() -> str | None:
+    beside = Path(sys.executable).with_name("cfn-lint")
+    return str(beside) if beside.exists() else shutil.which("cfn-lint")
+
+
+def test_cfn_lint_reports_nothing():
+    linter = _cfn_lint()
+    if linter is None:
+        pytest.skip("cfn-lint is not installed")
+    done = subprocess.run([linter, "template.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_the_transformed_template_lints_clean(tmp_path, monkeypatch):
+    """cfn-lint reads SAM without transforming it, so it cannot see SAM-made cycles; this can."""
+    translator = pytest.importorskip("samtranslator.translator.transform")
+    from samtranslator.yaml_helper import yaml_parse
+
+    linter = _cfn_lint()
+    if linter is None:
+        pytest.skip("cfn-lint is not installed")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    document = yaml_parse(TEMPLATE.read_text())
+    for r in document["Resources"].values():  # what `sam package` does to local paths
+        for key in ("CodeUri", "ContentUri"):
+            if key in r.get("Properties", {}):
+                r["Properties"][key] = "s3://artifacts/" + r["Properties"][key].strip("/")
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    out = translator.transform(document, {"SenderAddress": "pressroom@press-office.example"}, NoManagedPolicies())
+    target = tmp_path / "transformed.json"
+    target.write_text(json.dumps(out))
+    done = subprocess.run([linter, str(target)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
