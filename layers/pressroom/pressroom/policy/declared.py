@@ -1,0 +1,133 @@
+"""Declared facts: what the uploader says about a photo.
+
+Declarations come from S3 object metadata (``x-amz-meta-<key>``, read back lowercase without the
+prefix), from ``pressroom check --declare key=value``, or from the image's own IPTC/XMP fields.
+An explicit declaration wins over the image's fields. A fact that is not declared is asked of
+the approver; it is never presumed.
+
+==================== ====================================================================
+key                  value
+==================== ====================================================================
+category             neighbourhood-initiative | force-photographer-pr | campaign | other
+category-reason      why a photo of category ``other`` should still be published
+people               none | identifiable | not-identifiable
+release-forms        comma-separated references of signed release forms (``no``/``none``: none)
+children             yes | no
+parental-permission  references of parental permission forms, or ``yes`` (``no``/``none``: none)
+credit               who took the photo, as it should be credited
+copyright            who owns the copyright
+uploader             who asked for the photo to be added
+title                the title to publish
+description          the description to publish
+tags                 comma-separated tags to publish
+==================== ====================================================================
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+CATEGORIES = ("neighbourhood-initiative", "force-photographer-pr", "campaign", "other")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "category": CATEGORIES,
+    "people": ("none", "identifiable", "not-identifiable"),
+    "children": ("yes", "no"),
+}
+KEYS = (
+    "category",
+    "category-reason",
+    "people",
+    "release-forms",
+    "children",
+    "parental-permission",
+    "credit",
+    "copyright",
+    "uploader",
+    "title",
+    "description",
+    "tags",
+)
+_NONE = {"", "no", "none", "n/a"}
+_META_PREFIX = "x-amz-meta-"
+
+
+def normalise_key(key: str) -> str:
+    """``X-Amz-Meta-Release_Forms`` → ``release-forms``."""
+    key = key.strip().lower()
+    return key.removeprefix(_META_PREFIX).replace("_", "-")
+
+
+def problem(declared: dict[str, str], key: str) -> str:
+    """Why ``key`` is not usable ("was not declared", or the bad value), or "" when it is."""
+    value = declared.get(key, "").strip().lower()
+    if not value:
+        return "was not declared"
+    if key in CHOICES and value not in CHOICES[key]:
+        return f"was declared as \"{declared[key]}\", which is not one of {', '.join(CHOICES[key])}"
+    return ""
+
+
+def choice(declared: dict[str, str], key: str) -> str:
+    """The declared value of a multiple-choice key, or "" if missing or not one of the choices."""
+    return "" if problem(declared, key) else declared[key].strip().lower()
+
+
+def references(value: str | None) -> list[str]:
+    """Form references from a comma-separated declaration; none for ``no``/``none``."""
+    refs = [ref.strip() for ref in (value or "").split(",") if ref.strip()]
+    return [] if len(refs) == 1 and refs[0].lower() in _NONE else refs
+
+
+def invalid(declared: dict[str, str]) -> list[str]:
+    """Reasons the declarations cannot be used as given (unknown keys, values not among the choices)."""
+    reasons = [f"unknown declaration {key!r} (known: {', '.join(KEYS)})" for key in declared if key not in KEYS]
+    reasons += [f"{key} {problem(declared, key)}" for key in CHOICES if key in declared and problem(declared, key)]
+    return reasons
+
+
+def minor_age(value: Any) -> int | None:
+    """The youngest model's age from an IPTC/PLUS minor-model-age disclosure ("Age 14 or Under",
+    "Age 25 or Over", "AG-U14"), or None when unknown."""
+    match = re.search(r"\d+", str(value or ""))
+    return int(match.group()) if match else None
+
+
+def declared_facts(metadata: dict[str, str], captions: dict[str, Any]) -> dict[str, str]:
+    """Merge S3 metadata declarations with those in the image's own IPTC/XMP fields.
+
+    Metadata keys may carry the ``x-amz-meta-`` prefix and any case; unknown keys are dropped.
+    From the image: release ids → ``release-forms``; the minor-model-age disclosure → ``children``;
+    named persons → ``people=identifiable``; credit (or creator) and copyright.
+    """
+    facts: dict[str, str] = {}
+    for key, value in metadata.items():
+        name = normalise_key(key)
+        if name in KEYS and str(value).strip():
+            facts[name] = str(value).strip()
+
+    release_ids = [str(ref).strip() for ref in captions.get("release_ids") or [] if str(ref).strip()]
+    status = str(captions.get("release_status") or "")
+    if "release-forms" not in facts:
+        if release_ids:
+            facts["release-forms"] = ", ".join(release_ids)
+        elif status.lower().startswith("unlimited"):
+            facts["release-forms"] = f"{status} (from the image's release status, no reference given)"
+    age = minor_age(captions.get("minor_age"))
+    if "children" not in facts and age is not None:
+        facts["children"] = "yes" if age < 18 else "no"
+    persons = [str(person).strip() for person in captions.get("persons") or [] if str(person).strip()]
+    if "people" not in facts and persons:
+        facts["people"] = "identifiable"
+    credit = _one(captions.get("credit")) or _one(captions.get("creator"))
+    if "credit" not in facts and credit:
+        facts["credit"] = credit
+    copyright_ = _one(captions.get("copyright"))
+    if "copyright" not in facts and copyright_:
+        facts["copyright"] = copyright_
+    return facts
+
+
+def _one(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item).strip() for item in value if str(item).strip())
+    return str(value or "").strip()

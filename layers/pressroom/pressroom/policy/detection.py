@@ -1,0 +1,118 @@
+"""The image-analysis port: what a machine can see in a photo (faces, moderation labels, text).
+
+``RekognitionDetector`` is the deployed adapter. ``OfflineDetector`` is the local stack's: no
+CPU detector on PyPI is both download-free at run time and reliable enough for faces with ages
+and for text, so it analyses nothing and says so; the gap becomes an approver's checklist item.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+OFFLINE_NOTE = "No automatic image analysis offline: the approver must check faces, children, graphic content and visible text"
+NOT_RUN_NOTE = "No automatic image analysis was run: the approver must check faces, children, graphic content and visible text"
+
+#: Rekognition accepts JPEG or PNG image bytes up to 5 MB.
+REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
+_ANALYSIS_EDGE = 4096
+
+
+@dataclass(frozen=True)
+class Face:
+    age_low: int
+    age_high: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    parent: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Detections:
+    """What image analysis found; ``available=False`` with a ``note`` when it could not look."""
+
+    faces: tuple[Face, ...] = ()
+    labels: tuple[Label, ...] = ()
+    text: tuple[str, ...] = ()
+    available: bool = True
+    note: str = ""
+
+
+class Detector(Protocol):
+    def detect(self, image: bytes) -> Detections: ...
+
+
+class OfflineDetector:
+    """The local stack's detector: it cannot look, and says what the approver must check instead."""
+
+    def detect(self, image: bytes) -> Detections:
+        return Detections(available=False, note=OFFLINE_NOTE)
+
+
+class RekognitionDetector:
+    """Faces with age ranges, moderation labels and text lines from Amazon Rekognition."""
+
+    def __init__(self, client: Any, min_confidence: float = 60.0, min_text_confidence: float = 80.0) -> None:
+        self._client = client
+        self._min_confidence = min_confidence
+        self._min_text_confidence = min_text_confidence
+
+    def detect(self, image: bytes) -> Detections:
+        try:
+            payload = {"Bytes": analysis_copy(image)}
+        except (OSError, ValueError) as exc:
+            return Detections(available=False, note=f"Image analysis could not read the image ({exc}): the approver must check faces, children, graphic content and visible text")
+        try:
+            faces = self._client.detect_faces(Image=payload, Attributes=["AGE_RANGE"])["FaceDetails"]
+            labels = self._client.detect_moderation_labels(Image=payload, MinConfidence=self._min_confidence)["ModerationLabels"]
+            text = self._client.detect_text(Image=payload)["TextDetections"]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code not in {"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"}:
+                raise
+            return Detections(available=False, note=f"Image analysis refused the image ({code}): the approver must check faces, children, graphic content and visible text")
+        return Detections(
+            faces=tuple(
+                Face(int(face["AgeRange"]["Low"]), int(face["AgeRange"]["High"]), float(face.get("Confidence", 0.0)))
+                for face in faces
+                if "AgeRange" in face and face.get("Confidence", 0.0) >= self._min_confidence
+            ),
+            labels=tuple(
+                Label(label["Name"], label.get("ParentName", ""), float(label.get("Confidence", 0.0))) for label in labels
+            ),
+            text=tuple(
+                line["DetectedText"]
+                for line in text
+                if line.get("Type") == "LINE" and line.get("Confidence", 0.0) >= self._min_text_confidence
+            ),
+        )
+
+
+def analysis_copy(image: bytes) -> bytes:
+    """``image`` itself if Rekognition accepts it, else a JPEG copy small enough (for analysis only:
+    the published photo is never re-encoded)."""
+    jpeg_or_png = image[:3] == b"\xff\xd8\xff" or image[:8] == b"\x89PNG\r\n\x1a\n"
+    if jpeg_or_png and len(image) <= REKOGNITION_MAX_BYTES:
+        return image
+    from PIL import Image, ImageOps
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    with Image.open(io.BytesIO(image)) as opened:
+        picture = ImageOps.exif_transpose(opened)
+        picture = picture.convert("RGB") if picture.mode != "RGB" else picture
+        if max(picture.size) > _ANALYSIS_EDGE:
+            picture.thumbnail((_ANALYSIS_EDGE, _ANALYSIS_EDGE))
+        for quality in (90, 80, 70, 60):
+            buffer = io.BytesIO()
+            picture.save(buffer, "JPEG", quality=quality)
+            if buffer.tell() <= REKOGNITION_MAX_BYTES:
+                return buffer.getvalue()
+    raise ValueError("too large to analyse even after resizing")
