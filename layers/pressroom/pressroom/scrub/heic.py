@@ -5,10 +5,8 @@ the container (Exif, XMP, depth maps, thumbnails, other images) is left behind.
 from __future__ import annotations
 
 import io
-import warnings
 
 import pillow_heif
-from PIL import Image
 
 from .captions import CaptionReader
 from .exif import read_exif
@@ -38,9 +36,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             extras.append(f"{len(heif) - 1} other images")
         if extras:
             removed.append(f"HEIC {', '.join(extras).replace('_', ' ')}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = heif.to_pillow()
+        image = heif.to_pillow()
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         out = io.BytesIO()

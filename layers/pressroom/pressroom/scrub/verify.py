@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 
 from PIL import Image
 
@@ -14,16 +13,14 @@ _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "tif
 def check_decodes(scrubbed: Scrubbed) -> None:
     """Decode the output with Pillow (JPEG at 1/8 scale: every scan is still entropy-decoded)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(scrubbed.data), formats=[_PIL_FORMATS[scrubbed.format]]) as im:
-                stored = (scrubbed.width, scrubbed.height)
-                # Pillow applies TIFF orientation on open (reporting the displayed size)
-                if im.size != stored and not (scrubbed.format == "tiff" and im.size == stored[::-1]):
-                    raise RejectedImage(f"decoded size {im.size} differs from the header's")
-                if scrubbed.format == "jpeg":
-                    im.draft(im.mode, (1, 1))
-                im.load()
+        with Image.open(io.BytesIO(scrubbed.data), formats=[_PIL_FORMATS[scrubbed.format]]) as im:
+            stored = (scrubbed.width, scrubbed.height)
+            # Pillow applies TIFF orientation on open (reporting the displayed size)
+            if im.size != stored and not (scrubbed.format == "tiff" and im.size == stored[::-1]):
+                raise RejectedImage(f"decoded size {im.size} differs from the header's")
+            if scrubbed.format == "jpeg":
+                im.draft(im.mode, (1, 1))
+            im.load()
     except RejectedImage:
         raise
     except Exception as exc:  # any decoder failure means the input was not a well-formed image
