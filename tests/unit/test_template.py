@@ -454,17 +454,39 @@ def test_secrets_are_generated_or_empty_placeholders(resources):
     assert placeholder == {"api_key": "", "api_secret": "", "oauth_token": "", "oauth_token_secret": ""}
 
 
-def test_the_approval_api_does_not_depend_on_its_own_api(resources):
-    """SAM makes the HTTP API depend on its integration function; the reverse would be a cycle."""
-    props = {k: v for k, v in resources["ApprovalApiFunction"]["Properties"].items() if k != "Events"}
-    assert not mentions(props, "ApprovalHttpApi")
+def routes(resources) -> dict[str, dict[str, Any]]:
+    """``"GET /review/{photo_id}"`` → its integration, from the approval API's OpenAPI body."""
+    paths = resources["ApprovalHttpApi"]["Properties"]["DefinitionBody"]["paths"]
+    return {f"{method.upper()} {path}": operation["x-amazon-apigateway-integration"]
+            for path, operations in paths.items() for method, operation in operations.items()}
+
+
+def test_the_approval_api_does_not_depend_on_its_function(resources):
+    """The function needs the API's URL; SAM HttpApi events would make the API need the function."""
+    assert not mentions(resources["ApprovalHttpApi"], "ApprovalApiFunction")
+    assert "Events" not in resources["ApprovalApiFunction"]["Properties"]
+
+
+def test_every_function_that_builds_review_links_uses_the_same_base_url(template, resources):
+    urls = {name: env_of(template, f).get("PRESSROOM_APPROVAL_BASE_URL")
+            for name, f in of_type(resources, "AWS::Serverless::Function").items()}
+    users = {name for name, url in urls.items() if url is not None}
+    assert users == {"RequestApprovalFunction", "ApprovalApiFunction", "ApprovalTimerFunction"}
+    assert len({json.dumps(urls[name], sort_keys=True) for name in users}) == 1
+    assert mentions(urls["ApprovalApiFunction"], "ApprovalHttpApi")
 
 
 def test_approval_api_routes_throttling_and_access_logs(resources):
-    events = resources["ApprovalApiFunction"]["Properties"]["Events"].values()
-    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"}
-    assert routes == {("GET", "/review/{photo_id}"), ("POST", "/review/{photo_id}")}
-    assert all(e["Properties"]["ApiId"] == {"Ref": "ApprovalHttpApi"} for e in events)
+    found = routes(resources)
+    assert set(found) == {"GET /review/{photo_id}", "POST /review/{photo_id}"}
+    function_name = resources["ApprovalApiFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
+    for integration in found.values():
+        assert integration["type"] == "aws_proxy" and integration["payloadFormatVersion"] == "2.0"
+        assert integration["uri"]["Fn::Sub"].endswith(f":function:{function_name}/invocations")
+    (permission,) = [p["Properties"] for p in of_type(resources, "AWS::Lambda::Permission").values()
+                     if p["Properties"]["FunctionName"] == {"Ref": "ApprovalApiFunction"}]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["SourceArn"]["Fn::Sub"].endswith(":${ApprovalHttpApi}/*/*/review/*")
     api = resources["ApprovalHttpApi"]["Properties"]
     assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
@@ -526,10 +548,8 @@ def test_s3_notification_events_match_the_bucket_filters(resources, name, bucket
 @pytest.mark.parametrize("name", ["approval_api_get", "approval_api_post", "approval_api_post_base64"])
 def test_http_events_are_payload_v2_on_a_template_route(resources, name):
     event = load(name)
-    routes = {f'{e["Properties"]["Method"]} {e["Properties"]["Path"]}'
-              for e in resources["ApprovalApiFunction"]["Properties"]["Events"].values()}
     assert event["version"] == "2.0"
-    assert event["routeKey"] in routes and event["requestContext"]["routeKey"] == event["routeKey"]
+    assert event["routeKey"] in routes(resources) and event["requestContext"]["routeKey"] == event["routeKey"]
     assert event["pathParameters"] == {"photo_id": "3f1c2a9b7d4e5f60718293a4"}
     assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/review/3f1c2a9b7d4e5f60718293a4"
     if event["requestContext"]["http"]["method"] == "GET":
