@@ -9,7 +9,7 @@ from __future__ import annotations
 from pressroom.policy.caption import published_caption
 from pressroom.policy.checks import judge
 from pressroom.policy.declared import declared_facts
-from pressroom.policy.detection import NOT_RUN_NOTE, Detections, Detector, OfflineDetector, RekognitionDetector
+from pressroom.policy.detector import NOT_RUN_NOTE, Detections, Detector, OfflineDetector, RekognitionDetector
 from pressroom.policy.model import SEVERITIES, Facts, Finding, Report
 from pressroom.policy.rules import RuleBook, load_rulebook
 from pressroom.policy.text import findings as text_findings

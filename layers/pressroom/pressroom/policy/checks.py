@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pressroom.policy.declared import choice, minor_age, problem, references
-from pressroom.policy.detection import Detections, Face
+from pressroom.policy.detector import Detections, Face
 from pressroom.policy.model import Facts, Finding
 from pressroom.policy.rules import Rule, RuleBook
 from pressroom.policy.text import mask

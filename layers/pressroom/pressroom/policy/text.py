@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pressroom.policy.detection import Detections, Label
+from pressroom.policy.detector import Detections, Label
 from pressroom.policy.model import SEVERITIES, Facts, Finding
 from pressroom.policy.rules import Matcher, Rule, RuleBook
 
