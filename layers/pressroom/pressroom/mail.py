@@ -14,6 +14,8 @@ class Email:
     text: str
     html: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    #: JPEG images the HTML shows inline, by Content-ID (``<img src="cid:KEY">``)
+    inline_images: dict[str, bytes] = field(default_factory=dict)
 
 
 class Mailer(Protocol):
@@ -22,7 +24,10 @@ class Mailer(Protocol):
 
 
 def to_mime(email: Email, sender: str) -> EmailMessage:
-    """The MIME message for ``email``: text part, plus an HTML alternative when given."""
+    """The MIME message for ``email``: text part, plus an HTML alternative when given.
+
+    Inline images make the HTML alternative a ``multipart/related`` with one JPEG part per image.
+    """
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(email.to)
@@ -33,6 +38,10 @@ def to_mime(email: Email, sender: str) -> EmailMessage:
     msg.set_content(email.text)
     if email.html:
         msg.add_alternative(email.html, subtype="html")
+        html_part = msg.get_payload()[-1]
+        for cid, data in email.inline_images.items():
+            html_part.add_related(data, maintype="image", subtype="jpeg", cid=f"<{cid}>",
+                                  disposition="inline", filename=f"{cid}.jpg")
     return msg
 
 

@@ -1,0 +1,367 @@
+"""Approval: ask the approvers, show them the photo, record the one decision, remind, expire.
+
+Every step is safe to repeat. Duplicate deliveries are absorbed by conditional writes on the
+photo record, never by remembering anything in memory:
+
+* Asking: each approver is *claimed* (added to ``photo.approvers`` with an audit event, on the
+  condition that the record has not changed since it was read) before their email is sent. So a
+  duplicate SQS delivery never sends a second email. If the email fails, the claim is released and
+  the error raised so SQS retries; if the process dies between claim and send, that approver is not
+  emailed now: the reminder (which goes to every approver) is the safety net. At most once, not
+  at least once: a duplicate approval email is worse than a late one.
+* Deciding: ``NEEDS_APPROVAL → APPROVED|REJECTED`` is one conditional write that also spends the
+  link's nonce; only the winner sends the publish message or tells the uploader. A second click or
+  a second approver gets 409 with who decided, when and why. The publish message is sent after the
+  decision is stored: if the send fails the approver is told (500) and the photo stays APPROVED
+  for an operator to re-queue; it is never sent twice.
+* Reminding: one conditional write sets ``reminded_at`` (absent before), so a reminder goes out
+  once even if Scheduler fires twice.
+* Expiring: ``NEEDS_APPROVAL → EXPIRED`` is conditional; only the winner tells the uploader.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, quote
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pressroom import aws, clock, config, services
+from pressroom.approval import links, preview
+from pressroom.approval.audit import format_audit, when
+from pressroom.approval.csrf import csrf_ok, csrf_token, origin_of, same_origin_request
+from pressroom.approval.emails import approval_email
+from pressroom.approval.links import LinkError
+from pressroom.approval.page import Page, notice_page, review_page
+from pressroom.notices import notify_uploader
+from pressroom.photos import Photo, State
+from pressroom.settings import get_settings
+from pressroom.store import StaleTransition
+
+log = logging.getLogger(__name__)
+
+REQUESTER = "request_approval"
+TIMER = "approval_timer"
+MAX_REASON = 2000
+MAX_FORM_BYTES = 16 * 1024
+_DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
+_PAST = {"approve": "approved", "reject": "rejected"}
+
+
+def reminder_schedule(photo_id: str) -> str:
+    return f"approval-reminder-{photo_id}"
+
+
+def expiry_schedule(photo_id: str) -> str:
+    return f"approval-expiry-{photo_id}"
+
+
+def review_url(photo_id: str, token: str | None = None) -> str:
+    """The review page of ``photo_id`` (with ``?t=token`` when given)."""
+    url = f"{get_settings().approval_base_url.rstrip('/')}/review/{quote(photo_id, safe='')}"
+    return f"{url}?t={token}" if token else url
+
+
+# -- asking ---------------------------------------------------------------------------------------
+def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]:
+    """Email each configured approver not yet asked about ``photo_id``; return who was emailed.
+
+    A no-op (empty list) when the photo is not waiting for approval or everyone was asked already.
+    """
+    now = now or clock.now()
+    settings, store = get_settings(), services.store()
+    photo = store.get(photo_id)
+    if photo is None or photo.state != State.NEEDS_APPROVAL:
+        return []
+    approvers = config.approvers()
+    if not approvers:
+        raise RuntimeError(f"no approvers are configured in {settings.approvers_parameter}")
+    asked = {a.lower() for a in photo.approvers}
+    wanted = [a for a in approvers if a.lower() not in asked]
+    if not wanted:
+        return []
+    expires = now + timedelta(seconds=settings.link_ttl_seconds)
+    if not photo.approvers:
+        _arm_timers(photo.id, now, expires)
+    key = config.signing_key()
+    thumbnail = _thumbnail(photo)
+    emailed = []
+    for approver in wanted:
+        try:
+            photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=REQUESTER, event="approval-requested",
+                                 changes={"approvers": [*photo.approvers, approver]},
+                                 detail={"approver": approver, "link_expires": clock.iso(expires)},
+                                 condition=_unchanged(photo))
+        except StaleTransition:
+            break  # another delivery is asking (it will ask the rest), or the photo moved on
+        token = links.issue(key, photo.id, approver, expires)
+        try:
+            services.mailer().send(approval_email(photo, approver, review_url(photo.id, token), expires,
+                                                  thumbnail=thumbnail))
+        except Exception:
+            _release(photo, approver)
+            raise
+        emailed.append(approver)
+    return emailed
+
+
+def _arm_timers(photo_id: str, now: datetime, expires: datetime) -> None:
+    settings, timers = get_settings(), services.timers()
+    target = settings.approval_timer_function_arn
+    timers.arm(reminder_schedule(photo_id), now + timedelta(seconds=settings.approval_reminder_seconds),
+               target, {"kind": "reminder", "photo_id": photo_id})
+    timers.arm(expiry_schedule(photo_id), expires, target, {"kind": "expiry", "photo_id": photo_id})
+
+
+def _release(photo: Photo, approver: str) -> None:
+    """Undo a claim whose email failed, so the retried delivery asks this approver again."""
+    try:
+        services.store().update(photo.id, State.NEEDS_APPROVAL, actor=REQUESTER, event="approval-request-failed",
+                                changes={"approvers": [a for a in photo.approvers if a != approver]},
+                                detail={"approver": approver}, condition=_unchanged(photo))
+    except StaleTransition:
+        log.warning("could not release the approval claim", extra={"photo_id": photo.id})
+
+
+def _unchanged(photo: Photo) -> tuple[str, dict[str, int]]:
+    return "revision = :seen", {":seen": photo.revision}
+
+
+def _thumbnail(photo: Photo) -> bytes | None:
+    settings = get_settings()
+    try:
+        return preview.thumbnail(preview.fetch_clean(aws.client("s3"), settings.clean_bucket, photo),
+                                 settings.max_pixels)
+    except (ValueError, ClientError, BotoCoreError) as exc:
+        log.warning("no preview for the approval email: %s", type(exc).__name__, extra={"photo_id": photo.id})
+        return None
+
+
+# -- the review page ------------------------------------------------------------------------------
+def review(photo_id: str, token: str, *, now: datetime | None = None) -> Page:
+    """GET: the review page for a valid link. Reads only; never changes anything."""
+    now = now or clock.now()
+    try:
+        key, claims, photo, approver = _authorise(photo_id, token, now)
+    except LinkError as err:
+        return _refusal(err)
+    closed = _closed(photo) or _spent(photo, claims)
+    if closed:
+        return closed
+    return _review(key, photo, approver, claims, token)
+
+
+def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetime | None = None) -> Page:
+    """POST: record an approver's decision, once. ``body`` is the form, URL-encoded."""
+    now = now or clock.now()
+    settings = get_settings()
+    if not same_origin_request(headers, origin_of(settings.approval_base_url)):
+        return _refusal(LinkError(403, "Request refused",
+                                  "This decision was not sent from the Pressroom review page."))
+    try:
+        form = _parse_form(body, headers)
+    except LinkError as err:
+        return _refusal(err)
+    token = _first(form, "t")
+    try:
+        key, claims, photo, approver = _authorise(photo_id, token, now)
+    except LinkError as err:
+        return _refusal(err)
+    closed = _closed(photo) or _spent(photo, claims)
+    if closed:
+        return closed
+    if not csrf_ok(key, token, _first(form, "csrf")):
+        return _refusal(LinkError(403, "Request refused",
+                                  "The form was missing its security code. Open the link from your email "
+                                  "again and decide from that page."))
+    action, reason = _first(form, "decision"), _first(form, "reason").strip()
+    ticked = {int(v) for v in form.get("check", []) if v.isdigit()}
+    problem = _problem(photo, action, reason, ticked)
+    if problem:
+        return _review(key, photo, approver, claims, token, status=400, error=problem, reason=reason,
+                       ticked=ticked)
+    decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
+    try:
+        photo = services.store().transition(
+            photo.id, State.NEEDS_APPROVAL, _DECIDED[action], actor=approver,
+            changes={"decision": decision, "used_nonces": [*photo.used_nonces, claims.nonce]},
+            detail={"action": action, "why": reason})
+    except StaleTransition:
+        latest = services.store().get(photo.id)
+        return (_closed(latest) if latest else None) or _refusal(LinkError(
+            409, "Already decided", "Someone else changed this photo while you were deciding."))
+    return _after_decision(photo, action, reason)
+
+
+def _problem(photo: Photo, action: str, reason: str, ticked: set[int]) -> str:
+    if action not in _DECIDED:
+        return "Choose Approve or Reject."
+    if len(reason) > MAX_REASON:
+        return f"Keep the reason under {MAX_REASON} characters."
+    if action == "approve" and ticked != set(range(len(photo.checklist))):
+        return "Tick every item of the checklist to approve, or reject the photo with a reason."
+    if action == "reject" and not reason:
+        return "Give a reason to reject the photo: the uploader is told it."
+    return ""
+
+
+def _after_decision(photo: Photo, action: str, reason: str) -> Page:
+    settings, store = get_settings(), services.store()
+    for name in (reminder_schedule(photo.id), expiry_schedule(photo.id)):
+        try:
+            services.timers().disarm(name)
+        except (ClientError, BotoCoreError):  # a timer that fires later finds the photo decided: a no-op
+            log.warning("could not disarm %s", name, extra={"photo_id": photo.id})
+    if action == "approve":
+        try:
+            aws.client("sqs").send_message(QueueUrl=settings.publish_queue_url,
+                                           MessageBody=json.dumps({"photo_id": photo.id}))
+        except (ClientError, BotoCoreError):
+            log.exception("approved but not queued for publishing", extra={"photo_id": photo.id})
+            return Page(500, notice_page(
+                "Approved, but not yet queued",
+                "Your approval is recorded, but the photo could not be queued for publishing. "
+                f"Tell the press office, quoting reference {photo.id}.", photo=photo))
+        title, message = "Approved", "Thank you. The photo is approved and queued for publishing on Flickr."
+    else:
+        title, message = "Rejected", "The photo is rejected and will not be published. The uploader is told why."
+        try:
+            notify_uploader(services.mailer(), photo, "rejected", [reason])
+        except Exception:  # noqa: BLE001 - the rejection stands; the approver is asked to tell the uploader
+            log.exception("rejected but the uploader was not told", extra={"photo_id": photo.id})
+            message = ("The photo is rejected and will not be published, but the uploader could not be "
+                       "emailed: please tell them.")
+    return Page(200, notice_page(title, message, kind="ok", photo=photo,
+                                 audit_lines=format_audit(store.audit(photo.id))))
+
+
+def _authorise(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str]:
+    """The signing key, the link's claims, the photo and the approver; LinkError when not all hold."""
+    key = config.signing_key()
+    claims = links.verify(key, token, now)
+    if claims.photo_id != photo_id:
+        raise LinkError(403, "This link is not valid", "This link is for a different photo.")
+    photo = services.store().get(photo_id)
+    if photo is None:
+        raise LinkError(404, "Photo not found", "There is no photo with this reference.")
+    asked = {a.lower() for a in photo.approvers}
+    approver = links.find_approver(key, claims, [a for a in config.approvers() if a.lower() in asked])
+    if approver is None:
+        raise LinkError(403, "Not an approver",
+                        "This link's approver is not on the press office's approver list for this photo.")
+    return key, claims, photo, approver
+
+
+def _closed(photo: Photo) -> Page | None:
+    """The page for a photo that can no longer be decided, or None while it is waiting."""
+    if photo.state == State.NEEDS_APPROVAL:
+        return None
+    trail = format_audit(services.store().audit(photo.id))
+    if photo.state == State.EXPIRED:
+        return Page(410, notice_page("Approval expired",
+                                     "Nobody decided on this photo in time; it will not be published.",
+                                     photo=photo, audit_lines=trail))
+    decision = photo.decision
+    if decision.get("action") in _PAST:
+        why = f": {decision['why']}" if decision.get("why") else "."
+        message = (f"This photo was already {_PAST[decision['action']]} by {decision.get('by', '?')} "
+                   f"at {when(str(decision.get('at', '')))}{why}")
+        return Page(409, notice_page("Already decided", message, kind="info", photo=photo, audit_lines=trail))
+    return Page(409, notice_page("Not waiting for approval",
+                                 f"This photo is {photo.state.value.replace('_', ' ').lower()}.",
+                                 photo=photo, audit_lines=trail))
+
+
+def _spent(photo: Photo, claims: links.Claims) -> Page | None:
+    if claims.nonce in photo.used_nonces:
+        return _refusal(LinkError(410, "This link has been used", "A decision was already made with this link."))
+    return None
+
+
+def _review(key: bytes, photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
+            error: str = "", reason: str = "", ticked: set[int] | None = None) -> Page:
+    settings = get_settings()
+    url = preview.preview_url(aws.client("s3"), settings.clean_bucket, photo, settings.preview_url_seconds)
+    html = review_page(
+        photo, format_audit(services.store().audit(photo.id)), approver=approver,
+        action_url=review_url(photo.id), token=token, csrf=csrf_token(key, token), preview_url=url,
+        expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or ())
+    return Page(status, html, img_origin=origin_of(url))
+
+
+def _refusal(err: LinkError) -> Page:
+    return Page(err.status, notice_page(err.title, err.message))
+
+
+def _parse_form(body: str, headers: Mapping[str, str]) -> dict[str, list[str]]:
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+        raise LinkError(415, "Request refused", "Decisions are sent from the review page's form.")
+    if len(body.encode()) > MAX_FORM_BYTES:
+        raise LinkError(413, "Request refused", "The form is too large.")
+    try:
+        return parse_qs(body, keep_blank_values=True, max_num_fields=200)
+    except ValueError:
+        raise LinkError(400, "Request refused", "The form could not be read.") from None
+
+
+def _first(form: Mapping[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+# -- reminding and expiring -----------------------------------------------------------------------
+def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
+    """Once: email every approver a fresh link if ``photo_id`` still waits; return who was emailed."""
+    now = now or clock.now()
+    store = services.store()
+    photo = store.get(photo_id)
+    if photo is None or photo.state != State.NEEDS_APPROVAL:
+        return []
+    approvers = config.approvers()
+    if not approvers:
+        raise RuntimeError(f"no approvers are configured in {get_settings().approvers_parameter}")
+    asked = {a.lower() for a in photo.approvers}
+    try:
+        photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=TIMER, event="approval-reminded",
+                             changes={"approvers": [*photo.approvers, *(a for a in approvers if a.lower() not in asked)],
+                                      "reminded_at": clock.iso(now)},
+                             detail={"approvers": approvers},
+                             condition=("attribute_not_exists(reminded_at)", {}))
+    except StaleTransition:
+        return []  # reminded already, or decided meanwhile
+    expires = services.timers().due(expiry_schedule(photo.id)) or now + timedelta(
+        seconds=get_settings().link_ttl_seconds)
+    key, thumbnail, sent = config.signing_key(), _thumbnail(photo), []
+    for approver in approvers:
+        link = review_url(photo.id, links.issue(key, photo.id, approver, expires))
+        try:
+            services.mailer().send(approval_email(photo, approver, link, expires, thumbnail=thumbnail,
+                                                  reminder=True))
+        except Exception:  # noqa: BLE001 - a reminder is sent once: one bad address must not stop the rest
+            log.exception("reminder not sent to one approver", extra={"photo_id": photo.id})
+            continue
+        sent.append(approver)
+    return sent
+
+
+def expire(photo_id: str, *, now: datetime | None = None) -> bool:
+    """``NEEDS_APPROVAL → EXPIRED`` and tell the uploader; False if the photo had moved on."""
+    now = now or clock.now()
+    ttl = get_settings().link_ttl_seconds
+    span = f"{ttl // 86400} days" if ttl % 86400 == 0 else f"{ttl // 3600} hours"
+    try:
+        photo = services.store().transition(photo_id, State.NEEDS_APPROVAL, State.EXPIRED, actor=TIMER,
+                                            detail={"at": clock.iso(now), "after": span})
+    except StaleTransition:
+        return False
+    try:
+        services.timers().disarm(reminder_schedule(photo_id))
+    except (ClientError, BotoCoreError):
+        log.warning("could not disarm the reminder", extra={"photo_id": photo_id})
+    notify_uploader(services.mailer(), photo, "not approved in time",
+                    [f"No approver decided within {span} of being asked; the approval links have expired."])
+    return True
+

@@ -1,0 +1,369 @@
+"""The approval service against moto: asking once, a read-only review page, one decision, timers."""
+import base64
+import email
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from email import policy
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from pressroom import aws as clients
+from pressroom import config, services
+from pressroom.approval import links, service
+from pressroom.approval.csrf import csrf_token
+from pressroom.local.resources import Names
+from pressroom.photos import Photo, State
+
+PID = "3f1c2a9b7d4e5f60718293a4"
+ONE, TWO = Names().approvers
+UPLOADER = "pc.jones@west-midlands.example"
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+ORIGIN = "http://127.0.0.1:8787"
+FORM = {"content-type": "application/x-www-form-urlencoded", "origin": ORIGIN, "sec-fetch-site": "same-origin"}
+CHECKLIST = ["No member of the public is identifiable without a release form",
+             "Nothing in the background identifies an address or a vehicle"]
+FINDINGS = [{"rule": "credit.missing", "severity": "warn", "message": "No photographer credit",
+             "evidence": "no Credit/Copyright field", "guidance": "Credit the photographer or the force."}]
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def waiting(store, corpus, *, pid=PID, title="Neighbourhood day in Ladywood", description="PCSOs meet residents.",
+            checklist=CHECKLIST, image="DSCN0010_gps_nikon_coolpix_p6000.jpg"):
+    """A photo the way the policy stage leaves it: clean copy in the bucket, NEEDS_APPROVAL."""
+    settings = services.get_settings()
+    key = f"clean/{pid}.jpg"
+    clients.client("s3").put_object(Bucket=settings.clean_bucket, Key=key, Body=(corpus / image).read_bytes(),
+                                ContentType="image/jpeg")
+    store.create(Photo(id=pid, state=State.RECEIVED, album="Neighbourhood Day", original_bucket="pressroom-raw",
+                       original_key="incoming/Neighbourhood Day/ladywood.jpg", original_version="v1",
+                       uploader=UPLOADER), actor=UPLOADER)
+    store.transition(pid, State.RECEIVED, State.SCRUBBED, actor="scrub", changes={
+        "clean_key": key, "content_type": "image/jpeg", "width": 640, "height": 480,
+        "captions": {"title": title, "description": description, "tags": ["ladywood", "community"]}})
+    store.transition(pid, State.SCRUBBED, State.NEEDS_APPROVAL, actor="policy",
+                     changes={"findings": FINDINGS, "checklist": checklist})
+    return pid
+
+
+def outbox():
+    """Every message moto's SES accepted, parsed."""
+    return [email.message_from_string(m.raw_data, policy=policy.default)
+            for m in ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-2"].sent_messages]
+
+
+def part(message, kind):
+    return next(p for p in message.walk() if p.get_content_type() == kind).get_content()
+
+
+def token_of(message):
+    return re.search(r"/review/[0-9a-f]+\?t=([A-Za-z0-9_-]+)", part(message, "text/plain")).group(1)
+
+
+def tokens(pid=PID):
+    """The newest link token each approver was emailed, by address."""
+    found = {}
+    for message in outbox():
+        if "Approval needed" in message["Subject"] and pid in part(message, "text/plain"):
+            found[message["To"]] = token_of(message)
+    return found
+
+
+def snapshot(store, pid=PID):
+    return store.get(pid), store.audit(pid)
+
+
+def body(token, *, decision="approve", checks=range(len(CHECKLIST)), reason="", csrf=None):
+    key = config.signing_key()
+    fields = [("t", token), ("csrf", csrf_token(key, token) if csrf is None else csrf)]
+    fields += [("check", str(i)) for i in checks] + [("decision", decision), ("reason", reason)]
+    return urlencode(fields)
+
+
+def publish_messages(created):
+    sqs = clients.client("sqs")
+    messages = sqs.receive_message(QueueUrl=created.queue_urls["publish"], MaxNumberOfMessages=10,
+                                   VisibilityTimeout=0).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def set_approvers(*addresses):
+    clients.client("ssm").put_parameter(Name="/pressroom/approvers", Type="StringList", Value=",".join(addresses),
+                                    Overwrite=True)
+    config.reset()
+
+
+@pytest.fixture
+def asked(store, corpus):
+    pid = waiting(store, corpus)
+    assert service.request_approval(pid, now=NOW) == [ONE, TWO]
+    return tokens(pid)
+
+
+# -- asking --------------------------------------------------------------------------------------
+def test_request_emails_each_approver_once_and_records_it(store, corpus):
+    pid = waiting(store, corpus)
+    assert service.request_approval(pid, now=NOW) == [ONE, TWO]
+    assert service.request_approval(pid, now=NOW) == []  # a duplicate SQS delivery
+    sent = outbox()
+    assert sorted(m["To"] for m in sent) == [ONE, TWO]
+    photo = store.get(pid)
+    assert photo.approvers == [ONE, TWO]
+    trail = store.audit(pid)
+    assert [e["detail"]["approver"] for e in trail if e["event"] == "approval-requested"] == [ONE, TWO]
+    for message in sent:
+        claims = links.verify(config.signing_key(), token_of(message), NOW)
+        assert claims.photo_id == pid and claims.expires_at == NOW + timedelta(days=7)
+        assert links.find_approver(config.signing_key(), claims, [ONE, TWO]) == message["To"]
+
+
+def test_request_arms_reminder_and_expiry(store, corpus):
+    pid = waiting(store, corpus)
+    service.request_approval(pid, now=NOW)
+    scheduler, settings = clients.client("scheduler"), services.get_settings()
+    for name, kind, due in ((f"approval-reminder-{pid}", "reminder", "2026-11-22T10:00:00"),
+                            (f"approval-expiry-{pid}", "expiry", "2026-11-27T10:00:00")):
+        schedule = scheduler.get_schedule(Name=name, GroupName=settings.scheduler_group)
+        assert schedule["ScheduleExpression"] == f"at({due})"
+        assert schedule["Target"]["Arn"] == settings.approval_timer_function_arn
+        assert json.loads(schedule["Target"]["Input"]) == {"kind": kind, "photo_id": pid}
+
+
+def test_request_is_a_no_op_unless_waiting(store, corpus):
+    assert service.request_approval("0" * 24, now=NOW) == []
+    pid = waiting(store, corpus)
+    store.transition(pid, State.NEEDS_APPROVAL, State.EXPIRED, actor="test")
+    assert service.request_approval(pid, now=NOW) == []
+    assert outbox() == []
+
+
+def test_a_failed_email_releases_the_claim_so_the_retry_asks_again(store, corpus):
+    pid = waiting(store, corpus)
+    ses = clients.client("ses")
+    ses.delete_identity(Identity=services.get_settings().sender)
+    with pytest.raises(Exception, match="MessageRejected"):
+        service.request_approval(pid, now=NOW)
+    assert store.get(pid).approvers == []
+    ses.verify_email_identity(EmailAddress=services.get_settings().sender)
+    assert service.request_approval(pid, now=NOW) == [ONE, TWO]
+    assert [e["event"] for e in store.audit(pid)][-3:] == ["approval-request-failed", "approval-requested",
+                                                           "approval-requested"]
+
+
+# -- the review page never changes anything ------------------------------------------------------
+def test_get_with_a_valid_link_shows_the_page_and_changes_nothing(store, asked):
+    before = snapshot(store)
+    for _ in range(3):  # mail scanners, previews, the approver
+        page = service.review(PID, asked[ONE], now=NOW + timedelta(hours=1))
+        assert page.status == 200
+    assert snapshot(store) == before
+    assert "Neighbourhood day in Ladywood" in page.html and "Credit the photographer" in page.html
+    assert page.html.count('type="checkbox" name="check"') == len(CHECKLIST)
+    assert 'name="decision" value="approve"' in page.html and 'name="reason"' in page.html
+    assert "approval-requested" in page.html  # the audit trail
+    headers = page.headers
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "form-action 'self'" in headers["Content-Security-Policy"]
+    assert "img-src https://" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store" and headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_preview_is_a_short_lived_presigned_url(store, asked):
+    page = service.review(PID, asked[ONE], now=NOW)
+    src = re.search(r'<img src="([^"]+)"', page.html).group(1).replace("&amp;", "&")
+    assert f"clean/{PID}.jpg" in src and "X-Amz-Expires=900" in src and "X-Amz-Signature=" in src
+
+
+# -- bad links ------------------------------------------------------------------------------------
+def _other_token(store, corpus):
+    other = waiting(store, corpus, pid="a" * 24)
+    service.request_approval(other, now=NOW)
+    return tokens(other)[ONE]
+
+
+def _bad_links(store, corpus, asked):
+    good = asked[ONE]
+    raw = bytearray(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4)))
+    raw[-1] ^= 1
+    forged = links._b64(bytes(raw))
+    return {
+        "forged signature": (forged, NOW, 403),
+        "signed with another key": (links.issue(b"z" * 48, PID, ONE, NOW + timedelta(days=1)), NOW, 403),
+        "another photo's link": (_other_token(store, corpus), NOW, 403),
+        "approver never asked": (links.issue(config.signing_key(), PID, "mallory@press-office.example",
+                                             NOW + timedelta(days=1)), NOW, 403),
+        "expired": (good, NOW + timedelta(days=7, seconds=1), 410),
+        "malformed": (good[:40], NOW, 400),
+        "missing": ("", NOW, 400),
+    }
+
+
+def test_bad_links_get_a_clear_refusal_and_change_nothing(store, aws, corpus, asked):
+    cases = _bad_links(store, corpus, asked)
+    before = snapshot(store)
+    for name, (token, now, status) in cases.items():
+        got = service.review(PID, token, now=now)
+        assert got.status == status, name
+        assert "<form" not in got.html and "Ladywood" not in got.html, name
+        posted = service.decide(PID, body(token, csrf="x" if not token else None), FORM, now=now)
+        assert posted.status == status, name
+        assert got.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert snapshot(store) == before
+    assert publish_messages(aws) == []
+
+
+def test_an_approver_removed_from_the_list_can_no_longer_decide(store, asked):
+    set_approvers(TWO)
+    assert service.review(PID, asked[ONE], now=NOW).status == 403
+    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 403
+    assert store.get(PID).state == State.NEEDS_APPROVAL
+    assert service.review(PID, asked[TWO], now=NOW).status == 200
+
+
+def test_a_spent_nonce_cannot_decide(store, asked):
+    nonce = links.verify(config.signing_key(), asked[ONE], NOW).nonce
+    photo = store.get(PID)
+    store.update(PID, State.NEEDS_APPROVAL, actor="test", event="test", changes={"used_nonces": [nonce]})
+    assert photo.state == State.NEEDS_APPROVAL
+    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 410
+    assert store.get(PID).state == State.NEEDS_APPROVAL
+
+
+# -- the decision ----------------------------------------------------------------------------------
+def test_approve_records_once_and_queues_one_publish_message(store, aws, asked):
+    page = service.decide(PID, body(asked[ONE], reason="Good community shot"), FORM, now=NOW)
+    assert page.status == 200 and "Approved" in page.html
+    photo = store.get(PID)
+    assert photo.state == State.APPROVED
+    assert photo.decision == {"action": "approve", "by": ONE, "at": "2026-11-20T10:00:00.000Z",
+                              "why": "Good community shot"}
+    assert publish_messages(aws) == [{"photo_id": PID}]
+    scheduler = services.timers()
+    assert scheduler.due(f"approval-reminder-{PID}") is None and scheduler.due(f"approval-expiry-{PID}") is None
+
+    again = service.decide(PID, body(asked[ONE]), FORM, now=NOW)  # a double click
+    assert again.status == 409
+    assert f"already approved by {ONE} at 2026-11-20 10:00 UTC: Good community shot" in again.html
+    other = service.decide(PID, body(asked[TWO], decision="reject", reason="no"), FORM, now=NOW)
+    assert other.status == 409 and "already approved by" in other.html
+    assert service.review(PID, asked[TWO], now=NOW).status == 409
+    assert store.get(PID).state == State.APPROVED
+    assert publish_messages(aws) == [{"photo_id": PID}]  # still exactly one message
+    assert [e.get("to") for e in store.audit(PID)].count("APPROVED") == 1
+
+
+def test_reject_needs_a_reason_and_tells_the_uploader(store, aws, asked):
+    before = snapshot(store)
+    page = service.decide(PID, body(asked[TWO], decision="reject", checks=[], reason="   "), FORM, now=NOW)
+    assert page.status == 400 and "Give a reason" in page.html and "<form" in page.html
+    assert snapshot(store) == before
+    page = service.decide(PID, body(asked[TWO], decision="reject", checks=[], reason="Faces of children"),
+                          FORM, now=NOW)
+    assert page.status == 200
+    assert store.get(PID).state == State.REJECTED
+    notice = [m for m in outbox() if m["To"] == UPLOADER]
+    assert len(notice) == 1 and "Faces of children" in part(notice[0], "text/plain")
+    assert publish_messages(aws) == []
+
+
+@pytest.mark.parametrize("checks", [[], [0], [1], [0, 0]])
+def test_approve_needs_every_checklist_item_ticked(store, asked, checks):
+    before = snapshot(store)
+    page = service.decide(PID, body(asked[ONE], checks=checks, reason="kept"), FORM, now=NOW)
+    assert page.status == 400 and "Tick every item" in page.html
+    assert ">kept</textarea>" in page.html
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("csrf", ["", "wrong", "bad-" * 10])
+def test_missing_or_wrong_csrf_is_forbidden(store, asked, csrf):
+    before = snapshot(store)
+    page = service.decide(PID, body(asked[ONE], csrf=csrf), FORM, now=NOW)
+    assert page.status == 403
+    assert snapshot(store) == before
+
+
+def test_csrf_of_another_link_is_forbidden(store, asked):
+    stolen = csrf_token(config.signing_key(), asked[TWO])
+    assert service.decide(PID, body(asked[ONE], csrf=stolen), FORM, now=NOW).status == 403
+    assert store.get(PID).state == State.NEEDS_APPROVAL
+
+
+@pytest.mark.parametrize("headers", [
+    {**FORM, "origin": "https://evil.example"},
+    {**FORM, "sec-fetch-site": "cross-site"},
+    {**FORM, "content-type": "text/plain"},
+])
+def test_cross_site_or_non_form_posts_are_refused(store, asked, headers):
+    before = snapshot(store)
+    assert service.decide(PID, body(asked[ONE]), headers, now=NOW).status in (403, 415)
+    assert snapshot(store) == before
+
+
+def test_unknown_decision_is_a_bad_request(store, asked):
+    assert service.decide(PID, body(asked[ONE], decision="publish"), FORM, now=NOW).status == 400
+    assert store.get(PID).state == State.NEEDS_APPROVAL
+
+
+# -- escaping ---------------------------------------------------------------------------------------
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+
+def test_script_in_captions_is_shown_as_text_in_page_and_email(store, corpus):
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    pid = waiting(store, corpus, title=evil, description=evil, checklist=[evil])
+    service.request_approval(pid, now=NOW)
+    page = service.review(pid, tokens(pid)[ONE], now=NOW)
+    html_mail = part(outbox()[0], "text/html")
+    for html in (page.html, html_mail):
+        parser = _Tags()
+        parser.feed(html)
+        assert "script" not in parser.tags
+        assert parser.tags.count("img") == 1  # only the preview
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+# -- reminders and expiry ----------------------------------------------------------------------------
+def test_reminder_goes_once_with_fresh_links(store, asked):
+    later = NOW + timedelta(days=2)
+    assert service.remind(PID, now=later) == [ONE, TWO]
+    assert service.remind(PID, now=later) == []  # Scheduler delivered twice
+    reminders = [m for m in outbox() if m["Subject"].strip().startswith("Reminder:")]
+    assert sorted(m["To"] for m in reminders) == [ONE, TWO]
+    fresh = token_of(reminders[0])
+    assert fresh not in asked.values()
+    claims = links.verify(config.signing_key(), fresh, later)
+    assert claims.expires_at == NOW + timedelta(days=7)  # the photo's own expiry, not later
+    assert service.review(PID, fresh, now=later).status == 200
+    assert [e["event"] for e in store.audit(PID)].count("approval-reminded") == 1
+
+
+def test_reminder_and_expiry_do_nothing_once_decided(store, asked):
+    service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    sent = len(outbox())
+    assert service.remind(PID, now=NOW + timedelta(days=2)) == []
+    assert service.expire(PID, now=NOW + timedelta(days=7)) is False
+    assert len(outbox()) == sent and store.get(PID).state == State.APPROVED
+
+
+def test_expiry_closes_the_photo_and_tells_the_uploader(store, asked):
+    assert service.expire(PID, now=NOW + timedelta(days=7)) is True
+    assert service.expire(PID, now=NOW + timedelta(days=7)) is False
+    assert store.get(PID).state == State.EXPIRED
+    notice = [m for m in outbox() if m["To"] == UPLOADER]
+    assert len(notice) == 1 and "not approved in time" in notice[0]["Subject"]
+    assert "within 7 days" in part(notice[0], "text/plain")
+    assert services.timers().due(f"approval-reminder-{PID}") is None
+    page = service.decide(PID, body(asked[ONE]), FORM, now=NOW + timedelta(days=1))
+    assert page.status == 410 and "expired" in page.html.lower()
