@@ -106,6 +106,17 @@ def timeout_of(template: dict[str, Any], function: dict[str, Any]) -> int:
     return int(function["Properties"].get("Timeout", template["Globals"]["Function"]["Timeout"]))
 
 
+def function_named(resources: dict[str, Any], arn: Any) -> str:
+    """The function an ARN value names: a GetAtt, or a Sub built from its FunctionName."""
+    if "Fn::GetAtt" in arn:
+        assert arn["Fn::GetAtt"][1] == "Arn"
+        return arn["Fn::GetAtt"][0]
+    prefix = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+    (found,) = [name for name, f in of_type(resources, "AWS::Serverless::Function").items()
+                if arn["Fn::Sub"] == prefix + f["Properties"]["FunctionName"]["Fn::Sub"]]
+    return found
+
+
 def with_stack_name(value: Any, stack: str = "pressroom") -> str:
     """The value a ``!Sub`` on the stack name alone resolves to."""
     text = value["Fn::Sub"]
@@ -254,12 +265,13 @@ def test_scheduler_role_invokes_only_the_timer_functions(resources):
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "lambda:InvokeFunction"
-    assert sorted(r["Fn::GetAtt"][0] for r in statement["Resource"]) == ["ApprovalTimerFunction", "StalenessFunction"]
+    invoked = {function_named(resources, r) for r in statement["Resource"]}
+    assert invoked == {"ApprovalTimerFunction", "StalenessFunction"}
 
 
 def test_only_schedule_creators_may_pass_the_scheduler_role(resources):
     passers = {owner for owner, s in statements(resources) if "iam:PassRole" in as_list(s["Action"])}
-    assert passers == {"RequestApprovalRole", "PublishRole"}
+    assert passers == {"RequestApprovalRole", "PublishRole", "StalenessRole"}
     for owner, s in statements(resources):
         if "iam:PassRole" in as_list(s["Action"]):
             assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
@@ -416,6 +428,45 @@ def test_every_pressroom_variable_is_a_setting(template, resources):
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
         unknown = {k for k in env_of(template, f) if k.startswith("PRESSROOM_")} - known
         assert not unknown, f"{name}: {unknown}"
+
+
+def test_function_arns_in_the_environment_name_the_right_functions(template, resources):
+    targets = {"PRESSROOM_STALENESS_FUNCTION_ARN": "StalenessFunction",
+               "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN": "ApprovalTimerFunction"}
+    for f in of_type(resources, "AWS::Serverless::Function").values():
+        env = env_of(template, f)
+        for var, target in targets.items():
+            if var in env:
+                assert function_named(resources, env[var]) == target
+                assert env["PRESSROOM_SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+
+
+def _role_reaches(resources, role: str, actions: set[str], resource: str) -> bool:
+    return any(owner == role and actions & set(as_list(s["Action"])) and mentions(s["Resource"], resource)
+               for owner, s in statements(resources) if s["Effect"] == "Allow")
+
+
+#: an environment variable → (actions, resource): a function has the variable iff its role may use it
+REACHES = {
+    "PRESSROOM_CLEAN_BUCKET": ({"s3:GetObject", "s3:PutObject"}, "CleanBucket"),
+    "PRESSROOM_RAW_BUCKET": ({"s3:GetObject"}, "RawBucket"),
+    "PRESSROOM_APPROVAL_QUEUE_URL": ({"sqs:SendMessage"}, "ApprovalQueue"),
+    "PRESSROOM_PUBLISH_QUEUE_URL": ({"sqs:SendMessage"}, "PublishQueue"),
+    "PRESSROOM_APPROVERS_PARAMETER": ({"ssm:GetParameter"}, "ApproversParameter"),
+    "PRESSROOM_PRESS_OFFICE_PARAMETER": ({"ssm:GetParameter"}, "PressOfficeParameter"),
+    "PRESSROOM_SCHEDULER_ROLE_ARN": ({"iam:PassRole"}, "SchedulerRole"),
+    "PRESSROOM_SCHEDULER_GROUP": ({"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}, "PressroomScheduleGroup"),
+}
+
+
+@pytest.mark.parametrize("variable", sorted(REACHES))
+def test_a_function_is_told_about_exactly_what_its_role_may_use(template, resources, variable):
+    actions, resource = REACHES[variable]
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        told = variable in env_of(template, f)
+        assert told == _role_reaches(resources, role_of(f), actions, resource), f"{name}: {variable}"
+        if told and variable != "PRESSROOM_SCHEDULER_ROLE_ARN":
+            assert mentions(env_of(template, f)[variable], resource), name
 
 
 def test_functions_that_mail_know_the_sender(template, resources):
