@@ -1,0 +1,177 @@
+"""The Flickr adapter of the publisher port, through ``flickrapi`` (OAuth 1, XML responses)."""
+from __future__ import annotations
+
+import io
+from html import escape
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from xml.etree.ElementTree import Element
+
+import flickrapi
+import requests
+from flickrapi.exceptions import FlickrError
+
+from pressroom.config import FlickrCredentials
+from pressroom.publishing.port import Comment, Published, PublisherUnavailable, PublishRefused
+
+#: upload errors that no retry can fix: "Filesize was zero", "Filetype was not recognised"
+_REFUSED_UPLOAD = {4, 5}
+_SET_NOT_FOUND, _ALREADY_IN_SET = 1, 3  # flickr.photosets.addPhoto
+_COMMENT_NOT_FOUND = 2  # flickr.photos.comments.deleteComment
+
+
+def connect(credentials: FlickrCredentials, timeout: float = 60.0) -> "FlickrPublisher":
+    """A publisher acting as the account whose OAuth token ``credentials`` holds (write access)."""
+    token = flickrapi.auth.FlickrAccessToken(credentials.oauth_token, credentials.oauth_token_secret, "write")
+    api = flickrapi.FlickrAPI(credentials.api_key, credentials.api_secret, token=token, format="etree",
+                              store_token=False, timeout=timeout)
+    return FlickrPublisher(api)
+
+
+def _tag_list(tags: Iterable[str]) -> str:
+    """Flickr's space-separated tag syntax: multi-word tags in double quotes."""
+    out: list[str] = []
+    for tag in tags:
+        clean = " ".join(tag.replace('"', "").split())
+        if clean and clean not in out:
+            out.append(clean)
+    return " ".join(f'"{t}"' if " " in t else t for t in out)
+
+
+class FlickrPublisher:
+    """Publishes to one Flickr account; remembers its photoset ids for the life of the object."""
+
+    def __init__(self, api: flickrapi.FlickrAPI):
+        self._api = api
+        self._sets: dict[str, str] = {}
+        self._me = ""
+
+    # -- the port --------------------------------------------------------------------------------
+    def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
+                album: str, machine_tag: str) -> Published:
+        """Upload (public, safe, shown in search) with the description as plain text: Flickr reads
+        descriptions as HTML, so ``<``, ``>`` and ``&`` are escaped."""
+        try:
+            reply = self._api.upload(
+                filename, fileobj=io.BytesIO(photo), title=title, description=escape(description, quote=False),
+                tags=_tag_list([*tags, machine_tag]), is_public="1", is_friend="0", is_family="0",
+                safety_level="1", content_type="1", hidden="1", format="etree",
+            )
+        except FlickrError as exc:
+            if exc.code in _REFUSED_UPLOAD:
+                raise PublishRefused(f"Flickr refused the upload: {exc}") from exc
+            raise PublisherUnavailable(f"Flickr upload failed: {exc}") from exc
+        except requests.RequestException as exc:
+            raise PublisherUnavailable(f"cannot reach Flickr to upload ({type(exc).__name__})") from exc
+        photo_id = reply.findtext("photoid") or ""
+        if not photo_id:
+            raise PublisherUnavailable("Flickr's upload reply named no photo")
+        return Published(photo_id, self._page_url(photo_id), self.add_to_album(photo_id, album))
+
+    def find(self, machine_tag: str) -> Published | None:
+        found = self._call("photos.search", user_id="me", machine_tags=machine_tag, per_page="1")
+        photo = found.find("photos/photo")
+        if photo is None:
+            return None
+        photo_id = photo.get("id", "")
+        contexts = self._call("photos.getAllContexts", photo_id=photo_id)
+        photoset = contexts.find("set")
+        return Published(photo_id, self._page_url(photo_id), photoset.get("id", "") if photoset is not None else "")
+
+    def add_to_album(self, photo_id: str, album: str) -> str:
+        set_id = self._sets.get(album) or self._existing_set(album)
+        if set_id:
+            try:
+                self._raw("photosets.addPhoto", photoset_id=set_id, photo_id=photo_id)
+                return set_id
+            except FlickrError as exc:
+                if exc.code == _ALREADY_IN_SET:
+                    return set_id
+                if exc.code != _SET_NOT_FOUND:
+                    raise PublisherUnavailable(f"Flickr photosets.addPhoto failed: {exc}") from exc
+                self._sets.pop(album, None)  # deleted on Flickr since: make it again
+        created = self._call("photosets.create", title=album, primary_photo_id=photo_id)
+        set_id = created.find("photoset").get("id", "")  # type: ignore[union-attr]
+        self._sets[album] = set_id
+        return set_id
+
+    def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
+        me = self._account()
+        found: list[Comment] = []
+        for photo_id in photo_ids:
+            reply = self._call("photos.comments.getList", photo_id=photo_id)
+            for c in reply.iter("comment"):
+                if c.get("author") == me:
+                    continue
+                created = c.get("datecreate", "")
+                found.append(Comment(
+                    id=c.get("id", ""),
+                    photo_id=photo_id,
+                    author=c.get("author", ""),
+                    author_name=c.get("authorname", ""),
+                    text=c.text or "",
+                    created_at=_iso(created) if created.isdigit() else created,
+                    permalink=c.get("permalink", ""),
+                ))
+        return sorted(found, key=lambda c: c.created_at)
+
+    def reply(self, photo_id: str, text: str) -> str:
+        reply = self._call("photos.comments.addComment", photo_id=photo_id, comment_text=text)
+        comment = reply.find("comment")
+        return comment.get("id", "") if comment is not None else ""
+
+    def delete_comment(self, comment_id: str) -> None:
+        try:
+            self._raw("photos.comments.deleteComment", comment_id=comment_id)
+        except FlickrError as exc:
+            if exc.code != _COMMENT_NOT_FOUND:
+                raise PublisherUnavailable(f"Flickr photos.comments.deleteComment failed: {exc}") from exc
+
+    # -- internals -------------------------------------------------------------------------------
+    def _call(self, method: str, **params: str) -> Element:
+        """``flickr.<method>``; any failure is :class:`PublisherUnavailable`."""
+        try:
+            return self._raw(method, **params)
+        except FlickrError as exc:
+            raise PublisherUnavailable(f"Flickr {method} failed: {exc}") from exc
+
+    def _raw(self, method: str, **params: str) -> Element:
+        """``flickr.<method>``: network failures are :class:`PublisherUnavailable`, API errors
+        (``stat="fail"`` or an HTTP error status) stay :class:`FlickrError` for the caller to judge."""
+        try:
+            return self._api.do_flickr_call(f"flickr.{method}", **params)
+        except requests.RequestException as exc:
+            raise PublisherUnavailable(f"cannot reach Flickr for {method} ({type(exc).__name__})") from exc
+
+    def _account(self) -> str:
+        if not self._me:
+            user = self._call("test.login").find("user")
+            self._me = user.get("id", "") if user is not None else ""
+        return self._me
+
+    def _page_url(self, photo_id: str) -> str:
+        info = self._call("photos.getInfo", photo_id=photo_id)
+        for url in info.iter("url"):
+            if url.get("type") == "photopage" and url.text:
+                return url.text
+        owner = info.find("photo/owner")
+        nsid = owner.get("nsid", "") if owner is not None else self._account()
+        return f"https://www.flickr.com/photos/{nsid}/{photo_id}/"
+
+    def _existing_set(self, album: str) -> str:
+        page, pages = 1, 1
+        while page <= pages:
+            reply = self._call("photosets.getList", per_page="500", page=str(page))
+            listing = reply.find("photosets")
+            pages = int(listing.get("pages", "1")) if listing is not None else 1
+            for photoset in reply.iter("photoset"):
+                if (photoset.findtext("title") or "") == album:
+                    self._sets[album] = photoset.get("id", "")
+                    return self._sets[album]
+            page += 1
+        return ""
+
+
+def _iso(unix: str) -> str:
+    return datetime.fromtimestamp(int(unix), timezone.utc).isoformat().replace("+00:00", "Z")
+

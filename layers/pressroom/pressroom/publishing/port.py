@@ -1,0 +1,58 @@
+"""The publisher port: what the pipeline needs from a photo-sharing site, and its errors."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a photo ended up: its id on the site, its page, and its album's photoset."""
+
+    photo_id: str
+    url: str
+    photoset_id: str = ""
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment someone else left on one of the account's photos."""
+
+    id: str
+    photo_id: str
+    author: str
+    author_name: str
+    text: str
+    created_at: str = ""
+    permalink: str = ""
+
+
+class PublisherUnavailable(Exception):
+    """The site could not be reached or failed (network, 5xx, API error): try again later."""
+
+
+class PublishRefused(Exception):
+    """The site refused this photo for good (e.g. it does not recognise the file)."""
+
+
+class Publisher(Protocol):
+    def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
+                album: str, machine_tag: str) -> Published:
+        """Upload a public photo tagged with ``machine_tag`` and add it to ``album``'s photoset
+        (created on first use, with this photo as its cover)."""
+
+    def find(self, machine_tag: str) -> Published | None:
+        """The account's photo carrying ``machine_tag``, if an earlier attempt uploaded it."""
+
+    def add_to_album(self, photo_id: str, album: str) -> str:
+        """Put an uploaded photo in ``album``'s photoset (idempotent); return the photoset id."""
+
+    def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
+        """Comments by others (never the account's own replies) on these photos, oldest first."""
+
+    def reply(self, photo_id: str, text: str) -> str:
+        """Comment on the account's own photo as the account; return the new comment's id."""
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Remove a comment from one of the account's photos (already gone is fine)."""

@@ -1,0 +1,266 @@
+"""The publish stage: an approved photo goes to the publisher exactly once.
+
+SQS delivers at least once and a Lambda can die between the upload and the record of it, so:
+
+1. the record is *claimed* first, by a conditional update that also counts the attempt; the
+   claim holds a lease that ends when the claiming invocation is certainly over (its Lambda
+   deadline plus a margin), and a delivery that finds a live lease backs off (:class:`PublishBusy`);
+2. every upload carries the machine tag ``pressroom:photo=<id>``, and a delivery that takes over
+   an earlier claim first asks the publisher for a photo with that tag (the earlier attempt may
+   have uploaded it) before uploading anything;
+3. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, and the
+   stale-account reminder is moved to N days later.
+
+A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
+(:class:`PublishRetry`); the attempt that reaches ``max_attempts`` gives up: APPROVED →
+PUBLISH_FAILED with the reason, and the press office is emailed. A fault no retry can fix (the
+clean copy is gone or is not the approved bytes, the site refuses the file) gives up at once.
+:func:`retry_failed` puts a PUBLISH_FAILED photo back in the queue.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pressroom import aws, clock, config, services
+from pressroom.mail import Email, Mailer
+from pressroom.photos import Photo, State
+from pressroom.policy import published_caption
+from pressroom.publishing.port import Published, Publisher, PublisherUnavailable, PublishRefused
+from pressroom.settings import Settings, get_settings
+from pressroom.staleness import ReminderTimer, parse_time, reminder_timer
+from pressroom.store import PhotoStore, StaleTransition
+
+ACTOR = "publish"
+#: the publish queue's maxReceiveCount (template.yaml, local resources): the last delivery gives up
+MAX_ATTEMPTS = 5
+#: added to an invocation's remaining time: how long after it a claim is certainly abandoned
+LEASE_MARGIN = timedelta(seconds=60)
+_MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
+
+
+class PublishBusy(Exception):
+    """Another delivery of this photo holds a live claim: try again after its lease."""
+
+
+class PublishRetry(Exception):
+    """This attempt failed for a reason that may pass (Flickr or S3 unavailable): try again."""
+
+
+class _Permanent(Exception):
+    """No retry can fix this: the photo goes to PUBLISH_FAILED at once."""
+
+
+def machine_tag(photo_id: str) -> str:
+    """The machine tag that marks the published copy of a photo (``pressroom:photo=<id>``)."""
+    return f"pressroom:photo={photo_id}"
+
+
+def parse_message(body: str) -> str:
+    """The photo id of a publish-queue message ``{"photo_id": "<id>"}``."""
+    try:
+        message = json.loads(body)
+    except ValueError as exc:
+        raise ValueError("a publish message must be JSON") from exc
+    photo_id = message.get("photo_id") if isinstance(message, dict) else None
+    if not isinstance(photo_id, str) or not photo_id.isalnum():
+        raise ValueError("a publish message needs a photo_id")
+    return photo_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery did: ``published``, ``recovered`` (an earlier attempt's upload was
+    found), ``already-published``, ``skipped`` (not approved) or ``failed`` (gave up)."""
+
+    photo_id: str
+    status: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PublishStage:
+    settings: Settings
+    store: PhotoStore
+    s3: Any
+    publisher: Publisher
+    mailer: Mailer
+    reminder: ReminderTimer
+    press_office: Callable[[], list[str]]
+    max_attempts: int = MAX_ATTEMPTS
+    now: Callable[[], datetime] = clock.now
+
+    def publish(self, photo_id: str, *, lease: timedelta) -> Outcome:
+        """Publish one approved photo; ``lease`` is how long this invocation may still run."""
+        photo = self.store.get(photo_id)
+        if photo is None:
+            return Outcome(photo_id, "skipped", "no such photo")
+        if photo.state == State.PUBLISHED:
+            self._rearm(photo)  # a redelivery after a crash between recording and re-arming
+            return Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
+        if photo.state != State.APPROVED:
+            return Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
+
+        earlier = dict(photo.flickr)
+        photo, claim = self._claim(photo, earlier, lease)
+        try:
+            published = self._find_earlier_upload(photo) if earlier.get("claim") else None
+            status = "recovered"
+            if published is None:
+                published, status = self._upload(photo), "published"
+        except (_Permanent, PublishRefused) as exc:
+            return self._give_up(photo, str(exc))
+        except (PublisherUnavailable, BotoCoreError, ClientError) as exc:
+            reason = str(exc) if isinstance(exc, PublisherUnavailable) else f"AWS error: {exc}"
+            if photo.publish_attempts >= self.max_attempts:
+                return self._give_up(photo, f"gave up after {photo.publish_attempts} attempts: {reason}")
+            self._release(photo, claim, reason)
+            raise PublishRetry(f"attempt {photo.publish_attempts} of {self.max_attempts}: {reason}") from exc
+        return self._record(photo, published, status)
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _claim(self, photo: Photo, earlier: dict[str, Any], lease: timedelta) -> tuple[Photo, str]:
+        """Take the photo for this delivery, or raise :class:`PublishBusy`."""
+        now = self.now()
+        if earlier.get("claim"):
+            lease_until = parse_time(earlier.get("lease_until"))
+            if lease_until is not None and now < lease_until:
+                raise PublishBusy(f"photo {photo.id} is being published by another delivery "
+                                  f"until {earlier['lease_until']}")
+            condition = ("flickr.claim = :earlier", {":earlier": earlier["claim"]})
+        else:
+            condition = ("attribute_not_exists(flickr.claim)", {})
+        claim = uuid.uuid4().hex
+        attempt = photo.publish_attempts + 1
+        flickr = {"claim": claim, "claimed_at": clock.iso(now), "lease_until": clock.iso(now + lease + LEASE_MARGIN)}
+        try:
+            claimed = self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-attempt",
+                                        changes={"flickr": flickr, "publish_attempts": attempt},
+                                        detail={"attempt": attempt, "after_earlier_claim": bool(earlier.get("claim"))},
+                                        condition=condition)
+        except StaleTransition as exc:
+            raise PublishBusy(f"photo {photo.id} was claimed by another delivery") from exc
+        return claimed, claim
+
+    def _find_earlier_upload(self, photo: Photo) -> Published | None:
+        """The upload of an earlier attempt, if it got that far (put in its album if it did not)."""
+        found = self.publisher.find(machine_tag(photo.id))
+        if found is None or found.photoset_id:
+            return found
+        return Published(found.photo_id, found.url, self.publisher.add_to_album(found.photo_id, photo.album))
+
+    def _upload(self, photo: Photo) -> Published:
+        return self.publisher.publish(
+            self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
+            description=published_caption(photo.title, photo.description, str(photo.captions.get("credit") or "")),
+            tags=photo.tags, album=photo.album, machine_tag=machine_tag(photo.id),
+        )
+
+    def _clean_bytes(self, photo: Photo) -> bytes:
+        """The scrubbed copy, checked to be exactly the bytes the approver saw."""
+        if not photo.clean_key:
+            raise _Permanent("the photo has no scrubbed copy")
+        try:
+            data = self.s3.get_object(Bucket=self.settings.clean_bucket, Key=photo.clean_key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise _Permanent(f"the scrubbed copy {photo.clean_key} is missing from the clean bucket") from exc
+            raise
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != photo.sha256:
+            raise _Permanent(f"the scrubbed copy {photo.clean_key} is not the approved file "
+                             f"(sha256 {digest[:12]}…, approved {photo.sha256[:12]}…)")
+        return data
+
+    def _record(self, photo: Photo, published: Published, status: str) -> Outcome:
+        now = self.now()
+        flickr = {"id": published.photo_id, "url": published.url, "photoset_id": published.photoset_id,
+                  "machine_tag": machine_tag(photo.id), "published_at": clock.iso(now)}
+        try:
+            done = self.store.transition(photo.id, State.APPROVED, State.PUBLISHED, actor=ACTOR,
+                                         changes={"flickr": flickr, "reason": ""},
+                                         detail={**flickr, "how": status, "attempt": photo.publish_attempts})
+        except StaleTransition:
+            latest = self.store.get(photo.id)
+            return Outcome(photo.id, "already-published", latest.flickr.get("url", "") if latest else "")
+        self._rearm(done)
+        return Outcome(photo.id, status, published.url)
+
+    def _rearm(self, photo: Photo) -> None:
+        published_at = parse_time(photo.flickr.get("published_at"))
+        if published_at is not None:
+            self.reminder.after_publish(published_at)
+
+    def _release(self, photo: Photo, claim: str, reason: str) -> None:
+        """End this attempt's lease so that the retry need not wait for it (the claim stays, so the
+        retry looks for an upload of this attempt before uploading)."""
+        flickr = {**photo.flickr, "lease_until": clock.iso(self.now())}
+        try:
+            self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-attempt-failed",
+                              changes={"flickr": flickr}, detail={"attempt": photo.publish_attempts, "reason": reason},
+                              condition=("flickr.claim = :mine", {":mine": claim}))
+        except StaleTransition:
+            pass  # another delivery took over meanwhile
+
+    def _give_up(self, photo: Photo, reason: str) -> Outcome:
+        try:
+            failed = self.store.transition(photo.id, State.APPROVED, State.PUBLISH_FAILED, actor=ACTOR,
+                                           changes={"reason": reason},
+                                           detail={"reason": reason, "attempts": photo.publish_attempts})
+        except StaleTransition:
+            return Outcome(photo.id, "skipped", "changed by another delivery")
+        self.mailer.send(failure_email(self.press_office(), failed, reason))
+        return Outcome(photo.id, "failed", reason)
+
+
+def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:
+    name = photo.title or PurePosixPath(photo.original_key).name
+    return Email(to=recipients, subject=f"Pressroom: approved photo \"{name}\" could not be published", text="\n".join([
+        f"The approved photo \"{name}\" (album {photo.album}) could not be published to Flickr:",
+        f"  {reason}",
+        "",
+        "Nothing more will be tried automatically. Once the cause is fixed, queue it again with:",
+        f"  pressroom retry {photo.id}",
+    ]))
+
+
+def stage() -> PublishStage:
+    """The stage of this process's deployment (publisher chosen by the configured credentials)."""
+    return PublishStage(get_settings(), services.store(), aws.client("s3"), services.publisher(),
+                        services.mailer(), reminder_timer(), config.press_office)
+
+
+def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor: str) -> Photo:
+    """Move a PUBLISH_FAILED photo back to APPROVED (attempts reset) and queue it to publish.
+
+    An APPROVED photo is queued again as it is (e.g. its approval could not be queued); publishing
+    stays exactly-once. Raises LookupError for an unknown photo or any other state.
+    """
+    photo = store.get(photo_id)
+    if photo is None:
+        raise LookupError(f"there is no photo {photo_id}")
+    if photo.state == State.PUBLISH_FAILED:
+        try:
+            photo = store.transition(photo_id, State.PUBLISH_FAILED, State.APPROVED, actor=actor,
+                                     changes={"publish_attempts": 0, "reason": ""},
+                                     detail={"previous_reason": photo.reason})
+        except StaleTransition:
+            photo = store.get(photo_id) or photo
+    if photo.state != State.APPROVED:
+        raise LookupError(f"photo {photo_id} is {photo.state.value}: only a photo that failed to publish "
+                          "(or is approved) can be queued to publish")
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"photo_id": photo_id}))
+    return photo
+
+
+def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
+    """``pressroom retry PHOTO_ID``: :func:`requeue` in this process's deployment."""
+    return requeue(services.store(), aws.client("sqs"), get_settings().publish_queue_url, photo_id, actor=actor)
