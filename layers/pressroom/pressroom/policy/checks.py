@@ -65,7 +65,7 @@ def _people(rule: Rule, declared: dict[str, str], captions: dict[str, Any], dete
     if not people:
         out.add(rule, "undeclared", _declared_as(declared, "people"), problem=problem(declared, "people"))
     if people == "identifiable" and not forms:
-        detail = f"the image's caption names {', '.join(named)}" if named and "people" not in declared else "declared people=identifiable"
+        detail = f"the image's caption names {', '.join(named)}" if named else "declared people=identifiable"
         out.add(rule, "identifiable-without-forms", f"{detail}; release-forms not declared", detail=detail)
     if detections.faces and not forms and people != "identifiable":
         count = len(detections.faces)
@@ -89,7 +89,8 @@ def _children(
         evidence = _declared_as(declared, "children") + (f"; {mentions}" if mentions else "")
         out.add(rule, "undeclared", evidence, problem=problem(declared, "children"))
     if children == "yes" and not permission:
-        detail = "declared children=yes" if "children" in declared else f"the image's minor-model age is {captions.get('minor_age')}"
+        embedded = age is not None and age < ADULT_AGE
+        detail = f"the image's minor-model age is {captions.get('minor_age')}" if embedded else "declared children=yes"
         out.add(rule, "present-without-permission", f"{detail}; parental-permission not declared", detail=detail)
     if not permission:
         for outcome, faces in (

@@ -18,6 +18,7 @@ NOT_RUN_NOTE = "No automatic image analysis was run: the approver must check fac
 #: Rekognition accepts JPEG or PNG image bytes up to 5 MB.
 REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
 _ANALYSIS_EDGE = 4096
+_SMALLEST_EDGE = 256
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,13 @@ def analysis_copy(image: bytes) -> bytes:
     with Image.open(io.BytesIO(image)) as opened:
         picture = ImageOps.exif_transpose(opened)
         picture = picture.convert("RGB") if picture.mode != "RGB" else picture
-        if max(picture.size) > _ANALYSIS_EDGE:
-            picture.thumbnail((_ANALYSIS_EDGE, _ANALYSIS_EDGE))
-        for quality in (90, 80, 70, 60):
+    edge = _ANALYSIS_EDGE
+    while edge >= _SMALLEST_EDGE:
+        picture.thumbnail((edge, edge))
+        for quality in (90, 75):
             buffer = io.BytesIO()
             picture.save(buffer, "JPEG", quality=quality)
             if buffer.tell() <= REKOGNITION_MAX_BYTES:
                 return buffer.getvalue()
+        edge //= 2
     raise ValueError("too large to analyse even after resizing")
