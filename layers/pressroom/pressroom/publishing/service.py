@@ -211,9 +211,10 @@ class PublishStage:
             pass  # another delivery took over meanwhile
 
     def _give_up(self, photo: Photo, reason: str) -> Outcome:
+        lease_over = {**photo.flickr, "lease_until": clock.iso(self.now())}  # a retry need not wait
         try:
             failed = self.store.transition(photo.id, State.APPROVED, State.PUBLISH_FAILED, actor=ACTOR,
-                                           changes={"reason": reason},
+                                           changes={"reason": reason, "flickr": lease_over},
                                            detail={"reason": reason, "attempts": photo.publish_attempts})
         except StaleTransition:
             return Outcome(photo.id, "skipped", "changed by another delivery")

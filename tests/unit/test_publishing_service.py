@@ -1,0 +1,353 @@
+"""The publish stage against moto and the real publisher adapters: exactly once, retries, giving up."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+import pytest
+
+from pressroom import aws as aws_clients
+from pressroom import config, services
+from pressroom.photos import Photo, State
+from pressroom.publishing.flickr import connect
+from pressroom.publishing.local_album import LocalAlbum
+from pressroom.publishing.port import PublisherUnavailable, PublishRefused
+from pressroom.publishing.service import (
+    MAX_ATTEMPTS, PublishBusy, PublishRetry, PublishStage, machine_tag, parse_message, requeue,
+)
+from pressroom.settings import get_settings
+from pressroom.staleness import reminder_timer
+from tests.integration.helpers import drain, sent_emails
+from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
+
+PID = "3f1c2a9b7d4e5f60718293a4"
+CLEAN = "pressroom-clean"
+T0 = datetime(2026, 11, 20, 10, 30, 0, 250000, tzinfo=timezone.utc)
+LEASE = timedelta(minutes=5)
+
+
+class Clock:
+    def __init__(self, start: datetime = T0):
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+def approved_photo(store, data: bytes, pid: str = PID, album: str = "neighbourhood-day", **captions) -> Photo:
+    """An APPROVED photo whose scrubbed copy ``data`` is in the clean bucket."""
+    key = f"clean/{pid}.jpg"
+    boto3.client("s3").put_object(Bucket=CLEAN, Key=key, Body=data, ContentType="image/jpeg")
+    photo = Photo(
+        id=pid, state=State.APPROVED, album=album, original_bucket="pressroom-raw",
+        original_key=f"incoming/{album}/fun-day.jpg", original_version="v1", uploader="pcso@example.org",
+        clean_key=key, sha256=hashlib.sha256(data).hexdigest(), content_type="image/jpeg",
+        captions={"title": "Fun day in the park", "description": "PCSOs met residents at the fun day.",
+                  "tags": ["community", "fun day"], "credit": "West Midlands Police"} | captions,
+    )
+    assert store.create(photo, actor="test")
+    return photo
+
+
+@pytest.fixture
+def jpeg(corpus) -> bytes:
+    return (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def root(aws) -> Path:
+    """The local album's directory (conftest points PRESSROOM_LOCAL_ALBUM_DIR at a temporary one)."""
+    return Path(get_settings().local_album_dir)
+
+
+@pytest.fixture
+def album(root) -> LocalAlbum:
+    return LocalAlbum(root)
+
+
+def make_stage(publisher, clock: Clock, **kw) -> PublishStage:
+    return PublishStage(get_settings(), services.store(), aws_clients.client("s3"), publisher, services.mailer(),
+                        reminder_timer(), config.press_office, now=clock, **kw)
+
+
+class Flaky(LocalAlbum):
+    """The local album, failing its first ``failures`` uploads as Flickr does when it is down."""
+
+    def __init__(self, root, failures: int):
+        super().__init__(root)
+        self.failures = failures
+        self.uploads = 0
+
+    def publish(self, *args, **kw):
+        self.uploads += 1
+        if self.uploads <= self.failures:
+            raise PublisherUnavailable("Flickr upload failed: Error: 105: Service currently unavailable")
+        return super().publish(*args, **kw)
+
+
+class Crash(Exception):
+    """The Lambda dying (timeout, out of memory) right after the upload."""
+
+
+class CrashAfterUpload(LocalAlbum):
+    def __init__(self, root):
+        super().__init__(root)
+        self.crash = True
+
+    def publish(self, *args, **kw):
+        published = super().publish(*args, **kw)
+        if self.crash:
+            self.crash = False
+            raise Crash()
+        return published
+
+
+class DuringUpload(LocalAlbum):
+    """Runs ``during`` (another delivery) while this delivery is uploading."""
+
+    def __init__(self, root, during):
+        super().__init__(root)
+        self.during = during
+
+    def publish(self, *args, **kw):
+        self.during()
+        return super().publish(*args, **kw)
+
+
+def _published_files(album: LocalAlbum) -> list[str]:
+    return sorted(p.name for p in (album.root / "photos").glob("*.jpg"))
+
+
+def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    outcome = make_stage(album, clock).publish(PID, lease=LEASE)
+    assert outcome.status == "published"
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISHED and photo.publish_attempts == 1
+    assert photo.flickr == {"id": photo.flickr["id"], "url": outcome.detail, "photoset_id": photo.flickr["photoset_id"],
+                            "machine_tag": f"pressroom:photo={PID}", "published_at": "2026-11-20T10:30:00.250Z"}
+    [name] = _published_files(album)
+    assert (album.root / "photos" / name).read_bytes() == jpeg and PID in name
+    sidecar = json.loads((album.root / "photos" / f"{photo.flickr['id']}.json").read_text())
+    assert sidecar["description"].startswith("PCSOs met residents at the fun day.")
+    assert "https://www.west-midlands.police.uk" in sidecar["description"]
+    assert "0345 113 5000" in sidecar["description"] and "West Midlands Police" in sidecar["description"]
+    assert sidecar["tags"] == ["community", "fun day"] and sidecar["album"] == "neighbourhood-day"
+    assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "APPROVED→PUBLISHED"]
+
+
+def test_publishing_rearms_the_stale_account_reminder(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    make_stage(album, clock).publish(PID, lease=LEASE)
+    account = store.account()
+    assert account["last_published_at"] == "2026-11-20T10:30:00.250Z"
+    assert account["stale_schedule"] == "stale-account" and account["stale_due"] == "2026-12-04T10:30:01Z"
+    schedule = boto3.client("scheduler").get_schedule(Name="stale-account", GroupName="pressroom")
+    assert schedule["ScheduleExpression"] == "at(2026-12-04T10:30:01)"
+    assert schedule["Target"]["Arn"] == get_settings().staleness_function_arn
+    assert json.loads(schedule["Target"]["Input"]) == {"kind": "stale-account", "due": "2026-12-04T10:30:01Z"}
+
+
+def test_a_duplicate_delivery_publishes_nothing_more(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    stage = make_stage(album, clock)
+    first = stage.publish(PID, lease=LEASE)
+    again = stage.publish(PID, lease=LEASE)
+    assert again.status == "already-published" and again.detail == first.detail
+    assert len(_published_files(album)) == 1
+
+
+def test_a_delivery_during_anothers_upload_backs_off(aws, store, jpeg, root, clock):
+    approved_photo(store, jpeg)
+    plain = LocalAlbum(root)
+    second: list[BaseException] = []
+
+    def second_delivery():
+        try:
+            make_stage(plain, clock).publish(PID, lease=LEASE)
+        except PublishBusy as exc:
+            second.append(exc)
+
+    assert make_stage(DuringUpload(root, second_delivery), clock).publish(PID, lease=LEASE).status == "published"
+    assert len(second) == 1, "the second delivery must not upload while the first holds the claim"
+    assert make_stage(plain, clock).publish(PID, lease=LEASE).status == "already-published"
+    assert len(_published_files(plain)) == 1
+
+
+def test_two_deliveries_that_read_together_upload_once(aws, store, jpeg, album, clock):
+    """B reads the record, then A claims, uploads and records before B's claim is written."""
+    approved_photo(store, jpeg)
+    real_update = store.update
+    interleaved = []
+
+    class ReadThenWait(type(store)):
+        def update(self, *args, **kw):
+            if not interleaved:
+                interleaved.append(make_stage(album, clock).publish(PID, lease=LEASE))  # delivery A, whole
+            return real_update(*args, **kw)
+
+    slow_store = ReadThenWait(aws_clients.client("dynamodb"), get_settings().table_name)
+    b = PublishStage(get_settings(), slow_store, aws_clients.client("s3"), album, services.mailer(),
+                     reminder_timer(), config.press_office, now=clock)
+    with pytest.raises(PublishBusy):
+        b.publish(PID, lease=LEASE)
+    assert interleaved[0].status == "published"
+    assert len(_published_files(album)) == 1
+    assert b.publish(PID, lease=LEASE).status == "already-published"
+
+
+def test_a_crash_after_the_upload_is_recovered_by_machine_tag(aws, store, jpeg, root, clock):
+    approved_photo(store, jpeg)
+    album = CrashAfterUpload(root)
+    stage = make_stage(album, clock)
+    with pytest.raises(Crash):
+        stage.publish(PID, lease=LEASE)
+    uploaded = album.find(machine_tag(PID))
+    assert uploaded is not None and store.get(PID).state == State.APPROVED
+    with pytest.raises(PublishBusy):  # the crashed invocation's lease has not run out
+        stage.publish(PID, lease=LEASE)
+    clock.advance(minutes=6, seconds=1)
+    outcome = stage.publish(PID, lease=LEASE)
+    assert outcome.status == "recovered"
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISHED and photo.flickr["id"] == uploaded.photo_id
+    assert photo.flickr["photoset_id"] == uploaded.photoset_id
+    assert len(_published_files(album)) == 1
+    assert store.account()["stale_due"] == "2026-12-04T10:36:02Z"
+
+
+def test_flickr_crash_between_upload_and_set_is_recovered_into_the_set(aws, store, jpeg, clock):
+    import responses
+
+    approved_photo(store, jpeg)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        flickr = FakeFlickr(mock)
+        stage = make_stage(connect(CREDENTIALS), clock)
+        flickr.fail("photosets.getList", 503)
+        with pytest.raises(PublishRetry, match="attempt 1 of 5"):
+            stage.publish(PID, lease=LEASE)
+        assert store.get(PID).flickr["lease_until"] == "2026-11-20T10:30:00.250Z"  # released at once
+        outcome = make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE)
+    assert outcome.status == "recovered"
+    [photo_id] = flickr.photos
+    [photoset] = flickr.sets.values()
+    assert photoset == {"title": "neighbourhood-day", "primary": photo_id, "photos": [photo_id]}
+    assert store.get(PID).flickr["id"] == photo_id
+    assert flickr.calls.count("upload") == 1 and "photos.search" in flickr.calls
+
+
+def test_flickr_down_is_retried_and_counted(aws, store, jpeg, root, clock):
+    approved_photo(store, jpeg)
+    album = Flaky(root, failures=2)
+    stage = make_stage(album, clock)
+    for attempt in (1, 2):
+        with pytest.raises(PublishRetry, match=f"attempt {attempt} of {MAX_ATTEMPTS}"):
+            stage.publish(PID, lease=LEASE)
+        assert store.get(PID).publish_attempts == attempt
+    assert stage.publish(PID, lease=LEASE).status == "published"
+    events = [e["event"] for e in store.audit(PID)]
+    assert events.count("publish-attempt") == 3 and events.count("publish-attempt-failed") == 2
+    assert len(_published_files(album)) == 1
+
+
+def test_gives_up_after_the_last_attempt_and_tells_the_press_office(aws, store, jpeg, root, clock):
+    approved_photo(store, jpeg)
+    album = Flaky(root, failures=99)
+    stage = make_stage(album, clock)
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(PublishRetry):
+            stage.publish(PID, lease=LEASE)
+    outcome = stage.publish(PID, lease=LEASE)
+    assert outcome.status == "failed"
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED
+    assert photo.reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts: Flickr upload failed")
+    [mail] = sent_emails()
+    assert "press.office@press-office.example" in mail and f"pressroom retry {PID}" in mail
+    assert stage.publish(PID, lease=LEASE).status == "skipped"
+
+
+@pytest.mark.parametrize("damage", ["missing", "changed"])
+def test_a_missing_or_changed_clean_copy_fails_at_once(aws, store, jpeg, album, clock, damage):
+    approved_photo(store, jpeg)
+    s3 = boto3.client("s3")
+    if damage == "missing":
+        for version in s3.list_object_versions(Bucket=CLEAN)["Versions"]:
+            s3.delete_object(Bucket=CLEAN, Key=version["Key"], VersionId=version["VersionId"])
+    else:
+        s3.put_object(Bucket=CLEAN, Key=f"clean/{PID}.jpg", Body=jpeg + b"tampered")
+    outcome = make_stage(album, clock).publish(PID, lease=LEASE)
+    assert outcome.status == "failed"
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED and photo.publish_attempts == 1
+    assert ("missing from the clean bucket" if damage == "missing" else "is not the approved file") in photo.reason
+    assert not (album.root / "photos").exists()
+    assert len(sent_emails()) == 1
+
+
+def test_a_refused_file_fails_at_once(aws, store, jpeg, root, clock):
+    class Refusing(LocalAlbum):
+        def publish(self, *args, **kw):
+            raise PublishRefused("Flickr refused the upload: Error: 5: Filetype was not recognised")
+
+    approved_photo(store, jpeg)
+    outcome = make_stage(Refusing(root), clock).publish(
+        PID, lease=LEASE)
+    assert outcome.status == "failed" and "not recognised" in store.get(PID).reason
+
+
+def test_a_photo_that_is_not_approved_is_left_alone(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    store.transition(PID, State.APPROVED, State.PUBLISH_FAILED, actor="test", changes={"reason": "x"})
+    assert make_stage(album, clock).publish(PID, lease=LEASE).status == "skipped"
+    assert make_stage(album, clock).publish("0" * 24, lease=LEASE).status == "skipped"
+
+
+def test_retry_requeues_a_failed_photo_which_then_publishes_once(aws, store, jpeg, root, clock):
+    approved_photo(store, jpeg)
+    album = Flaky(root, failures=MAX_ATTEMPTS)
+    stage = make_stage(album, clock)
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(PublishRetry):
+            stage.publish(PID, lease=LEASE)
+    assert stage.publish(PID, lease=LEASE).status == "failed"
+
+    sqs = boto3.client("sqs")
+    photo = requeue(store, sqs, aws.queue_urls["publish"], PID, actor="press.office@example.org")
+    assert photo.state == State.APPROVED and photo.publish_attempts == 0 and photo.reason == ""
+    [message] = drain(sqs, aws.queue_urls["publish"])
+    assert parse_message(message["Body"]) == PID
+    assert stage.publish(PID, lease=LEASE).status == "published"
+    assert len(_published_files(album)) == 1
+    with pytest.raises(LookupError, match="PUBLISHED"):
+        requeue(store, sqs, aws.queue_urls["publish"], PID, actor="cli")
+    with pytest.raises(LookupError, match="no photo"):
+        requeue(store, sqs, aws.queue_urls["publish"], "0" * 24, actor="cli")
+
+
+def test_an_approved_photo_can_be_queued_again(aws, store, jpeg):
+    approved_photo(store, jpeg)
+    sqs = boto3.client("sqs")
+    assert requeue(store, sqs, aws.queue_urls["publish"], PID, actor="cli").state == State.APPROVED
+    assert len(drain(sqs, aws.queue_urls["publish"])) == 1
+
+
+@pytest.mark.parametrize("body", ["", "not json", "[]", '{"photo_id": 5}', '{"photo_id": "../x"}', "{}"])
+def test_malformed_messages_are_rejected(body):
+    with pytest.raises(ValueError):
+        parse_message(body)
+
+
+def test_machine_tag():
+    assert machine_tag(PID) == "pressroom:photo=3f1c2a9b7d4e5f60718293a4"
