@@ -1,0 +1,154 @@
+"""The approval_api handler against moto, driven by events/approval_api_*.json."""
+import base64
+import copy
+import email
+import json
+import re
+from email import policy
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+
+from pressroom import config, services
+from pressroom.approval.csrf import csrf_token
+from pressroom.local.resources import Names
+from pressroom.photos import State, photo_id
+from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
+
+RAW = "pressroom-raw"
+BASE = "https://a1b2c3d4e5.execute-api.eu-west-2.amazonaws.com"  # the host the sample events were sent to
+ONE, TWO = Names().approvers
+META = {"title": "Park clean-up", "description": "Volunteers cleared litter.", "category": "neighbourhood-initiative",
+        "people": "none", "children": "no", "credit": "West Midlands Police", "uploader": "pcso@example.org"}
+
+
+@pytest.fixture
+def asked(aws, store, load_event, corpus, monkeypatch):
+    """A photo through scrub, policy and request_approval; the link each approver was emailed."""
+    monkeypatch.setenv("PRESSROOM_APPROVAL_BASE_URL", BASE)
+    services.reset()
+    key = "incoming/neighbourhood-day/park.jpg"
+    body = (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes()
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata=META)["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
+    sqs = boto3.client("sqs")
+    for stage, queue in (("policy", "policy"), ("request_approval", "approval")):
+        for message in drain(sqs, aws.queue_urls[queue]):
+            assert invoke(stage, {"Records": [{**load_event(stage)["Records"][0], "body": message["Body"]}]}) == {
+                "batchItemFailures": []}
+    pid = photo_id(RAW, key, version)
+    links = {}
+    for raw in sent_emails():
+        message = email.message_from_string(raw, policy=policy.default)
+        text = message.get_body(("plain",)).get_content()
+        links[message["To"]] = re.search(rf"{BASE}/review/{pid}\?t=([\w-]+)", text).group(1)
+    assert store.get(pid).state == State.NEEDS_APPROVAL and set(links) == {ONE, TWO}
+    return pid, links
+
+
+def _get(load_event, pid, token):
+    event = copy.deepcopy(load_event("approval_api_get"))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/review/{pid}"
+    event["pathParameters"] = {"photo_id": pid}
+    event["rawQueryString"] = f"t={token}"
+    event["queryStringParameters"] = {"t": token}
+    return event
+
+
+def _post(load_event, pid, fields, *, encoded=False, **headers):
+    event = copy.deepcopy(load_event("approval_api_post_base64" if encoded else "approval_api_post"))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/review/{pid}"
+    event["pathParameters"] = {"photo_id": pid}
+    form = urlencode(fields)
+    event["body"] = base64.b64encode(form.encode()).decode() if encoded else form
+    event["headers"].update(headers, **{"content-length": str(len(form))})
+    return event
+
+
+def _form(store, pid, token, decision="approve", reason="", ticked=None):
+    checklist = store.get(pid).checklist
+    checks = range(len(checklist)) if ticked is None else ticked
+    return ([("t", token), ("csrf", csrf_token(config.signing_key(), token))]
+            + [("check", str(i)) for i in checks] + [("decision", decision), ("reason", reason)])
+
+
+def _publish_queue(aws):
+    return [json.loads(m["Body"]) for m in drain(boto3.client("sqs"), aws.queue_urls["publish"])]
+
+
+def test_get_shows_the_page_and_changes_nothing(aws, store, load_event, asked):
+    pid, links = asked
+    before = store.get(pid), store.audit(pid)
+    for _ in range(2):
+        reply = invoke("approval_api", _get(load_event, pid, links[ONE]))
+    assert (store.get(pid), store.audit(pid)) == before
+    assert reply["statusCode"] == 200
+    headers = reply["headers"]
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "Park clean-up" in reply["body"] and 'name="check"' in reply["body"]
+    assert f'action="{BASE}/review/{pid}"' in reply["body"]
+
+
+def test_the_sample_events_own_token_is_refused(aws, store, load_event, asked):
+    pid = "3f1c2a9b7d4e5f60718293a4"
+    reply = invoke("approval_api", load_event("approval_api_get"))  # signed with some other key
+    assert reply["statusCode"] == 403 and "not valid" in reply["body"]
+    assert invoke("approval_api", load_event("approval_api_post"))["statusCode"] == 403
+    assert invoke("approval_api", load_event("approval_api_post_base64"))["statusCode"] == 403
+    assert store.get(pid) is None
+
+
+def test_approve_once_then_409_and_a_single_publish_message(aws, store, load_event, asked):
+    pid, links = asked
+    event = _post(load_event, pid, _form(store, pid, links[ONE], reason="Fine"))
+    reply = invoke("approval_api", event)
+    assert reply["statusCode"] == 200, reply["body"]
+    assert store.get(pid).state == State.APPROVED and store.get(pid).decision["by"] == ONE
+    again = invoke("approval_api", event)  # double click
+    late = invoke("approval_api", _post(load_event, pid, _form(store, pid, links[TWO])))
+    for reply in (again, late):
+        assert reply["statusCode"] == 409 and f"already approved by {ONE}" in reply["body"]
+    assert _publish_queue(aws) == [{"photo_id": pid}]
+
+
+def test_base64_body_reject_tells_the_uploader(aws, store, load_event, asked):
+    pid, links = asked
+    fields = _form(store, pid, links[TWO], decision="reject", reason="Shows a house number", ticked=[])
+    reply = invoke("approval_api", _post(load_event, pid, fields, encoded=True))
+    assert reply["statusCode"] == 200, reply["body"]
+    assert store.get(pid).state == State.REJECTED
+    told = [raw for raw in sent_emails() if "was rejected" in raw]
+    assert len(told) == 1 and "Shows a house number" in told[0]
+    assert _publish_queue(aws) == []
+
+
+@pytest.mark.parametrize("change, status", [
+    (lambda f: [(k, v) for k, v in f if k != "csrf"], 403),
+    (lambda f: [(k, "x" if k == "csrf" else v) for k, v in f], 403),
+    (lambda f: [(k, v) for k, v in f if k != "check"], 400),
+    (lambda f: [(k, "reject" if k == "decision" else v) for k, v in f], 400),
+])
+def test_refused_posts_change_nothing(aws, store, load_event, asked, change, status):
+    pid, links = asked
+    before = store.get(pid), store.audit(pid)
+    reply = invoke("approval_api", _post(load_event, pid, change(_form(store, pid, links[ONE]))))
+    assert reply["statusCode"] == status
+    assert (store.get(pid), store.audit(pid)) == before
+    assert _publish_queue(aws) == []
+
+
+def test_cross_site_post_is_refused(aws, store, load_event, asked):
+    pid, links = asked
+    event = _post(load_event, pid, _form(store, pid, links[ONE]), origin="https://evil.example")
+    assert invoke("approval_api", event)["statusCode"] == 403
+    assert store.get(pid).state == State.NEEDS_APPROVAL
+
+
+def test_unknown_path_is_an_html_404(aws, load_event):
+    event = copy.deepcopy(load_event("approval_api_get"))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/admin"
+    reply = invoke("approval_api", event)
+    assert reply["statusCode"] == 404 and reply["headers"]["Content-Type"].startswith("text/html")

@@ -1,0 +1,66 @@
+"""The approval_timer handler against moto, driven by events/approval_timer*.json."""
+import email
+from email import policy
+
+import boto3
+import pytest
+from pydantic import ValidationError
+
+from pressroom.local.resources import Names
+from pressroom.photos import State, photo_id
+from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
+
+RAW = "pressroom-raw"
+META = {"title": "Park clean-up", "description": "Volunteers cleared litter.", "category": "neighbourhood-initiative",
+        "people": "none", "children": "no", "credit": "West Midlands Police", "uploader": "pcso@example.org"}
+
+
+@pytest.fixture
+def asked(aws, store, load_event, corpus):
+    """A photo through scrub, policy and request_approval, waiting for a decision."""
+    key = "incoming/neighbourhood-day/park.jpg"
+    body = (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes()
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata=META)["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
+    sqs = boto3.client("sqs")
+    for stage, queue in (("policy", "policy"), ("request_approval", "approval")):
+        for message in drain(sqs, aws.queue_urls[queue]):
+            invoke(stage, {"Records": [{**load_event(stage)["Records"][0], "body": message["Body"]}]})
+    pid = photo_id(RAW, key, version)
+    assert store.get(pid).state == State.NEEDS_APPROVAL and len(sent_emails()) == 2
+    return pid
+
+
+def _mails():
+    return [email.message_from_string(raw, policy=policy.default) for raw in sent_emails()]
+
+
+def test_reminder_is_sent_once(aws, store, load_event, asked):
+    event = {**load_event("approval_timer"), "photo_id": asked}
+    assert invoke("approval_timer", event) == {"kind": "reminder", "photo_id": asked, "acted": True}
+    assert invoke("approval_timer", event)["acted"] is False  # Scheduler fired twice
+    reminders = [m for m in _mails() if m["Subject"].strip().startswith("Reminder:")]
+    assert sorted(m["To"] for m in reminders) == sorted(Names().approvers)
+    assert store.get(asked).state == State.NEEDS_APPROVAL
+
+
+def test_expiry_closes_and_tells_the_uploader_once(aws, store, load_event, asked):
+    event = {**load_event("approval_timer_expiry"), "photo_id": asked}
+    assert invoke("approval_timer", event)["acted"] is True
+    assert invoke("approval_timer", event)["acted"] is False
+    assert store.get(asked).state == State.EXPIRED
+    told = [m for m in _mails() if m["To"] == "pcso@example.org"]
+    assert len(told) == 1 and "not approved in time" in told[0]["Subject"]
+    reminder = {**load_event("approval_timer"), "photo_id": asked}
+    assert invoke("approval_timer", reminder)["acted"] is False  # nothing to remind of any more
+
+
+def test_a_timer_for_an_unknown_photo_does_nothing(aws, load_event):
+    assert invoke("approval_timer", load_event("approval_timer"))["acted"] is False
+    assert invoke("approval_timer", load_event("approval_timer_expiry"))["acted"] is False
+    assert sent_emails() == []
+
+
+def test_a_malformed_payload_is_an_error(aws):
+    with pytest.raises(ValidationError):
+        invoke("approval_timer", {"kind": "publish", "photo_id": "x"})
