@@ -1,0 +1,241 @@
+"""The comments monitor: new comments on recently published photos are answered, removed or queued.
+
+The guidance: "Whenever we post photographs the site should be monitored for any comments
+posted. These should either be answered, deleted if they are inappropriate, or followed up if
+offensive (as per offensive comment reporting process)", and "We cannot accept reports of crime
+through our social media sites. If somebody tries to report a crime, refer them to the
+0345 113 5000 number".
+
+Each comment is handled once: its id is claimed in the table (``PK=COMMENT#<id>, SK=SEEN``) by a
+conditional put before anything is done, and the claim is handed back if handling fails, so the
+next run tries again. The press office is emailed before any public action (a reply, a
+deletion), so a failure part-way never loses the email.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pressroom import aws, clock, config, services
+from pressroom.mail import Email, Mailer
+from pressroom.photos import Photo, State
+from pressroom.publishing.port import Comment, Publisher
+from pressroom.settings import get_settings
+from pressroom.staleness import parse_time
+from pressroom.store import PhotoStore
+
+ACTOR = "comments"
+#: photos published this long ago or less are watched
+WINDOW = timedelta(days=30)
+#: a seen-comment marker outlives the window it can be listed in, then DynamoDB's TTL removes it
+SEEN_TTL = WINDOW + timedelta(days=30)
+
+CRIME_REPLY = (
+    "Thank you for getting in touch. We cannot accept reports of crime through our social media sites. "
+    "To report a crime please call 0345 113 5000, or visit www.west-midlands.police.uk to find out how "
+    "to report it online. In an emergency always call 999."
+)
+
+
+class Kind(StrEnum):
+    CRIME_REPORT = "crime-report"
+    OFFENSIVE = "offensive"
+    QUESTION = "question"
+    OTHER = "other"
+
+
+#: Abuse that is removed and followed up. Kept short and plain on purpose: it catches common
+#: profanity and abuse aimed at officers, and the press office reviews every removal by email.
+OFFENSIVE_TERMS: tuple[str, ...] = (
+    r"fuck\w*", r"f+u+c+k+\w*", r"shit\w*", r"bullshit", r"cunts?", r"wank\w*", r"twats?", r"bastards?",
+    r"bollocks", r"dickheads?", r"arseholes?", r"assholes?", r"bitch\w*", r"piss off",
+    r"scumbags?", r"retards?", r"acab", r"all coppers are bastards",
+    r"(filthy|dirty|bent|corrupt|scum) (pigs?|coppers?|cops?|filth)", r"kill yourself", r"kys",
+    r"(i'?ll|i will|gonna|going to) (kill|stab|shoot|hurt) (you|u|him|her|them)",
+)
+
+#: Phrases of someone telling the police about a crime, as opposed to talking about one.
+CRIME_REPORT_PATTERNS: tuple[str, ...] = (
+    r"\b(i|we)\s+(want|would like|wish|need|am trying|are trying)\s+to\s+report\b",
+    r"\b(i'?d|we'?d)\s+like\s+to\s+report\b",
+    r"\b(how|where)\s+(do|can|should)\s+(i|we)\s+report\b",
+    r"\b(i'?m|i am|we'?re|we are)\s+reporting\b",
+    r"\b(my|our)\s+(\w+\s+){0,3}?\w+(\s+(was|were|has been|have been|got|is)|'s been)\s+"
+    r"(stolen|nicked|taken|broken into|vandali[sz]ed|smashed|keyed|damaged)\b",
+    r"\b(i|we)\s*(was|were|have been|'ve been|got|been|am being|are being)\s+"
+    r"(burgled|robbed|mugged|assaulted|attacked|threatened|stabbed|scammed|defrauded|stalked|harassed)\b",
+    r"\bsomeone\s+(has\s+)?(stole|stolen|broke into|broken into|robbed|mugged|attacked|assaulted|"
+    r"threatened|is dealing|is selling drugs|keeps)\b",
+    r"\b(drug dealing|dealing drugs|selling drugs)\s+(on|in|at|outside|from|near)\b",
+    r"\bhit and run\s+(on|in|at|outside|near)\b",
+    r"\bthere('s| is| are)\s+(a |an |some )?(fight|burglary|break-?in|robbery|people dealing|"
+    r"someone dealing)\b",
+)
+
+_QUESTION_WORDS = ("who", "what", "when", "where", "why", "how", "which", "can", "could", "would", "will",
+                   "is", "are", "do", "does", "did", "should", "may", "any", "anyone")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s", "5": "s", "*": "u"})
+_OFFENSIVE = re.compile(r"(?<![a-z])(" + "|".join(OFFENSIVE_TERMS) + r")(?![a-z])")
+_CRIME = [re.compile(p) for p in CRIME_REPORT_PATTERNS]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a comment is, and the words that made it so (for the press office and the audit)."""
+
+    kind: Kind
+    signals: tuple[str, ...] = field(default_factory=tuple)
+
+
+def classify(text: str) -> Classification:
+    """Offensive (removed) before crime report (referred to 0345 113 5000) before question
+    (queued for an answer); anything else is only recorded."""
+    plain = " ".join(text.lower().replace("’", "'").split())
+    offensive = sorted({m.group(0) for m in _OFFENSIVE.finditer(plain.translate(_LEET))})
+    crime = [m.group(0) for p in _CRIME if (m := p.search(plain))]
+    if offensive:
+        return Classification(Kind.OFFENSIVE, tuple(offensive) + tuple(crime))
+    if crime:
+        return Classification(Kind.CRIME_REPORT, tuple(crime))
+    if "?" in plain:
+        return Classification(Kind.QUESTION, ("?",))
+    words = plain.split()
+    first = words[0].strip(",.!") if words else ""
+    if first in _QUESTION_WORDS and len(words) > 2:
+        return Classification(Kind.QUESTION, (first,))
+    return Classification(Kind.OTHER)
+
+
+class CommentsIncomplete(Exception):
+    """Some comments could not be handled; they are tried again on the next run."""
+
+
+@dataclass(frozen=True)
+class CommentsMonitor:
+    store: PhotoStore
+    publisher: Publisher
+    mailer: Mailer
+    press_office: Callable[[], list[str]]
+    dynamodb: Any
+    table: str
+    window: timedelta = WINDOW
+    now: Callable[[], datetime] = clock.now
+
+    def run(self) -> dict[str, int]:
+        """Handle every new comment on photos published within the window; counts by outcome."""
+        counts = {k.value: 0 for k in Kind} | {"seen": 0, "failed": 0, "photos": 0}
+        watched = self._watched()
+        counts["photos"] = len(watched)
+        if not watched:
+            return counts
+        failures: list[str] = []
+        for comment in self.publisher.comments(list(watched)):
+            photo = watched.get(comment.photo_id)
+            if photo is None or not self._claim(comment, photo):
+                counts["seen"] += 1
+                continue
+            try:
+                kind = self._handle(comment, photo)
+            except Exception as exc:  # noqa: BLE001 - hand the claim back; the rest still get handled
+                self._finish(comment, "retry")
+                failures.append(f"{comment.id}: {type(exc).__name__}: {exc}")
+                counts["failed"] += 1
+                continue
+            self._finish(comment, kind.value)
+            counts[kind.value] += 1
+        if failures:
+            raise CommentsIncomplete(f"{len(failures)} comment(s) not handled: " + "; ".join(failures))
+        return counts
+
+    def _watched(self) -> dict[str, Photo]:
+        """Published photos within the window, by their id on the site."""
+        since = self.now() - self.window
+        watched = {}
+        for photo in self.store.by_state(State.PUBLISHED, limit=1000):
+            published_at = parse_time(photo.flickr.get("published_at")) or parse_time(photo.updated_at)
+            if photo.flickr.get("id") and published_at is not None and published_at >= since:
+                watched[str(photo.flickr["id"])] = photo
+        return watched
+
+    def _handle(self, comment: Comment, photo: Photo) -> Kind:
+        verdict = classify(comment.text)
+        detail: dict[str, Any] = {"comment_id": comment.id, "author": comment.author,
+                                  "author_name": comment.author_name, "kind": verdict.kind.value,
+                                  "signals": list(verdict.signals)}
+        if verdict.kind == Kind.OFFENSIVE:
+            self._tell_press_office(comment, photo, verdict, "An offensive comment was removed", [
+                "It has been deleted from Flickr. Please follow it up as per offensive comment reporting "
+                "process (keep this email: it is the only copy of the comment)."])
+            self.publisher.delete_comment(comment.id)
+            event = "comment-deleted-offensive"
+        elif verdict.kind == Kind.CRIME_REPORT:
+            self._tell_press_office(comment, photo, verdict, "A comment looks like a crime report", [
+                "We cannot accept reports of crime through social media. This reply was posted:",
+                f"  \"{CRIME_REPLY}\"",
+                "Check whether anyone is at risk and whether it needs passing to the force's contact centre."])
+            detail["reply_id"] = self.publisher.reply(comment.photo_id, CRIME_REPLY)
+            event = "comment-crime-report-replied"
+        elif verdict.kind == Kind.QUESTION:
+            self._tell_press_office(comment, photo, verdict, "A question needs an answer", [
+                "Please answer it on Flickr: the guidance asks us to respond to questions we are asked."])
+            event = "comment-question-queued"
+        else:
+            event = "comment-recorded"
+        self.store.record(photo.id, actor=ACTOR, event=event, detail=detail)
+        return verdict.kind
+
+    def _tell_press_office(self, comment: Comment, photo: Photo, verdict: Classification, headline: str,
+                           action: list[str]) -> None:
+        title = photo.title or photo.id
+        lines = [
+            f"{headline} on the Flickr photo \"{title}\" (album {photo.album}):",
+            f"  {photo.flickr.get('url', '')}",
+            "",
+            f"From:    {comment.author_name} ({comment.author})",
+            f"Posted:  {comment.created_at or 'unknown'}",
+            f"Link:    {comment.permalink or 'none'}",
+            "Comment:",
+            *[f"  {line}" for line in comment.text.splitlines() or [""]],
+            "",
+            *action,
+            "",
+            f"Flagged by: {', '.join(verdict.signals) or 'its wording'}. Photo reference: {photo.id}",
+        ]
+        self.mailer.send(Email(to=self.press_office(), subject=f"Pressroom: {headline.lower()} on \"{title}\"",
+                               text="\n".join(lines)))
+
+    # -- seen markers ----------------------------------------------------------------------------
+    def _claim(self, comment: Comment, photo: Photo) -> bool:
+        """Mark ``comment`` as being handled; False if it was seen before (and not handed back)."""
+        item = {
+            "PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"},
+            "photo_id": {"S": photo.id}, "site_photo_id": {"S": comment.photo_id},
+            "seen_at": {"S": clock.iso(self.now())}, "outcome": {"S": "handling"},
+            "expires_at": {"N": str(int((self.now() + SEEN_TTL).timestamp()))},
+        }
+        try:
+            self.dynamodb.put_item(TableName=self.table, Item=item,
+                                   ConditionExpression="attribute_not_exists(PK) OR outcome = :retry",
+                                   ExpressionAttributeValues={":retry": {"S": "retry"}})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _finish(self, comment: Comment, outcome: str) -> None:
+        self.dynamodb.update_item(TableName=self.table,
+                                  Key={"PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"}},
+                                  UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
+
+
+def monitor() -> CommentsMonitor:
+    """The monitor of this process's deployment."""
+    return CommentsMonitor(services.store(), services.publisher(), services.mailer(), config.press_office,
+                           aws.client("dynamodb"), get_settings().table_name)

@@ -1,0 +1,169 @@
+"""The comments monitor: the pure classifier, and the monitor against moto and the local album."""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from pressroom import aws as aws_clients
+from pressroom import config, services
+from pressroom.comments import CRIME_REPLY, CommentsIncomplete, CommentsMonitor, Kind, classify
+from pressroom.photos import Photo, State
+from pressroom.publishing.local_album import LocalAlbum
+from pressroom.settings import get_settings
+from tests.integration.helpers import sent_emails
+
+NOW = datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc)
+
+
+def _mails() -> list[str]:
+    """Recipients, subject and text of every email sent, decoded."""
+    parsed = [email.message_from_string(raw, policy=email.policy.default) for raw in sent_emails()]
+    return [f"To: {m['To']}\nSubject: {m['Subject']}\n\n{m.get_body(('plain',)).get_content()}" for m in parsed]
+
+
+# -- the classifier -------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "I want to report a burglary on my street",
+    "My car was stolen from outside my house last night",
+    "I was mugged near the station yesterday, what do I do",
+    "Someone is dealing drugs on the corner of our road every evening",
+    "How do I report someone who keeps threatening me?",
+    "My bike's been nicked from the shed",
+    "We've been burgled twice this month",
+    "There's a fight outside the pub right now",
+])
+def test_crime_reports(text):
+    assert classify(text).kind == Kind.CRIME_REPORT, text
+
+
+@pytest.mark.parametrize("text", [
+    "F*ck the police", "absolute sh1t", "ACAB", "you lot are scumbags", "filthy pigs the lot of you",
+    "I'll kill you", "Bunch of wankers", "someone stole my phone you useless bastards",
+])
+def test_offensive(text):
+    assert classify(text).kind == Kind.OFFENSIVE, text
+
+
+def test_offensive_wins_and_keeps_the_crime_signal_for_the_press_office():
+    verdict = classify("someone stole my phone you useless bastards")
+    assert verdict.signals == ("bastards", "someone stole")
+
+
+@pytest.mark.parametrize("text", [
+    "Where was this taken?", "Is this the new station in Aston", "When is the next open day",
+    "Any chance of more photos from the parade", "what time does it start",
+])
+def test_questions(text):
+    assert classify(text).kind == Kind.QUESTION, text
+
+
+@pytest.mark.parametrize("text", [
+    "Great photo!", "Well done to all the officers involved", "Good to see them tackling car theft",
+    "Lovely to see the guinea pigs at the petting zoo", "Scunthorpe United fans at the match",
+    "The cocktail party was a great success", "Thanks for keeping us safe", "", "Is",
+    "Burglary is down 20% in Aston, brilliant news",
+])
+def test_everything_else_is_only_recorded(text):
+    assert classify(text).kind == Kind.OTHER, text
+
+
+def test_the_crime_reply_uses_the_guidance_wording():
+    assert "We cannot accept reports of crime through our social media sites." in CRIME_REPLY
+    assert "0345 113 5000" in CRIME_REPLY and "www.west-midlands.police.uk" in CRIME_REPLY
+    assert classify(CRIME_REPLY).kind == Kind.OTHER  # our own reply would never trigger another
+
+
+# -- the monitor ----------------------------------------------------------------------------------
+@pytest.fixture
+def album(aws) -> LocalAlbum:
+    return LocalAlbum(Path(get_settings().local_album_dir))
+
+
+def _published(store, album: LocalAlbum, pid: str, days_ago: float = 1) -> tuple[Photo, str]:
+    site = album.publish(b"\xff\xd8\xff\xd9", f"{pid}.jpg", title="Fun day", description="d", tags=[],
+                         album="neighbourhood-day", machine_tag=f"pressroom:photo={pid}")
+    when = (NOW - timedelta(days=days_ago)).isoformat().replace("+00:00", "Z")
+    photo = Photo(id=pid, state=State.PUBLISHED, album="neighbourhood-day", original_bucket="pressroom-raw",
+                  original_key="incoming/neighbourhood-day/x.jpg", original_version="v1",
+                  captions={"title": "Fun day"},
+                  flickr={"id": site.photo_id, "url": site.url, "photoset_id": site.photoset_id,
+                          "published_at": when})
+    assert store.create(photo, actor="test")
+    return photo, site.photo_id
+
+
+def _comment_on(album: LocalAlbum, site_id: str, *entries: dict) -> None:
+    path = album.root / "comments" / f"{site_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(path.read_text()) if path.exists() else []
+    path.write_text(json.dumps(existing + list(entries)))
+
+
+def _monitor(album, press_office=config.press_office) -> CommentsMonitor:
+    return CommentsMonitor(services.store(), album, services.mailer(), press_office, aws_clients.client("dynamodb"),
+                           get_settings().table_name, now=lambda: NOW)
+
+
+def test_each_kind_of_comment_is_handled_once(aws, store, album):
+    photo, site_id = _published(store, album, "a" * 24)
+    _comment_on(album, site_id,
+                {"id": "1", "author": "v1", "author_name": "Sam", "text": "My car was stolen last night",
+                 "created_at": "2026-11-20T09:00:00Z"},
+                {"id": "2", "author": "v2", "text": "f*** off pigs, ACAB", "created_at": "2026-11-20T09:01:00Z"},
+                {"id": "3", "author": "v3", "text": "Where was this taken?", "created_at": "2026-11-20T09:02:00Z"},
+                {"id": "4", "author": "v4", "text": "Lovely photo", "created_at": "2026-11-20T09:03:00Z"})
+
+    counts = _monitor(album).run()
+    assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "seen": 0, "failed": 0,
+                      "photos": 1}
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert [e["id"] for e in entries if not e.get("own")] == ["1", "3", "4"]  # the offensive one is gone
+    [reply] = [e for e in entries if e.get("own")]
+    assert reply["text"] == CRIME_REPLY
+
+    mails = _mails()
+    assert len(mails) == 3 and all("press.office@press-office.example" in m for m in mails)
+    crime, offensive, question = mails
+    assert "crime report" in crime and "My car was stolen last night" in crime and "0345 113 5000" in crime
+    assert "as per offensive comment reporting process" in offensive and "ACAB" in offensive
+    assert "question needs an answer" in question and "Where was this taken?" in question
+
+    events = {e["event"]: e["detail"] for e in store.audit(photo.id)}
+    assert events["comment-crime-report-replied"]["reply_id"] == f"{site_id}:{reply['id']}"
+    assert events["comment-deleted-offensive"]["comment_id"] == f"{site_id}:2"
+    assert events["comment-question-queued"]["author"] == "v3"
+    assert events["comment-recorded"]["kind"] == "other"
+    assert all("text" not in detail for detail in events.values())  # comments stay out of the audit trail
+
+    again = _monitor(album).run()
+    assert again["seen"] == 3 and again["crime-report"] == again["question"] == again["other"] == 0
+    assert len(sent_emails()) == 3
+
+
+def test_only_photos_published_within_the_window_are_watched(aws, store, album):
+    _, recent = _published(store, album, "b" * 24, days_ago=29)
+    _, old = _published(store, album, "c" * 24, days_ago=31)
+    _comment_on(album, recent, {"id": "1", "text": "Is this Aston?"})
+    _comment_on(album, old, {"id": "1", "text": "Is this Selly Oak?"})
+    counts = _monitor(album).run()
+    assert counts["photos"] == 1 and counts["question"] == 1
+    assert "Aston" in _mails()[0]
+
+
+def test_a_comment_that_could_not_be_handled_is_tried_again(aws, store, album):
+    _, site_id = _published(store, album, "d" * 24)
+    _comment_on(album, site_id, {"id": "1", "text": "Where is this?"}, {"id": "2", "text": "Nice"})
+    with pytest.raises(CommentsIncomplete, match="1 comment"):
+        _monitor(album, press_office=lambda: []).run()  # the email cannot be sent
+    counts = _monitor(album).run()
+    assert counts["question"] == 1 and counts["seen"] == 1
+    assert len(sent_emails()) == 1
+
+
+def test_nothing_published_means_nothing_to_read(aws, store, album):
+    assert _monitor(album).run()["photos"] == 0
