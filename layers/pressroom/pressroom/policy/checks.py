@@ -71,7 +71,8 @@ def _people(rule: Rule, declared: dict[str, str], captions: dict[str, Any], dete
         count = len(detections.faces)
         out.add(rule, "faces-without-forms", f"image analysis: {count} face(s)", count=count, people=people or "not declared")
     if named and people in {"none", "not-identifiable"}:
-        out.add(rule, "named-but-not-identifiable", f"embedded persons: {', '.join(named)}; people={people}", names=", ".join(named), people=people)
+        names = ", ".join(named)
+        out.add(rule, "named-but-not-identifiable", f"embedded persons: {names}; people={people}", names=names, people=people)
     if forms:
         out.add(rule, "forms-declared", forms=", ".join(forms))
 

@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-OFFLINE_NOTE = "No automatic image analysis offline: the approver must check faces, children, graphic content and visible text"
-NOT_RUN_NOTE = "No automatic image analysis was run: the approver must check faces, children, graphic content and visible text"
+_CHECK = "the approver must check faces, children, graphic content and visible text"
+OFFLINE_NOTE = f"No automatic image analysis offline: {_CHECK}"
+NOT_RUN_NOTE = f"No automatic image analysis was run: {_CHECK}"
 
 #: Rekognition accepts JPEG or PNG image bytes up to 5 MB.
 REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
@@ -68,8 +69,8 @@ class RekognitionDetector:
     def detect(self, image: bytes) -> Detections:
         try:
             payload = {"Bytes": analysis_copy(image)}
-        except (OSError, ValueError) as exc:
-            return Detections(available=False, note=f"Image analysis could not read the image ({exc}): the approver must check faces, children, graphic content and visible text")
+        except (OSError, ValueError):
+            return Detections(available=False, note=f"Image analysis could not read the image: {_CHECK}")
         try:
             faces = self._client.detect_faces(Image=payload, Attributes=["AGE_RANGE"])["FaceDetails"]
             labels = self._client.detect_moderation_labels(Image=payload, MinConfidence=self._min_confidence)["ModerationLabels"]
@@ -78,7 +79,7 @@ class RekognitionDetector:
             code = exc.response.get("Error", {}).get("Code", "")
             if code not in {"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"}:
                 raise
-            return Detections(available=False, note=f"Image analysis refused the image ({code}): the approver must check faces, children, graphic content and visible text")
+            return Detections(available=False, note=f"Image analysis refused the image ({code}): {_CHECK}")
         return Detections(
             faces=tuple(
                 Face(int(face["AgeRange"]["Low"]), int(face["AgeRange"]["High"]), float(face.get("Confidence", 0.0)))

@@ -103,18 +103,24 @@ def scan(fields: dict[str, str], labels: tuple[Label, ...], book: RuleBook) -> l
                 found = f"{label.name} ({label.confidence:.0f}%)"
                 message = template.format(match=found, suggestion="", label="image analysis label")
                 hits.append(Hit(rule, severity, message, "image analysis", 0, 0, found, "Rekognition label"))
-    return [hit for hit in hits if not _outranked(hit, hits)]
+    return _drop_outranked(hits)
 
 
-def _outranked(hit: Hit, hits: list[Hit]) -> bool:
-    return any(
-        other.rule.guidance == hit.rule.guidance
-        and other.field == hit.field
-        and _RANK[other.severity] < _RANK[hit.severity]
-        and other.start < hit.end
-        and hit.start < other.end
-        for other in hits
-    )
+def _drop_outranked(hits: list[Hit]) -> list[Hit]:
+    """Drop a hit when a more severe hit of the same guidance line overlaps it in the same field."""
+    by_place: dict[tuple[str, str], list[Hit]] = {}
+    for hit in hits:
+        by_place.setdefault((hit.rule.guidance, hit.field), []).append(hit)
+    stronger: dict[tuple[str, str, str], list[tuple[int, int]]] = {
+        (*place, severity): [(o.start, o.end) for o in group if _RANK[o.severity] < _RANK[severity]]
+        for place, group in by_place.items()
+        for severity in {hit.severity for hit in group}
+    }
+    return [
+        hit
+        for hit in hits
+        if not any(start < hit.end and hit.start < end for start, end in stronger[(hit.rule.guidance, hit.field, hit.severity)])
+    ]
 
 
 def findings(hits: list[Hit]) -> list[Finding]:
