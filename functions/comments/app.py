@@ -1,0 +1,23 @@
+"""Comments: every 15 minutes, new Flickr comments are answered, removed or queued for the press office."""
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pressroom.comments import monitor
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    counts = monitor().run()
+    logger.info("comments polled", scheduled_time=event.get("scheduled_time"), **counts)
+    for outcome, count in counts.items():
+        if count:
+            metrics.add_metric(name="Comments" + outcome.title().replace("-", ""), unit=MetricUnit.Count,
+                               value=count)
+    return counts

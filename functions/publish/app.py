@@ -1,0 +1,37 @@
+"""Publish: each approved photo goes to Flickr (or the local album) exactly once."""
+from datetime import timedelta
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pressroom.publishing.service import PublishBusy, PublishRetry, parse_message, stage
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    photo_id = parse_message(record.body)
+    lease = timedelta(milliseconds=lambda_context.get_remaining_time_in_millis())
+    try:
+        outcome = stage().publish(photo_id, lease=lease)
+    except (PublishBusy, PublishRetry) as exc:
+        logger.warning("publishing postponed", photo_id=photo_id, reason=str(exc))
+        metrics.add_metric(name="PublishPostponed", unit=MetricUnit.Count, value=1)
+        raise
+    logger.info("publish", photo_id=photo_id, outcome=outcome.status, detail=outcome.detail)
+    metrics.add_metric(name="Publish" + outcome.status.title().replace("-", ""), unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)

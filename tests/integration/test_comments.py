@@ -1,0 +1,58 @@
+"""The comments handler against moto, driven by events/comments.json: local album and Flickr (double)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pressroom import clock
+from pressroom.comments import CRIME_REPLY
+from pressroom.photos import Photo, State
+from pressroom.publishing.local_album import LocalAlbum
+from pressroom.settings import get_settings
+from tests.integration.helpers import invoke, sent_emails
+from tests.integration.test_publish import flickr  # noqa: F401 - the Flickr double fixture
+from tests.unit.test_publishing_flickr import ME
+
+PID = "3f1c2a9b7d4e5f60718293a4"
+
+
+def _published(store, site_id: str, url: str) -> Photo:
+    photo = Photo(id=PID, state=State.PUBLISHED, album="neighbourhood-day", original_bucket="pressroom-raw",
+                  original_key="incoming/neighbourhood-day/fun-day.jpg", original_version="v1",
+                  captions={"title": "Fun day in the park"},
+                  flickr={"id": site_id, "url": url, "photoset_id": "s1", "published_at": clock.iso()})
+    assert store.create(photo, actor="test")
+    return photo
+
+
+def test_the_sample_run_handles_local_album_comments(aws, store, load_event):
+    album = LocalAlbum(Path(get_settings().local_album_dir))
+    site = album.publish(b"\xff\xd8\xff\xd9", f"{PID}.jpg", title="Fun day in the park", description="d",
+                         tags=[], album="neighbourhood-day", machine_tag=f"pressroom:photo={PID}")
+    _published(store, site.photo_id, site.url)
+    comments = album.root / "comments" / f"{site.photo_id}.json"
+    comments.parent.mkdir(parents=True)
+    comments.write_text(json.dumps([{"id": "1", "author": "resident", "text": "I want to report a burglary"}]))
+
+    counts = invoke("comments", load_event("comments"))
+    assert counts["crime-report"] == 1 and counts["photos"] == 1
+    assert [e["text"] for e in json.loads(comments.read_text())][-1] == CRIME_REPLY
+    assert len(sent_emails()) == 1
+    assert invoke("comments", load_event("comments"))["seen"] == 1
+    assert len(sent_emails()) == 1
+
+
+def test_flickr_comments_are_replied_to_and_deleted_through_the_api(aws, store, load_event, flickr):  # noqa: F811
+    flickr.photos["53300000001"] = {"title": "Fun day in the park", "tag_list": [f"pressroom:photo={PID}"]}
+    photo = _published(store, "53300000001", "https://www.flickr.com/photos/westmidlandspolice/53300000001/")
+    abusive = flickr.add_comment("53300000001", "ACAB scumbags")
+    crime = flickr.add_comment("53300000001", "My van was broken into on Hagley Road")
+
+    counts = invoke("comments", load_event("comments"))
+    assert (counts["offensive"], counts["crime-report"]) == (1, 1)
+    remaining = flickr.comments["53300000001"]
+    assert [c["id"] for c in remaining if c["author"] != ME] == [crime]
+    assert [c["text"] for c in remaining if c["author"] == ME] == [CRIME_REPLY]
+    assert abusive not in {c["id"] for c in remaining}
+    assert {e["event"] for e in store.audit(photo.id)} >= {"comment-deleted-offensive", "comment-crime-report-replied"}
+    assert invoke("comments", load_event("comments"))["seen"] == 1  # our own reply is not a new comment

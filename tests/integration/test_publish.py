@@ -1,0 +1,88 @@
+"""The publish handler against moto, driven by events/publish.json: local album and Flickr (double)."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+import responses
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from pressroom import services
+from pressroom.photos import State
+from pressroom.publishing.local_album import LocalAlbum
+from pressroom.publishing.service import MAX_ATTEMPTS
+from pressroom.settings import get_settings
+from tests.integration.helpers import invoke, sent_emails
+from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
+from tests.unit.test_publishing_service import PID, approved_photo
+
+
+@pytest.fixture
+def jpeg(corpus) -> bytes:
+    return (corpus / "FujiFilm_SP-2500_orientation6.jpg").read_bytes()
+
+
+@pytest.fixture
+def flickr(aws):
+    """Flickr credentials in the secret, and a local double of Flickr answering for them."""
+    boto3.client("secretsmanager").put_secret_value(SecretId="pressroom/flickr", SecretString=json.dumps(
+        {"api_key": CREDENTIALS.api_key, "api_secret": CREDENTIALS.api_secret,
+         "oauth_token": CREDENTIALS.oauth_token, "oauth_token_secret": CREDENTIALS.oauth_token_secret}))
+    services.reset()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeFlickr(mock)
+
+
+def test_publishes_the_sample_event_to_the_local_album(aws, store, load_event, jpeg):
+    event = load_event("publish")
+    assert json.loads(event["Records"][0]["body"]) == {"photo_id": PID}
+    approved_photo(store, jpeg)
+    assert invoke("publish", event) == {"batchItemFailures": []}
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISHED
+    album = LocalAlbum(Path(get_settings().local_album_dir))
+    assert album.find(f"pressroom:photo={PID}").url == photo.flickr["url"]
+    assert "Fun day in the park" in (album.root / "index.html").read_text()
+    assert boto3.client("scheduler").get_schedule(Name="stale-account", GroupName="pressroom")
+
+    assert invoke("publish", event) == {"batchItemFailures": []}  # SQS delivered it twice
+    assert len(list((album.root / "photos").glob("*.jpg"))) == 1
+
+
+def test_publishes_to_flickr_when_credentials_are_configured(aws, store, load_event, jpeg, flickr):
+    approved_photo(store, jpeg)
+    assert invoke("publish", load_event("publish")) == {"batchItemFailures": []}
+    [(flickr_id, uploaded)] = flickr.photos.items()
+    assert uploaded["photo"] == jpeg and f"pressroom:photo={PID}" in uploaded["tag_list"]
+    assert "0345 113 5000" in uploaded["description"]
+    photo = store.get(PID)
+    assert photo.flickr["id"] == flickr_id
+    assert photo.flickr["url"] == f"https://www.flickr.com/photos/westmidlandspolice/{flickr_id}/"
+    assert flickr.sets[photo.flickr["photoset_id"]]["title"] == "neighbourhood-day"
+
+
+def test_flickr_down_fails_the_message_until_the_last_attempt(aws, store, load_event, jpeg, flickr):
+    approved_photo(store, jpeg)
+    event = load_event("publish")
+    flickr.fail("upload", *[503] * MAX_ATTEMPTS)
+    for attempt in range(1, MAX_ATTEMPTS):
+        with pytest.raises(BatchProcessingError):  # the whole (one-message) batch failed: SQS retries it
+            invoke("publish", event)
+        assert store.get(PID).publish_attempts == attempt
+    assert invoke("publish", event) == {"batchItemFailures": []}  # gave up: no more retries
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED and "Status code 503" in photo.reason
+    assert len(sent_emails()) == 1 and flickr.photos == {}
+
+
+def test_a_malformed_message_fails_only_itself(aws, store, load_event, jpeg):
+    approved_photo(store, jpeg)
+    event = load_event("publish")
+    bad = copy.deepcopy(event["Records"][0])
+    bad["messageId"], bad["body"] = "bad-1", "{}"
+    event["Records"].append(bad)
+    assert invoke("publish", event) == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
+    assert store.get(PID).state == State.PUBLISHED
