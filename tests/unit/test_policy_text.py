@@ -62,9 +62,6 @@ TRIGGERS: dict[str, list[str]] = {
         "+44 (0)121 626 5000",
         "(0121) 626 5000",
         "Email jane.doe@example.com for details",
-        "She lives in B4 6NQ",
-        "WS1 1AA",
-        "SW1A 1AA",
         "The van AB12 CDE was seen",
         "AB12CDE",
         "A123 BCD",
@@ -74,6 +71,7 @@ TRIGGERS: dict[str, list[str]] = {
         "NI number AB 12 34 56 C",
         "DOB 12/03/1990",
     ],
+    "dont-personal-details-postcode": ["She lives in B4 6NQ", "WS1 1AA", "SW1A 1AA", "B73 6AB"],
     "dont-sentenced-or-missing-people": [
         "He was sentenced to five years",
         "Burglar jailed",
@@ -172,6 +170,13 @@ NEAR_MISSES: dict[str, list[str]] = {
         "Won 2-1",
         "1,500 people came",
         "ab12 cde",
+        "B4 6NQ",  # a postcode is a warning unless it is linked to a crime
+    ],
+    "dont-personal-details-postcode": [
+        "https://maps.example.com/?q=B46NQ",
+        "www.west-midlands.police.uk/b46nq",
+        "The M6 2nd junction",
+        "Tyre safety: 1.6mm tread",
     ],
     "dont-sentenced-or-missing-people": ["Don't miss out", "Missing out on the fun", "the missing piece", "missing out"],
     "dont-sentenced-or-missing-people-possible": ["Don't miss out", "Missing out on the fun", "the missing piece"],
@@ -271,6 +276,11 @@ def test_embedded_caption_is_checked_when_it_differs():
     evidence = {f.rule: f.evidence for f in report.findings}
     assert evidence["dont-juveniles"].startswith("embedded description:")
     assert report.verdict == "blocked"
+
+
+def test_postcode_escalates_to_block_with_crime_words_anywhere():
+    assert rules_found("Bike marking at the Town Hall, B73 6AB")["dont-personal-details-postcode"] == "warn"
+    assert rules_found("Burglary at B73 6AB")["dont-personal-details-postcode"] == "block"
 
 
 def test_address_escalates_to_block_with_crime_words_anywhere():

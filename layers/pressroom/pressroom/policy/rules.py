@@ -140,7 +140,7 @@ def _compile_patterns(table: dict[str, Any]) -> dict[str, Matcher]:
     return compiled
 
 
-def _text_rule(raw: dict[str, Any], patterns: dict[str, Matcher], where: str) -> Rule:
+def _text_rule(raw: dict[str, Any], patterns: dict[str, Matcher], word_lists: dict[str, list[str]], where: str) -> Rule:
     unknown = set(raw) - _TEXT_KEYS
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
@@ -156,6 +156,11 @@ def _text_rule(raw: dict[str, Any], patterns: dict[str, Matcher], where: str) ->
             raise ValueError(f"{where}: no such pattern {missing}")
         return [patterns[name] for name in names]
 
+    escalate_when = raw.get("escalate_when", [])
+    if isinstance(escalate_when, str):
+        if escalate_when not in word_lists:
+            raise ValueError(f"{where}: no such word list {escalate_when!r}")
+        escalate_when = word_lists[escalate_when]
     matchers = [Matcher(phrase(word)) for word in raw.get("words", [])]
     matchers += [Matcher(phrase(word), suggestion=suggestion) for word, suggestion in raw.get("replace", {}).items()]
     matchers += named(raw.get("patterns", []))
@@ -173,7 +178,7 @@ def _text_rule(raw: dict[str, Any], patterns: dict[str, Matcher], where: str) ->
         ignore=tuple(phrase(word) for word in raw.get("ignore", [])) + tuple(m.regex for m in named(raw.get("ignore_patterns", []))),
         labels=frozenset(label.casefold() for label in raw.get("labels", [])),
         fields=frozenset(fields_),
-        escalate_when=tuple(phrase(word) for word in raw.get("escalate_when", [])),
+        escalate_when=tuple(phrase(word) for word in escalate_when),
         escalate_to=raw.get("escalate_to", ""),
         escalate_message=raw.get("escalate_message", ""),
     )
@@ -205,13 +210,14 @@ def _code_rule(raw: dict[str, Any], where: str) -> Rule:
 def parse_rulebook(data: dict[str, Any]) -> RuleBook:
     """Validate and compile the parsed data file; raise ``ValueError`` naming the faulty entry."""
     patterns = _compile_patterns(data.get("patterns", {}))
+    word_lists = data.get("word_lists", {})
     rules: list[Rule] = []
     for index, raw in enumerate(data.get("rule", [])):
         where = f"rule {raw.get('id') or index}"
         if not raw.get("id"):
             raise ValueError(f"{where}: every rule needs an id")
         check = raw.get("check", "text")
-        rules.append(_text_rule(raw, patterns, where) if check == "text" else _code_rule(raw, where))
+        rules.append(_text_rule(raw, patterns, word_lists, where) if check == "text" else _code_rule(raw, where))
     ids = [rule.id for rule in rules]
     duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
     if duplicates:
