@@ -83,6 +83,8 @@ def _fresh() -> dict:
         (lambda d: next(r for r in d["rule"] if r.get("check") == "children")["lists"].pop("school"), "needs exactly the lists"),
         (lambda d: next(r for r in d["rule"] if r.get("check") == "people").update(check="vibes"), "check must be"),
         (lambda d: d["rule"][0].update(words=[], patterns=[]), "needs words, replace, patterns or labels"),
+        (lambda d: next(r for r in d["rule"] if r.get("escalate_when") == "crime").update(escalate_when="crimes"), "no such word list"),
+        (lambda d: next(r for r in d["rule"] if r.get("escalate_when")).update(escalate_to="maybe"), "escalate_to must be one of"),
     ],
 )
 def test_malformed_rules_are_refused_with_the_entry_named(change, error):
