@@ -222,11 +222,13 @@ def render_index(sidecars: list[dict[str, Any]]) -> str:
 
 def _article(photo: dict[str, Any]) -> str:
     tags = "".join(f'<span class="tag">{escape(str(t))}</span>' for t in photo.get("tags", []))
-    return (f'<article id="photo-{escape(str(photo["id"]))}">\n'
-            f'<img src="photos/{escape(str(photo["file"]))}" alt="{escape(str(photo.get("title", "")))}">\n'
-            f'<h3>{escape(str(photo.get("title") or "Untitled"))}</h3>\n'
-            f'<p class="description">{linkify(str(photo.get("description", "")))}</p>\n'
-            f'<p class="tags">{tags}</p>\n'
-            f'<p class="meta">Album {escape(str(photo.get("album", "")))} · published '
-            f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}</p>\n'
-            f"</article>")
+    return "".join([
+        f'<article id="photo-{escape(str(photo["id"]))}">\n',
+        f'<img src="photos/{escape(str(photo["file"]))}" alt="{escape(str(photo.get("title", "")))}">\n',
+        f'<h3>{escape(str(photo.get("title") or "Untitled"))}</h3>\n',
+        f'<p class="description">{linkify(str(photo.get("description", "")))}</p>\n',
+        f'<p class="tags">{tags}</p>\n' if tags else "",
+        f'<p class="meta">Album {escape(str(photo.get("album", "")))} · published '
+        f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}</p>\n',
+        "</article>",
+    ])
