@@ -11,13 +11,16 @@ Per format (``sniff`` decides by magic bytes, never by name):
   and Orientation; strip/tile data copied byte for byte (any bit depth, lossless).
 - GIF: blocks rewritten without comments, plain-text and application extensions; the
   NETSCAPE2.0 loop count is kept (a repeat count, harmless and needed for animations to loop).
-- HEIC/HEIF: converted to a JPEG (quality 95, 4:4:4, ICC profile kept, orientation applied to the
-  pixels). This is the one lossy path: HEIC items (Exif, XMP, depth maps, thumbnails) cannot be
-  relied on to be stripped structurally, and JPEG is what Flickr and every browser display.
+- HEIC/HEIF: converted to a JPEG (quality 95, source chroma subsampling, ICC profile kept,
+  orientation applied to the pixels). This is the one lossy path, chosen because JPEG is what
+  Flickr and every browser display, and because only the primary image's pixels cross over:
+  Exif, XMP, depth maps, thumbnails and other items of the HEIF item graph cannot come along.
 
 Orientation other than 1 survives as a minimal EXIF holding only IFD0 Orientation. Every output
-is decoded with Pillow before it is returned; anything unsupported, malformed or over the pixel
-limit (checked from the header before decoding) raises ``RejectedImage``.
+is decoded with Pillow before it is returned (JPEG at 1/8 scale, which still entropy-decodes every
+scan); anything unsupported, malformed or over the pixel limit (checked from the header before
+decoding) raises ``RejectedImage``. That decode, and HEIC transcoding, are most of the cost: the
+segment-level scrubbing itself runs at close to file-copy speed.
 """
 from __future__ import annotations
 

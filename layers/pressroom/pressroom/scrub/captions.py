@@ -161,6 +161,7 @@ def read_iptc(iim: bytes) -> dict[str, Any]:
             raw.append((dataset, value))
     found: dict[str, Any] = {}
     places: dict[int, str] = {}
+    raw.sort(key=lambda item: item[0] == 105)  # ObjectName before Headline for the title
     for dataset, value in raw:
         text = _decode(value, utf8)
         if not text:

@@ -1,5 +1,6 @@
 """HEIC/HEIF: decode the primary image with pillow-heif (orientation transforms applied) and
-re-encode it as a JPEG at quality 95 with 4:4:4 chroma and the ICC profile. Everything else in
+re-encode it as a JPEG at quality 95 with the source's chroma subsampling (4:2:0 from phones,
+else 4:4:4) and the ICC profile. Everything else in
 the container (Exif, XMP, depth maps, thumbnails, other images) is left behind.
 """
 from __future__ import annotations
@@ -40,7 +41,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         out = io.BytesIO()
-        image.save(out, "JPEG", quality=QUALITY, subsampling=0, icc_profile=info.get("icc_profile") or None)
+        subsampling = 2 if info.get("chroma") == 420 else 0  # as the source: phones store 4:2:0
+        image.save(out, "JPEG", quality=QUALITY, subsampling=subsampling, icc_profile=info.get("icc_profile") or None)
     except RejectedImage:
         raise
     except Exception as exc:  # libheif reports malformed input in many ways
