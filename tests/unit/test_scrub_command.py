@@ -87,3 +87,11 @@ def test_module_runs_as_a_program(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["format"] == "jpeg"
     Image.open(io.BytesIO((tmp_path / "out.jpg").read_bytes())).load()
+
+
+def test_output_directory_inside_input_is_not_rescrubbed(tmp_path: Path) -> None:
+    photo(tmp_path / "in" / "a.jpg")
+    for _ in range(2):
+        assert main([str(tmp_path / "in"), str(tmp_path / "in" / "clean")]) == 0
+    written = sorted(p.relative_to(tmp_path / "in").as_posix() for p in (tmp_path / "in").rglob("*") if p.is_file())
+    assert written == ["a.jpg", "clean/a.jpg"]

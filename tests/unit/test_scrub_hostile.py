@@ -270,3 +270,26 @@ def test_animated_gif_keeps_loop_and_frames_drops_comment() -> None:
         before.seek(index)
         after.seek(index)
         assert after.convert("RGB").tobytes() == before.convert("RGB").tobytes()
+
+
+def _interlaced_png(image: Image.Image) -> bytes:
+    """An Adam7-interlaced RGB PNG (Pillow cannot write one), with a tEXt chunk to remove."""
+    raw = image.tobytes()
+    width, height = image.size
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    stream = bytearray()
+    for x0, y0, dx, dy in passes:
+        for y in range(y0, height, dy):
+            row = b"".join(raw[(y * width + x) * 3 : (y * width + x) * 3 + 3] for x in range(x0, width, dx))
+            if row:
+                stream += b"\x00" + row
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"tEXt", b"Comment\x00taken at HQ")
+            + png_chunk(b"IDAT", zlib.compress(bytes(stream))) + png_chunk(b"IEND", b""))
+
+
+def test_interlaced_png_is_copied_losslessly() -> None:
+    data = _interlaced_png(picture(size=(13, 11)))
+    result = scrub_bytes(data)
+    assert b"taken at HQ" not in result.data and "PNG text (tEXt)" in result.removed
+    assert decoded(result.data).tobytes() == picture(size=(13, 11)).tobytes()

@@ -110,7 +110,8 @@ def _scrub_directory(source: Path, target: Path, as_json: bool) -> int:
     taken: dict[Path, set[str]] = {}
     status = 0
     target.mkdir(parents=True, exist_ok=True)
-    paths = sorted(p for p in source.rglob("*") if p.is_file())
+    inside = target.resolve()
+    paths = sorted(p for p in source.rglob("*") if p.is_file() and inside not in p.resolve().parents)
     for path, result in _in_order(paths):
         relative = path.relative_to(source)
         key = relative.as_posix()
