@@ -13,6 +13,18 @@ def invoke(name: str, event: dict[str, Any]) -> Any:
     return handler(name)(event, LambdaContext(name))
 
 
+def failed_messages(name: str, event: dict[str, Any]) -> set[str]:
+    """Ids of the messages Lambda would retry: reported failures, or every one when all failed
+    (Powertools then raises, so Lambda retries the whole batch)."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    try:
+        reply = invoke(name, event)
+    except BatchProcessingError:
+        return {r["messageId"] for r in event["Records"]}
+    return {f["itemIdentifier"] for f in reply["batchItemFailures"]}
+
+
 def with_s3_object(event: dict[str, Any], bucket: str, key: str, version: str | None) -> dict[str, Any]:
     """The sample SQS event, its S3 notification pointed at ``bucket``/``key``/``version``."""
     event = copy.deepcopy(event)

@@ -83,7 +83,10 @@ class ScheduleSource:
         fired = 0
         now = clock.now()
         for summary in self._scheduler.list_schedules(GroupName=self._group).get("Schedules", []):
-            schedule = self._scheduler.get_schedule(Name=summary["Name"], GroupName=self._group)
+            try:
+                schedule = self._scheduler.get_schedule(Name=summary["Name"], GroupName=self._group)
+            except self._scheduler.exceptions.ResourceNotFoundException:
+                continue  # disarmed between listing and reading it
             expression = schedule.get("ScheduleExpression", "")
             at = parse_at(expression)
             if at is not None:

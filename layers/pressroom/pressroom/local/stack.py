@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
+import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +87,8 @@ class LocalStack:
     def start(self) -> StackInfo:
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         for stale in (self.outbox, self.album):  # moto keeps nothing between runs; neither do these
             shutil.rmtree(stale, ignore_errors=True)
         self.home.mkdir(parents=True, exist_ok=True)
@@ -91,6 +96,8 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._moto.start()
         endpoint = f"http://127.0.0.1:{port}"
+        # moto's backends live in this process: start from nothing, as a new deployment would
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
         self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
                              port=self._api_port)
         session = EndpointSession(endpoint)
