@@ -9,7 +9,6 @@ to a plain copy's time, and peak memory (child max RSS; tracemalloc peak for in-
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil

@@ -25,6 +25,7 @@ segment-level scrubbing itself runs at close to file-copy speed.
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def scrub_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ScrubRe
         scrubbed: Scrubbed = _SCRUBBERS[sniff(data)](data, max_pixels)
     except RejectedImage:
         raise
-    except (IndexError, ValueError, OverflowError, MemoryError) as exc:  # struct.error is a ValueError
+    except (IndexError, ValueError, OverflowError, struct.error, MemoryError) as exc:
         raise RejectedImage(f"malformed image: {type(exc).__name__}") from exc
     check_decodes(scrubbed)
     width, height = scrubbed.width, scrubbed.height

@@ -113,7 +113,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                 removed.add(facts.label())
             else:
                 if name in _TEXT_KEYS and value.strip():
-                    texts.setdefault(_TEXT_KEYS[name], value.decode("utf-8", "replace").strip())
+                    encoding = "utf-8" if kind == b"iTXt" else "latin-1"
+                    texts.setdefault(_TEXT_KEYS[name], value.decode(encoding, "replace").strip())
                 removed.add(f"PNG text ({kind.decode()})")
         elif kind == b"eXIf":
             facts = read_exif(bytes(body))
