@@ -175,7 +175,7 @@ def test_captions_read_before_removal(corpus_out: dict) -> None:
     assert canon["creator"] == "Stephen Dunn"
     assert canon["credit"] == "Getty Images"
     assert canon["location"] == "Pasadena"
-    assert canon["title"] == "South Korea v USA X"
+    assert canon["title"] == "9401004P  S KOREA V USA X"  # IPTC ObjectName, preferred to Headline
     blue = corpus_out["BlueSquare_xmp_iptc_photoshop_irb.jpg"][1].captions
     assert blue["title"] == "Blue Square Test File - .jpg"
     assert "Blue Square" in blue["tags"]
