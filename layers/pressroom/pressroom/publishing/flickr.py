@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import io
-from html import escape
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from html import escape
 from xml.etree.ElementTree import Element
 
 import flickrapi
@@ -90,10 +90,11 @@ class FlickrPublisher:
                 if exc.code != _SET_NOT_FOUND:
                     raise PublisherUnavailable(f"Flickr photosets.addPhoto failed: {exc}") from exc
                 self._sets.pop(album, None)  # deleted on Flickr since: make it again
-        created = self._call("photosets.create", title=album, primary_photo_id=photo_id)
-        set_id = created.find("photoset").get("id", "")  # type: ignore[union-attr]
-        self._sets[album] = set_id
-        return set_id
+        photoset = self._call("photosets.create", title=album, primary_photo_id=photo_id).find("photoset")
+        if photoset is None or not photoset.get("id"):
+            raise PublisherUnavailable("Flickr's photosets.create reply named no photoset")
+        self._sets[album] = photoset.get("id", "")
+        return self._sets[album]
 
     def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
         me = self._account()
