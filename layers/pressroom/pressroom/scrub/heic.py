@@ -1,7 +1,7 @@
-"""HEIC/HEIF: decode the primary image with pillow-heif (orientation transforms applied) and
-re-encode it as a JPEG at quality 95 with the source's chroma subsampling (4:2:0 from phones,
-else 4:4:4) and the ICC profile. Everything else in
-the container (Exif, XMP, depth maps, thumbnails, other images) is left behind.
+"""HEIC/HEIF: decode the primary image with pillow-heif (orientation transforms applied, HDR
+reduced to 8 bits, any alpha dropped) and re-encode it as a JPEG at quality 95 with the source's
+chroma subsampling (4:2:0 from phones, else 4:4:4) and the ICC profile. Everything else in the
+container (Exif, XMP, depth maps, thumbnails, other images) is left behind.
 """
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     for kind, body in found[1:] if first_kind == b"VP8X" else found:
         if kind in _IMAGE or kind in (b"ICCP", b"ANIM"):
             kept.append(chunk(kind, body))
-            has_image |= kind != b"ICCP"
+            has_image |= kind in _IMAGE
         elif kind == b"ANMF":
             kept.append(chunk(kind, _frame(body, removed)))
             has_image = True
