@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -69,11 +69,10 @@ class Page:
     status: int
     html: str
     img_origin: str = ""
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def headers(self) -> dict[str, str]:
-        return {**security_headers(self.img_origin), **self.extra_headers}
+        return security_headers(self.img_origin)
 
 
 def security_headers(img_origin: str = "") -> dict[str, str]:
