@@ -162,7 +162,7 @@ def test_removed_names_the_hidden_data(corpus_out: dict) -> None:
     assert "trailer: 719853 bytes" in removed["Panasonic_LX7_mpf_preview_serial.jpg"]
     assert "MPF index of secondary images" in removed["Panasonic_LX7_mpf_preview_serial.jpg"]
     assert "trailer: 104180 bytes" in removed["Nikon_E995_iptc_preview_trailer.jpg"]
-    assert "extended XMP (8 segments)" in removed["Android_depth_map_extended_xmp.jpg"]
+    assert "extended XMP ×8" in removed["Android_depth_map_extended_xmp.jpg"]
     assert any(line.startswith("APP1 FLIR") for line in removed["FLIR_iPhone_gps_serial_in_app1.jpg"])
     assert "JPEG comment" in removed["Nikon_D70_jpeg_comment_xmp.jpg"]
     exif = removed["Nikon_D70s_gps_serial_iptc_xmp.jpg"][0]

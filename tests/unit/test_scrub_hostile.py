@@ -293,3 +293,18 @@ def test_interlaced_png_is_copied_losslessly() -> None:
     result = scrub_bytes(data)
     assert b"taken at HQ" not in result.data and "PNG text (tEXt)" in result.removed
     assert decoded(result.data).tobytes() == picture(size=(13, 11)).tobytes()
+
+
+@needs_corpus
+def test_python_memory_stays_near_the_file_size() -> None:
+    import tracemalloc
+
+    data = (CORPUS / "Samsung_Galaxy_S7_Edge_gps_trailer.jpg").read_bytes()
+    tracemalloc.start()
+    try:
+        result = scrub_bytes(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(result.data) < len(data)
+    assert peak < 1.2 * len(data) + 2_000_000  # the output copy plus a small constant

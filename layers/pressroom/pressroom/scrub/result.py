@@ -36,7 +36,7 @@ class Removals:
         self._counts[label] = self._counts.get(label, 0) + 1
 
     def lines(self) -> list[str]:
-        return [label if n == 1 else f"{label} ({n} segments)" for label, n in self._counts.items()]
+        return [label if n == 1 else f"{label} ×{n}" for label, n in self._counts.items()]
 
 
 @dataclass(frozen=True)
