@@ -69,3 +69,10 @@ def test_account_last_published_only_moves_forward(store):
     assert store.update_account({"last_published_at": "2026-01-02T00:00:00Z"}, if_newer="2026-01-02T00:00:00Z")
     assert not store.update_account({"last_published_at": "2026-01-01T00:00:00Z"}, if_newer="2026-01-01T00:00:00Z")
     assert store.account()["last_published_at"] == "2026-01-02T00:00:00Z"
+
+
+def test_an_unversioned_original_reads_back(store):
+    photo = _photo()
+    photo.original_version = None
+    assert store.create(photo, actor="staff")
+    assert store.get("p1").original_version is None

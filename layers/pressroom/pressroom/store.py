@@ -109,7 +109,7 @@ class PhotoStore:
         photo.created_at = photo.created_at or stamp
         photo.updated_at = stamp
         photo.revision = 1
-        item = {k: v for k, v in dataclasses.asdict(photo).items() if v is not None}
+        item = dataclasses.asdict(photo)
         item["state"] = photo.state.value
         meta = {**self._key(photo.id, "META"), **self._serialize(item)}
         event = self._event_item(photo.id, stamp, 1, "created", actor, None, photo.state, detail)

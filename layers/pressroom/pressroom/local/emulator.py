@@ -92,9 +92,11 @@ class ScheduleSource:
             if at is not None:
                 if at > now:
                     continue
-                self._invoke(schedule)
+                # Scheduler completes (and deletes) a one-time schedule before its target runs, so a
+                # target that re-arms the same schedule name keeps its new one.
                 if schedule.get("ActionAfterCompletion") == "DELETE":
                     self._scheduler.delete_schedule(Name=schedule["Name"], GroupName=self._group)
+                self._invoke(schedule)
                 fired += 1
             elif (every := _rate(expression)) is not None:
                 last = self._last_rate_fire.setdefault(schedule["Name"], now)
