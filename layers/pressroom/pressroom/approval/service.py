@@ -82,8 +82,10 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
     wanted = [a for a in approvers if a.lower() not in asked]
     if not wanted:
         return []
-    expires = now + timedelta(seconds=settings.link_ttl_seconds)
-    if not photo.approvers:
+    if photo.approvers:  # asking someone added to the list since, or retrying after a failed email
+        expires = _photo_expiry(photo.id, now)
+    else:
+        expires = now + timedelta(seconds=settings.link_ttl_seconds)
         _arm_timers(photo.id, now, expires)
     key = config.signing_key()
     thumbnail = _thumbnail(photo)
@@ -113,6 +115,12 @@ def _arm_timers(photo_id: str, now: datetime, expires: datetime) -> None:
     timers.arm(reminder_schedule(photo_id), now + timedelta(seconds=settings.approval_reminder_seconds),
                target, {"kind": "reminder", "photo_id": photo_id})
     timers.arm(expiry_schedule(photo_id), expires, target, {"kind": "expiry", "photo_id": photo_id})
+
+
+def _photo_expiry(photo_id: str, now: datetime) -> datetime:
+    """When the photo's approval expires (its expiry timer), so later links end no later."""
+    return services.timers().due(expiry_schedule(photo_id)) or now + timedelta(
+        seconds=get_settings().link_ttl_seconds)
 
 
 def _release(photo: Photo, approver: str) -> None:
@@ -332,8 +340,7 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
                              condition=("attribute_not_exists(reminded_at)", {}))
     except StaleTransition:
         return []  # reminded already, or decided meanwhile
-    expires = services.timers().due(expiry_schedule(photo.id)) or now + timedelta(
-        seconds=get_settings().link_ttl_seconds)
+    expires = _photo_expiry(photo.id, now)
     key, thumbnail, sent = config.signing_key(), _thumbnail(photo), []
     for approver in approvers:
         link = review_url(photo.id, links.issue(key, photo.id, approver, expires))
