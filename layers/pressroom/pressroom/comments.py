@@ -237,5 +237,7 @@ class CommentsMonitor:
 
 def monitor() -> CommentsMonitor:
     """The monitor of this process's deployment."""
+    settings = get_settings()
     return CommentsMonitor(services.store(), services.publisher(), services.mailer(), config.press_office,
-                           aws.client("dynamodb"), get_settings().table_name)
+                           aws.client("dynamodb"), settings.table_name,
+                           window=timedelta(days=settings.comments_window_days))

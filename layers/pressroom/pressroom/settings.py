@@ -32,6 +32,8 @@ class Settings:
     link_ttl_seconds: int = 7 * 24 * 3600
     approval_reminder_seconds: int = 48 * 3600
     stale_after_days: int = 14
+    publish_max_attempts: int = 5  # the publish queue's maxReceiveCount
+    comments_window_days: int = 30
     scheduler_group: str = "pressroom"
     scheduler_role_arn: str = ""
     staleness_function_arn: str = ""

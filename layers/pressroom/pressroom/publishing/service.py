@@ -235,8 +235,10 @@ def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:
 
 def stage() -> PublishStage:
     """The stage of this process's deployment (publisher chosen by the configured credentials)."""
-    return PublishStage(get_settings(), services.store(), aws.client("s3"), services.publisher(),
-                        services.mailer(), reminder_timer(), config.press_office)
+    settings = get_settings()
+    return PublishStage(settings, services.store(), aws.client("s3"), services.publisher(),
+                        services.mailer(), reminder_timer(), config.press_office,
+                        max_attempts=settings.publish_max_attempts)
 
 
 def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor: str) -> Photo:
