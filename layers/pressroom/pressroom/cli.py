@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a declared fact, e.g. category=campaign, people=none")
     upload.set_defaults(func=_upload)
 
-    retry = commands.add_parser("retry", help="queue a PUBLISH_FAILED photo to publish again")
+    retry = commands.add_parser("retry", help="queue a PUBLISH_FAILED photo (or an APPROVED one that never got queued) to publish again")
     retry.add_argument("photo_id")
     retry.set_defaults(func=_retry)
 
