@@ -1,9 +1,10 @@
 """JPEG: keep the image data byte for byte, drop every metadata segment and anything after EOI.
 
 Kept: SOI, a rebuilt JFIF APP0 without thumbnail, ICC_PROFILE APP2 segments (all of them, as
-they are), the first Adobe APP14 (needed to decode CMYK/YCCK colours), the tables (DQT, DHT,
-DAC, DRI), frame headers, scans with their entropy-coded data (restart markers included) and EOI.
-A minimal EXIF APP1 holding only Orientation is written when the original orientation is not 1.
+they are), the first Adobe APP14 cut to its 12 defined bytes (needed to decode CMYK/YCCK
+colours), the tables (DQT, DHT, DAC, DRI), frame headers, scans with their entropy-coded data
+(restart markers included) and EOI. A minimal EXIF APP1 holding only Orientation is written when
+the original orientation (EXIF, else XMP tiff:Orientation, as Pillow reads it) is not 1.
 """
 from __future__ import annotations
 
@@ -125,9 +126,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         elif marker == 0xED and payload[:14] == b"Photoshop 3.0\x00":
             photoshop.append(bytes(payload[14:]))
             removed.add("IPTC / Photoshop resources")
-        elif marker == 0xEE and payload[:5] == b"Adobe" and not adobe:
-            adobe = True
-            kept.append(view[pos:end])
+        elif marker == 0xEE and payload[:5] == b"Adobe" and len(payload) >= 12 and not adobe:
+            adobe = True  # version, flags and colour transform only: nothing may ride along
+            kept.append(memoryview(segment(0xEE, bytes(payload[:12]))))
         elif 0xE0 <= marker <= 0xEF:
             removed.add(f"APP{marker - 0xE0} {app_name(payload)}")
         elif marker == 0xFE:
