@@ -14,7 +14,7 @@ photo record, never by remembering anything in memory:
   a second approver gets 409 with who decided, when and why. The publish message is sent after the
   decision is stored: if the send fails the approver is told (500) and the photo stays APPROVED
   for an operator to re-queue; it is never sent twice.
-* Reminding: one conditional write sets ``reminded_at`` (absent before), so a reminder goes out
+* Reminding: one conditional write sets ``reminded_at`` (empty before), so a reminder goes out
   once even if Scheduler fires twice.
 * Expiring: ``NEEDS_APPROVAL → EXPIRED`` is conditional; only the winner tells the uploader.
 """
@@ -337,7 +337,8 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
                              changes={"approvers": [*photo.approvers, *(a for a in approvers if a.lower() not in asked)],
                                       "reminded_at": clock.iso(now)},
                              detail={"approvers": approvers},
-                             condition=("attribute_not_exists(reminded_at)", {}))
+                             condition=("attribute_not_exists(reminded_at) OR reminded_at = :never",
+                                        {":never": ""}))
     except StaleTransition:
         return []  # reminded already, or decided meanwhile
     expires = _photo_expiry(photo.id, now)
