@@ -34,7 +34,7 @@ from .result import RejectedImage, Scrubbed, ScrubResult
 from .sniff import sniff
 from .verify import check_decodes
 
-__all__ = ["RejectedImage", "ScrubResult", "scrub_bytes", "scrub_file", "EXTENSIONS", "CONTENT_TYPES"]
+__all__ = ["RejectedImage", "ScrubResult", "scrub_bytes", "scrub_file", "write_atomically", "EXTENSIONS", "CONTENT_TYPES"]
 
 DEFAULT_MAX_PIXELS = 100_000_000
 _SCRUBBERS = {"jpeg": jpeg.scrub, "png": png.scrub, "webp": webp.scrub, "gif": gif.scrub,
