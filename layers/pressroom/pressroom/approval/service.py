@@ -38,7 +38,7 @@ from pressroom.approval.page import Page, notice_page, review_page
 from pressroom.notices import notify_uploader
 from pressroom.photos import Photo, State
 from pressroom.settings import get_settings
-from pressroom.store import StaleTransition
+from pressroom.store import PhotoStore, StaleTransition
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,10 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
     """
     now = now or clock.now()
     settings, store = get_settings(), services.store()
-    photo = store.get(photo_id)
-    if photo is None or photo.state != State.NEEDS_APPROVAL:
+    waiting = _waiting(store, photo_id)
+    if waiting is None:
         return []
-    approvers = config.approvers()
-    if not approvers:
-        raise RuntimeError(f"no approvers are configured in {settings.approvers_parameter}")
+    photo, approvers = waiting
     asked = {a.lower() for a in photo.approvers}
     wanted = [a for a in approvers if a.lower() not in asked]
     if not wanted:
@@ -320,17 +318,26 @@ def _first(form: Mapping[str, list[str]], name: str) -> str:
     return values[0]
 
 
+def _waiting(store: PhotoStore, photo_id: str) -> tuple[Photo, list[str]] | None:
+    """The photo and the configured approvers, if it still waits for approval."""
+    photo = store.get(photo_id)
+    if photo is None or photo.state != State.NEEDS_APPROVAL:
+        return None
+    approvers = config.approvers()
+    if not approvers:
+        raise RuntimeError(f"no approvers are configured in {get_settings().approvers_parameter}")
+    return photo, approvers
+
+
 # -- reminding and expiring -----------------------------------------------------------------------
 def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
     """Once: email every approver a fresh link if ``photo_id`` still waits; return who was emailed."""
     now = now or clock.now()
     store = services.store()
-    photo = store.get(photo_id)
-    if photo is None or photo.state != State.NEEDS_APPROVAL:
+    waiting = _waiting(store, photo_id)
+    if waiting is None:
         return []
-    approvers = config.approvers()
-    if not approvers:
-        raise RuntimeError(f"no approvers are configured in {get_settings().approvers_parameter}")
+    photo, approvers = waiting
     asked = {a.lower() for a in photo.approvers}
     try:
         photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=TIMER, event="approval-reminded",
