@@ -90,3 +90,13 @@ def test_http_event_keeps_forms_as_text_and_binary_as_base64():
     assert form["requestContext"]["http"]["method"] == "POST"
     binary = http_event("POST", "/x", {"content-type": "image/jpeg"}, b"\xff\xd8", "127.0.0.1")
     assert binary["isBase64Encoded"] is True and binary["body"] == "/9g="
+
+
+def test_scheduler_context_attributes_are_filled_in():
+    from pressroom.local.emulator import _with_context
+    from pressroom.local.resources import COMMENTS_INPUT
+
+    payload = json.loads(_with_context(json.dumps(COMMENTS_INPUT), {"Arn": "arn:aws:scheduler:x"}))
+    assert payload["kind"] == "poll-comments" and payload["schedule_arn"] == "arn:aws:scheduler:x"
+    assert payload["attempt"] == "1" and "<" not in json.dumps(payload)
+    datetime.fromisoformat(payload["scheduled_time"].replace("Z", "+00:00"))

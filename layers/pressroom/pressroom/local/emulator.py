@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import traceback
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -112,11 +113,24 @@ class ScheduleSource:
         if handler is None:
             print(f"schedule {schedule['Name']}: no local function for {target['Arn']}")
             return
-        payload = json.loads(target.get("Input") or "{}")
+        payload = json.loads(_with_context(target.get("Input") or "{}", schedule))
         try:
             handler(payload, LambdaContext(target["Arn"].rsplit(":", 1)[-1]))
         except Exception:  # noqa: BLE001 - Scheduler would retry; the emulator reports and moves on
             traceback.print_exc()
+
+
+def _with_context(text: str, schedule: dict[str, Any]) -> str:
+    """Fill in the context attributes Scheduler substitutes in a target's input."""
+    values = {
+        "<aws.scheduler.scheduled-time>": clock.iso().replace(".000Z", "Z"),
+        "<aws.scheduler.schedule-arn>": schedule.get("Arn", ""),
+        "<aws.scheduler.execution-id>": uuid.uuid4().hex,
+        "<aws.scheduler.attempt-number>": "1",
+    }
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text
 
 
 def _rate(expression: str) -> timedelta | None:

@@ -21,6 +21,10 @@ QUEUES: dict[str, str | None] = {
 }
 MAX_RECEIVES = 5
 COMMENTS_SCHEDULE = ("comments-poll", "rate(15 minutes)")
+#: as in template.yaml: Scheduler fills in its context attributes when it fires
+COMMENTS_INPUT = {"kind": "poll-comments", "scheduled_time": "<aws.scheduler.scheduled-time>",
+                  "schedule_arn": "<aws.scheduler.schedule-arn>", "execution_id": "<aws.scheduler.execution-id>",
+                  "attempt": "<aws.scheduler.attempt-number>"}
 
 
 def function_arn(region: str, name: str, prefix: str = "pressroom") -> str:
@@ -115,7 +119,7 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
         Name=COMMENTS_SCHEDULE[0], GroupName=names.scheduler_group, ScheduleExpression=COMMENTS_SCHEDULE[1],
         FlexibleTimeWindow={"Mode": "OFF"},
         Target={"Arn": function_arn(region, "comments", names.prefix), "RoleArn": role_arn,
-                "Input": json.dumps({"source": "pressroom", "detail-type": "Scheduled Event"})},
+                "Input": json.dumps(COMMENTS_INPUT)},
     )
 
     env = {

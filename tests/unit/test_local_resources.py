@@ -1,0 +1,83 @@
+"""The local stack builds what template.yaml deploys: same queues, table, notifications, consumers."""
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+import yaml
+from moto import mock_aws
+
+from pressroom.local import resources
+from pressroom.local.stack import CONSUMERS
+from tests.unit.test_template import TEMPLATE, CfnLoader
+
+QUEUE_RESOURCE = {"scrub": "ScrubQueue", "policy": "PolicyQueue", "approval": "ApprovalQueue",
+                  "publish": "PublishQueue"}
+FUNCTION_RESOURCE = {"scrub": "ScrubFunction", "policy": "PolicyFunction",
+                     "request_approval": "RequestApprovalFunction", "publish": "PublishFunction"}
+
+
+@pytest.fixture(scope="module")
+def template():
+    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)["Resources"]  # noqa: S506 - SafeLoader
+
+
+@pytest.fixture
+def built():
+    with mock_aws():
+        session = boto3.Session(region_name="eu-west-2")
+        created = resources.create_all(session)
+        yield session, created
+
+
+def test_every_queue_has_the_templates_redrive(template, built):
+    session, created = built
+    sqs = session.client("sqs")
+    assert set(created.queue_urls) == set(QUEUE_RESOURCE)
+    for name, logical in QUEUE_RESOURCE.items():
+        deployed = template[logical]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+        attrs = sqs.get_queue_attributes(QueueUrl=created.queue_urls[name], AttributeNames=["RedrivePolicy"])
+        assert int(json.loads(attrs["Attributes"]["RedrivePolicy"])["maxReceiveCount"]) == deployed
+
+
+def test_the_table_has_the_templates_keys_index_and_ttl(template, built):
+    session, _ = built
+    ddb = session.client("dynamodb")
+    table = ddb.describe_table(TableName="pressroom")["Table"]
+    props = template["PhotoTable"]["Properties"]
+    assert table["KeySchema"] == props["KeySchema"]
+    [index] = table["GlobalSecondaryIndexes"]
+    [deployed] = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == deployed["IndexName"] and index["KeySchema"] == deployed["KeySchema"]
+    ttl = ddb.describe_time_to_live(TableName="pressroom")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
+
+
+def test_bucket_notifications_match(template, built):
+    session, _ = built
+    s3 = session.client("s3")
+    for bucket, logical in (("pressroom-raw", "RawBucket"), ("pressroom-clean", "CleanBucket")):
+        [local] = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+        [deployed] = template[logical]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+        local_prefix = local["Filter"]["Key"]["FilterRules"][0]["Value"]
+        assert local_prefix == deployed["Filter"]["S3Key"]["Rules"][0]["Value"]
+        queue = deployed["Queue"]["Fn::GetAtt"][0]
+        assert local["QueueArn"].endswith("-" + {v: k for k, v in QUEUE_RESOURCE.items()}[queue])
+
+
+def test_consumers_and_batch_sizes_match(template):
+    for queue, (function, batch) in CONSUMERS.items():
+        [event] = template[FUNCTION_RESOURCE[function]]["Properties"]["Events"].values()
+        assert event["Type"] == "SQS"
+        assert event["Properties"]["Queue"] == {"Fn::GetAtt": [QUEUE_RESOURCE[queue], "Arn"]}
+        assert event["Properties"]["BatchSize"] == batch
+
+
+def test_the_comments_schedule_matches(template, built):
+    session, _ = built
+    name, rate = resources.COMMENTS_SCHEDULE
+    local = session.client("scheduler").get_schedule(Name=name, GroupName="pressroom")
+    [event] = template["CommentsFunction"]["Properties"]["Events"].values()
+    assert local["ScheduleExpression"] == event["Properties"]["ScheduleExpression"] == rate
+    assert json.loads(local["Target"]["Input"]) == json.loads(event["Properties"]["Input"])
