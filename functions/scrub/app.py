@@ -16,7 +16,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     for upload in created_objects(record.body):
-        photo = services.intake().receive(upload)
+        photo = services.intake().receive(upload, attempt=int(record.attributes.approximate_receive_count))
         logger.info("upload scrubbed", photo_id=photo.id, state=photo.state.value, key=upload.key)
         metrics.add_metric(name=f"Photos{photo.state.value.title()}", unit=MetricUnit.Count, value=1)
 

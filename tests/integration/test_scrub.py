@@ -82,3 +82,26 @@ def test_s3_test_event_is_ignored(aws, load_event):
     event = load_event("scrub")
     event["Records"][0]["body"] = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})
     assert invoke("scrub", event) == {"batchItemFailures": []}
+
+
+def _crashing_scrubber(monkeypatch):
+    def crash(data, **_):
+        raise RuntimeError("scrubber bug")
+
+    monkeypatch.setattr("pressroom.intake.scrub_bytes", crash)
+
+
+def test_an_unexpected_failure_is_retried_then_quarantined_on_the_last_attempt(aws, store, load_event, corpus,
+                                                                               monkeypatch):
+    _crashing_scrubber(monkeypatch)
+    version = _upload((corpus / "Sony_Cybershot_orientation6.jpg").read_bytes(), uploader="pcso@example.org")
+    event = with_s3_object(load_event("scrub"), RAW, KEY, version)
+    assert failed_messages("scrub", event) == {event["Records"][0]["messageId"]}
+    pid = photo_id(RAW, KEY, version)
+    assert store.get(pid).state == State.RECEIVED and sent_emails() == []
+
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "5"
+    assert invoke("scrub", event) == {"batchItemFailures": []}
+    photo = store.get(pid)
+    assert photo.state == State.QUARANTINED and "RuntimeError" in photo.reason and "5 attempts" in photo.reason
+    assert len(sent_emails()) == 1

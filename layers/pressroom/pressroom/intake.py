@@ -26,8 +26,25 @@ class Intake:
     s3: Any
     mailer: Mailer
 
-    def receive(self, upload: CreatedObject) -> Photo:
-        """Scrub one uploaded object version; safe to call again for the same upload."""
+    def receive(self, upload: CreatedObject, *, attempt: int = 1) -> Photo:
+        """Scrub one uploaded object version; safe to call again for the same upload.
+
+        An unexpected failure is raised for SQS to retry, except on the queue's last attempt:
+        then the photo is quarantined with the reason, so it never vanishes into the DLQ unseen.
+        """
+        try:
+            return self._receive(upload)
+        except Exception as exc:
+            if attempt < self.settings.max_receive_count:
+                raise
+            pid = photo_id(upload.bucket, upload.key, upload.version) if upload.version else None
+            photo = self.store.get(pid) if pid else None
+            if photo is None or photo.state != State.RECEIVED:
+                raise
+            return self._quarantine(photo, f"could not be processed after {attempt} attempts "
+                                           f"({type(exc).__name__}); the press office has the details")
+
+    def _receive(self, upload: CreatedObject) -> Photo:
         head = self.s3.head_object(Bucket=upload.bucket, Key=upload.key,
                                    **({"VersionId": upload.version} if upload.version else {}))
         version = upload.version or head.get("VersionId")

@@ -32,7 +32,7 @@ class Settings:
     link_ttl_seconds: int = 7 * 24 * 3600
     approval_reminder_seconds: int = 48 * 3600
     stale_after_days: int = 14
-    publish_max_attempts: int = 5  # the publish queue's maxReceiveCount
+    max_receive_count: int = 5  # the queues' maxReceiveCount: the last attempt before the DLQ
     comments_window_days: int = 30
     scheduler_group: str = "pressroom"
     scheduler_role_arn: str = ""

@@ -238,7 +238,7 @@ def stage() -> PublishStage:
     settings = get_settings()
     return PublishStage(settings, services.store(), aws.client("s3"), services.publisher(),
                         services.mailer(), reminder_timer(), config.press_office,
-                        max_attempts=settings.publish_max_attempts)
+                        max_attempts=settings.max_receive_count)
 
 
 def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor: str) -> Photo:
