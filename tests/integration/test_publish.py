@@ -78,6 +78,20 @@ def test_flickr_down_fails_the_message_until_the_last_attempt(aws, store, load_e
     assert len(sent_emails()) == 1 and flickr.photos == {}
 
 
+def test_without_flickr_credentials_a_deployment_gives_up_with_the_reason(aws, store, load_event, jpeg,
+                                                                          monkeypatch):
+    monkeypatch.delenv("PRESSROOM_LOCAL_ALBUM_DIR")
+    services.reset()
+    approved_photo(store, jpeg)
+    event = load_event("publish")
+    for _ in range(1, MAX_ATTEMPTS):
+        with pytest.raises(BatchProcessingError):
+            invoke("publish", event)
+    assert invoke("publish", event) == {"batchItemFailures": []}
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED and "fill in the pressroom/flickr secret" in photo.reason
+
+
 def test_a_malformed_message_fails_only_itself(aws, store, load_event, jpeg):
     approved_photo(store, jpeg)
     event = load_event("publish")

@@ -204,9 +204,11 @@ def test_make_publisher_picks_flickr_with_credentials_and_the_album_without(tmp_
     assert local.root == (tmp_path / "a").resolve()
 
 
-def test_make_publisher_defaults_to_pressroom_flickr_under_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert make_publisher(None, Settings(local_album_dir="")).root == tmp_path / ".pressroom" / "flickr"
+def test_a_deployment_without_flickr_credentials_publishes_nothing_and_says_why():
+    unconfigured = make_publisher(None, Settings(local_album_dir="", flickr_secret="pressroom/flickr"))
+    for call in (lambda: _publish(unconfigured), lambda: unconfigured.find("x"), lambda: unconfigured.comments([])):
+        with pytest.raises(PublisherUnavailable, match="fill in the pressroom/flickr secret"):
+            call()
 
 
 def test_upload_is_public_signed_tagged_and_escaped(flickr, publisher):

@@ -56,3 +56,16 @@ class Publisher(Protocol):
 
     def delete_comment(self, comment_id: str) -> None:
         """Remove a comment from one of the account's photos (already gone is fine)."""
+
+
+class Unconfigured:
+    """The publisher of a deployment whose Flickr secret is not filled in: every call is
+    unavailable, so publishing is retried, then marked PUBLISH_FAILED with this reason."""
+
+    def __init__(self, secret: str):
+        self._reason = f"Flickr is not configured: fill in the {secret} secret, then `pressroom retry` the photo"
+
+    def _unavailable(self, *_: object, **__: object) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    publish = find = add_to_album = comments = reply = delete_comment = _unavailable
