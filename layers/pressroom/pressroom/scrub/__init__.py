@@ -17,10 +17,12 @@ Per format (``sniff`` decides by magic bytes, never by name):
   Exif, XMP, depth maps, thumbnails and other items of the HEIF item graph cannot come along.
 
 Orientation other than 1 survives as a minimal EXIF holding only IFD0 Orientation. Every output
-is decoded with Pillow before it is returned (JPEG at 1/8 scale, which still entropy-decodes every
-scan); anything unsupported, malformed or over the pixel limit (checked from the header before
-decoding) raises ``RejectedImage``. That decode, and HEIC transcoding, are most of the cost: the
-segment-level scrubbing itself runs at close to file-copy speed.
+is proven well-formed before it is returned: a JPEG by ``jpegcheck`` (its segment structure,
+tables, scan headers, progression and restart markers, decode-free: the scans are the input's
+bytes, and libjpeg's Huffman decode, which it replaces, only warned about damaged scan data) or,
+when that check cannot vouch for it, and for every other format, by decoding it with Pillow.
+Anything unsupported, malformed or over the pixel limit (checked from the header before decoding)
+raises ``RejectedImage``. HEIC transcoding and WebP decoding are most of the remaining cost.
 """
 from __future__ import annotations
 
