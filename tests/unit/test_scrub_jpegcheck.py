@@ -109,3 +109,9 @@ def test_partial_progression_is_left_to_the_decoder() -> None:
     data = jpeg(progressive=True)
     last_scan = data.rindex(b"\xff\xda")
     assert not vouched(data[:last_scan] + b"\xff\xd9")
+
+
+def test_restart_marker_closing_the_scan_is_left_to_the_decoder() -> None:
+    data = jpeg(size=(64, 160), restart_marker_rows=1)
+    extra = 0xD0 + len(RST.findall(data)) % 8
+    assert not vouched(data[:-2] + bytes((0xFF, extra)) + b"\xff\xd9")

@@ -180,8 +180,10 @@ def _scan(data: bytes, end: int, payload: bytes, frame: dict, dc: set[int], ac: 
             raise _Unvouched
     frame["scans"] += 1
     markers, stop = _restarts(data, end)
-    if stop == end or (markers and markers[-1] + 2 == stop):
+    if stop == end:
         raise RejectedImage("JPEG scan with no entropy-coded data")
+    if markers and markers[-1] + 2 == stop:
+        raise _Unvouched  # a restart marker closing the scan: some old encoders; the decoder judges
     if not interval:
         if markers:
             raise _Unvouched
@@ -221,7 +223,8 @@ def _restarts(data: bytes, start: int) -> tuple[list[int], int]:
 
 
 def _progression(component: dict, count: int, ss: int, se: int, ah: int, al: int) -> None:
-    """libjpeg's progression rules, with its warnings (data it would ignore) made refusals."""
+    """libjpeg's progression rules, its warnings (scans whose data it would ignore) included;
+    a scan breaking one is left to the decoder."""
     if (ss == 0 and se != 0) or (ss > 0 and (se < ss or se > 63 or count != 1)):
         raise _Unvouched
     if (ah and al != ah - 1) or al > 13:
