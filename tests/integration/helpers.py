@@ -56,3 +56,27 @@ def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
         sqs.delete_message_batch(QueueUrl=url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
     return found
+
+
+SAFE_METADATA = {"title": "Park clean-up", "description": "Volunteers cleared litter.",
+                 "category": "neighbourhood-initiative", "people": "none", "children": "no",
+                 "credit": "West Midlands Police", "uploader": "pcso@example.org"}
+
+
+def upload_until_asked(aws: Any, load_event: Any, body: bytes, metadata: dict[str, str] = SAFE_METADATA,
+                       key: str = "incoming/neighbourhood-day/park.jpg") -> str:
+    """Upload ``body`` to the raw bucket and run scrub, policy and request_approval on what each
+    queues, as Lambda would; return the photo id (its approvers have been emailed)."""
+    import boto3
+
+    from pressroom.photos import photo_id
+
+    raw = "pressroom-raw"
+    version = boto3.client("s3").put_object(Bucket=raw, Key=key, Body=body, Metadata=metadata)["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), raw, key, version))
+    sqs = boto3.client("sqs")
+    for stage, queue in (("policy", "policy"), ("request_approval", "approval")):
+        for message in drain(sqs, aws.queue_urls[queue]):
+            reply = invoke(stage, {"Records": [{**load_event(stage)["Records"][0], "body": message["Body"]}]})
+            assert reply == {"batchItemFailures": []}
+    return photo_id(raw, key, version)

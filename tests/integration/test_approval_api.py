@@ -13,14 +13,11 @@ import pytest
 from pressroom import config, services
 from pressroom.approval.csrf import csrf_token
 from pressroom.local.resources import Names
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
+from pressroom.photos import State
+from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked
 
-RAW = "pressroom-raw"
 BASE = "https://a1b2c3d4e5.execute-api.eu-west-2.amazonaws.com"  # the host the sample events were sent to
 ONE, TWO = Names().approvers
-META = {"title": "Park clean-up", "description": "Volunteers cleared litter.", "category": "neighbourhood-initiative",
-        "people": "none", "children": "no", "credit": "West Midlands Police", "uploader": "pcso@example.org"}
 
 
 @pytest.fixture
@@ -28,16 +25,7 @@ def asked(aws, store, load_event, corpus, monkeypatch):
     """A photo through scrub, policy and request_approval; the link each approver was emailed."""
     monkeypatch.setenv("PRESSROOM_APPROVAL_BASE_URL", BASE)
     services.reset()
-    key = "incoming/neighbourhood-day/park.jpg"
-    body = (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes()
-    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata=META)["VersionId"]
-    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
-    sqs = boto3.client("sqs")
-    for stage, queue in (("policy", "policy"), ("request_approval", "approval")):
-        for message in drain(sqs, aws.queue_urls[queue]):
-            assert invoke(stage, {"Records": [{**load_event(stage)["Records"][0], "body": message["Body"]}]}) == {
-                "batchItemFailures": []}
-    pid = photo_id(RAW, key, version)
+    pid = upload_until_asked(aws, load_event, (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes())
     links = {}
     for raw in sent_emails():
         message = email.message_from_string(raw, policy=policy.default)

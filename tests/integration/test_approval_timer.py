@@ -2,31 +2,17 @@
 import email
 from email import policy
 
-import boto3
 import pytest
 from pydantic import ValidationError
 
 from pressroom.local.resources import Names
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
-
-RAW = "pressroom-raw"
-META = {"title": "Park clean-up", "description": "Volunteers cleared litter.", "category": "neighbourhood-initiative",
-        "people": "none", "children": "no", "credit": "West Midlands Police", "uploader": "pcso@example.org"}
-
+from pressroom.photos import State
+from tests.integration.helpers import invoke, sent_emails, upload_until_asked
 
 @pytest.fixture
 def asked(aws, store, load_event, corpus):
     """A photo through scrub, policy and request_approval, waiting for a decision."""
-    key = "incoming/neighbourhood-day/park.jpg"
-    body = (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes()
-    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata=META)["VersionId"]
-    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
-    sqs = boto3.client("sqs")
-    for stage, queue in (("policy", "policy"), ("request_approval", "approval")):
-        for message in drain(sqs, aws.queue_urls[queue]):
-            invoke(stage, {"Records": [{**load_event(stage)["Records"][0], "body": message["Body"]}]})
-    pid = photo_id(RAW, key, version)
+    pid = upload_until_asked(aws, load_event, (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes())
     assert store.get(pid).state == State.NEEDS_APPROVAL and len(sent_emails()) == 2
     return pid
 

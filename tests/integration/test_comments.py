@@ -10,7 +10,6 @@ from pressroom.photos import Photo, State
 from pressroom.publishing.local_album import LocalAlbum
 from pressroom.settings import get_settings
 from tests.integration.helpers import invoke, sent_emails
-from tests.integration.test_publish import flickr  # noqa: F401 - the Flickr double fixture
 from tests.unit.test_publishing_flickr import ME
 
 PID = "3f1c2a9b7d4e5f60718293a4"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-import responses
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from pressroom import services
@@ -16,24 +15,12 @@ from pressroom.publishing.local_album import LocalAlbum
 from pressroom.publishing.service import MAX_ATTEMPTS
 from pressroom.settings import get_settings
 from tests.integration.helpers import invoke, sent_emails
-from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
 from tests.unit.test_publishing_service import PID, approved_photo
 
 
 @pytest.fixture
 def jpeg(corpus) -> bytes:
     return (corpus / "FujiFilm_SP-2500_orientation6.jpg").read_bytes()
-
-
-@pytest.fixture
-def flickr(aws):
-    """Flickr credentials in the secret, and a local double of Flickr answering for them."""
-    boto3.client("secretsmanager").put_secret_value(SecretId="pressroom/flickr", SecretString=json.dumps(
-        {"api_key": CREDENTIALS.api_key, "api_secret": CREDENTIALS.api_secret,
-         "oauth_token": CREDENTIALS.oauth_token, "oauth_token_secret": CREDENTIALS.oauth_token_secret}))
-    services.reset()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeFlickr(mock)
 
 
 def test_publishes_the_sample_event_to_the_local_album(aws, store, load_event, jpeg):
