@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
-from pressroom import config
+from pressroom import clock, config
 from pressroom.mail import Email, Mailer
 from pressroom.photos import Photo
+from pressroom.store import PhotoStore, StaleTransition
 
 _ADDRESS = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 
@@ -34,3 +35,21 @@ def notify_uploader(mailer: Mailer, photo: Photo, outcome: str, reasons: list[st
         subject=f"Pressroom: your photo \"{name}\" was {outcome}",
         text="\n".join(lines),
     ))
+
+
+def notify_once(store: PhotoStore, mailer: Mailer, photo: Photo, outcome: str, reasons: list[str]) -> bool:
+    """Tell the uploader about ``photo``'s final state unless that was done already.
+
+    Called after the transition, and again on every redelivery in that state, so a notice whose
+    email failed is sent by the retry; ``notified_at`` records that it went. False if it had.
+    """
+    if photo.notified_at:
+        return False
+    notify_uploader(mailer, photo, outcome, reasons)
+    try:
+        store.update(photo.id, photo.state, actor="notices", event="uploader-notified",
+                     changes={"notified_at": clock.iso()}, detail={"outcome": outcome},
+                     condition=("notified_at = :never", {":never": ""}))
+    except StaleTransition:
+        return False  # a concurrent delivery recorded its own notice
+    return True

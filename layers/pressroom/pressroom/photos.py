@@ -80,6 +80,7 @@ class Photo:
     decision: dict[str, Any] = field(default_factory=dict)
     used_nonces: list[str] = field(default_factory=list)
     reminded_at: str = ""
+    notified_at: str = ""
     flickr: dict[str, Any] = field(default_factory=dict)
     publish_attempts: int = 0
 
