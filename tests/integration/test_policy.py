@@ -74,3 +74,47 @@ def test_clean_copy_before_its_record_is_retried(aws, store, load_event):
 def test_keys_outside_clean_prefix_fail_loudly(aws, load_event, key):
     event = with_s3_object(load_event("policy"), CLEAN, key, None)
     assert failed_messages("policy", event) == {event["Records"][0]["messageId"]}
+
+
+def _failing_once(monkeypatch):
+    """SES refuses the next message only."""
+    from pressroom.mail import SesMailer
+
+    real, calls = SesMailer.send, []
+
+    def send(self, email):
+        calls.append(email.subject)
+        if len(calls) == 1:
+            raise RuntimeError("SES throttled")
+        return real(self, email)
+
+    monkeypatch.setattr(SesMailer, "send", send)
+    return calls
+
+
+def test_a_blocked_notice_that_failed_is_sent_by_the_retry_once(aws, store, load_event, corpus, monkeypatch):
+    pid = _scrubbed(aws, load_event, corpus, title="OFFICIAL-SENSITIVE briefing", **SAFE)
+    calls = _failing_once(monkeypatch)
+    event = with_s3_object(load_event("policy"), CLEAN, store.get(pid).clean_key, None)
+    assert failed_messages("policy", event)  # the email failed: SQS will deliver again
+    assert store.get(pid).state == State.BLOCKED and not store.get(pid).notified_at
+    assert invoke("policy", event) == {"batchItemFailures": []}
+    assert invoke("policy", event) == {"batchItemFailures": []}
+    assert len(calls) == 2 and len(sent_emails()) == 1 and store.get(pid).notified_at
+
+
+def test_checks_that_keep_failing_block_the_photo_on_the_last_attempt(aws, store, load_event, corpus, monkeypatch):
+    pid = _scrubbed(aws, load_event, corpus, title="Park clean-up", **SAFE)
+
+    def broken(self, image):
+        raise RuntimeError("Rekognition is down")
+
+    monkeypatch.setattr("pressroom.policy.detector.OfflineDetector.detect", broken)
+    event = with_s3_object(load_event("policy"), CLEAN, store.get(pid).clean_key, None)
+    assert failed_messages("policy", event)
+    assert store.get(pid).state == State.SCRUBBED
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "5"
+    assert invoke("policy", event) == {"batchItemFailures": []}
+    photo = store.get(pid)
+    assert photo.state == State.BLOCKED and "could not run after 5 attempts (RuntimeError)" in photo.reason
+    assert any("pcso@example.org" in m for m in sent_emails())

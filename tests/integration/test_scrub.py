@@ -105,3 +105,16 @@ def test_an_unexpected_failure_is_retried_then_quarantined_on_the_last_attempt(a
     photo = store.get(pid)
     assert photo.state == State.QUARANTINED and "RuntimeError" in photo.reason and "5 attempts" in photo.reason
     assert len(sent_emails()) == 1
+
+
+def test_a_quarantine_notice_that_failed_is_sent_by_the_retry(aws, store, load_event, monkeypatch):
+    from tests.integration.test_policy import _failing_once
+
+    calls = _failing_once(monkeypatch)
+    version = _upload(b"", uploader="pcso@example.org")
+    event = with_s3_object(load_event("scrub"), RAW, KEY, version)
+    assert failed_messages("scrub", event)
+    assert store.get(photo_id(RAW, KEY, version)).state == State.QUARANTINED
+    assert invoke("scrub", event) == {"batchItemFailures": []}
+    assert invoke("scrub", event) == {"batchItemFailures": []}
+    assert len(calls) == 2 and len(sent_emails()) == 1

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pressroom.mail import Mailer
-from pressroom.notices import notify_uploader
+from pressroom.notices import notify_once
 from pressroom.photos import Photo, State
 from pressroom.policy import Facts, Report, evaluate
 from pressroom.policy.detector import Detector
@@ -16,6 +16,7 @@ from pressroom.settings import Settings
 from pressroom.store import PhotoStore, StaleTransition
 
 ACTOR = "policy"
+BLOCKED = "blocked by the guidance checks"
 
 
 class NotReady(Exception):
@@ -39,13 +40,37 @@ class Checker:
     mailer: Mailer
     detector: Detector
 
-    def check(self, photo_id: str) -> Photo | None:
-        """Evaluate the guidance for one scrubbed photo; safe to call again."""
+    def check(self, photo_id: str, *, attempt: int = 1) -> Photo | None:
+        """Evaluate the guidance for one scrubbed photo; safe to call again.
+
+        A failure is raised for SQS to retry, except on the queue's last attempt: then the photo
+        is blocked with the reason, so it never waits unseen behind the dead-letter queue.
+        """
+        try:
+            return self._check(photo_id)
+        except Exception as exc:
+            photo = self.store.get(photo_id)
+            if attempt < self.settings.max_receive_count or photo is None or photo.state != State.SCRUBBED:
+                raise
+            reason = (f"the automatic checks could not run after {attempt} attempts ({type(exc).__name__}); "
+                      "upload the photo again later or ask the press office")
+            try:
+                moved = self.store.transition(photo_id, State.SCRUBBED, State.BLOCKED, actor=ACTOR,
+                                              changes={"reason": reason}, detail={"reason": reason})
+            except StaleTransition:
+                return self.store.get(photo_id)
+            notify_once(self.store, self.mailer, moved, BLOCKED, [reason])
+            return moved
+
+    def _check(self, photo_id: str) -> Photo | None:
         photo = self.store.get(photo_id)
         if photo is None or photo.state == State.RECEIVED:
             raise NotReady(f"photo {photo_id} has not been recorded as scrubbed yet")
         if photo.state == State.NEEDS_APPROVAL:
             self._queue_for_approval(photo)  # redelivery after a crash between the two steps
+            return photo
+        if photo.state == State.BLOCKED:
+            notify_once(self.store, self.mailer, photo, BLOCKED, [photo.reason])  # if it failed before
             return photo
         if photo.state != State.SCRUBBED:
             return photo
@@ -64,7 +89,7 @@ class Checker:
                 changes["reason"] = "; ".join(reasons)
                 moved = self.store.transition(photo_id, State.SCRUBBED, State.BLOCKED, actor=ACTOR,
                                               changes=changes, detail=detail)
-                notify_uploader(self.mailer, moved, "blocked by the guidance checks", reasons)
+                notify_once(self.store, self.mailer, moved, BLOCKED, reasons)
                 return moved
             moved = self.store.transition(photo_id, State.SCRUBBED, State.NEEDS_APPROVAL, actor=ACTOR,
                                           changes=changes, detail=detail)

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pressroom.mail import Mailer
-from pressroom.notices import notify_uploader
+from pressroom.notices import notify_once
 from pressroom.photos import Photo, State, album_of, photo_id
 from pressroom.policy import declared_facts
 from pressroom.s3events import CreatedObject
@@ -17,6 +17,7 @@ from pressroom.store import PhotoStore, StaleTransition
 from pressroom.uploads import decode_metadata
 
 ACTOR = "scrubber"
+QUARANTINED = "quarantined (it is not a safe, supported image)"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Intake:
             declared=metadata,
         ), actor=metadata.get("uploader") or "upload", detail={"key": upload.key, "bytes": head["ContentLength"]})
         photo = self.store.get(pid)
+        if photo is not None and photo.state == State.QUARANTINED:
+            notify_once(self.store, self.mailer, photo, QUARANTINED, [photo.reason])  # if it failed before
         if photo is None or photo.state != State.RECEIVED:
             return photo  # a duplicate delivery: this upload has been dealt with
         size = int(head["ContentLength"])
@@ -86,7 +89,7 @@ class Intake:
                                           changes={"reason": reason}, detail={"reason": reason})
         except StaleTransition:
             return self.store.get(photo.id)
-        notify_uploader(self.mailer, moved, "quarantined (it is not a safe, supported image)", [reason])
+        notify_once(self.store, self.mailer, moved, QUARANTINED, [reason])
         return moved
 
 
