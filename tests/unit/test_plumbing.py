@@ -100,3 +100,13 @@ def test_scheduler_context_attributes_are_filled_in():
     assert payload["kind"] == "poll-comments" and payload["schedule_arn"] == "arn:aws:scheduler:x"
     assert payload["attempt"] == "1" and "<" not in json.dumps(payload)
     datetime.fromisoformat(payload["scheduled_time"].replace("Z", "+00:00"))
+
+
+def test_a_caption_with_line_breaks_makes_a_one_line_subject():
+    from pressroom.mail import Email, to_mime
+
+    message = to_mime(Email(to=["a@example.org"], subject='Your photo "Community day\nSutton\r\nPark" was blocked',
+                            text="body", headers={"X-Photo": "a\nb"}), "pressroom@example.org")
+    assert message["Subject"] == 'Your photo "Community day Sutton Park" was blocked'
+    assert message["X-Photo"] == "a b"
+    assert b"\nSutton" not in message.as_bytes()

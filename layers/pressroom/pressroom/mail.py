@@ -23,6 +23,11 @@ class Mailer(Protocol):
         """Send ``email``; return the provider's message id."""
 
 
+def one_line(value: str) -> str:
+    """A header value: captions may hold line breaks, which a header must not (nor can inject)."""
+    return " ".join(value.split())
+
+
 def to_mime(email: Email, sender: str) -> EmailMessage:
     """The MIME message for ``email``: text part, plus an HTML alternative when given.
 
@@ -31,10 +36,10 @@ def to_mime(email: Email, sender: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(email.to)
-    msg["Subject"] = email.subject
+    msg["Subject"] = one_line(email.subject)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "pressroom")
     for name, value in email.headers.items():
-        msg[name] = value
+        msg[name] = one_line(value)
     msg.set_content(email.text)
     if email.html:
         msg.add_alternative(email.html, subtype="html")

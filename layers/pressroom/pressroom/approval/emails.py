@@ -1,25 +1,23 @@
 """The approval email: everything an approver needs to decide, and one personal link."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from html import escape
 
 from pressroom.approval.audit import when
 from pressroom.approval.page import display_name, text
-from pressroom.mail import Email
+from pressroom.mail import Email, one_line
 from pressroom.photos import Photo
 
 PREVIEW_CID = "photo-preview"
-_SPACE = re.compile(r"\s+")
 _SEVERITY_COLOUR = {"block": "#a40e26", "warn": "#9a6700", "info": "#0969da"}
 
 
 def approval_email(photo: Photo, approver: str, link: str, expires: datetime, *,
                    thumbnail: bytes | None, reminder: bool = False) -> Email:
     """The email asking ``approver`` to review ``photo`` at ``link`` (valid until ``expires``)."""
-    name = _one_line(display_name(photo))
-    subject = f"{'Reminder: ' if reminder else ''}Approval needed: {name} ({_one_line(photo.album)})"
+    name = one_line(display_name(photo))
+    subject = f"{'Reminder: ' if reminder else ''}Approval needed: {name} ({one_line(photo.album)})"
     return Email(
         to=[approver],
         subject=subject[:150],
@@ -103,6 +101,3 @@ def _html(photo: Photo, link: str, expires: datetime, reminder: bool, with_image
 </div></body></html>
 """
 
-
-def _one_line(value: str) -> str:
-    return _SPACE.sub(" ", value).strip()
