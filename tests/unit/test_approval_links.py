@@ -111,7 +111,10 @@ def test_csrf_token_is_bound_to_the_link():
     ({"sec-fetch-site": "cross-site"}, False),
     ({"sec-fetch-site": "same-site"}, False),
     ({"origin": "null", "sec-fetch-site": "same-origin"}, True),
-    ({"origin": "null"}, False),
+    ({"origin": "null"}, True),  # Safari before 16.4: no Sec-Fetch-* headers at all
+    ({"origin": "null", "sec-fetch-site": "cross-site"}, False),
+    ({"origin": "null", "sec-fetch-site": "same-site"}, False),
+    ({"origin": "null", "sec-fetch-site": "none"}, False),
 ])
 def test_origin_signals(headers, ok):
     assert same_origin_request(headers, "https://review.example") is ok

@@ -298,6 +298,20 @@ def test_cross_site_or_non_form_posts_are_refused(store, asked):
     assert snapshot(store) == before
 
 
+def test_a_browser_without_sec_fetch_headers_posting_origin_null_can_decide(store, aws, asked):
+    """Safari before 16.4 sends ``Origin: null`` (no-referrer page) and no Sec-Fetch-* headers."""
+    old_safari = {"content-type": "application/x-www-form-urlencoded", "origin": "null"}
+    assert service.decide(PID, body(asked[ONE]), old_safari, now=NOW).status == 200
+    assert store.get(PID).state == State.APPROVED
+
+
+def test_origin_null_from_another_site_is_refused(store, asked):
+    before = snapshot(store)
+    cross = {"content-type": "application/x-www-form-urlencoded", "origin": "null", "sec-fetch-site": "cross-site"}
+    assert service.decide(PID, body(asked[ONE]), cross, now=NOW).status == 403
+    assert snapshot(store) == before
+
+
 def test_unknown_decision_is_a_bad_request(store, asked):
     assert service.decide(PID, body(asked[ONE], decision="publish"), FORM, now=NOW).status == 400
     assert store.get(PID).state == State.NEEDS_APPROVAL

@@ -4,7 +4,9 @@ The form carries a CSRF token derived from the link token (HMAC under the signin
 purpose label), and a POST is refused unless it echoes it. Browsers' own signals are checked too
 when present: ``Sec-Fetch-Site`` must be ``same-origin``, and ``Origin`` must be ours. The review
 page is served with ``Referrer-Policy: no-referrer``, under which browsers send ``Origin: null`` on
-a form POST, so ``null`` is accepted only together with a same-origin ``Sec-Fetch-Site``.
+a form POST. ``null`` is therefore accepted with a same-origin ``Sec-Fetch-Site``, or with none at
+all: older Safari (before 16.4) sends no ``Sec-Fetch-*`` headers, and the CSRF token still guards
+its form. A cross-site ``Sec-Fetch-Site`` or a foreign ``Origin`` is always refused.
 """
 from __future__ import annotations
 
@@ -40,5 +42,5 @@ def same_origin_request(headers: Mapping[str, str], own_origin: str) -> bool:
     if not origin:
         return True
     if origin == "null":
-        return fetch_site == "same-origin"
+        return fetch_site in ("", "same-origin")  # no Sec-Fetch-Site: a browser that predates it
     return origin == own_origin.lower()
