@@ -469,6 +469,27 @@ def test_a_function_is_told_about_exactly_what_its_role_may_use(template, resour
             assert mentions(env_of(template, f)[variable], resource), name
 
 
+#: the Scheduler calls each approval function makes on the group's schedules (pressroom.schedules.Timers)
+APPROVAL_SCHEDULER_ACTIONS = {
+    # arms reminder and expiry; re-asking reads the expiry timer (Timers.due) so later links end no later
+    "RequestApprovalRole": {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:GetSchedule"},
+    # a reminder reads the expiry timer; expiry disarms the reminder
+    "ApprovalTimerRole": {"scheduler:GetSchedule", "scheduler:DeleteSchedule"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(APPROVAL_SCHEDULER_ACTIONS))
+def test_approval_roles_may_make_exactly_their_scheduler_calls_on_the_group(resources, role):
+    granted = set()
+    for owner, s in statements(resources):
+        actions = {a for a in as_list(s["Action"]) if a.startswith("scheduler:")}
+        if owner == role and s["Effect"] == "Allow" and actions:
+            assert s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
+                                                ":schedule/${PressroomScheduleGroup}/*"}, role
+            granted |= actions
+    assert granted == APPROVAL_SCHEDULER_ACTIONS[role]
+
+
 def test_functions_that_mail_know_the_sender(template, resources):
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
         sends = any(a.startswith("ses:") for owner, s in statements(resources) if owner == role_of(f)
