@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from pressroom.local.resources import Names
+from pressroom.mail import SesMailer
 from pressroom.photos import State
 from tests.integration.helpers import invoke, sent_emails, upload_until_asked
 
@@ -39,6 +40,27 @@ def test_expiry_closes_and_tells_the_uploader_once(aws, store, load_event, asked
     assert len(told) == 1 and "not approved in time" in told[0]["Subject"]
     reminder = {**load_event("approval_timer"), "photo_id": asked}
     assert invoke("approval_timer", reminder)["acted"] is False  # nothing to remind of any more
+
+
+def test_an_expiry_notice_that_failed_is_sent_by_the_retry_once(aws, store, load_event, asked, monkeypatch):
+    real, calls = SesMailer.send, []
+
+    def send(self, message):
+        calls.append(message.subject)
+        if len(calls) == 1:
+            raise RuntimeError("SES throttled")
+        return real(self, message)
+
+    monkeypatch.setattr(SesMailer, "send", send)
+    event = {**load_event("approval_timer_expiry"), "photo_id": asked}
+    with pytest.raises(RuntimeError):
+        invoke("approval_timer", event)  # Lambda retries the asynchronous invocation
+    assert store.get(asked).state == State.EXPIRED and not store.get(asked).notified_at
+    assert invoke("approval_timer", event)["acted"] is True
+    assert invoke("approval_timer", event)["acted"] is False
+    told = [m for m in _mails() if m["To"] == "pcso@example.org"]
+    assert len(calls) == 2 and len(told) == 1 and "not approved in time" in told[0]["Subject"]
+    assert store.get(asked).notified_at
 
 
 def test_a_timer_for_an_unknown_photo_does_nothing(aws, load_event):

@@ -16,7 +16,8 @@ photo record, never by remembering anything in memory:
   for an operator to re-queue; it is never sent twice.
 * Reminding: one conditional write sets ``reminded_at`` (empty before), so a reminder goes out
   once even if Scheduler fires twice.
-* Expiring: ``NEEDS_APPROVAL → EXPIRED`` is conditional; only the winner tells the uploader.
+* Expiring: ``NEEDS_APPROVAL → EXPIRED`` is conditional; the uploader is told once, recorded by
+  ``notified_at``, so a retry after a failed email (the photo already EXPIRED) still tells them.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from pressroom.approval.csrf import csrf_ok, csrf_token, origin_of, same_origin_
 from pressroom.approval.emails import approval_email
 from pressroom.approval.links import LinkError
 from pressroom.approval.page import Page, notice_page, review_page
-from pressroom.notices import notify_uploader
+from pressroom.notices import notify_once, notify_uploader
 from pressroom.photos import Photo, State
 from pressroom.settings import get_settings
 from pressroom.store import PhotoStore, StaleTransition
@@ -48,6 +49,7 @@ MAX_REASON = 2000
 MAX_FORM_BYTES = 16 * 1024
 _DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
 _PAST = {"approve": "approved", "reject": "rejected"}
+EXPIRED_OUTCOME = "not approved in time"
 
 
 def reminder_schedule(photo_id: str) -> str:
@@ -363,20 +365,27 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
 
 
 def expire(photo_id: str, *, now: datetime | None = None) -> bool:
-    """``NEEDS_APPROVAL → EXPIRED`` and tell the uploader; False if the photo had moved on."""
+    """``NEEDS_APPROVAL → EXPIRED`` and tell the uploader, once; False if there was nothing to do.
+
+    A retry of an EXPIRED photo whose notice failed (``notified_at`` still empty) sends it.
+    """
     now = now or clock.now()
+    store = services.store()
     ttl = get_settings().link_ttl_seconds
     span = f"{ttl // 86400} days" if ttl % 86400 == 0 else f"{ttl // 3600} hours"
+    reasons = [f"No approver decided within {span} of being asked; the approval links have expired."]
     try:
-        photo = services.store().transition(photo_id, State.NEEDS_APPROVAL, State.EXPIRED, actor=TIMER,
-                                            detail={"at": clock.iso(now), "after": span})
+        photo = store.transition(photo_id, State.NEEDS_APPROVAL, State.EXPIRED, actor=TIMER,
+                                 detail={"at": clock.iso(now), "after": span})
     except StaleTransition:
-        return False
+        latest = store.get(photo_id)
+        if latest is None or latest.state != State.EXPIRED:
+            return False
+        return notify_once(store, services.mailer(), latest, EXPIRED_OUTCOME, reasons)
     try:
         services.timers().disarm(reminder_schedule(photo_id))
     except (ClientError, BotoCoreError):
         log.warning("could not disarm the reminder", extra={"photo_id": photo_id})
-    notify_uploader(services.mailer(), photo, "not approved in time",
-                    [f"No approver decided within {span} of being asked; the approval links have expired."])
+    notify_once(store, services.mailer(), photo, EXPIRED_OUTCOME, reasons)
     return True
 
