@@ -20,7 +20,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     photo_id = parse_message(record.body)
     lease = timedelta(milliseconds=lambda_context.get_remaining_time_in_millis())
     try:
-        outcome = stage().publish(photo_id, lease=lease)
+        outcome = stage().publish(photo_id, lease=lease,
+                                  attempt=int(record.attributes.approximate_receive_count))
     except (PublishBusy, PublishRetry) as exc:
         logger.warning("publishing postponed", photo_id=photo_id, reason=str(exc))
         metrics.add_metric(name="PublishPostponed", unit=MetricUnit.Count, value=1)

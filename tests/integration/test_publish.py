@@ -18,6 +18,14 @@ from tests.integration.helpers import invoke, sent_emails
 from tests.unit.test_publishing_service import PID, approved_photo
 
 
+def received(event: dict, count: int) -> dict:
+    """``event`` as SQS delivers it for the ``count``-th time."""
+    event = copy.deepcopy(event)
+    for record in event["Records"]:
+        record["attributes"]["ApproximateReceiveCount"] = str(count)
+    return event
+
+
 @pytest.fixture
 def jpeg(corpus) -> bytes:
     return (corpus / "FujiFilm_SP-2500_orientation6.jpg").read_bytes()
@@ -57,9 +65,9 @@ def test_flickr_down_fails_the_message_until_the_last_attempt(aws, store, load_e
     flickr.fail("upload", *[503] * MAX_ATTEMPTS)
     for attempt in range(1, MAX_ATTEMPTS):
         with pytest.raises(BatchProcessingError):  # the whole (one-message) batch failed: SQS retries it
-            invoke("publish", event)
+            invoke("publish", received(event, attempt))
         assert store.get(PID).publish_attempts == attempt
-    assert invoke("publish", event) == {"batchItemFailures": []}  # gave up: no more retries
+    assert invoke("publish", received(event, MAX_ATTEMPTS)) == {"batchItemFailures": []}  # gave up
     photo = store.get(PID)
     assert photo.state == State.PUBLISH_FAILED and "Status code 503" in photo.reason
     assert len(sent_emails()) == 1 and flickr.photos == {}
@@ -71,10 +79,10 @@ def test_without_flickr_credentials_a_deployment_gives_up_with_the_reason(aws, s
     services.reset()
     approved_photo(store, jpeg)
     event = load_event("publish")
-    for _ in range(1, MAX_ATTEMPTS):
+    for attempt in range(1, MAX_ATTEMPTS):
         with pytest.raises(BatchProcessingError):
-            invoke("publish", event)
-    assert invoke("publish", event) == {"batchItemFailures": []}
+            invoke("publish", received(event, attempt))
+    assert invoke("publish", received(event, MAX_ATTEMPTS)) == {"batchItemFailures": []}
     photo = store.get(PID)
     assert photo.state == State.PUBLISH_FAILED and "fill in the pressroom/flickr secret" in photo.reason
 
@@ -87,3 +95,13 @@ def test_a_malformed_message_fails_only_itself(aws, store, load_event, jpeg):
     event["Records"].append(bad)
     assert invoke("publish", event) == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
     assert store.get(PID).state == State.PUBLISHED
+
+
+def test_a_non_xml_reply_on_the_last_receive_fails_the_photo_rather_than_the_dlq(aws, store, load_event, jpeg,
+                                                                                 flickr):
+    approved_photo(store, jpeg)
+    flickr.fail("upload", (200, {"Content-Type": "text/html"}, "<html><body>Maintenance"))
+    assert invoke("publish", received(load_event("publish"), MAX_ATTEMPTS)) == {"batchItemFailures": []}
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED and "ParseError" in photo.reason
+    assert len(sent_emails()) == 1

@@ -46,7 +46,8 @@ class FakeFlickr:
         mock.add_callback(responses.POST, flickrapi.FlickrAPI.UPLOAD_URL, callback=self._upload)
 
     def fail(self, method: str, *outcomes) -> None:
-        """Make the next calls of ``method`` fail: ``(code, msg)``, an HTTP status, or an exception."""
+        """Make the next calls of ``method`` fail: ``(code, msg)``, an HTTP status, a raw
+        ``(status, headers, body)`` reply, or an exception."""
         self.failures.setdefault(method, []).extend(outcomes)
 
     def add_comment(self, photo_id: str, text: str, author: str = "12345678@N01", name: str = "A Visitor") -> str:
@@ -65,6 +66,8 @@ class FakeFlickr:
             raise outcome
         if isinstance(outcome, int):
             return outcome, {"Content-Type": "text/html"}, "<html><body>Service Unavailable</body></html>"
+        if len(outcome) == 3:  # a raw (status, headers, body) reply
+            return outcome
         return _fail(*outcome)
 
     def _upload(self, request):

@@ -96,8 +96,8 @@ class Flaky(LocalAlbum):
         return super().publish(*args, **kw)
 
 
-class Crash(Exception):
-    """The Lambda dying (timeout, out of memory) right after the upload."""
+class Crash(BaseException):
+    """The Lambda dying (timeout, out of memory) right after the upload: no handler runs."""
 
 
 class CrashAfterUpload(LocalAlbum):
@@ -131,7 +131,7 @@ def _published_files(album: LocalAlbum) -> list[str]:
 
 def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
     approved_photo(store, jpeg)
-    outcome = make_stage(album, clock).publish(PID, lease=LEASE)
+    outcome = make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
     assert outcome.status == "published"
     photo = store.get(PID)
     assert photo.state == State.PUBLISHED and photo.publish_attempts == 1
@@ -149,7 +149,7 @@ def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
 
 def test_publishing_rearms_the_stale_account_reminder(aws, store, jpeg, album, clock):
     approved_photo(store, jpeg)
-    make_stage(album, clock).publish(PID, lease=LEASE)
+    make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
     account = store.account()
     assert account["last_published_at"] == "2026-11-20T10:30:00.250Z"
     assert account["stale_schedule"] == "stale-account" and account["stale_due"] == "2026-12-04T10:30:01Z"
@@ -162,8 +162,8 @@ def test_publishing_rearms_the_stale_account_reminder(aws, store, jpeg, album, c
 def test_a_duplicate_delivery_publishes_nothing_more(aws, store, jpeg, album, clock):
     approved_photo(store, jpeg)
     stage = make_stage(album, clock)
-    first = stage.publish(PID, lease=LEASE)
-    again = stage.publish(PID, lease=LEASE)
+    first = stage.publish(PID, lease=LEASE, attempt=1)
+    again = stage.publish(PID, lease=LEASE, attempt=1)
     assert again.status == "already-published" and again.detail == first.detail
     assert len(_published_files(album)) == 1
 
@@ -175,13 +175,13 @@ def test_a_delivery_during_anothers_upload_backs_off(aws, store, jpeg, root, clo
 
     def second_delivery():
         try:
-            make_stage(plain, clock).publish(PID, lease=LEASE)
+            make_stage(plain, clock).publish(PID, lease=LEASE, attempt=1)
         except PublishBusy as exc:
             second.append(exc)
 
-    assert make_stage(DuringUpload(root, second_delivery), clock).publish(PID, lease=LEASE).status == "published"
+    assert make_stage(DuringUpload(root, second_delivery), clock).publish(PID, lease=LEASE, attempt=1).status == "published"
     assert len(second) == 1, "the second delivery must not upload while the first holds the claim"
-    assert make_stage(plain, clock).publish(PID, lease=LEASE).status == "already-published"
+    assert make_stage(plain, clock).publish(PID, lease=LEASE, attempt=1).status == "already-published"
     assert len(_published_files(plain)) == 1
 
 
@@ -194,17 +194,17 @@ def test_two_deliveries_that_read_together_upload_once(aws, store, jpeg, album, 
     class ReadThenWait(type(store)):
         def update(self, *args, **kw):
             if not interleaved:
-                interleaved.append(make_stage(album, clock).publish(PID, lease=LEASE))  # delivery A, whole
+                interleaved.append(make_stage(album, clock).publish(PID, lease=LEASE, attempt=1))  # delivery A, whole
             return real_update(*args, **kw)
 
     slow_store = ReadThenWait(aws_clients.client("dynamodb"), get_settings().table_name)
     b = PublishStage(get_settings(), slow_store, aws_clients.client("s3"), album, services.mailer(),
                      reminder_timer(), config.press_office, now=clock)
     with pytest.raises(PublishBusy):
-        b.publish(PID, lease=LEASE)
+        b.publish(PID, lease=LEASE, attempt=1)
     assert interleaved[0].status == "published"
     assert len(_published_files(album)) == 1
-    assert b.publish(PID, lease=LEASE).status == "already-published"
+    assert b.publish(PID, lease=LEASE, attempt=1).status == "already-published"
 
 
 def test_a_crash_after_the_upload_is_recovered_by_machine_tag(aws, store, jpeg, root, clock):
@@ -212,13 +212,13 @@ def test_a_crash_after_the_upload_is_recovered_by_machine_tag(aws, store, jpeg, 
     album = CrashAfterUpload(root)
     stage = make_stage(album, clock)
     with pytest.raises(Crash):
-        stage.publish(PID, lease=LEASE)
+        stage.publish(PID, lease=LEASE, attempt=1)
     uploaded = album.find(machine_tag(PID))
     assert uploaded is not None and store.get(PID).state == State.APPROVED
     with pytest.raises(PublishBusy):  # the crashed invocation's lease has not run out
-        stage.publish(PID, lease=LEASE)
+        stage.publish(PID, lease=LEASE, attempt=2)
     clock.advance(minutes=6, seconds=1)
-    outcome = stage.publish(PID, lease=LEASE)
+    outcome = stage.publish(PID, lease=LEASE, attempt=3)
     assert outcome.status == "recovered"
     photo = store.get(PID)
     assert photo.state == State.PUBLISHED and photo.flickr["id"] == uploaded.photo_id
@@ -236,9 +236,9 @@ def test_flickr_crash_between_upload_and_set_is_recovered_into_the_set(aws, stor
         stage = make_stage(connect(CREDENTIALS), clock)
         flickr.fail("photosets.getList", 503)
         with pytest.raises(PublishRetry, match="attempt 1 of 5"):
-            stage.publish(PID, lease=LEASE)
+            stage.publish(PID, lease=LEASE, attempt=1)
         assert store.get(PID).flickr["lease_until"] == "2026-11-20T10:30:00.250Z"  # released at once
-        outcome = make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE)
+        outcome = make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE, attempt=2)
     assert outcome.status == "recovered"
     [photo_id] = flickr.photos
     [photoset] = flickr.sets.values()
@@ -253,9 +253,9 @@ def test_flickr_down_is_retried_and_counted(aws, store, jpeg, root, clock):
     stage = make_stage(album, clock)
     for attempt in (1, 2):
         with pytest.raises(PublishRetry, match=f"attempt {attempt} of {MAX_ATTEMPTS}"):
-            stage.publish(PID, lease=LEASE)
+            stage.publish(PID, lease=LEASE, attempt=attempt)
         assert store.get(PID).publish_attempts == attempt
-    assert stage.publish(PID, lease=LEASE).status == "published"
+    assert stage.publish(PID, lease=LEASE, attempt=3).status == "published"
     events = [e["event"] for e in store.audit(PID)]
     assert events.count("publish-attempt") == 3 and events.count("publish-attempt-failed") == 2
     assert len(_published_files(album)) == 1
@@ -265,17 +265,61 @@ def test_gives_up_after_the_last_attempt_and_tells_the_press_office(aws, store, 
     approved_photo(store, jpeg)
     album = Flaky(root, failures=99)
     stage = make_stage(album, clock)
-    for _ in range(MAX_ATTEMPTS - 1):
+    for attempt in range(1, MAX_ATTEMPTS):
         with pytest.raises(PublishRetry):
-            stage.publish(PID, lease=LEASE)
-    outcome = stage.publish(PID, lease=LEASE)
+            stage.publish(PID, lease=LEASE, attempt=attempt)
+    outcome = stage.publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS)
     assert outcome.status == "failed"
     photo = store.get(PID)
     assert photo.state == State.PUBLISH_FAILED
     assert photo.reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts: Flickr upload failed")
     [mail] = sent_emails()
     assert "press.office@press-office.example" in mail and f"pressroom retry {PID}" in mail
-    assert stage.publish(PID, lease=LEASE).status == "skipped"
+    assert stage.publish(PID, lease=LEASE, attempt=1).status == "skipped"
+
+
+def test_the_last_attempt_records_an_upload_that_succeeded_before_flickr_failed(aws, store, jpeg, clock):
+    import responses
+
+    approved_photo(store, jpeg)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        flickr = FakeFlickr(mock)
+        flickr.fail("photos.getInfo", 503)  # the upload went through; the call after it did not
+        outcome = make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS)
+    assert outcome.status == "recovered"
+    [photo_id] = flickr.photos
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISHED and photo.flickr["id"] == photo_id
+    assert sent_emails() == []
+
+
+def test_the_last_receive_gives_up_whatever_the_claim_count(aws, store, jpeg, root, clock):
+    """Receives that never claimed (busy, crashed before the claim) still count toward the DLQ."""
+    approved_photo(store, jpeg)
+    outcome = make_stage(Flaky(root, failures=99), clock).publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS)
+    assert outcome.status == "failed" and store.get(PID).publish_attempts == 1
+    assert store.get(PID).reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+    assert len(sent_emails()) == 1
+
+
+def test_an_unexpected_error_is_retried_then_given_up_with_its_reason(aws, store, jpeg, root, clock):
+    from xml.etree.ElementTree import ParseError
+
+    class Garbled(LocalAlbum):  # flickrapi parsing a 200 reply that is not XML
+        def publish(self, *args, **kw):
+            raise ParseError("syntax error: line 1, column 0")
+
+    approved_photo(store, jpeg)
+    stage = make_stage(Garbled(root), clock)
+    with pytest.raises(ParseError):
+        stage.publish(PID, lease=LEASE, attempt=1)
+    assert store.get(PID).flickr["lease_until"] == "2026-11-20T10:30:00.250Z"  # released for the retry
+    outcome = stage.publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS)
+    assert outcome.status == "failed"
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED and "ParseError" in photo.reason
+    [mail] = sent_emails()
+    assert "could not be published" in mail
 
 
 @pytest.mark.parametrize("damage", ["missing", "changed"])
@@ -287,7 +331,7 @@ def test_a_missing_or_changed_clean_copy_fails_at_once(aws, store, jpeg, album, 
             s3.delete_object(Bucket=CLEAN, Key=version["Key"], VersionId=version["VersionId"])
     else:
         s3.put_object(Bucket=CLEAN, Key=f"clean/{PID}.jpg", Body=jpeg + b"tampered")
-    outcome = make_stage(album, clock).publish(PID, lease=LEASE)
+    outcome = make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
     assert outcome.status == "failed"
     photo = store.get(PID)
     assert photo.state == State.PUBLISH_FAILED and photo.publish_attempts == 1
@@ -303,32 +347,32 @@ def test_a_refused_file_fails_at_once(aws, store, jpeg, root, clock):
 
     approved_photo(store, jpeg)
     outcome = make_stage(Refusing(root), clock).publish(
-        PID, lease=LEASE)
+        PID, lease=LEASE, attempt=1)
     assert outcome.status == "failed" and "not recognised" in store.get(PID).reason
 
 
 def test_a_photo_that_is_not_approved_is_left_alone(aws, store, jpeg, album, clock):
     approved_photo(store, jpeg)
     store.transition(PID, State.APPROVED, State.PUBLISH_FAILED, actor="test", changes={"reason": "x"})
-    assert make_stage(album, clock).publish(PID, lease=LEASE).status == "skipped"
-    assert make_stage(album, clock).publish("0" * 24, lease=LEASE).status == "skipped"
+    assert make_stage(album, clock).publish(PID, lease=LEASE, attempt=1).status == "skipped"
+    assert make_stage(album, clock).publish("0" * 24, lease=LEASE, attempt=1).status == "skipped"
 
 
 def test_retry_requeues_a_failed_photo_which_then_publishes_once(aws, store, jpeg, root, clock):
     approved_photo(store, jpeg)
     album = Flaky(root, failures=MAX_ATTEMPTS)
     stage = make_stage(album, clock)
-    for _ in range(MAX_ATTEMPTS - 1):
+    for attempt in range(1, MAX_ATTEMPTS):
         with pytest.raises(PublishRetry):
-            stage.publish(PID, lease=LEASE)
-    assert stage.publish(PID, lease=LEASE).status == "failed"
+            stage.publish(PID, lease=LEASE, attempt=attempt)
+    assert stage.publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS).status == "failed"
 
     sqs = boto3.client("sqs")
     photo = requeue(store, sqs, aws.queue_urls["publish"], PID, actor="press.office@example.org")
     assert photo.state == State.APPROVED and photo.publish_attempts == 0 and photo.reason == ""
     [message] = drain(sqs, aws.queue_urls["publish"])
     assert parse_message(message["Body"]) == PID
-    assert stage.publish(PID, lease=LEASE).status == "published"
+    assert stage.publish(PID, lease=LEASE, attempt=1).status == "published"
     assert len(_published_files(album)) == 1
     with pytest.raises(LookupError, match="PUBLISHED"):
         requeue(store, sqs, aws.queue_urls["publish"], PID, actor="cli")

@@ -12,8 +12,9 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
    stale-account reminder is moved to N days later.
 
 A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
-(:class:`PublishRetry`); the attempt that reaches ``max_attempts`` gives up: APPROVED →
-PUBLISH_FAILED with the reason, and the press office is emailed. A fault no retry can fix (the
+(:class:`PublishRetry`). The last delivery (SQS receive count ``max_attempts``, the queue's
+maxReceiveCount) gives up on any failure, unless the photo turns out to be on the site after all:
+APPROVED → PUBLISH_FAILED with the reason, and the press office is emailed. A fault no retry can fix (the
 clean copy is gone or is not the approved bytes, the site refuses the file) gives up at once.
 :func:`retry_failed` puts a PUBLISH_FAILED photo back in the queue.
 """
@@ -45,6 +46,7 @@ MAX_ATTEMPTS = 5
 #: added to an invocation's remaining time: how long after it a claim is certainly abandoned
 LEASE_MARGIN = timedelta(seconds=60)
 _MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
+_RETRYABLE = (PublisherUnavailable, BotoCoreError, ClientError)
 
 
 class PublishBusy(Exception):
@@ -98,8 +100,9 @@ class PublishStage:
     max_attempts: int = MAX_ATTEMPTS
     now: Callable[[], datetime] = clock.now
 
-    def publish(self, photo_id: str, *, lease: timedelta) -> Outcome:
-        """Publish one approved photo; ``lease`` is how long this invocation may still run."""
+    def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
+        """Publish one approved photo; ``lease`` is how long this invocation may still run and
+        ``attempt`` is the message's receive count (the one reaching ``max_attempts`` is the last)."""
         photo = self.store.get(photo_id)
         if photo is None:
             return Outcome(photo_id, "skipped", "no such photo")
@@ -118,12 +121,14 @@ class PublishStage:
                 published, status = self._upload(photo), "published"
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
-        except (PublisherUnavailable, BotoCoreError, ClientError) as exc:
-            reason = str(exc) if isinstance(exc, PublisherUnavailable) else f"AWS error: {exc}"
-            if photo.publish_attempts >= self.max_attempts:
-                return self._give_up(photo, f"gave up after {photo.publish_attempts} attempts: {reason}")
+        except Exception as exc:
+            reason = _reason(exc)
+            if attempt >= self.max_attempts:
+                return self._last_chance(photo, f"gave up after {attempt} attempts: {reason}")
             self._release(photo, claim, reason)
-            raise PublishRetry(f"attempt {photo.publish_attempts} of {self.max_attempts}: {reason}") from exc
+            if isinstance(exc, _RETRYABLE):
+                raise PublishRetry(f"attempt {attempt} of {self.max_attempts}: {reason}") from exc
+            raise
         return self._record(photo, published, status)
 
     # -- steps ---------------------------------------------------------------------------------
@@ -210,6 +215,17 @@ class PublishStage:
         except StaleTransition:
             pass  # another delivery took over meanwhile
 
+    def _last_chance(self, photo: Photo, reason: str) -> Outcome:
+        """Before giving up after a failure: the upload may have succeeded before it (e.g. Flickr
+        failed on a later call), and then the photo is published."""
+        try:
+            found = self._find_earlier_upload(photo)
+        except Exception:  # noqa: BLE001 - the site is still failing: give up with the first reason
+            found = None
+        if found is not None:
+            return self._record(photo, found, "recovered")
+        return self._give_up(photo, reason)
+
     def _give_up(self, photo: Photo, reason: str) -> Outcome:
         lease_over = {**photo.flickr, "lease_until": clock.iso(self.now())}  # a retry need not wait
         try:
@@ -220,6 +236,14 @@ class PublishStage:
             return Outcome(photo.id, "skipped", "changed by another delivery")
         self.mailer.send(failure_email(self.press_office(), failed, reason))
         return Outcome(photo.id, "failed", reason)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, PublisherUnavailable):
+        return str(exc)
+    if isinstance(exc, (BotoCoreError, ClientError)):
+        return f"AWS error: {exc}"
+    return f"unexpected error ({type(exc).__name__}): {exc}"
 
 
 def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:
