@@ -167,3 +167,51 @@ def test_a_comment_that_could_not_be_handled_is_tried_again(aws, store, album):
 
 def test_nothing_published_means_nothing_to_read(aws, store, album):
     assert _monitor(album).run()["photos"] == 0
+
+
+class Crash(BaseException):
+    """The Lambda dying (timeout) part-way through handling a comment: no handler runs."""
+
+
+class CrashOnDelete(LocalAlbum):
+    def delete_comment(self, comment_id: str) -> None:
+        raise Crash()
+
+
+def _monitor_at(publisher, when: datetime, store=None) -> CommentsMonitor:
+    return CommentsMonitor(store or services.store(), publisher, services.mailer(), config.press_office,
+                           aws_clients.client("dynamodb"), get_settings().table_name, now=lambda: when)
+
+
+def test_a_claim_abandoned_after_the_email_is_taken_over_and_the_comment_still_deleted(aws, store, album):
+    photo, site_id = _published(store, album, "e" * 24)
+    _comment_on(album, site_id, {"id": "1", "text": "ACAB"})
+    with pytest.raises(Crash):
+        _monitor_at(CrashOnDelete(album.root), NOW).run()
+    assert len(sent_emails()) == 1
+    assert _monitor_at(album, NOW + timedelta(minutes=14)).run()["seen"] == 1  # the run may still be going
+    counts = _monitor_at(album, NOW + timedelta(minutes=15, seconds=1)).run()
+    assert counts["offensive"] == 1
+    assert album.comments([site_id]) == []
+    assert len(sent_emails()) == 1  # the press office is not told twice
+    assert [e["event"] for e in store.audit(photo.id)].count("comment-deleted-offensive") == 1
+    assert _monitor_at(album, NOW + timedelta(hours=1)).run()["seen"] == 0  # deleted, so no longer listed
+
+
+def test_a_claim_abandoned_after_the_reply_is_finished_without_replying_again(aws, store, album):
+    photo, site_id = _published(store, album, "f" * 24)
+    _comment_on(album, site_id, {"id": "1", "text": "My car was stolen last night"})
+
+    class CrashOnRecord(type(store)):
+        def record(self, *args, **kw):
+            raise Crash()
+
+    crashing = CrashOnRecord(aws_clients.client("dynamodb"), get_settings().table_name)
+    with pytest.raises(Crash):
+        _monitor_at(album, NOW, store=crashing).run()
+    assert _monitor_at(album, NOW + timedelta(minutes=20)).run()["crime-report"] == 1
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    [reply] = [e for e in entries if e.get("own")]
+    assert len(sent_emails()) == 1
+    [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-crime-report-replied"]
+    assert event["detail"]["reply_id"] == f"{site_id}:{reply['id']}"

@@ -7,9 +7,12 @@ through our social media sites. If somebody tries to report a crime, refer them 
 0345 113 5000 number".
 
 Each comment is handled once: its id is claimed in the table (``PK=COMMENT#<id>, SK=SEEN``) by a
-conditional put before anything is done, and the claim is handed back if handling fails, so the
-next run tries again. The press office is emailed before any public action (a reply, a
-deletion), so a failure part-way never loses the email.
+conditional write before anything is done, and the claim is handed back if handling fails, so the
+next run tries again; a claim left "handling" by a run that died (timeout, crash) is taken over
+once it is :data:`CLAIM_LEASE` old. The press office is emailed before any public action (a reply,
+a deletion), so a failure part-way never loses the email; the email and the reply are noted on
+the claim once done (``step_emailed``, ``step_replied``), so a retry or takeover repeats neither,
+and a deletion is safe to repeat.
 """
 from __future__ import annotations
 
@@ -35,6 +38,9 @@ ACTOR = "comments"
 WINDOW = timedelta(days=30)
 #: a seen-comment marker outlives the window it can be listed in, then DynamoDB's TTL removes it
 SEEN_TTL = WINDOW + timedelta(days=30)
+#: a claim still "handling" after this long was abandoned (the comments Lambda times out at 120 s)
+CLAIM_LEASE = timedelta(minutes=15)
+_STEP = "step_"  # the claim's attributes noting the steps done: step_emailed, step_replied
 
 CRIME_REPLY = (
     "Thank you for getting in touch. We cannot accept reports of crime through our social media sites. "
@@ -137,11 +143,12 @@ class CommentsMonitor:
         failures: list[str] = []
         for comment in self.publisher.comments(list(watched)):
             photo = watched.get(comment.photo_id)
-            if photo is None or not self._claim(comment, photo):
+            done = self._claim(comment, photo) if photo is not None else None
+            if photo is None or done is None:
                 counts["seen"] += 1
                 continue
             try:
-                kind = self._handle(comment, photo)
+                kind = self._handle(comment, photo, done)
             except Exception as exc:  # noqa: BLE001 - hand the claim back; the rest still get handled
                 self._finish(comment, "retry")
                 failures.append(f"{comment.id}: {type(exc).__name__}: {exc}")
@@ -163,26 +170,31 @@ class CommentsMonitor:
                 watched[str(photo.flickr["id"])] = photo
         return watched
 
-    def _handle(self, comment: Comment, photo: Photo) -> Kind:
+    def _handle(self, comment: Comment, photo: Photo, done: dict[str, str]) -> Kind:
+        """Act on ``comment``, skipping the steps in ``done`` (an earlier, unfinished handling's)."""
         verdict = classify(comment.text)
         detail: dict[str, Any] = {"comment_id": comment.id, "author": comment.author,
                                   "author_name": comment.author_name, "kind": verdict.kind.value,
                                   "signals": list(verdict.signals)}
         if verdict.kind == Kind.OFFENSIVE:
-            self._tell_press_office(comment, photo, verdict, "An offensive comment was removed", [
+            self._tell_press_office(comment, photo, verdict, done, "An offensive comment was removed", [
                 "It has been deleted from Flickr. Please follow it up as per offensive comment reporting "
                 "process (keep this email: it is the only copy of the comment)."])
-            self.publisher.delete_comment(comment.id)
+            self.publisher.delete_comment(comment.id)  # already gone is fine
             event = "comment-deleted-offensive"
         elif verdict.kind == Kind.CRIME_REPORT:
-            self._tell_press_office(comment, photo, verdict, "A comment looks like a crime report", [
+            self._tell_press_office(comment, photo, verdict, done, "A comment looks like a crime report", [
                 "We cannot accept reports of crime through social media. This reply was posted:",
                 f"  \"{CRIME_REPLY}\"",
                 "Check whether anyone is at risk and whether it needs passing to the force's contact centre."])
-            detail["reply_id"] = self.publisher.reply(comment.photo_id, CRIME_REPLY)
+            reply_id = done.get("replied")
+            if reply_id is None:
+                reply_id = self.publisher.reply(comment.photo_id, CRIME_REPLY)
+                self._step(comment, "replied", reply_id)
+            detail["reply_id"] = reply_id
             event = "comment-crime-report-replied"
         elif verdict.kind == Kind.QUESTION:
-            self._tell_press_office(comment, photo, verdict, "A question needs an answer", [
+            self._tell_press_office(comment, photo, verdict, done, "A question needs an answer", [
                 "Please answer it on Flickr: the guidance asks us to respond to questions we are asked."])
             event = "comment-question-queued"
         else:
@@ -190,8 +202,10 @@ class CommentsMonitor:
         self.store.record(photo.id, actor=ACTOR, event=event, detail=detail)
         return verdict.kind
 
-    def _tell_press_office(self, comment: Comment, photo: Photo, verdict: Classification, headline: str,
-                           action: list[str]) -> None:
+    def _tell_press_office(self, comment: Comment, photo: Photo, verdict: Classification, done: dict[str, str],
+                           headline: str, action: list[str]) -> None:
+        if "emailed" in done:
+            return
         title = photo.title or photo.id
         lines = [
             f"{headline} on the Flickr photo \"{title}\" (album {photo.album}):",
@@ -209,30 +223,48 @@ class CommentsMonitor:
         ]
         self.mailer.send(Email(to=self.press_office(), subject=f"Pressroom: {headline.lower()} on \"{title}\"",
                                text="\n".join(lines)))
+        self._step(comment, "emailed", clock.iso(self.now()))
 
     # -- seen markers ----------------------------------------------------------------------------
-    def _claim(self, comment: Comment, photo: Photo) -> bool:
-        """Mark ``comment`` as being handled; False if it was seen before (and not handed back)."""
-        item = {
-            "PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"},
-            "photo_id": {"S": photo.id}, "site_photo_id": {"S": comment.photo_id},
-            "seen_at": {"S": clock.iso(self.now())}, "outcome": {"S": "handling"},
-            "expires_at": {"N": str(int((self.now() + SEEN_TTL).timestamp()))},
-        }
+    def _claim(self, comment: Comment, photo: Photo) -> dict[str, str] | None:
+        """Mark ``comment`` as being handled and return the steps an earlier handling did; None if
+        it was seen before (and neither handed back nor abandoned)."""
+        now = self.now()
         try:
-            self.dynamodb.put_item(TableName=self.table, Item=item,
-                                   ConditionExpression="attribute_not_exists(PK) OR outcome = :retry",
-                                   ExpressionAttributeValues={":retry": {"S": "retry"}})
+            old = self.dynamodb.update_item(
+                TableName=self.table, Key=self._key(comment),
+                UpdateExpression="SET photo_id = :p, site_photo_id = :s, seen_at = :now, outcome = :handling, "
+                                 "expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR outcome = :retry "
+                                    "OR (outcome = :handling AND seen_at < :stale)",
+                ExpressionAttributeValues={
+                    ":p": {"S": photo.id}, ":s": {"S": comment.photo_id}, ":now": {"S": clock.iso(now)},
+                    ":handling": {"S": "handling"}, ":retry": {"S": "retry"},
+                    ":stale": {"S": clock.iso(now - CLAIM_LEASE)},
+                    ":exp": {"N": str(int((now + SEEN_TTL).timestamp()))},
+                },
+                ReturnValues="ALL_OLD",
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
+                return None
             raise
-        return True
+        old_item = old.get("Attributes", {})
+        return {k.removeprefix(_STEP): v["S"] for k, v in old_item.items() if k.startswith(_STEP)}
+
+    def _step(self, comment: Comment, name: str, value: str) -> None:
+        """Note on the claim that step ``name`` is done (``value``: when, or what it made)."""
+        self.dynamodb.update_item(TableName=self.table, Key=self._key(comment), UpdateExpression="SET #n = :v",
+                                  ExpressionAttributeNames={"#n": _STEP + name},
+                                  ExpressionAttributeValues={":v": {"S": value}})
 
     def _finish(self, comment: Comment, outcome: str) -> None:
-        self.dynamodb.update_item(TableName=self.table,
-                                  Key={"PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"}},
+        self.dynamodb.update_item(TableName=self.table, Key=self._key(comment),
                                   UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
+
+    @staticmethod
+    def _key(comment: Comment) -> dict[str, Any]:
+        return {"PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"}}
 
 
 def monitor() -> CommentsMonitor:
