@@ -1,9 +1,12 @@
-"""Comments: every 15 minutes, new Flickr comments are answered, removed or queued for the press office."""
+"""Comments: every 15 minutes, new Flickr comments are answered, removed or queued for the press office
+(and the stale-account reminder is armed if nothing has armed it yet)."""
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pressroom import clock
 from pressroom.comments import monitor
+from pressroom.staleness import reminder_timer
 
 logger = Logger()
 tracer = Tracer()
@@ -14,6 +17,9 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    armed = reminder_timer().ensure_armed(clock.now())
+    if armed is not None:
+        logger.info("stale-account reminder armed before the first publish", due=armed.isoformat())
     counts = monitor().run()
     logger.info("comments polled", scheduled_time=event.get("scheduled_time"), **counts)
     for outcome, count in counts.items():

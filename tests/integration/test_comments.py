@@ -55,3 +55,15 @@ def test_flickr_comments_are_replied_to_and_deleted_through_the_api(aws, store, 
     assert abusive not in {c["id"] for c in remaining}
     assert {e["event"] for e in store.audit(photo.id)} >= {"comment-deleted-offensive", "comment-crime-report-replied"}
     assert invoke("comments", load_event("comments"))["seen"] == 1  # our own reply is not a new comment
+
+
+def test_the_run_arms_the_stale_account_reminder_before_anything_is_published(aws, store, load_event):
+    import boto3
+
+    assert invoke("comments", load_event("comments"))["photos"] == 0
+    due = store.account()["stale_due"]
+    schedule = boto3.client("scheduler").get_schedule(Name="stale-account", GroupName="pressroom")
+    assert json.loads(schedule["Target"]["Input"]) == {"kind": "stale-account", "due": due}
+    assert schedule["Target"]["Arn"] == get_settings().staleness_function_arn
+    invoke("comments", load_event("comments"))
+    assert store.account()["stale_due"] == due

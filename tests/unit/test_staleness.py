@@ -148,3 +148,38 @@ def test_an_overtaken_firing_whose_reminder_never_went_out_is_caught_up(aws, sto
     assert _schedule() == {"at": "at(2026-12-04T12:32:17)",
                            "payload": {"kind": "stale-account", "due": "2026-12-04T10:31:18Z"}}
     assert _reminder(clock).fire("2026-12-04T10:31:18Z") == "reminded"
+
+
+def test_a_deployment_that_never_publishes_is_armed_once_and_reminded(aws, store):
+    timer = reminder_timer()
+    assert timer.ensure_armed(T0) == datetime(2026, 12, 4, 10, 31, 18, tzinfo=timezone.utc)
+    assert _schedule() == {"at": "at(2026-12-04T10:31:18)",
+                           "payload": {"kind": "stale-account", "due": "2026-12-04T10:31:18Z"}}
+    assert store.account() == {"PK": "ACCOUNT", "SK": "STATE", "stale_schedule": "stale-account",
+                               "stale_due": "2026-12-04T10:31:18Z"}
+    assert timer.ensure_armed(T0 + timedelta(minutes=15)) is None  # armed: the due time stays
+    assert _schedule()["payload"]["due"] == "2026-12-04T10:31:18Z"
+
+    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=timezone.utc))
+    assert _reminder(clock).fire("2026-12-04T10:31:18Z") == "reminded"
+    [mail] = sent_emails()
+    assert "nothing has been published to Flickr yet" in mail
+    assert "No photo has been published to the force's Flickr account yet." in mail
+    assert _schedule()["payload"]["due"] == "2026-12-18T10:31:19Z"
+    assert timer.ensure_armed(clock.at) is None
+
+
+def test_ensure_armed_leaves_a_publishs_timer_alone(aws, store):
+    reminder_timer().after_publish(T0)
+    assert reminder_timer().ensure_armed(T0 + timedelta(days=3)) is None
+    assert _schedule()["payload"]["due"] == "2026-12-04T10:31:18Z"
+
+
+def test_a_schedule_armed_by_a_run_that_died_before_recording_it_is_kept(aws, store):
+    timer = reminder_timer()
+    timer.arm(due_after(T0, N))  # ensure_armed got this far
+    assert timer.ensure_armed(T0 + timedelta(minutes=15)) is None
+    assert _schedule()["payload"]["due"] == "2026-12-04T10:31:18Z"
+    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=timezone.utc))
+    assert _reminder(clock).fire("2026-12-04T10:31:18Z") == "reminded"
+    assert store.account()["stale_due"] == "2026-12-18T10:31:19Z"

@@ -271,7 +271,8 @@ def test_scheduler_role_invokes_only_the_timer_functions(resources):
 
 def test_only_schedule_creators_may_pass_the_scheduler_role(resources):
     passers = {owner for owner, s in statements(resources) if "iam:PassRole" in as_list(s["Action"])}
-    assert passers == {"RequestApprovalRole", "PublishRole", "StalenessRole"}
+    assert passers == {"RequestApprovalRole", "PublishRole", "StalenessRole",
+                       "CommentsRole"}
     for owner, s in statements(resources):
         if "iam:PassRole" in as_list(s["Action"]):
             assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
@@ -488,6 +489,18 @@ def test_approval_roles_may_make_exactly_their_scheduler_calls_on_the_group(reso
                                                 ":schedule/${PressroomScheduleGroup}/*"}, role
             granted |= actions
     assert granted == APPROVAL_SCHEDULER_ACTIONS[role]
+
+
+def test_the_comments_run_may_arm_only_schedules_of_the_group(resources):
+    """It arms the stale-account reminder before the first publish (ReminderTimer.ensure_armed)."""
+    granted = set()
+    for owner, s in statements(resources):
+        actions = {a for a in as_list(s["Action"]) if a.startswith("scheduler:")}
+        if owner == "CommentsRole" and actions:
+            assert s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
+                                                ":schedule/${PressroomScheduleGroup}/*"}
+            granted |= actions
+    assert granted == {"scheduler:GetSchedule", "scheduler:CreateSchedule", "scheduler:UpdateSchedule"}
 
 
 def test_functions_that_mail_know_the_sender(template, resources):

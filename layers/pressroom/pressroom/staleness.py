@@ -1,7 +1,9 @@
 """The stale-account reminder: the press office hears when nothing was published for N days.
 
 After every publish the one-time schedule ``stale-account`` is moved to N days later (the
-ACCOUNT item records the last publish time, the schedule's name and its due time). When it
+ACCOUNT item records the last publish time, the schedule's name and its due time); until the
+first publish, the comments run arms it N days after it first finds it unarmed
+(:meth:`ReminderTimer.ensure_armed`), so a deployment that never publishes is reminded too. When it
 fires, the press office is reminded, and it is armed again for another N days, so the reminder
 repeats until someone publishes. A firing that a later publish or reminder has overtaken does
 nothing but make sure the current timer is armed; a repeated firing sends nothing twice.
@@ -122,6 +124,20 @@ class ReminderTimer:
                                    "stale_due": due_iso(due)}, if_newer=when)
         if self.store.account().get("stale_due") == due_iso(due):
             self.arm(due)
+
+    def ensure_armed(self, now: datetime) -> datetime | None:
+        """Arm the reminder N days from ``now`` if nothing has yet (a deployment that has never
+        published); return its due time, or None when it was armed already. Costs one consistent
+        read of the ACCOUNT item when it is. The schedule is armed before the ACCOUNT item records
+        it: a crash between leaves a schedule whose firing still reminds (and records it)."""
+        if self.store.account().get("stale_due") or self.timers.due(SCHEDULE) is not None:
+            return None
+        due = due_after(now, self.stale_after)
+        self.arm(due)
+        if not self.store.update_account({"stale_schedule": SCHEDULE, "stale_due": due_iso(due)},
+                                         if_absent="stale_due"):
+            return None  # a publish armed it meanwhile: its firing finds this one superseded
+        return due
 
     def arm(self, due: datetime, payload_due: str | None = None) -> None:
         self.timers.arm(SCHEDULE, due, self.settings.staleness_function_arn,

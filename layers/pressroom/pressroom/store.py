@@ -175,8 +175,10 @@ class PhotoStore:
         item = self._db.get_item(TableName=self._table, Key=self._account_key(), ConsistentRead=True).get("Item")
         return self._plain(item) if item else {}
 
-    def update_account(self, changes: dict[str, Any], *, if_newer: str | None = None) -> bool:
-        """Set account fields; with ``if_newer``, only when ``last_published_at`` is older."""
+    def update_account(self, changes: dict[str, Any], *, if_newer: str | None = None,
+                       if_absent: str | None = None) -> bool:
+        """Set account fields; with ``if_newer``, only when ``last_published_at`` is older; with
+        ``if_absent``, only when the account has no such field. False when the condition failed."""
         names = {f"#a{i}": k for i, k in enumerate(changes)}
         values = {f":a{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(changes.values())}
         kwargs: dict[str, Any] = {
@@ -189,6 +191,9 @@ class PhotoStore:
         if if_newer is not None:
             kwargs["ConditionExpression"] = "attribute_not_exists(last_published_at) OR last_published_at < :when"
             kwargs["ExpressionAttributeValues"][":when"] = {"S": if_newer}
+        if if_absent is not None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(#absent)"
+            kwargs["ExpressionAttributeNames"]["#absent"] = if_absent
         try:
             self._db.update_item(**kwargs)
         except ClientError as exc:
