@@ -1,11 +1,11 @@
-"""Approval timer: EventBridge Scheduler's one-time reminder and expiry for a photo awaiting approval."""
+"""Approval timer: EventBridge Scheduler's one-time reminder, expiry and publish check of a photo."""
 from typing import Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 
-from pressroom.approval import service
+from pressroom.approval import publish_check, service
 
 logger = Logger()
 tracer = Tracer()
@@ -13,9 +13,9 @@ metrics = Metrics()
 
 
 class Timer(BaseModel):
-    """The schedule's payload: ``{"kind": "reminder"|"expiry", "photo_id": "..."}``."""
+    """The schedule's payload: ``{"kind": "reminder"|"expiry"|"publish-check", "photo_id": "..."}``."""
 
-    kind: Literal["reminder", "expiry"]
+    kind: Literal["reminder", "expiry", "publish-check"]
     photo_id: str
 
 
@@ -28,9 +28,12 @@ def lambda_handler(event: Timer, context: object) -> dict:
         reminded = service.remind(event.photo_id)
         acted = bool(reminded)
         metrics.add_metric(name="ApprovalRemindersSent", unit=MetricUnit.Count, value=len(reminded))
-    else:
+    elif event.kind == "expiry":
         acted = service.expire(event.photo_id)
         metrics.add_metric(name="ApprovalsExpired", unit=MetricUnit.Count, value=int(acted))
+    else:
+        acted = publish_check.check(event.photo_id)
+        metrics.add_metric(name="ApprovalsRequeued", unit=MetricUnit.Count, value=int(acted))
     logger.info(f"approval {event.kind}" if acted else f"approval {event.kind}: nothing to do",
                 photo_id=event.photo_id)
     return {"kind": event.kind, "photo_id": event.photo_id, "acted": acted}

@@ -1,14 +1,16 @@
 """The approval_timer handler against moto, driven by events/approval_timer*.json."""
 import email
+import json
 from email import policy
 
+import boto3
 import pytest
 from pydantic import ValidationError
 
 from pressroom.local.resources import Names
 from pressroom.mail import SesMailer
 from pressroom.photos import State
-from tests.integration.helpers import invoke, sent_emails, upload_until_asked
+from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked
 
 @pytest.fixture
 def asked(aws, store, load_event, corpus):
@@ -63,9 +65,19 @@ def test_an_expiry_notice_that_failed_is_sent_by_the_retry_once(aws, store, load
     assert store.get(asked).notified_at
 
 
+def test_the_publish_check_queues_an_approval_whose_message_was_lost(aws, store, load_event, asked):
+    store.transition(asked, State.NEEDS_APPROVAL, State.APPROVED, actor=Names().approvers[0])  # then the crash
+    event = {**load_event("approval_timer_publish_check"), "photo_id": asked}
+    assert invoke("approval_timer", event) == {"kind": "publish-check", "photo_id": asked, "acted": True}
+    assert [json.loads(m["Body"]) for m in drain(boto3.client("sqs"), aws.queue_urls["publish"])] == [
+        {"photo_id": asked}]
+    assert "publish-requeued" in [e["event"] for e in store.audit(asked)]
+
+
 def test_a_timer_for_an_unknown_photo_does_nothing(aws, load_event):
     assert invoke("approval_timer", load_event("approval_timer"))["acted"] is False
     assert invoke("approval_timer", load_event("approval_timer_expiry"))["acted"] is False
+    assert invoke("approval_timer", load_event("approval_timer_publish_check"))["acted"] is False
     assert sent_emails() == []
 
 

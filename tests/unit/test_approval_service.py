@@ -9,15 +9,17 @@ from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from pressroom import aws as clients
 from pressroom import config, services
-from pressroom.approval import links, service
+from pressroom.approval import links, publish_check, service
 from pressroom.approval.csrf import csrf_token
 from pressroom.local.resources import Names
 from pressroom.photos import Photo, State
+from pressroom.schedules import Timers
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 ONE, TWO = Names().approvers
@@ -315,6 +317,114 @@ def test_origin_null_from_another_site_is_refused(store, asked):
 def test_unknown_decision_is_a_bad_request(store, asked):
     assert service.decide(PID, body(asked[ONE], decision="publish"), FORM, now=NOW).status == 400
     assert store.get(PID).state == State.NEEDS_APPROVAL
+
+
+# -- the publish check: an approval is queued even if the process dies after storing it ------------
+CHECK = f"publish-check-{PID}"
+
+
+def _timeout(*args, **kwargs):
+    raise RuntimeError("Task timed out after 15.00 seconds")  # the Lambda dies here
+
+
+def test_the_publish_check_is_armed_before_the_approval_is_stored(store, aws, asked, monkeypatch):
+    seen, real = [], store.transition
+
+    def transition(*args, **kwargs):
+        seen.append(services.timers().due(CHECK))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(type(store), "transition", lambda self, *a, **k: transition(*a, **k))
+    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 200
+    assert seen == [NOW + timedelta(minutes=15)]
+    schedule = clients.client("scheduler").get_schedule(Name=CHECK, GroupName=services.get_settings().scheduler_group)
+    assert schedule["Target"]["Arn"] == services.get_settings().approval_timer_function_arn
+    assert json.loads(schedule["Target"]["Input"]) == {"kind": "publish-check", "photo_id": PID}
+
+
+def test_the_publish_message_is_sent_before_the_timers_are_disarmed(store, aws, asked, monkeypatch):
+    monkeypatch.setattr(Timers, "disarm", _timeout)
+    with pytest.raises(RuntimeError):
+        service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    assert store.get(PID).state == State.APPROVED
+    assert publish_messages(aws) == [{"photo_id": PID}]
+
+
+def test_an_approval_lost_after_it_was_stored_is_queued_by_the_publish_check(store, aws, asked, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "_queue_publish", _timeout)
+        with pytest.raises(RuntimeError):
+            service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    assert store.get(PID).state == State.APPROVED and publish_messages(aws) == []
+    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+    assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is True
+    assert publish_messages(aws) == [{"photo_id": PID}]
+    requeued = [e for e in store.audit(PID) if e["event"] == "publish-requeued"]
+    assert len(requeued) == 1 and requeued[0]["actor"] == "approval_timer"
+    assert store.get(PID).state == State.APPROVED
+
+
+def test_a_failed_send_tells_the_approver_it_will_be_queued_again(store, aws, asked, monkeypatch):
+    queue_url = services.get_settings().publish_queue_url
+    monkeypatch.setenv("PRESSROOM_PUBLISH_QUEUE_URL", queue_url + "-gone")
+    services.reset()
+    page = service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    assert page.status == 500 and "queued again automatically within 15 minutes" in page.html
+    assert services.timers().due(f"approval-reminder-{PID}") is None
+    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+    monkeypatch.setenv("PRESSROOM_PUBLISH_QUEUE_URL", queue_url)
+    services.reset()
+    assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is True
+    assert publish_messages(aws) == [{"photo_id": PID}]
+
+
+def test_the_publish_check_leaves_a_photo_being_published_or_moved_on(store, aws, asked):
+    at = NOW + timedelta(minutes=15)
+    assert publish_check.check(PID, now=at) is False  # still waiting for a decision
+    assert publish_check.check("0" * 24, now=at) is False
+    service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    publish_messages(aws)  # the first message is consumed by a publish delivery, which claims the photo
+    store.update(PID, State.APPROVED, actor="publish", event="publish-attempt",
+                 changes={"flickr": {"claim": "c1", "lease_until": "2026-11-20T10:20:00.000Z"}})
+    assert publish_check.check(PID, now=at) is False  # a live lease: that delivery is publishing it
+    assert publish_check.check(PID, now=at + timedelta(minutes=10)) is True  # its lease is over
+    store.transition(PID, State.APPROVED, State.PUBLISHED, actor="publish")
+    assert publish_check.check(PID, now=at + timedelta(minutes=20)) is False
+    assert [e["event"] for e in store.audit(PID)].count("publish-requeued") == 1
+
+
+def test_no_decision_is_stored_when_the_publish_check_cannot_be_armed(store, aws, asked, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "CreateSchedule")
+
+    before = snapshot(store)
+    with monkeypatch.context() as patch:
+        patch.setattr(Timers, "arm", refuse)
+        page = service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    assert page.status == 503 and "submit it again" in page.html
+    assert snapshot(store) == before and publish_messages(aws) == []
+    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 200  # the approver tries again
+
+
+def test_a_rejection_arms_no_publish_check(store, asked):
+    assert service.decide(PID, body(asked[ONE], decision="reject", reason="a face"), FORM, now=NOW).status == 200
+    assert services.timers().due(CHECK) is None
+
+
+@pytest.mark.parametrize("winner, kept", [("reject", False), ("approve", True)])
+def test_an_approval_that_lost_the_race_leaves_the_winners_publish_check(store, asked, monkeypatch, winner, kept):
+    real = type(store).transition
+
+    def race(self, photo_id, *args, **kwargs):  # the other approver's decision is stored first
+        monkeypatch.setattr(type(store), "transition", real)
+        decided = State.APPROVED if winner == "approve" else State.REJECTED
+        real(self, photo_id, State.NEEDS_APPROVAL, decided, actor=TWO,
+             changes={"decision": {"action": winner, "by": TWO, "at": "2026-11-20T10:00:00.000Z", "why": "x"}})
+        return real(self, photo_id, *args, **kwargs)
+
+    monkeypatch.setattr(type(store), "transition", race)
+    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 409
+    assert (services.timers().due(CHECK) is not None) is kept
 
 
 # -- escaping ---------------------------------------------------------------------------------------

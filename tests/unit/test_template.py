@@ -271,7 +271,7 @@ def test_scheduler_role_invokes_only_the_timer_functions(resources):
 
 def test_only_schedule_creators_may_pass_the_scheduler_role(resources):
     passers = {owner for owner, s in statements(resources) if "iam:PassRole" in as_list(s["Action"])}
-    assert passers == {"RequestApprovalRole", "PublishRole", "StalenessRole",
+    assert passers == {"RequestApprovalRole", "ApprovalApiRole", "PublishRole", "StalenessRole",
                        "CommentsRole"}
     for owner, s in statements(resources):
         if "iam:PassRole" in as_list(s["Action"]):
@@ -474,6 +474,8 @@ def test_a_function_is_told_about_exactly_what_its_role_may_use(template, resour
 APPROVAL_SCHEDULER_ACTIONS = {
     # arms reminder and expiry; re-asking reads the expiry timer (Timers.due) so later links end no later
     "RequestApprovalRole": {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:GetSchedule"},
+    # arms the publish check before storing an approval; a decision disarms reminder and expiry
+    "ApprovalApiRole": {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"},
     # a reminder reads the expiry timer; expiry disarms the reminder
     "ApprovalTimerRole": {"scheduler:GetSchedule", "scheduler:DeleteSchedule"},
 }
@@ -647,6 +649,7 @@ def test_http_events_are_payload_v2_on_a_template_route(resources, name):
 def test_timer_events_are_the_payloads_scheduler_delivers():
     assert load("approval_timer") == {"kind": "reminder", "photo_id": "3f1c2a9b7d4e5f60718293a4"}
     assert load("approval_timer_expiry") == {"kind": "expiry", "photo_id": "3f1c2a9b7d4e5f60718293a4"}
+    assert load("approval_timer_publish_check") == {"kind": "publish-check", "photo_id": "3f1c2a9b7d4e5f60718293a4"}
     staleness = load("staleness")
     assert staleness["kind"] == "stale-account" and staleness["due"].endswith("Z")
 

@@ -11,9 +11,12 @@ photo record, never by remembering anything in memory:
   at least once: a duplicate approval email is worse than a late one.
 * Deciding: ``NEEDS_APPROVAL → APPROVED|REJECTED`` is one conditional write that also spends the
   link's nonce; only the winner sends the publish message or tells the uploader. A second click or
-  a second approver gets 409 with who decided, when and why. The publish message is sent after the
-  decision is stored: if the send fails the approver is told (500) and the photo stays APPROVED
-  for an operator to re-queue; it is never sent twice.
+  a second approver gets 409 with who decided, when and why. Before an approval is stored a
+  one-time *publish check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
+  is sent right after the approval is stored. If the send fails (the approver is told, 500) or the
+  process dies before it, the publish check finds the photo still APPROVED with no publish under
+  way and queues it (:mod:`pressroom.approval.publish_check`); publishing is exactly-once, so a
+  message sent twice is harmless.
 * Reminding: one conditional write sets ``reminded_at`` (empty before), so a reminder goes out
   once even if Scheduler fires twice.
 * Expiring: ``NEEDS_APPROVAL → EXPIRED`` is conditional; the uploader is told once, recorded by
@@ -47,6 +50,8 @@ REQUESTER = "request_approval"
 TIMER = "approval_timer"
 MAX_REASON = 2000
 MAX_FORM_BYTES = 16 * 1024
+#: after an approval, when the publish check makes sure the photo was queued to publish
+PUBLISH_CHECK_AFTER = timedelta(minutes=15)
 _DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
 _PAST = {"approve": "approved", "reject": "rejected"}
 EXPIRED_OUTCOME = "not approved in time"
@@ -58,6 +63,10 @@ def reminder_schedule(photo_id: str) -> str:
 
 def expiry_schedule(photo_id: str) -> str:
     return f"approval-expiry-{photo_id}"
+
+
+def publish_check_schedule(photo_id: str) -> str:
+    return f"publish-check-{photo_id}"
 
 
 def review_url(photo_id: str, token: str | None = None) -> str:
@@ -191,6 +200,14 @@ def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetim
         return _review(key, photo, approver, claims, token, status=400, error=problem, reason=reason,
                        ticked=ticked)
     decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
+    if action == "approve":
+        try:  # first: whatever happens after the approval is stored, the photo gets queued
+            services.timers().arm(publish_check_schedule(photo.id), now + PUBLISH_CHECK_AFTER,
+                                  settings.approval_timer_function_arn, {"kind": "publish-check", "photo_id": photo.id})
+        except (ClientError, BotoCoreError):
+            log.exception("could not arm the publish check", extra={"photo_id": photo.id})
+            return _refusal(LinkError(503, "Not recorded", "Your decision could not be recorded just now. "
+                                      "Nothing has changed: submit it again in a minute."))
     try:
         photo = services.store().transition(
             photo.id, State.NEEDS_APPROVAL, _DECIDED[action], actor=approver,
@@ -198,6 +215,8 @@ def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetim
             detail={"action": action, "why": reason})
     except StaleTransition:
         latest = services.store().get(photo.id)
+        if action == "approve" and (latest is None or latest.state != State.APPROVED):
+            _disarm(publish_check_schedule(photo.id), photo.id)  # an approval that won keeps the shared check
         return (_closed(latest) if latest else None) or _refusal(LinkError(
             409, "Already decided", "Someone else changed this photo while you were deciding."))
     return _after_decision(photo, action, reason)
@@ -216,22 +235,18 @@ def _problem(photo: Photo, action: str, reason: str, ticked: set[int]) -> str:
 
 
 def _after_decision(photo: Photo, action: str, reason: str) -> Page:
-    settings, store = get_settings(), services.store()
+    store = services.store()
+    queued = action != "approve" or _queue_publish(photo)  # first: the timers can wait, the photo cannot
     for name in (reminder_schedule(photo.id), expiry_schedule(photo.id)):
-        try:
-            services.timers().disarm(name)
-        except (ClientError, BotoCoreError):  # a timer that fires later finds the photo decided: a no-op
-            log.warning("could not disarm %s", name, extra={"photo_id": photo.id})
+        _disarm(name, photo.id)
+    if not queued:
+        minutes = int(PUBLISH_CHECK_AFTER.total_seconds() // 60)
+        return Page(500, notice_page(
+            "Approved, but not yet queued",
+            "Your approval is recorded, but the photo could not be queued for publishing just now. "
+            f"It will be queued again automatically within {minutes} minutes; if it is not published, "
+            f"tell the press office, quoting reference {photo.id}.", photo=photo))
     if action == "approve":
-        try:
-            aws.client("sqs").send_message(QueueUrl=settings.publish_queue_url,
-                                           MessageBody=json.dumps({"photo_id": photo.id}))
-        except (ClientError, BotoCoreError):
-            log.exception("approved but not queued for publishing", extra={"photo_id": photo.id})
-            return Page(500, notice_page(
-                "Approved, but not yet queued",
-                "Your approval is recorded, but the photo could not be queued for publishing. "
-                f"Tell the press office, quoting reference {photo.id}.", photo=photo))
         title, message = "Approved", "Thank you. The photo is approved and queued for publishing on Flickr."
     else:
         title, message = "Rejected", "The photo is rejected and will not be published. The uploader is told why."
@@ -243,6 +258,25 @@ def _after_decision(photo: Photo, action: str, reason: str) -> Page:
                        "emailed: please tell them.")
     return Page(200, notice_page(title, message, kind="ok", photo=photo,
                                  audit_lines=format_audit(store.audit(photo.id))))
+
+
+def _queue_publish(photo: Photo) -> bool:
+    """Send the publish message; False (logged) if it could not be sent: the publish check will."""
+    try:
+        aws.client("sqs").send_message(QueueUrl=get_settings().publish_queue_url,
+                                       MessageBody=json.dumps({"photo_id": photo.id}))
+    except (ClientError, BotoCoreError):
+        log.exception("approved but not queued for publishing", extra={"photo_id": photo.id})
+        return False
+    return True
+
+
+def _disarm(name: str, photo_id: str) -> None:
+    """Delete a timer; one left behind fires later, finds the photo moved on and does nothing."""
+    try:
+        services.timers().disarm(name)
+    except (ClientError, BotoCoreError):
+        log.warning("could not disarm %s", name, extra={"photo_id": photo_id})
 
 
 def _authorise(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str]:
@@ -382,10 +416,7 @@ def expire(photo_id: str, *, now: datetime | None = None) -> bool:
         if latest is None or latest.state != State.EXPIRED:
             return False
         return notify_once(store, services.mailer(), latest, EXPIRED_OUTCOME, reasons)
-    try:
-        services.timers().disarm(reminder_schedule(photo_id))
-    except (ClientError, BotoCoreError):
-        log.warning("could not disarm the reminder", extra={"photo_id": photo_id})
+    _disarm(reminder_schedule(photo_id), photo_id)
     notify_once(store, services.mailer(), photo, EXPIRED_OUTCOME, reasons)
     return True
 

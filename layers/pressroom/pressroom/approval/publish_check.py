@@ -1,0 +1,39 @@
+"""The publish check: an approval whose publish message was lost is queued again.
+
+The approval API arms a one-time ``publish-check-<id>`` schedule before it stores an approval
+(:func:`pressroom.approval.service.decide`). When it fires, a photo still APPROVED with no publish
+delivery holding it (no live ``flickr.lease_until``) is queued again through
+:func:`pressroom.publishing.service.requeue`; publishing is exactly-once, so this is safe even if
+the first message was sent after all. Any other state means the photo moved on: nothing to do.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pressroom import aws, clock, services
+from pressroom.photos import State
+from pressroom.publishing.service import requeue
+from pressroom.settings import get_settings
+from pressroom.staleness import parse_time
+
+ACTOR = "approval_timer"
+
+
+def check(photo_id: str, *, now: datetime | None = None) -> bool:
+    """Queue ``photo_id`` to publish if it is still APPROVED and not being published; True if queued."""
+    now = now or clock.now()
+    store = services.store()
+    photo = store.get(photo_id)
+    if photo is None or photo.state != State.APPROVED:
+        return False
+    lease_until = parse_time(photo.flickr.get("lease_until"))
+    if lease_until is not None and now < lease_until:
+        return False  # a publish delivery holds it; SQS redelivers that message if it dies
+    try:
+        requeue(store, aws.client("sqs"), get_settings().publish_queue_url, photo_id, actor=ACTOR)
+    except LookupError:
+        return False  # published or failed meanwhile
+    store.record(photo_id, actor=ACTOR, event="publish-requeued",
+                 detail={"why": "still approved and not being published at the publish check",
+                         "lease_until": photo.flickr.get("lease_until", "")})
+    return True
