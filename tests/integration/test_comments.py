@@ -27,7 +27,7 @@ def _published(store, site_id: str, url: str) -> Photo:
 def test_the_sample_run_handles_local_album_comments(aws, store, load_event):
     album = LocalAlbum(Path(get_settings().local_album_dir))
     site = album.publish(b"\xff\xd8\xff\xd9", f"{PID}.jpg", title="Fun day in the park", description="d",
-                         tags=[], album="neighbourhood-day", machine_tag=f"pressroom:photo={PID}")
+                         tags=[], machine_tag=f"pressroom:photo={PID}")
     _published(store, site.photo_id, site.url)
     comments = album.root / "comments" / f"{site.photo_id}.json"
     comments.parent.mkdir(parents=True)

@@ -86,7 +86,7 @@ def album(aws) -> LocalAlbum:
 
 def _published(store, album: LocalAlbum, pid: str, days_ago: float = 1) -> tuple[Photo, str]:
     site = album.publish(b"\xff\xd8\xff\xd9", f"{pid}.jpg", title="Fun day", description="d", tags=[],
-                         album="neighbourhood-day", machine_tag=f"pressroom:photo={pid}")
+                         machine_tag=f"pressroom:photo={pid}")
     when = (NOW - timedelta(days=days_ago)).isoformat().replace("+00:00", "Z")
     photo = Photo(id=pid, state=State.PUBLISHED, album="neighbourhood-day", original_bucket="pressroom-raw",
                   original_key="incoming/neighbourhood-day/x.jpg", original_version="v1",

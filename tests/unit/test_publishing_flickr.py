@@ -14,7 +14,7 @@ from requests_toolbelt.multipart.decoder import MultipartDecoder
 from pressroom.config import FlickrCredentials
 from pressroom.publishing import make_publisher
 from pressroom.publishing.flickr import FlickrPublisher, connect
-from pressroom.publishing.port import PublisherUnavailable, PublishRefused
+from pressroom.publishing.port import Published, PublisherUnavailable, PublishRefused
 from pressroom.settings import Settings
 
 ME = "99887766@N04"
@@ -196,9 +196,11 @@ def publisher(flickr) -> FlickrPublisher:
 
 
 def _publish(publisher, album="neighbourhood-day", tag="pressroom:photo=3f1c2a9b7d4e5f60718293a4", **kw):
+    """Upload, then put in the album's set found by title or made (as the stage does for a new album)."""
     args = {"title": "Officers at the fun day", "description": "PCSOs met residents.\n\nCall 0345 113 5000.",
-            "tags": ["community", "fun day"], "album": album, "machine_tag": tag} | kw
-    return publisher.publish(JPEG, "3f1c2a9b7d4e5f60718293a4.jpg", **args)
+            "tags": ["community", "fun day"], "machine_tag": tag} | kw
+    uploaded = publisher.publish(JPEG, "3f1c2a9b7d4e5f60718293a4.jpg", **args)
+    return Published(uploaded.photo_id, uploaded.url, publisher.add_to_album(uploaded.photo_id, album, None))
 
 
 def test_make_publisher_picks_flickr_with_credentials_and_the_album_without(tmp_path):
@@ -242,7 +244,16 @@ def test_first_photo_of_an_album_creates_its_set_later_ones_join_it(flickr, publ
     assert photoset == {"title": "neighbourhood-day", "primary": first.photo_id,
                         "photos": [first.photo_id, second.photo_id]}
     assert flickr.calls.count("photosets.create") == 2
-    assert flickr.calls.count("photosets.getList") == 2  # once per album, then remembered
+
+
+def test_an_upload_is_in_no_set_and_a_known_set_is_joined_without_listing(flickr, publisher):
+    first = _publish(publisher, tag="pressroom:photo=a1")
+    uploaded = publisher.publish(JPEG, "a2.jpg", title="t", description="d", tags=[], machine_tag="pressroom:photo=a2")
+    assert uploaded.photoset_id == "" and not any(uploaded.photo_id in s["photos"] for s in flickr.sets.values())
+    listed = flickr.calls.count("photosets.getList")
+    assert publisher.add_to_album(uploaded.photo_id, "neighbourhood-day", first.photoset_id) == first.photoset_id
+    assert flickr.calls.count("photosets.getList") == listed
+    assert flickr.sets[first.photoset_id]["photos"] == [first.photo_id, uploaded.photo_id]
 
 
 def test_an_existing_set_is_found_by_title_across_pages(flickr, publisher):
@@ -254,17 +265,20 @@ def test_an_existing_set_is_found_by_title_across_pages(flickr, publisher):
     assert flickr.sets["721570000500"]["photos"] == ["1", published.photo_id]
 
 
-def test_a_set_deleted_on_flickr_is_made_again(flickr, publisher):
+def test_a_set_deleted_on_flickr_is_reported_then_made_again(flickr, publisher):
     first = _publish(publisher, tag="pressroom:photo=b1")
     del flickr.sets[first.photoset_id]
-    second = _publish(publisher, tag="pressroom:photo=b2")
-    assert second.photoset_id != first.photoset_id
-    assert flickr.sets[second.photoset_id]["primary"] == second.photo_id
+    uploaded = publisher.publish(JPEG, "b2.jpg", title="t", description="d", tags=[], machine_tag="pressroom:photo=b2")
+    assert publisher.add_to_album(uploaded.photo_id, "neighbourhood-day", first.photoset_id) == ""
+    remade = publisher.add_to_album(uploaded.photo_id, "neighbourhood-day", None)
+    assert remade != first.photoset_id and flickr.sets[remade]["primary"] == uploaded.photo_id
 
 
 def test_adding_a_photo_already_in_the_set_is_fine(flickr, publisher):
     published = _publish(publisher)
-    assert publisher.add_to_album(published.photo_id, "neighbourhood-day") == published.photoset_id
+    assert publisher.add_to_album(published.photo_id, "neighbourhood-day", published.photoset_id) == \
+        published.photoset_id
+    assert publisher.add_to_album(published.photo_id, "neighbourhood-day", None) == published.photoset_id
 
 
 def test_find_by_machine_tag(flickr, publisher):
@@ -280,7 +294,7 @@ def test_find_reports_no_set_when_the_crash_came_before_it(flickr, publisher):
         _publish(publisher)
     found = publisher.find("pressroom:photo=3f1c2a9b7d4e5f60718293a4")
     assert found is not None and found.photoset_id == ""
-    assert publisher.add_to_album(found.photo_id, "neighbourhood-day") in flickr.sets
+    assert publisher.add_to_album(found.photo_id, "neighbourhood-day", None) in flickr.sets
 
 
 def test_comments_exclude_the_accounts_own_replies(flickr, publisher):

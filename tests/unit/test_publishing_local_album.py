@@ -11,7 +11,7 @@ import pytest
 
 from pressroom.policy import published_caption
 from pressroom.publishing.local_album import LocalAlbum, linkify, render_index
-from pressroom.publishing.port import PublisherUnavailable
+from pressroom.publishing.port import Published, PublisherUnavailable
 
 
 @pytest.fixture
@@ -24,10 +24,13 @@ def photo_bytes(corpus) -> bytes:
     return (corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").read_bytes()
 
 
-def _publish(target: LocalAlbum, data: bytes, pid: str = "3f1c2a9b7d4e5f60718293a4", **kw):
+def _publish(target: LocalAlbum, data: bytes, pid: str = "3f1c2a9b7d4e5f60718293a4", album="neighbourhood-day",
+             **kw) -> Published:
+    """Upload, then put in the album's set, as the publish stage does."""
     args = {"title": "Fun day", "description": published_caption("Fun day", "PCSOs met residents."),
-            "tags": ["community"], "album": "neighbourhood-day", "machine_tag": f"pressroom:photo={pid}"} | kw
-    return target.publish(data, f"{pid}.jpg", **args)
+            "tags": ["community"], "machine_tag": f"pressroom:photo={pid}"} | kw
+    uploaded = target.publish(data, f"{pid}.jpg", **args)
+    return Published(uploaded.photo_id, uploaded.url, target.add_to_album(uploaded.photo_id, album, None))
 
 
 class _Text(HTMLParser):
@@ -95,6 +98,15 @@ def test_photos_are_grouped_by_album_and_each_album_is_one_set(album, photo_byte
     sections = re.findall(r'<section class="album" id="([^"]+)">(.*?)</section>', html, re.S)
     assert [s[0] for s in sections] == [b1.photoset_id, a1.photoset_id]  # albums by name
     assert re.findall(r'<article id="photo-(\w+)"', sections[1][1]) == [a2.photo_id, a1.photo_id]
+
+
+def test_an_upload_is_in_no_set_until_added_and_a_deleted_set_is_reported(album, photo_bytes):
+    uploaded = album.publish(photo_bytes, "x.jpg", title="t", description="d", tags=[], machine_tag="pressroom:photo=x")
+    assert uploaded.photoset_id == "" and album.find("pressroom:photo=x").photoset_id == ""
+    set_id = album.add_to_album(uploaded.photo_id, "campaigns", None)
+    assert album.add_to_album(uploaded.photo_id, "campaigns", set_id) == set_id
+    assert album.find("pressroom:photo=x").photoset_id == set_id
+    assert album.add_to_album(uploaded.photo_id, "campaigns", "set-deleted") == ""
 
 
 def test_find_by_machine_tag(album, photo_bytes):

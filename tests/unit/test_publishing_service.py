@@ -222,7 +222,7 @@ def test_a_crash_after_the_upload_is_recovered_by_machine_tag(aws, store, jpeg, 
     assert outcome.status == "recovered"
     photo = store.get(PID)
     assert photo.state == State.PUBLISHED and photo.flickr["id"] == uploaded.photo_id
-    assert photo.flickr["photoset_id"] == uploaded.photoset_id
+    assert uploaded.photoset_id == "" and photo.flickr["photoset_id"] == album.find(machine_tag(PID)).photoset_id != ""
     assert len(_published_files(album)) == 1
     assert store.account()["stale_due"] == "2026-12-04T10:36:02Z"
 
@@ -320,6 +320,88 @@ def test_an_unexpected_error_is_retried_then_given_up_with_its_reason(aws, store
     assert photo.state == State.PUBLISH_FAILED and "ParseError" in photo.reason
     [mail] = sent_emails()
     assert "could not be published" in mail
+
+
+PID2 = "0b9e8d7c6f5a4b3c2d1e0f99"
+
+
+class DuringNewSet:
+    """A publisher running ``during`` (another delivery) while it makes or finds an album's set,
+    then ``after`` (e.g. a crash) once it has."""
+
+    def __init__(self, inner, during=lambda: None, after=lambda: None):
+        self._inner, self._during, self._after = inner, during, after
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def add_to_album(self, photo_id, album, photoset_id):
+        if photoset_id is None:
+            self._during()
+            set_id = self._inner.add_to_album(photo_id, album, photoset_id)
+            self._after()
+            return set_id
+        return self._inner.add_to_album(photo_id, album, photoset_id)
+
+
+def test_two_photos_of_a_new_album_published_together_make_one_set(aws, store, jpeg, clock):
+    import responses
+
+    approved_photo(store, jpeg)
+    approved_photo(store, jpeg, pid=PID2)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        flickr = FakeFlickr(mock)
+        second: list[BaseException] = []
+
+        def other_delivery():
+            try:
+                make_stage(connect(CREDENTIALS), clock).publish(PID2, lease=LEASE, attempt=1)
+            except PublishRetry as exc:
+                second.append(exc)
+
+        first = make_stage(DuringNewSet(connect(CREDENTIALS), during=other_delivery), clock)
+        assert first.publish(PID, lease=LEASE, attempt=1).status == "published"
+        assert len(second) == 1 and "being made by another delivery" in str(second[0])
+        assert make_stage(connect(CREDENTIALS), clock).publish(PID2, lease=LEASE, attempt=2).status == "recovered"
+    [(set_id, photoset)] = flickr.sets.items()
+    a, b = store.get(PID).flickr, store.get(PID2).flickr
+    assert photoset == {"title": "neighbourhood-day", "primary": a["id"], "photos": [a["id"], b["id"]]}
+    assert a["photoset_id"] == b["photoset_id"] == set_id == store.album("neighbourhood-day")["photoset_id"]
+    assert flickr.calls.count("upload") == 2 and flickr.calls.count("photosets.create") == 1
+
+
+def test_an_album_claim_abandoned_by_a_crash_is_taken_over_after_its_lease(aws, store, jpeg, clock):
+    import responses
+
+    approved_photo(store, jpeg)
+    approved_photo(store, jpeg, pid=PID2)
+
+    def crash():
+        raise Crash()
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        flickr = FakeFlickr(mock)
+        with pytest.raises(Crash):  # the set was made, the table never heard of it
+            make_stage(DuringNewSet(connect(CREDENTIALS), after=crash), clock).publish(PID, lease=LEASE, attempt=1)
+        with pytest.raises(PublishRetry, match="being made by another delivery"):
+            make_stage(connect(CREDENTIALS), clock).publish(PID2, lease=LEASE, attempt=1)
+        clock.advance(minutes=6, seconds=1)
+        assert make_stage(connect(CREDENTIALS), clock).publish(PID2, lease=LEASE, attempt=2).status == "recovered"
+        assert make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE, attempt=2).status == "recovered"
+    [(set_id, photoset)] = flickr.sets.items()  # the takeover found the crashed delivery's set by title
+    assert sorted(photoset["photos"]) == sorted([store.get(PID).flickr["id"], store.get(PID2).flickr["id"]])
+    assert store.album("neighbourhood-day")["photoset_id"] == set_id
+
+
+def test_a_set_deleted_on_the_site_is_made_again_and_recorded(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    approved_photo(store, jpeg, pid=PID2)
+    make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
+    gone = store.get(PID).flickr["photoset_id"]
+    (album.root / "sets.json").write_text("{}")  # someone deleted the set on the site
+    assert make_stage(album, clock).publish(PID2, lease=LEASE, attempt=1).status == "published"
+    remade = store.get(PID2).flickr["photoset_id"]
+    assert remade not in ("", gone) and store.album("neighbourhood-day")["photoset_id"] == remade
 
 
 @pytest.mark.parametrize("damage", ["missing", "changed"])

@@ -202,6 +202,41 @@ class PhotoStore:
             raise
         return True
 
+    # -- albums --------------------------------------------------------------------------------
+    def album(self, album: str) -> dict[str, Any]:
+        """The item of ``album``'s photoset (``PK=ALBUM#<album>, SK=PHOTOSET``): ``claim`` and
+        ``lease_until`` of the delivery that makes it, ``photoset_id`` once made; {} if none."""
+        item = self._db.get_item(TableName=self._table, Key=self._album_key(album), ConsistentRead=True).get("Item")
+        return self._plain(item) if item else {}
+
+    def claim_album(self, album: str, claim: str, lease_until: str, *, over: str | None = None) -> bool:
+        """Take the making of ``album``'s photoset: when nobody has, or (``over``) from the claim
+        that is still there. False if another delivery claimed it first."""
+        condition, values = "attribute_not_exists(PK)", {}
+        if over is not None:
+            condition, values = "claim = :over", {":over": {"S": over}}
+        item = {**self._album_key(album), **self._serialize({"album": album, "claim": claim, "lease_until": lease_until})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression=condition,
+                              **({"ExpressionAttributeValues": values} if values else {}))
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def record_album(self, album: str, claim: str, photoset_id: str) -> bool:
+        """Store the photoset made under ``claim``; False if another delivery took the claim over."""
+        try:
+            self._db.update_item(TableName=self._table, Key=self._album_key(album),
+                                 UpdateExpression="SET photoset_id = :id", ConditionExpression="claim = :mine",
+                                 ExpressionAttributeValues={":id": {"S": photoset_id}, ":mine": {"S": claim}})
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
     # -- internals -----------------------------------------------------------------------------
     def _write(self, photo_id, expected, to, *, actor, changes, event, detail, condition=None) -> Photo:
         current = self.get(photo_id)
@@ -257,6 +292,10 @@ class PhotoStore:
     @staticmethod
     def _key(photo_id: str, sk: str) -> dict[str, Any]:
         return {"PK": {"S": f"PHOTO#{photo_id}"}, "SK": {"S": sk}}
+
+    @staticmethod
+    def _album_key(album: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": "PHOTOSET"}}
 
     @staticmethod
     def _account_key() -> dict[str, Any]:

@@ -39,16 +39,15 @@ def _tag_list(tags: Iterable[str]) -> str:
 
 
 class FlickrPublisher:
-    """Publishes to one Flickr account; remembers its photoset ids for the life of the object."""
+    """Publishes to one Flickr account."""
 
     def __init__(self, api: flickrapi.FlickrAPI):
         self._api = api
-        self._sets: dict[str, str] = {}
         self._me = ""
 
     # -- the port --------------------------------------------------------------------------------
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                album: str, machine_tag: str) -> Published:
+                machine_tag: str) -> Published:
         """Upload (public, safe, shown in search) with the description as plain text: Flickr reads
         descriptions as HTML, so ``<``, ``>`` and ``&`` are escaped."""
         try:
@@ -66,7 +65,7 @@ class FlickrPublisher:
         photo_id = reply.findtext("photoid") or ""
         if not photo_id:
             raise PublisherUnavailable("Flickr's upload reply named no photo")
-        return Published(photo_id, self._page_url(photo_id), self.add_to_album(photo_id, album))
+        return Published(photo_id, self._page_url(photo_id))
 
     def find(self, machine_tag: str) -> Published | None:
         found = self._call("photos.search", user_id="me", machine_tags=machine_tag, per_page="1")
@@ -78,8 +77,8 @@ class FlickrPublisher:
         photoset = contexts.find("set")
         return Published(photo_id, self._page_url(photo_id), photoset.get("id", "") if photoset is not None else "")
 
-    def add_to_album(self, photo_id: str, album: str) -> str:
-        set_id = self._sets.get(album) or self._existing_set(album)
+    def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
+        set_id = photoset_id or self._existing_set(album)
         if set_id:
             try:
                 self._raw("photosets.addPhoto", photoset_id=set_id, photo_id=photo_id)
@@ -89,12 +88,12 @@ class FlickrPublisher:
                     return set_id
                 if exc.code != _SET_NOT_FOUND:
                     raise PublisherUnavailable(f"Flickr photosets.addPhoto failed: {exc}") from exc
-                self._sets.pop(album, None)  # deleted on Flickr since: make it again
+                if photoset_id:
+                    return ""  # deleted on Flickr since
         photoset = self._call("photosets.create", title=album, primary_photo_id=photo_id).find("photoset")
         if photoset is None or not photoset.get("id"):
             raise PublisherUnavailable("Flickr's photosets.create reply named no photoset")
-        self._sets[album] = photoset.get("id", "")
-        return self._sets[album]
+        return photoset.get("id", "")
 
     def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
         me = self._account()
@@ -167,8 +166,7 @@ class FlickrPublisher:
             pages = int(listing.get("pages", "1")) if listing is not None else 1
             for photoset in reply.iter("photoset"):
                 if (photoset.findtext("title") or "") == album:
-                    self._sets[album] = photoset.get("id", "")
-                    return self._sets[album]
+                    return photoset.get("id", "")
             page += 1
         return ""
 

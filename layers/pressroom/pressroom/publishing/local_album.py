@@ -69,19 +69,18 @@ class LocalAlbum:
 
     # -- the port --------------------------------------------------------------------------------
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                album: str, machine_tag: str) -> Published:
+                machine_tag: str) -> Published:
         photo_id = uuid.uuid4().hex[:16]
         name = f"{photo_id}_{_SAFE_NAME.sub('-', PurePosixPath(filename).name) or 'photo'}"
         with self._locked():
             write_atomic(self._photos / name, photo)
             self._save_sidecar({
                 "id": photo_id, "file": name, "title": title, "description": description,
-                "tags": list(tags), "album": album, "machine_tag": machine_tag, "photoset_id": "",
+                "tags": list(tags), "album": "", "machine_tag": machine_tag, "photoset_id": "",
                 "published_at": clock.iso(), "url": self._url(photo_id),
             })
-            set_id = self._add_to_album(photo_id, album)
             self._render_index()
-        return Published(photo_id, self._url(photo_id), set_id)
+        return Published(photo_id, self._url(photo_id))
 
     def find(self, machine_tag: str) -> Published | None:
         for sidecar in self._sidecars():
@@ -89,9 +88,9 @@ class LocalAlbum:
                 return Published(sidecar["id"], sidecar["url"], sidecar.get("photoset_id", ""))
         return None
 
-    def add_to_album(self, photo_id: str, album: str) -> str:
+    def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
         with self._locked():
-            set_id = self._add_to_album(photo_id, album)
+            set_id = self._add_to_album(photo_id, album, photoset_id)
             self._render_index()
         return set_id
 
@@ -154,18 +153,22 @@ class LocalAlbum:
     def _save_sidecar(self, sidecar: dict[str, Any]) -> None:
         write_atomic(self._photos / f"{sidecar['id']}.json", json.dumps(sidecar, indent=2).encode())
 
-    def _add_to_album(self, photo_id: str, album: str) -> str:
+    def _add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
         sets_file = self.root / "sets.json"
         sets = json.loads(sets_file.read_text()) if sets_file.exists() else {}
-        if album not in sets:
+        if photoset_id:
+            if not any(s["id"] == photoset_id for s in sets.values()):
+                return ""  # deleted since
+        elif album not in sets:
             sets[album] = {"id": f"set-{uuid.uuid4().hex[:12]}", "primary": photo_id}
             write_atomic(sets_file, json.dumps(sets, indent=2).encode())
+        set_id = str(photoset_id or sets[album]["id"])
         sidecar_file = self._photos / f"{photo_id}.json"
         sidecar = json.loads(sidecar_file.read_text())
-        if sidecar.get("photoset_id") != sets[album]["id"]:
-            sidecar["photoset_id"] = sets[album]["id"]
+        if (sidecar.get("album"), sidecar.get("photoset_id")) != (album, set_id):
+            sidecar["album"], sidecar["photoset_id"] = album, set_id
             self._save_sidecar(sidecar)
-        return str(sets[album]["id"])
+        return set_id
 
     def _read_comments(self, photo_id: str) -> list[dict[str, Any]]:
         path = self.root / "comments" / f"{_SAFE_NAME.sub('-', photo_id)}.json"

@@ -38,15 +38,17 @@ class PublishRefused(Exception):
 
 class Publisher(Protocol):
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                album: str, machine_tag: str) -> Published:
-        """Upload a public photo tagged with ``machine_tag`` and add it to ``album``'s photoset
-        (created on first use, with this photo as its cover)."""
+                machine_tag: str) -> Published:
+        """Upload a public photo tagged with ``machine_tag`` (in no photoset yet)."""
 
     def find(self, machine_tag: str) -> Published | None:
         """The account's photo carrying ``machine_tag``, if an earlier attempt uploaded it."""
 
-    def add_to_album(self, photo_id: str, album: str) -> str:
-        """Put an uploaded photo in ``album``'s photoset (idempotent); return the photoset id."""
+    def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
+        """Put an uploaded photo in photoset ``photoset_id`` (idempotent) and return its id, or ""
+        if that photoset no longer exists. Without ``photoset_id``: in ``album``'s photoset found
+        by its title, or a new one with this photo as its cover. The caller makes sure only one
+        delivery at a time calls it without ``photoset_id`` for an album."""
 
     def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
         """Comments by others (never the account's own replies) on these photos, oldest first."""

@@ -8,7 +8,10 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
 2. every upload carries the machine tag ``pressroom:photo=<id>``, and a delivery that takes over
    an earlier claim first asks the publisher for a photo with that tag (the earlier attempt may
    have uploaded it) before uploading anything;
-3. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, and the
+3. the upload is put in its album's photoset, which the table names (``PK=ALBUM#<album>``): the
+   first delivery to need it claims that item and makes the set, so concurrent deliveries of a
+   new album's photos make one;
+4. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, and the
    stale-account reminder is moved to N days later.
 
 A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
@@ -46,7 +49,6 @@ MAX_ATTEMPTS = 5
 #: added to an invocation's remaining time: how long after it a claim is certainly abandoned
 LEASE_MARGIN = timedelta(seconds=60)
 _MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
-_RETRYABLE = (PublisherUnavailable, BotoCoreError, ClientError)
 
 
 class PublishBusy(Exception):
@@ -57,8 +59,16 @@ class PublishRetry(Exception):
     """This attempt failed for a reason that may pass (Flickr or S3 unavailable): try again."""
 
 
+class _AlbumBusy(Exception):
+    """Another delivery is making the photoset of this photo's album: try again after it."""
+
+
 class _Permanent(Exception):
     """No retry can fix this: the photo goes to PUBLISH_FAILED at once."""
+
+
+#: failures that may pass: a later delivery tries again (the last one gives up on any failure)
+_RETRYABLE = (PublisherUnavailable, BotoCoreError, ClientError, _AlbumBusy)
 
 
 def machine_tag(photo_id: str) -> str:
@@ -115,16 +125,16 @@ class PublishStage:
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
         try:
-            published = self._find_earlier_upload(photo) if earlier.get("claim") else None
+            published = self._find_earlier_upload(photo, lease) if earlier.get("claim") else None
             status = "recovered"
             if published is None:
-                published, status = self._upload(photo), "published"
+                published, status = self._in_album(photo, self._upload(photo), lease), "published"
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
         except Exception as exc:
             reason = _reason(exc)
             if attempt >= self.max_attempts:
-                return self._last_chance(photo, f"gave up after {attempt} attempts: {reason}")
+                return self._last_chance(photo, lease, f"gave up after {attempt} attempts: {reason}")
             self._release(photo, claim, reason)
             if isinstance(exc, _RETRYABLE):
                 raise PublishRetry(f"attempt {attempt} of {self.max_attempts}: {reason}") from exc
@@ -155,19 +165,48 @@ class PublishStage:
             raise PublishBusy(f"photo {photo.id} was claimed by another delivery") from exc
         return claimed, claim
 
-    def _find_earlier_upload(self, photo: Photo) -> Published | None:
+    def _find_earlier_upload(self, photo: Photo, lease: timedelta) -> Published | None:
         """The upload of an earlier attempt, if it got that far (put in its album if it did not)."""
         found = self.publisher.find(machine_tag(photo.id))
         if found is None or found.photoset_id:
             return found
-        return Published(found.photo_id, found.url, self.publisher.add_to_album(found.photo_id, photo.album))
+        return self._in_album(photo, found, lease)
 
     def _upload(self, photo: Photo) -> Published:
         return self.publisher.publish(
             self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
             description=published_caption(photo.title, photo.description, str(photo.captions.get("credit") or "")),
-            tags=photo.tags, album=photo.album, machine_tag=machine_tag(photo.id),
+            tags=photo.tags, machine_tag=machine_tag(photo.id),
         )
+
+    def _in_album(self, photo: Photo, uploaded: Published, lease: timedelta) -> Published:
+        """``uploaded``, put in the photoset of the photo's album.
+
+        The table holds each album's photoset id; the delivery that first needs a photoset the
+        table does not have (a new album, or its set was deleted on the site) claims the album
+        item and makes or finds it, while any other raises :class:`_AlbumBusy` until it is there,
+        so two photos of a new album published together make one photoset.
+        """
+        album = self.store.album(photo.album)
+        if album.get("photoset_id"):
+            set_id = self.publisher.add_to_album(uploaded.photo_id, photo.album, album["photoset_id"])
+            if set_id:
+                return Published(uploaded.photo_id, uploaded.url, set_id)
+        elif album:
+            lease_until = parse_time(album.get("lease_until"))
+            if lease_until is not None and self.now() < lease_until:
+                raise _AlbumBusy(f"the photoset of album {photo.album} is being made by another delivery")
+        claim = uuid.uuid4().hex
+        if not self.store.claim_album(photo.album, claim, clock.iso(self.now() + lease + LEASE_MARGIN),
+                                      over=album.get("claim")):
+            raise _AlbumBusy(f"the photoset of album {photo.album} was claimed by another delivery")
+        try:
+            set_id = self.publisher.add_to_album(uploaded.photo_id, photo.album, None)
+        except Exception:
+            self.store.claim_album(photo.album, claim, clock.iso(self.now()), over=claim)  # end the lease now
+            raise
+        self.store.record_album(photo.album, claim, set_id)
+        return Published(uploaded.photo_id, uploaded.url, set_id)
 
     def _clean_bytes(self, photo: Photo) -> bytes:
         """The scrubbed copy, checked to be exactly the bytes the approver saw."""
@@ -215,16 +254,21 @@ class PublishStage:
         except StaleTransition:
             pass  # another delivery took over meanwhile
 
-    def _last_chance(self, photo: Photo, reason: str) -> Outcome:
+    def _last_chance(self, photo: Photo, lease: timedelta, reason: str) -> Outcome:
         """Before giving up after a failure: the upload may have succeeded before it (e.g. Flickr
-        failed on a later call), and then the photo is published."""
+        failed on a later call), and then the photo is published, in its album if that works."""
         try:
-            found = self._find_earlier_upload(photo)
+            found = self.publisher.find(machine_tag(photo.id))
         except Exception:  # noqa: BLE001 - the site is still failing: give up with the first reason
             found = None
-        if found is not None:
-            return self._record(photo, found, "recovered")
-        return self._give_up(photo, reason)
+        if found is None:
+            return self._give_up(photo, reason)
+        if not found.photoset_id:
+            try:
+                found = self._in_album(photo, found, lease)
+            except Exception:  # noqa: BLE001 - public on the site all the same, only outside its album
+                pass
+        return self._record(photo, found, "recovered")
 
     def _give_up(self, photo: Photo, reason: str) -> Outcome:
         lease_over = {**photo.flickr, "lease_until": clock.iso(self.now())}  # a retry need not wait
