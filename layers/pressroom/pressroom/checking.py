@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -16,6 +17,7 @@ from pressroom.settings import Settings
 from pressroom.store import PhotoStore, StaleTransition
 
 ACTOR = "policy"
+log = logging.getLogger(__name__)
 BLOCKED = "blocked by the guidance checks"
 
 
@@ -52,6 +54,7 @@ class Checker:
             photo = self.store.get(photo_id)
             if attempt < self.settings.max_receive_count or photo is None or photo.state != State.SCRUBBED:
                 raise
+            log.exception("checks failed on the last attempt", extra={"photo_id": photo_id})
             reason = (f"the automatic checks could not run after {attempt} attempts ({type(exc).__name__}); "
                       "upload the photo again later or ask the press office")
             try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -17,6 +18,7 @@ from pressroom.store import PhotoStore, StaleTransition
 from pressroom.uploads import decode_metadata
 
 ACTOR = "scrubber"
+log = logging.getLogger(__name__)
 QUARANTINED = "quarantined (it is not a safe, supported image)"
 
 
@@ -42,8 +44,9 @@ class Intake:
             photo = self.store.get(pid) if pid else None
             if photo is None or photo.state != State.RECEIVED:
                 raise
+            log.exception("scrubbing failed on the last attempt", extra={"photo_id": photo.id})
             return self._quarantine(photo, f"could not be processed after {attempt} attempts "
-                                           f"({type(exc).__name__}); the press office has the details")
+                                           f"({type(exc).__name__}); the error is in the scrub function's log")
 
     def _receive(self, upload: CreatedObject) -> Photo:
         head = self.s3.head_object(Bucket=upload.bucket, Key=upload.key,
