@@ -72,7 +72,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             start, pos = pos, _sub_blocks(data, pos + 2)
             ext = view[start:pos]
             if label == 0xF9:
-                kept.append(ext)
+                if ext[2] != 4 or len(ext) < 7:
+                    raise RejectedImage("malformed GIF graphic control extension")
+                kept.append(bytes(ext[:7]) + b"\x00")  # its 4 defined bytes, no sub-blocks after
             elif label == 0xFF and bytes(ext[2:14]) == b"\x0bNETSCAPE2.0" and bytes(ext[14:16]) == b"\x03\x01":
                 kept.append(b"\x21\xff\x0bNETSCAPE2.0\x03\x01" + bytes(ext[16:18]) + b"\x00")
             elif label == 0xFF and bytes(ext[2:14]) == b"\x0bXMP DataXMP":

@@ -89,9 +89,17 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     check_pixels(width, height, max_pixels)
     has_image = False
     for kind, body in found[1:] if first_kind == b"VP8X" else found:
-        if kind in _IMAGE or kind in (b"ICCP", b"ANIM"):
+        if kind in _IMAGE:
+            if has_image and first_kind != b"VP8X" and kind != b"ALPH":
+                raise RejectedImage("WebP holds a second image after its bitstream")
             kept.append(chunk(kind, body))
-            has_image |= kind in _IMAGE
+            has_image = True
+        elif kind == b"ANIM":
+            if len(body) < 6:
+                raise RejectedImage("malformed WebP ANIM chunk")
+            kept.append(chunk(kind, body[:6]))  # background colour and loop count, nothing after
+        elif kind == b"ICCP":
+            kept.append(chunk(kind, body))
         elif kind == b"ANMF":
             kept.append(chunk(kind, _frame(body, removed)))
             has_image = True
