@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
+from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from pressroom.scrub import RejectedImage, scrub_bytes
 
 SECRET = b"SECRET-JohnSmith-51.5N"
+CORPUS = Path("/work/shared/corpus/images")
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
 
 def picture(size: tuple[int, int] = (40, 30)) -> Image.Image:
@@ -69,4 +73,57 @@ def test_gif_graphic_control_extension_loses_smuggled_sub_blocks() -> None:
     result = scrub_bytes(gif[:at] + control + bytes([len(SECRET)]) + SECRET + b"\x00" + gif[at:])
     assert SECRET not in result.data
     assert control + b"\x00" in result.data
-    assert list(Image.open(io.BytesIO(result.data)).getdata()) == list(Image.open(io.BytesIO(gif)).getdata())
+    assert list(Image.open(io.BytesIO(result.data)).get_flattened_data()) == list(Image.open(io.BytesIO(gif)).get_flattened_data())
+
+
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def display_profile() -> bytes:
+    """A real Mac display profile (corpus TIFF): it carries mmod (display vendor/product/serial)."""
+    with Image.open(CORPUS / "DudleyLeavittUtah_tiff_artist_icc.tiff") as im:
+        return im.info["icc_profile"]
+
+
+@pytest.mark.parametrize("payload", [
+    b"\x01\x01" + SECRET * 3,  # not a profile at all
+    b"\x05\x01" + SECRET * 3,  # a sequence number outside the count
+])
+def test_jpeg_icc_segment_that_is_not_a_profile_is_dropped(payload: bytes) -> None:
+    jpeg = encode(picture(), "JPEG")
+    result = scrub_bytes(jpeg[:2] + jpeg_segment(0xE2, b"ICC_PROFILE\x00" + payload) + jpeg[2:])
+    assert SECRET not in result.data and b"ICC_PROFILE" not in result.data
+
+
+def test_jpeg_icc_chunk_smuggled_next_to_a_real_profile_is_dropped() -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    jpeg = encode(picture(), "JPEG", icc_profile=srgb)
+    result = scrub_bytes(jpeg[:2] + jpeg_segment(0xE2, b"ICC_PROFILE\x00\x02\x01" + SECRET) + jpeg[2:])
+    assert SECRET not in result.data
+
+
+def test_png_iccp_profile_name_is_replaced_and_trailing_bytes_dropped() -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    png = encode(picture(), "PNG")
+    body = SECRET + b"\x00\x00" + zlib.compress(srgb) + SECRET
+    iccp = struct.pack(">I", len(body)) + b"iCCP" + body + struct.pack(">I", zlib.crc32(b"iCCP" + body))
+    result = scrub_bytes(png[:33] + iccp + png[33:])
+    assert SECRET not in result.data
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.info["icc_profile"] == srgb
+
+
+@needs_corpus
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF"])
+def test_display_identity_tags_leave_the_profile_and_colours_stay(fmt: str) -> None:
+    profile = display_profile()
+    assert b"mmod" in profile
+    result = scrub_bytes(encode(picture(), fmt, icc_profile=profile, **({"lossless": True} if fmt == "WEBP" else {})))
+    with Image.open(io.BytesIO(result.data)) as im:
+        kept = im.info["icc_profile"]
+        sample = im.convert("RGB")
+    assert b"mmod" not in kept and b"vcgt" not in kept and b"ndin" not in kept
+    srgb = ImageCms.createProfile("sRGB")
+    assert (ImageCms.profileToProfile(sample, io.BytesIO(profile), srgb).tobytes()
+            == ImageCms.profileToProfile(sample, io.BytesIO(kept), srgb).tobytes())

@@ -9,6 +9,7 @@ import io
 
 import pillow_heif
 
+from . import icc
 from .captions import CaptionReader
 from .exif import read_exif
 from .result import RejectedImage, Scrubbed, check_pixels
@@ -42,7 +43,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             image = image.convert("RGB")
         out = io.BytesIO()
         subsampling = 2 if info.get("chroma") == 420 else 0  # as the source: phones store 4:2:0
-        image.save(out, "JPEG", quality=QUALITY, subsampling=subsampling, icc_profile=info.get("icc_profile") or None)
+        profile = icc.clean(info.get("icc_profile") or b"")
+        image.save(out, "JPEG", quality=QUALITY, subsampling=subsampling, icc_profile=profile)
     except RejectedImage:
         raise
     except Exception as exc:  # libheif reports malformed input in many ways

@@ -1,7 +1,7 @@
 """JPEG: keep the image data byte for byte, drop every metadata segment and anything after EOI.
 
-Kept: SOI, a rebuilt JFIF APP0 without thumbnail, ICC_PROFILE APP2 segments (all of them, as
-they are), the first Adobe APP14 cut to its 12 defined bytes (needed to decode CMYK/YCCK
+Kept: SOI, a rebuilt JFIF APP0 without thumbnail, the ICC profile (reassembled, cleaned by ``icc``
+and re-chunked), the first Adobe APP14 cut to its 12 defined bytes (needed to decode CMYK/YCCK
 colours), the tables (DQT, DHT, DAC, DRI), frame headers, scans with their entropy-coded data
 (restart markers included) and EOI. A minimal EXIF APP1 holding only Orientation is written when
 the original orientation (EXIF, else XMP tiff:Orientation, as Pillow reads it) is not 1.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import struct
 
+from . import icc
 from .captions import CaptionReader, xmp_orientation
 from .exif import ExifFacts, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
@@ -21,6 +22,8 @@ _STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
 _SCAN_END = re.compile(rb"\xff[^\x00\xff\xd0-\xd7]")
 _XMP = b"http://ns.adobe.com/xap/1.0/\x00"
 _XMP_EXT = b"http://ns.adobe.com/xmp/extension/\x00"
+_ICC = b"ICC_PROFILE\x00"
+_ICC_CHUNK = 0xFFFF - 2 - len(_ICC) - 2
 
 
 def app_name(payload: memoryview | bytes) -> str:
@@ -34,6 +37,21 @@ def segment(marker: int, payload: bytes) -> bytes:
     return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
 
 
+def icc_segments(chunks: list[bytes], removed: Removals) -> bytes:
+    """APP2 segments holding the cleaned ICC profile assembled from ``chunks`` (each payload after
+    the identifier: sequence number, count, data); nothing when they do not make one profile."""
+    ordered = sorted(chunks, key=lambda c: c[0])
+    if [c[0] for c in ordered] != list(range(1, len(ordered) + 1)) or any(c[1] != len(ordered) for c in ordered):
+        removed.add("ICC profile (chunks do not make one profile)")
+        return b""
+    profile = icc.clean(b"".join(c[2:] for c in ordered))
+    if profile is None:
+        removed.add("ICC profile (malformed)")
+        return b""
+    parts = [profile[i : i + _ICC_CHUNK] for i in range(0, len(profile), _ICC_CHUNK)]
+    return b"".join(segment(0xE2, _ICC + bytes((i, len(parts))) + part) for i, part in enumerate(parts, 1))
+
+
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     view = memoryview(data)
     n = len(data)
@@ -44,6 +62,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     exif: ExifFacts | None = None
     xmp: bytes | None = None
     photoshop: list[bytes] = []
+    profile: list[bytes] = []
     adobe = False
     size: tuple[int, int] | None = None
     scans = 0
@@ -119,8 +138,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             removed.add("XMP")
         elif marker == 0xE1 and payload[: len(_XMP_EXT)] == _XMP_EXT:
             removed.add("extended XMP")
-        elif marker == 0xE2 and payload[:12] == b"ICC_PROFILE\x00":
-            kept.append(view[pos:end])
+        elif marker == 0xE2 and payload[:12] == _ICC and len(payload) > 14:
+            profile.append(bytes(payload[12:]))
         elif marker == 0xE2 and payload[:4] == b"MPF\x00":
             removed.add("MPF index of secondary images")
         elif marker == 0xED and payload[:14] == b"Photoshop 3.0\x00":
@@ -144,5 +163,6 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
     exif_segment = segment(0xE1, b"Exif\x00\x00" + minimal_exif(orientation)) if orientation != 1 else b""
     assert size is not None
-    out = b"".join((b"\xff\xd8", jfif, exif_segment, *kept, b"\xff\xd9"))
+    colour = icc_segments(profile, removed) if profile else b""
+    out = b"".join((b"\xff\xd8", jfif, exif_segment, colour, *kept, b"\xff\xd9"))
     return Scrubbed(out, "jpeg", size[0], size[1], orientation, removed.lines(), captions.result())

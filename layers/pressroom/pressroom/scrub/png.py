@@ -7,13 +7,14 @@ from __future__ import annotations
 import struct
 import zlib
 
+from . import icc
 from .captions import CaptionReader, xmp_orientation
 from .exif import ExifFacts, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _KEEP = frozenset(
-    b"IHDR PLTE IDAT IEND tRNS cHRM gAMA iCCP sBIT sRGB cICP mDCV cLLI bKGD pHYs acTL fcTL fdAT".split()
+    b"IHDR PLTE IDAT IEND tRNS cHRM gAMA sBIT sRGB cICP mDCV cLLI bKGD pHYs acTL fcTL fdAT".split()
 )
 _TEXT = frozenset((b"tEXt", b"zTXt", b"iTXt"))
 _MAX_TEXT = 4 << 20
@@ -91,6 +92,12 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             kept.append(view[pos:end])
             if kind == b"IEND":
                 break
+        elif kind == b"iCCP":
+            profile = icc.clean(_inflate(bytes(body).partition(b"\x00")[2][1:]))
+            if profile is None:
+                removed.add("ICC profile (malformed)")
+            else:  # a neutral name: the original is free text
+                kept.append(memoryview(chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(profile, 9))))
         elif kind in _TEXT:
             name, value = text_chunk(kind, bytes(body))
             if name in ("XML:com.adobe.xmp", "Raw profile type xmp"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 
+from . import icc
 from .captions import CaptionReader
 from .exif import ORIENTATION
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
@@ -28,6 +29,7 @@ _NAMES = {
 }
 _TEXTS = {270: "description", 315: "creator", 33432: "copyright"}
 _MAX_ENTRIES = 4096
+_ICC = 34675
 
 
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
@@ -113,7 +115,10 @@ def _ints(value: tuple[int, int, bytes], endian: str) -> list[int]:
 def _write(data: bytes, endian: str, values: dict[int, tuple[int, int, bytes]], offsets_tag: int,
            offsets: list[int], counts: list[int], orientation: int) -> bytes:
     """A fresh TIFF: header, IFD0, out-of-line values, then the image data."""
-    tags = {t: v for t, v in values.items() if t in _STRUCTURE}
+    tags = {t: v for t, v in values.items() if t in _STRUCTURE and t != _ICC}
+    profile = icc.clean(values[_ICC][2]) if _ICC in values else None
+    if profile is not None:
+        tags[_ICC] = (7, len(profile), profile)
     tags[_DATA[offsets_tag]] = (4, len(counts), struct.pack(endian + "I" * len(counts), *counts))
     if orientation != 1:
         tags[ORIENTATION] = (3, 1, struct.pack(endian + "H", orientation))

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import struct
 
+from . import icc
 from .captions import CaptionReader, xmp_orientation
 from .exif import ExifFacts, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
 _IMAGE = frozenset((b"VP8 ", b"VP8L", b"ALPH"))
-_EXIF_FLAG, _XMP_FLAG = 0x08, 0x04
+_ICC_FLAG, _EXIF_FLAG, _XMP_FLAG = 0x20, 0x08, 0x04
 
 
 def chunk(kind: bytes, body: bytes | memoryview) -> bytes:
@@ -79,7 +80,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if first_kind == b"VP8X":
         if len(first) < 10:
             raise RejectedImage("malformed WebP VP8X chunk")
-        flags = first[0] & ~(_EXIF_FLAG | _XMP_FLAG)
+        flags = first[0] & ~(_ICC_FLAG | _EXIF_FLAG | _XMP_FLAG)
         width = int.from_bytes(first[4:7], "little") + 1
         height = int.from_bytes(first[7:10], "little") + 1
     elif first_kind in (b"VP8 ", b"VP8L"):
@@ -99,7 +100,12 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                 raise RejectedImage("malformed WebP ANIM chunk")
             kept.append(chunk(kind, body[:6]))  # background colour and loop count, nothing after
         elif kind == b"ICCP":
-            kept.append(chunk(kind, body))
+            profile = icc.clean(body)
+            if profile is None:
+                removed.add("ICC profile (malformed)")
+            else:
+                kept.append(chunk(kind, profile))
+                flags |= _ICC_FLAG
         elif kind == b"ANMF":
             kept.append(chunk(kind, _frame(body, removed)))
             has_image = True
