@@ -127,3 +127,66 @@ def test_display_identity_tags_leave_the_profile_and_colours_stay(fmt: str) -> N
     srgb = ImageCms.createProfile("sRGB")
     assert (ImageCms.profileToProfile(sample, io.BytesIO(profile), srgb).tobytes()
             == ImageCms.profileToProfile(sample, io.BytesIO(kept), srgb).tobytes())
+
+
+# ---- hand-built TIFFs ------------------------------------------------------------------------------
+SHORT, LONG, RATIONAL, ASCII, UNDEFINED = 3, 4, 5, 2, 7
+GREY = bytes(range(0, 240, 15))  # 4x4, 8-bit grey
+
+
+def build_tiff(tags: dict[int, tuple[int, int, bytes]], strips: list[bytes], *, counts: list[int] | None = None,
+               tail: bytes = b"", tiled: bool = False) -> bytes:
+    """Little-endian TIFF laid out as header, strips (or tiles), out-of-line tag values, ``tail``, IFD0.
+    The data offsets are filled in, the byte counts too unless ``counts`` says otherwise; an inline
+    tag value ``{tl}`` becomes the tail's offset."""
+    starts, pos = [], 8
+    for strip in strips:
+        starts.append(pos)
+        pos += len(strip)
+    counts = counts or [len(s) for s in strips]
+    offsets_tag, counts_tag = (324, 325) if tiled else (273, 279)
+    tags = {**tags, offsets_tag: (LONG, len(starts), struct.pack(f"<{len(starts)}I", *starts)),
+            counts_tag: (LONG, len(counts), struct.pack(f"<{len(counts)}I", *counts))}
+    blobs, entries = b"", []
+    for tag in sorted(tags):
+        typ, num, raw = tags[tag]
+        if len(raw) <= 4:
+            entries.append(struct.pack("<HHI", tag, typ, num) + raw.ljust(4, b"\x00"))
+        else:
+            entries.append(struct.pack("<HHII", tag, typ, num, pos + len(blobs)))
+            blobs += raw + b"\x00" * (len(raw) & 1)
+    tail_at = pos + len(blobs)
+    entries = [e.replace(b"{tl}", struct.pack("<I", tail_at)) for e in entries]
+    ifd = tail_at + len(tail)
+    return (b"II*\x00" + struct.pack("<I", ifd) + b"".join(strips) + blobs + tail
+            + struct.pack("<H", len(entries)) + b"".join(entries) + b"\x00" * 4)
+
+
+def grey_tags(compression: int = 1) -> dict[int, tuple[int, int, bytes]]:
+    tags = {256: (SHORT, 1, struct.pack("<H", 4)), 257: (SHORT, 1, struct.pack("<H", 4)),
+            258: (SHORT, 1, struct.pack("<H", 8)), 259: (SHORT, 1, struct.pack("<H", compression)),
+            262: (SHORT, 1, struct.pack("<H", 1)), 277: (SHORT, 1, struct.pack("<H", 1)),
+            278: (SHORT, 1, struct.pack("<H", 4))}
+    return tags
+
+
+def shorts(raw: bytes) -> tuple[int, int, bytes]:
+    raw += b"\x00" * (len(raw) & 1)
+    return SHORT, len(raw) // 2, raw
+
+
+@pytest.mark.parametrize("tag, value, name", [
+    (284, (ASCII, len(SECRET) + 1, SECRET + b"\x00"), "PlanarConfiguration"),
+    (262, shorts(SECRET), "PhotometricInterpretation"),
+    (258, shorts(SECRET), "BitsPerSample"),
+    (339, shorts(SECRET), "SampleFormat"),
+    (282, (ASCII, len(SECRET) + 1, SECRET + b"\x00"), "XResolution"),
+    (338, shorts(SECRET), "ExtraSamples"),
+    (320, shorts(SECRET), "ColorMap"),
+    (301, (UNDEFINED, len(SECRET), SECRET), "TransferFunction"),
+    (34675, (ASCII, len(SECRET) + 1, SECRET + b"\x00"), "ICC"),
+])
+def test_structure_tag_of_the_wrong_type_or_count_is_refused(tag: int, value: tuple[int, int, bytes], name: str) -> None:
+    data = build_tiff({**grey_tags(), tag: value}, [GREY])
+    with pytest.raises(RejectedImage, match=name):
+        scrub_bytes(data)

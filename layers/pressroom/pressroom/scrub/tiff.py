@@ -1,9 +1,12 @@
 """TIFF: write a new single-page TIFF holding only IFD0's image-structure tags, the ICC profile
 and Orientation; strip or tile data is copied byte for byte, so any bit depth and compression
 survives losslessly. EXIF/GPS IFDs, XMP, IPTC, Photoshop resources, make/model/serial/owner and
-text tags, SubIFDs and further pages (thumbnails) are dropped. Only IFD0 is read: looping or
-deep offset chains are never followed. JPEG-compressed TIFF is refused (its strips are JPEG
-streams that could carry their own metadata).
+text tags, SubIFDs and further pages (thumbnails) are dropped. JPEG-compressed TIFF is refused
+(its strips are JPEG streams that could carry their own metadata).
+
+Only IFD0 is read: looping or deep offset chains are never followed. Every kept tag must have a
+numeric type and the count its meaning gives it (a PlanarConfiguration written as text is refused,
+not copied).
 """
 from __future__ import annotations
 
@@ -15,9 +18,16 @@ from .exif import ORIENTATION
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+_INTEGER = frozenset({1, 3, 4})  # BYTE, SHORT, LONG
+_NUMERIC = frozenset({1, 3, 4, 5, 6, 8, 9, 10, 11, 12})
+_FORMATS = {1: "B", 3: "H", 4: "I"}
+_SCALARS = frozenset({256, 257, 259, 262, 266, 277, 278, 284, 296, 317, 322, 323, 531, ORIENTATION})
+_RATIONALS = {282: 1, 283: 1, 318: 2, 319: 6, 529: 3, 532: 6}
+_PER_SAMPLE = frozenset({258, 339})
+_ICC = 34675
 _STRUCTURE = frozenset({
     256, 257, 258, 259, 262, 266, 277, 278, 282, 283, 284, 296, 301, 317, 318, 319, 320, 322, 323,
-    338, 339, 340, 341, 529, 530, 531, 532, 34675,
+    338, 339, 340, 341, 529, 530, 531, 532, _ICC,
 })
 _DATA = {273: 279, 324: 325}  # offsets tag -> byte counts tag
 _COMPRESSIONS = frozenset({1, 2, 3, 4, 5, 8, 32773, 32946})
@@ -27,9 +37,22 @@ _NAMES = {
     34665: "EXIF", 34853: "GPS", 42016: "unique id", 50708: "camera model", 50735: "camera serial number",
     330: "SubIFDs", 37724: "Photoshop layers", 40965: "interoperability",
 }
+_TAG_NAMES = {
+    256: "ImageWidth", 257: "ImageLength", 258: "BitsPerSample", 259: "Compression",
+    262: "PhotometricInterpretation", 266: "FillOrder", 273: "StripOffsets", 274: "Orientation",
+    277: "SamplesPerPixel", 278: "RowsPerStrip", 279: "StripByteCounts", 282: "XResolution",
+    283: "YResolution", 284: "PlanarConfiguration", 296: "ResolutionUnit", 301: "TransferFunction",
+    317: "Predictor", 318: "WhitePoint", 319: "PrimaryChromaticities", 320: "ColorMap", 322: "TileWidth",
+    323: "TileLength", 324: "TileOffsets", 325: "TileByteCounts", 338: "ExtraSamples", 339: "SampleFormat",
+    340: "SMinSampleValue", 341: "SMaxSampleValue", 529: "YCbCrCoefficients", 530: "YCbCrSubSampling",
+    531: "YCbCrPositioning", 532: "ReferenceBlackWhite", _ICC: "ICC profile",
+}
 _TEXTS = {270: "description", 315: "creator", 33432: "copyright"}
 _MAX_ENTRIES = 4096
-_ICC = 34675
+_MAX_BITS = 64
+_WHOLE_IMAGE = 2**32 - 1
+
+Value = tuple[int, int, bytes]  # type, count, raw bytes
 
 
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
@@ -43,12 +66,14 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     (count,) = struct.unpack_from(endian + "H", data, ifd)
     if count == 0 or count > _MAX_ENTRIES or ifd + 2 + 12 * count + 4 > n:
         raise RejectedImage("malformed TIFF: first IFD is empty or runs past the end")
-    values: dict[int, tuple[int, int, bytes]] = {}
+    values: dict[int, Value] = {}
     removed = Removals()
     for i in range(count):
         pos = ifd + 2 + 12 * i
         tag, typ, num = struct.unpack_from(endian + "HHI", data, pos)
         if typ not in _TYPE_SIZES:
+            if tag in _STRUCTURE or tag in _DATA or tag in _DATA.values() or tag == ORIENTATION:
+                raise RejectedImage(f"malformed TIFF: {_name(tag)} has an unknown type {typ}")
             removed.add(f"TIFF tag {tag}")
             continue
         size = _TYPE_SIZES[typ] * num
@@ -62,26 +87,16 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         values[tag] = (typ, num, raw)
     (next_ifd,) = struct.unpack_from(endian + "I", data, ifd + 2 + 12 * count)
 
-    def number(tag: int, default: int | None = None) -> int:
-        if tag not in values:
-            if default is None:
-                raise RejectedImage(f"TIFF is missing required tag {tag}")
-            return default
-        return _ints(values[tag], endian)[0]
-
-    width, height = number(256), number(257)
-    check_pixels(width, height, max_pixels)
-    if number(259, 1) not in _COMPRESSIONS:
-        raise RejectedImage(f"TIFF compression {number(259, 1)} is not supported")
-    offsets_tag = 324 if 324 in values else 273
+    layout = _Layout(values, endian)
+    check_pixels(layout.width, layout.height, max_pixels)
+    offsets_tag = 324 if layout.tiled else 273
     if offsets_tag not in values or _DATA[offsets_tag] not in values:
         raise RejectedImage("TIFF has no strip or tile data")
-    offsets = _ints(values[offsets_tag], endian)
-    counts = _ints(values[_DATA[offsets_tag]], endian)
-    if len(offsets) != len(counts) or not offsets:
-        raise RejectedImage("malformed TIFF: strip offsets and byte counts disagree")
+    offsets = layout.ints(offsets_tag, layout.pieces)
+    counts = layout.ints(_DATA[offsets_tag], layout.pieces)
     if any(o + c > n for o, c in zip(offsets, counts)):
         raise RejectedImage("truncated TIFF: image data runs past the end of the file")
+
     captions = CaptionReader()
     texts: dict[str, str] = {}
     for tag, (_typ, _num, raw) in values.items():
@@ -98,27 +113,103 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     captions.add(CaptionReader.EXIF, texts)
     if next_ifd:
         removed.add("TIFF further pages or thumbnails")
-    orientation = number(ORIENTATION, 1)
+    orientation = layout.scalar(ORIENTATION, 1)
     orientation = orientation if 1 <= orientation <= 8 else 1
-    out = _write(data, endian, values, offsets_tag, offsets, counts, orientation)
-    return Scrubbed(out, "tiff", width, height, orientation, removed.lines(), captions.result())
-
-
-def _ints(value: tuple[int, int, bytes], endian: str) -> list[int]:
-    typ, num, raw = value
-    code = {1: "B", 3: "H", 4: "I", 13: "I", 16: "Q"}.get(typ)
-    if code is None:
-        raise RejectedImage("malformed TIFF: numeric tag of a non-integer type")
-    return list(struct.unpack(endian + code * num, raw))
-
-
-def _write(data: bytes, endian: str, values: dict[int, tuple[int, int, bytes]], offsets_tag: int,
-           offsets: list[int], counts: list[int], orientation: int) -> bytes:
-    """A fresh TIFF: header, IFD0, out-of-line values, then the image data."""
-    tags = {t: v for t, v in values.items() if t in _STRUCTURE and t != _ICC}
+    kept = {t: v for t, v in values.items() if t in _STRUCTURE and t != _ICC}
     profile = icc.clean(values[_ICC][2]) if _ICC in values else None
     if profile is not None:
-        tags[_ICC] = (7, len(profile), profile)
+        kept[_ICC] = (7, len(profile), profile)
+    out = _write(data, endian, kept, offsets_tag, offsets, counts, orientation)
+    return Scrubbed(out, "tiff", layout.width, layout.height, orientation, removed.lines(), captions.result())
+
+
+def _name(tag: int) -> str:
+    return _TAG_NAMES.get(tag, f"tag {tag}")
+
+
+class _Layout:
+    """IFD0's image-structure tags, each checked for type and count, and the strip/tile layout
+    they describe."""
+
+    def __init__(self, values: dict[int, Value], endian: str) -> None:
+        self.values, self.endian = values, endian
+        self.width, self.height = self.scalar(256), self.scalar(257)
+        self.compression = self.scalar(259, 1)
+        if self.compression not in _COMPRESSIONS:
+            raise RejectedImage(f"TIFF compression {self.compression} is not supported")
+        self.samples = self.scalar(277, 1)
+        if not 1 <= self.samples <= _MAX_BITS:
+            raise RejectedImage(f"malformed TIFF: SamplesPerPixel is {self.samples}")
+        self.bits = self.ints(258, self.samples, _INTEGER) if 258 in values else [1] * self.samples
+        if not all(1 <= b <= _MAX_BITS for b in self.bits):
+            raise RejectedImage(f"malformed TIFF: BitsPerSample {self.bits} out of range")
+        self.planar = self.scalar(284, 1)
+        if self.planar not in (1, 2):
+            raise RejectedImage(f"malformed TIFF: PlanarConfiguration is {self.planar}")
+        self.tiled = 324 in values or 322 in values
+        self._check_others()
+        self.planes = self.samples if self.planar == 2 else 1
+        if self.tiled:
+            self.across_w, self.down_h = self.scalar(322), self.scalar(323)
+            if self.across_w <= 0 or self.down_h <= 0:
+                raise RejectedImage("malformed TIFF: empty tile size")
+            per_plane = -(-self.width // self.across_w) * -(-self.height // self.down_h)
+        else:
+            self.across_w = self.width
+            self.down_h = min(self.scalar(278, _WHOLE_IMAGE), self.height)
+            if self.down_h <= 0:
+                raise RejectedImage("malformed TIFF: RowsPerStrip is 0")
+            per_plane = -(-self.height // self.down_h)
+        self.per_plane = per_plane
+        self.pieces = per_plane * self.planes
+
+    def ints(self, tag: int, count: int, types: frozenset[int] = _INTEGER) -> list[int]:
+        """The tag's values, refused unless there are ``count`` of them, of one of ``types``."""
+        typ, num, raw = self.values[tag]
+        if typ not in types or num != count:
+            raise RejectedImage(f"malformed TIFF: {_name(tag)} has type {typ} and {num} values, expected "
+                                f"{count} number{'s' if count != 1 else ''}")
+        return list(struct.unpack(self.endian + _FORMATS[typ] * num, raw)) if typ in _FORMATS else []
+
+    def scalar(self, tag: int, default: int | None = None) -> int:
+        if tag not in self.values:
+            if default is None:
+                raise RejectedImage(f"TIFF is missing required tag {_name(tag)}")
+            return default
+        return self.ints(tag, 1)[0]
+
+    def _check_others(self) -> None:
+        """Type and count of every other tag that is copied or read."""
+        for tag, (typ, num, _raw) in self.values.items():
+            if tag in _SCALARS:
+                self.scalar(tag)
+            elif tag in _RATIONALS:
+                self.ints(tag, _RATIONALS[tag], frozenset({5}))
+            elif tag in _PER_SAMPLE:
+                self.ints(tag, self.samples)
+            elif tag in (340, 341):
+                self.ints(tag, self.samples, _NUMERIC)
+            elif tag == 530:
+                self.ints(tag, 2)
+            elif tag in (301, 320):
+                entries = 2 ** self.bits[0]
+                expected = {entries, 3 * entries} if tag == 301 else {3 * entries}
+                if typ != 3 or num not in expected:
+                    raise RejectedImage(f"malformed TIFF: {_name(tag)} has type {typ} and {num} values, "
+                                        f"expected {' or '.join(map(str, sorted(expected)))} SHORTs")
+            elif tag == 338:
+                if typ not in _INTEGER or not 1 <= num <= self.samples:
+                    raise RejectedImage(f"malformed TIFF: ExtraSamples has type {typ} and {num} values, "
+                                        f"expected at most {self.samples} numbers")
+            elif tag == _ICC:
+                if typ not in (1, 7):
+                    raise RejectedImage(f"malformed TIFF: ICC profile has type {typ}, expected bytes")
+
+
+def _write(data: bytes, endian: str, tags: dict[int, Value], offsets_tag: int,
+           offsets: list[int], counts: list[int], orientation: int) -> bytes:
+    """A fresh TIFF: header, IFD0, out-of-line values, then the image data."""
+    tags = dict(tags)
     tags[_DATA[offsets_tag]] = (4, len(counts), struct.pack(endian + "I" * len(counts), *counts))
     if orientation != 1:
         tags[ORIENTATION] = (3, 1, struct.pack(endian + "H", orientation))
