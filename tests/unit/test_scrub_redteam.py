@@ -3,6 +3,8 @@ through the scrubber. Each must come out without the secret, or be refused."""
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import struct
 import zlib
 from pathlib import Path
@@ -168,6 +170,89 @@ def grey_tags(compression: int = 1) -> dict[int, tuple[int, int, bytes]]:
             262: (SHORT, 1, struct.pack("<H", 1)), 277: (SHORT, 1, struct.pack("<H", 1)),
             278: (SHORT, 1, struct.pack("<H", 4))}
     return tags
+
+
+def gps_ifd(at_tag: bytes = SECRET) -> bytes:
+    """A GPS-like IFD (one out-of-line ASCII value, then the entry table) to place as a tail; its
+    ``{td}`` stands for the value's offset."""
+    text = at_tag + b"\x00"
+    return text + struct.pack("<H", 1) + struct.pack("<HHI", 2, ASCII, len(text)) + b"{td}" + b"\x00" * 4
+
+
+def exiftool_text(data: bytes, tmp_path: Path) -> bytes:
+    exiftool = shutil.which("exiftool")
+    if exiftool is None:
+        pytest.skip("exiftool is not installed")
+    path = tmp_path / "out.tif"
+    path.write_bytes(data)
+    return subprocess.run([exiftool, "-a", "-G1", "-s", "-ee", "-u", "-U", str(path)],
+                          capture_output=True, check=True, timeout=60).stdout
+
+
+def assert_secret_gone(data: bytes, tmp_path: Path) -> None:
+    assert SECRET not in data
+    assert SECRET not in exiftool_text(data, tmp_path)
+
+
+def test_uncompressed_strip_is_cut_to_its_rows(tmp_path: Path) -> None:
+    tail = b"Exif\x00\x00GPS " + SECRET + b" appended text"
+    data = build_tiff(grey_tags(), [GREY], counts=[len(GREY) + len(tail)], tail=tail)
+    result = scrub_bytes(data)
+    assert_secret_gone(result.data, tmp_path)
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.tobytes() == GREY
+
+
+def test_uncompressed_tiles_are_cut_to_their_size(tmp_path: Path) -> None:
+    tile = bytes(range(256))  # one 16x16 tile covering the 4x4 picture
+    tags = {**grey_tags(), 322: (SHORT, 1, struct.pack("<H", 16)), 323: (SHORT, 1, struct.pack("<H", 16))}
+    del tags[278]
+    data = build_tiff(tags, [tile], counts=[len(tile) + len(SECRET)], tail=SECRET, tiled=True)
+    result = scrub_bytes(data)
+    assert_secret_gone(result.data, tmp_path)
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.tobytes() == bytes(x for row in range(4) for x in tile[16 * row : 16 * row + 4])
+
+
+def test_uncompressed_strip_shorter_than_its_rows_is_refused() -> None:
+    with pytest.raises(RejectedImage, match="fewer bytes"):
+        scrub_bytes(build_tiff(grey_tags(), [GREY[:12]]))
+
+
+def test_compressed_strip_running_into_a_tag_value_is_refused() -> None:
+    packed = zlib.compress(GREY)
+    make = (ASCII, len(SECRET) + 1, SECRET + b"\x00")
+    data = build_tiff({**grey_tags(8), 271: make}, [packed], counts=[len(packed) + len(SECRET)])
+    with pytest.raises(RejectedImage, match="overlap"):
+        scrub_bytes(data)
+
+
+def test_compressed_strip_running_into_a_gps_ifd_is_refused() -> None:
+    packed = zlib.compress(GREY)
+    tail = gps_ifd()
+    tags = {**grey_tags(8), 34853: (LONG, 1, b"{tl}")}
+    data = build_tiff(tags, [packed], counts=[len(packed) + len(SECRET)], tail=tail)
+    at = data.index(tail)
+    data = data.replace(b"{td}", struct.pack("<I", at))
+    with pytest.raises(RejectedImage, match="overlap"):
+        scrub_bytes(data)
+
+
+def test_compressed_strips_overlapping_each_other_are_refused() -> None:
+    top, bottom = zlib.compress(GREY[:8]), zlib.compress(GREY[8:])
+    tags = {**grey_tags(8), 278: (SHORT, 1, struct.pack("<H", 2))}
+    data = build_tiff(tags, [top, bottom], counts=[len(top) + len(bottom), len(bottom)])
+    with pytest.raises(RejectedImage, match="overlap"):
+        scrub_bytes(data)
+
+
+def test_compressed_strips_still_pass(tmp_path: Path) -> None:
+    top, bottom = zlib.compress(GREY[:8]), zlib.compress(GREY[8:])
+    tags = {**grey_tags(8), 278: (SHORT, 1, struct.pack("<H", 2)), 271: (ASCII, len(SECRET) + 1, SECRET + b"\x00")}
+    result = scrub_bytes(build_tiff(tags, [top, bottom]))
+    assert_secret_gone(result.data, tmp_path)
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.tobytes() == GREY
 
 
 def shorts(raw: bytes) -> tuple[int, int, bytes]:

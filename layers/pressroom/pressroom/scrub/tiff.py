@@ -4,9 +4,12 @@ survives losslessly. EXIF/GPS IFDs, XMP, IPTC, Photoshop resources, make/model/s
 text tags, SubIFDs and further pages (thumbnails) are dropped. JPEG-compressed TIFF is refused
 (its strips are JPEG streams that could carry their own metadata).
 
-Only IFD0 is read: looping or deep offset chains are never followed. Every kept tag must have a
-numeric type and the count its meaning gives it (a PlanarConfiguration written as text is refused,
-not copied).
+Every kept tag must have a numeric type and the count its meaning gives it (a PlanarConfiguration
+written as text is refused, not copied). Uncompressed strips and tiles are cut to the size their
+rows need, so a stated size running past the pixels brings nothing along; compressed ones cannot
+be measured without decoding, so they are refused when their bytes overlap one another, the header,
+or any IFD or tag value of the input (found by a bounded walk of IFD0, its pages, EXIF, GPS,
+interoperability and SubIFDs: visited offsets are never revisited).
 """
 from __future__ import annotations
 
@@ -48,7 +51,9 @@ _TAG_NAMES = {
     531: "YCbCrPositioning", 532: "ReferenceBlackWhite", _ICC: "ICC profile",
 }
 _TEXTS = {270: "description", 315: "creator", 33432: "copyright"}
+_POINTERS = frozenset({330, 34665, 34853, 40965})  # SubIFDs, EXIF, GPS, interoperability
 _MAX_ENTRIES = 4096
+_MAX_IFDS = 64
 _MAX_BITS = 64
 _WHOLE_IMAGE = 2**32 - 1
 
@@ -96,6 +101,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     counts = layout.ints(_DATA[offsets_tag], layout.pieces)
     if any(o + c > n for o, c in zip(offsets, counts)):
         raise RejectedImage("truncated TIFF: image data runs past the end of the file")
+    if layout.compression == 1:
+        counts = _cut(counts, layout.sizes())
+    _check_apart(list(zip(offsets, counts)), _structures(data, endian, ifd))
 
     captions = CaptionReader()
     texts: dict[str, str] = {}
@@ -204,6 +212,72 @@ class _Layout:
             elif tag == _ICC:
                 if typ not in (1, 7):
                     raise RejectedImage(f"malformed TIFF: ICC profile has type {typ}, expected bytes")
+
+    def sizes(self) -> list[int]:
+        """Bytes each strip or tile needs, uncompressed."""
+        if self.photometric_subsampled():
+            raise RejectedImage("uncompressed subsampled YCbCr TIFF is not supported")
+        row_bits = [sum(self.bits)] if self.planar == 1 else self.bits
+        sizes = []
+        for plane in range(self.planes):
+            row = -(-self.across_w * row_bits[plane] // 8)
+            for i in range(self.per_plane):
+                rows = self.down_h if self.tiled else min(self.down_h, self.height - i * self.down_h)
+                sizes.append(rows * row)
+        return sizes
+
+    def photometric_subsampled(self) -> bool:
+        if self.scalar(262, 0) != 6:
+            return False
+        return (self.ints(530, 2) if 530 in self.values else [2, 2]) != [1, 1]
+
+
+def _cut(counts: list[int], sizes: list[int]) -> list[int]:
+    """Uncompressed strip/tile sizes: exactly what the rows need, never what the file claims."""
+    for i, (count, size) in enumerate(zip(counts, sizes)):
+        if count < size:
+            raise RejectedImage(f"malformed TIFF: strip or tile {i} holds fewer bytes ({count}) than its rows need ({size})")
+    return sizes
+
+
+def _structures(data: bytes, endian: str, first: int) -> list[tuple[int, int]]:
+    """Byte ranges of the header, every IFD reachable from IFD0 (further pages, EXIF, GPS,
+    interoperability, SubIFDs) and every out-of-line value they hold; at most ``_MAX_IFDS`` IFDs."""
+    n = len(data)
+    ranges = [(0, 8)]
+    queue, seen = [first], set()
+    while queue and len(seen) < _MAX_IFDS:
+        at = queue.pop()
+        if at in seen or at < 8 or at + 2 > n:
+            continue
+        seen.add(at)
+        (count,) = struct.unpack_from(endian + "H", data, at)
+        count = min(count, _MAX_ENTRIES, (n - at - 2) // 12)
+        end = at + 2 + 12 * count
+        ranges.append((at, min(end + 4, n)))
+        for pos in range(at + 2, end, 12):
+            tag, typ, num = struct.unpack_from(endian + "HHI", data, pos)
+            size = _TYPE_SIZES.get(typ, 0) * num
+            where = pos + 8 if size <= 4 else struct.unpack_from(endian + "I", data, pos + 8)[0]
+            if size > 4:
+                ranges.append((where, where + size))
+            if tag in _POINTERS and typ in (4, 13) and where + size <= n and len(queue) < _MAX_IFDS:
+                queue.extend(struct.unpack_from(endian + "I" * min(num, _MAX_IFDS), data, where))
+        if end + 4 <= n:
+            queue.append(struct.unpack_from(endian + "I", data, end)[0])
+    return ranges
+
+
+def _check_apart(pieces: list[tuple[int, int]], structures: list[tuple[int, int]]) -> None:
+    """Refuse image data overlapping other image data, or any IFD, tag value or the header."""
+    spans = sorted([(o, o + c, True) for o, c in pieces if c] + [(a, b, False) for a, b in structures if b > a])
+    reach_any = reach_data = 0
+    for start, end, is_data in spans:
+        if start < (reach_any if is_data else reach_data):
+            raise RejectedImage("malformed TIFF: strip or tile data overlaps other data in the file")
+        reach_any = max(reach_any, end)
+        if is_data:
+            reach_data = max(reach_data, end)
 
 
 def _write(data: bytes, endian: str, tags: dict[int, Value], offsets_tag: int,
