@@ -275,3 +275,9 @@ def test_structure_tag_of_the_wrong_type_or_count_is_refused(tag: int, value: tu
     data = build_tiff({**grey_tags(), tag: value}, [GREY])
     with pytest.raises(RejectedImage, match=name):
         scrub_bytes(data)
+
+
+def test_malformed_tiff_icc_profile_is_reported_removed(tmp_path: Path) -> None:
+    result = scrub_bytes(build_tiff({**grey_tags(), 34675: (UNDEFINED, len(SECRET) * 8, SECRET * 8)}, [GREY]))
+    assert "ICC profile (malformed)" in result.removed
+    assert_secret_gone(result.data, tmp_path)

@@ -124,9 +124,12 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     orientation = layout.scalar(ORIENTATION, 1)
     orientation = orientation if 1 <= orientation <= 8 else 1
     kept = {t: v for t, v in values.items() if t in _STRUCTURE and t != _ICC}
-    profile = icc.clean(values[_ICC][2]) if _ICC in values else None
-    if profile is not None:
-        kept[_ICC] = (7, len(profile), profile)
+    if _ICC in values:
+        profile = icc.clean(values[_ICC][2])
+        if profile is None:
+            removed.add("ICC profile (malformed)")
+        else:
+            kept[_ICC] = (7, len(profile), profile)
     out = _write(data, endian, kept, offsets_tag, offsets, counts, orientation)
     return Scrubbed(out, "tiff", layout.width, layout.height, orientation, removed.lines(), captions.result())
 
