@@ -281,3 +281,72 @@ def test_malformed_tiff_icc_profile_is_reported_removed(tmp_path: Path) -> None:
     result = scrub_bytes(build_tiff({**grey_tags(), 34675: (UNDEFINED, len(SECRET) * 8, SECRET * 8)}, [GREY]))
     assert "ICC profile (malformed)" in result.removed
     assert_secret_gone(result.data, tmp_path)
+
+
+# ---- compressed strips cut to the end of their stream ---------------------------------------------
+def pillow_strips(image: Image.Image, compression: str) -> tuple[dict[int, tuple[int, int, bytes]], list[bytes]]:
+    """The image-structure tags and the strips Pillow (libtiff) writes for an RGB ``image``."""
+    raw = encode(image, "TIFF", compression=compression)
+    with Image.open(io.BytesIO(raw)) as im:
+        info = im.tag_v2
+        offsets, counts, rows, code = info[273], info[279], info.get(278, image.height), info[259]
+    width, height = image.size
+    tags = {256: (SHORT, 1, struct.pack("<H", width)), 257: (SHORT, 1, struct.pack("<H", height)),
+            258: (SHORT, 3, struct.pack("<3H", 8, 8, 8)), 259: (SHORT, 1, struct.pack("<H", code)),
+            262: (SHORT, 1, struct.pack("<H", 2)), 277: (SHORT, 1, struct.pack("<H", 3)),
+            278: (SHORT, 1, struct.pack("<H", rows))}
+    return tags, [raw[o : o + c] for o, c in zip(offsets, counts)]
+
+
+BIG = picture((256, 128))  # two strips of 85 and 43 rows
+
+
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate"])
+def test_compressed_strip_is_cut_where_its_stream_ends(compression: str, tmp_path: Path) -> None:
+    tags, strips = pillow_strips(BIG, compression)
+    assert len(strips) == 2
+    smuggled = [strips[0] + b"Exif\x00\x00GPS " + SECRET + b" appended text", strips[1] + SECRET]
+    result = scrub_bytes(build_tiff(tags, smuggled))
+    assert_secret_gone(result.data, tmp_path)
+    assert strips[0] + strips[1] in result.data
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.tobytes() == BIG.tobytes()
+
+
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate"])
+def test_compressed_strips_pass_unchanged(compression: str) -> None:
+    tags, strips = pillow_strips(BIG, compression)
+    result = scrub_bytes(build_tiff(tags, strips))
+    assert b"".join(strips) in result.data
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.tobytes() == BIG.tobytes()
+
+
+@pytest.mark.parametrize("compression, cut", [("tiff_adobe_deflate", "cut short")])
+def test_truncated_compressed_strip_is_refused(compression: str, cut: str) -> None:
+    tags, strips = pillow_strips(BIG, compression)
+    with pytest.raises(RejectedImage, match=cut):
+        scrub_bytes(build_tiff(tags, [strips[0][: len(strips[0]) // 2], strips[1]]))
+
+
+@pytest.mark.parametrize("strip, reason", [
+    (zlib.compress(GREY + SECRET), "more than the 16 bytes"),
+    (zlib.compress(GREY[:12]), "holds 12 bytes, its rows need 16"),
+], ids=["too long", "too short"])
+def test_deflate_strip_of_the_wrong_size_is_refused(strip: bytes, reason: str) -> None:
+    with pytest.raises(RejectedImage, match=reason):
+        scrub_bytes(build_tiff(grey_tags(8), [strip]))
+
+
+def test_compressed_strip_with_reversed_bit_order_is_refused() -> None:
+    with pytest.raises(RejectedImage, match="FillOrder"):
+        scrub_bytes(build_tiff({**grey_tags(8), 266: (SHORT, 1, struct.pack("<H", 2))}, [zlib.compress(GREY)]))
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["DudleyLeavittUtah_tiff_artist_icc.tiff", "Parrot_drone_tiff_gps_serial_16bit.tif"])
+def test_corpus_tiffs_keep_their_pixels(name: str) -> None:
+    data = (CORPUS / name).read_bytes()
+    result = scrub_bytes(data)
+    with Image.open(io.BytesIO(data)) as before, Image.open(io.BytesIO(result.data)) as after:
+        assert after.mode == before.mode and after.tobytes() == before.tobytes()

@@ -6,16 +6,17 @@ text tags, SubIFDs and further pages (thumbnails) are dropped. JPEG-compressed T
 
 Every kept tag must have a numeric type and the count its meaning gives it (a PlanarConfiguration
 written as text is refused, not copied). Uncompressed strips and tiles are cut to the size their
-rows need, so a stated size running past the pixels brings nothing along; compressed ones cannot
-be measured without decoding, so they are refused when their bytes overlap one another, the header,
-or any IFD or tag value of the input (found by a bounded walk of IFD0, its pages, EXIF, GPS,
-interoperability and SubIFDs: visited offsets are never revisited).
+rows need, Deflate ones to where their stream ends (``tiffcodecs``: it must end, and decode to
+exactly that size), so a stated size running past the pixels brings nothing along; other
+compressed ones are refused when their bytes overlap one another, the header, or any IFD or tag
+value of the input (found by a bounded walk of IFD0, its pages, EXIF, GPS, interoperability and
+SubIFDs: visited offsets are never revisited), as all stated sizes are.
 """
 from __future__ import annotations
 
 import struct
 
-from . import icc
+from . import icc, tiffcodecs
 from .captions import CaptionReader
 from .exif import ORIENTATION
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
@@ -101,9 +102,14 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     counts = layout.ints(_DATA[offsets_tag], layout.pieces)
     if any(o + c > n for o, c in zip(offsets, counts)):
         raise RejectedImage("truncated TIFF: image data runs past the end of the file")
+    sizes = layout.sizes()
     if layout.compression == 1:
-        counts = _cut(counts, layout.sizes())
+        counts = _cut(counts, sizes)
     _check_apart(list(zip(offsets, counts)), _structures(data, endian, ifd))
+    if layout.compression in tiffcodecs.DECODERS:
+        view = memoryview(data)
+        counts = [tiffcodecs.stream_length(layout.compression, view[o : o + c], s)
+                  for o, c, s in zip(offsets, counts, sizes)]
 
     captions = CaptionReader()
     texts: dict[str, str] = {}
@@ -159,6 +165,8 @@ class _Layout:
             raise RejectedImage(f"malformed TIFF: PlanarConfiguration is {self.planar}")
         self.tiled = 324 in values or 322 in values
         self._check_others()
+        if self.compression != 1 and self.scalar(266, 1) != 1:
+            raise RejectedImage("compressed TIFF with reversed bit order (FillOrder 2) is not supported")
         self.planes = self.samples if self.planar == 2 else 1
         if self.tiled:
             self.across_w, self.down_h = self.scalar(322), self.scalar(323)
@@ -217,9 +225,9 @@ class _Layout:
                     raise RejectedImage(f"malformed TIFF: ICC profile has type {typ}, expected bytes")
 
     def sizes(self) -> list[int]:
-        """Bytes each strip or tile needs, uncompressed."""
+        """Bytes each strip or tile holds once decompressed."""
         if self.photometric_subsampled():
-            raise RejectedImage("uncompressed subsampled YCbCr TIFF is not supported")
+            raise RejectedImage("subsampled YCbCr TIFF is not supported")
         row_bits = [sum(self.bits)] if self.planar == 1 else self.bits
         sizes = []
         for plane in range(self.planes):
