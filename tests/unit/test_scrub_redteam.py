@@ -301,7 +301,7 @@ def pillow_strips(image: Image.Image, compression: str) -> tuple[dict[int, tuple
 BIG = picture((256, 128))  # two strips of 85 and 43 rows
 
 
-@pytest.mark.parametrize("compression", ["tiff_adobe_deflate"])
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "packbits"])
 def test_compressed_strip_is_cut_where_its_stream_ends(compression: str, tmp_path: Path) -> None:
     tags, strips = pillow_strips(BIG, compression)
     assert len(strips) == 2
@@ -313,7 +313,7 @@ def test_compressed_strip_is_cut_where_its_stream_ends(compression: str, tmp_pat
         assert im.tobytes() == BIG.tobytes()
 
 
-@pytest.mark.parametrize("compression", ["tiff_adobe_deflate"])
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "packbits"])
 def test_compressed_strips_pass_unchanged(compression: str) -> None:
     tags, strips = pillow_strips(BIG, compression)
     result = scrub_bytes(build_tiff(tags, strips))
@@ -322,7 +322,7 @@ def test_compressed_strips_pass_unchanged(compression: str) -> None:
         assert im.tobytes() == BIG.tobytes()
 
 
-@pytest.mark.parametrize("compression, cut", [("tiff_adobe_deflate", "cut short")])
+@pytest.mark.parametrize("compression, cut", [("tiff_adobe_deflate", "cut short"), ("packbits", "cut short")])
 def test_truncated_compressed_strip_is_refused(compression: str, cut: str) -> None:
     tags, strips = pillow_strips(BIG, compression)
     with pytest.raises(RejectedImage, match=cut):
@@ -336,6 +336,27 @@ def test_truncated_compressed_strip_is_refused(compression: str, cut: str) -> No
 def test_deflate_strip_of_the_wrong_size_is_refused(strip: bytes, reason: str) -> None:
     with pytest.raises(RejectedImage, match=reason):
         scrub_bytes(build_tiff(grey_tags(8), [strip]))
+
+
+@pytest.mark.parametrize("strip, reason", [
+    (bytes([15]) + GREY + SECRET, None),  # one literal run of 16, then text
+    (bytes([0x100 - 15, 7]) + SECRET, None),  # one repeat run of 16, then text
+    (bytes([128, 15]) + GREY + SECRET, None),  # a no-op, then 16 literals
+    (bytes([16]) + GREY + SECRET, "more than the 16 bytes"),
+    (bytes([0x100 - 16, 7]) + SECRET, "more than the 16 bytes"),
+    (bytes([7]) + GREY[:8] + bytes([7]) + GREY[8:15], "cut short"),  # a literal run past the end
+    (bytes([0x100 - 7, 7, 0x100 - 7]), "cut short"),  # a repeat run without its byte
+], ids=["literal", "repeat", "no-op", "literal too long", "repeat too long", "literal cut", "repeat cut"])
+def test_packbits_strip_is_cut_after_its_runs(strip: bytes, reason: str | None, tmp_path: Path) -> None:
+    data = build_tiff(grey_tags(32773), [strip])
+    if reason:
+        with pytest.raises(RejectedImage, match=reason):
+            scrub_bytes(data)
+        return
+    result = scrub_bytes(data)
+    assert_secret_gone(result.data, tmp_path)
+    with Image.open(io.BytesIO(result.data)) as out, Image.open(io.BytesIO(data)) as src:
+        assert out.tobytes() == src.tobytes()
 
 
 def test_compressed_strip_with_reversed_bit_order_is_refused() -> None:

@@ -27,7 +27,24 @@ def _deflate(strip: Strip, expected: int) -> int:
     return len(strip) - len(stream.unused_data)
 
 
-DECODERS: dict[int, Callable[[Strip, int], int]] = {8: _deflate, 32946: _deflate}
+def _packbits(strip: Strip, expected: int) -> int:
+    """Runs are counted, not expanded: n < 128 copies n + 1 bytes, n > 128 repeats one 257 - n
+    times, 128 is a no-op."""
+    at = produced = 0
+    while produced < expected and at < len(strip):
+        header = strip[at]
+        if header < 128:
+            produced, at = produced + header + 1, at + header + 2
+        else:
+            produced, at = produced + (257 - header if header > 128 else 0), at + (2 if header > 128 else 1)
+    if produced < expected or at > len(strip):
+        raise RejectedImage("malformed TIFF: a PackBits strip or tile is cut short")
+    if produced > expected:
+        raise RejectedImage(f"malformed TIFF: a PackBits strip or tile holds more than the {expected} bytes its rows need")
+    return at
+
+
+DECODERS: dict[int, Callable[[Strip, int], int]] = {8: _deflate, 32946: _deflate, 32773: _packbits}
 
 
 def stream_length(compression: int, strip: Strip, expected: int) -> int:
