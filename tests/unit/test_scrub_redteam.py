@@ -301,7 +301,7 @@ def pillow_strips(image: Image.Image, compression: str) -> tuple[dict[int, tuple
 BIG = picture((256, 128))  # two strips of 85 and 43 rows
 
 
-@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "packbits"])
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "packbits", "tiff_lzw"])
 def test_compressed_strip_is_cut_where_its_stream_ends(compression: str, tmp_path: Path) -> None:
     tags, strips = pillow_strips(BIG, compression)
     assert len(strips) == 2
@@ -313,7 +313,7 @@ def test_compressed_strip_is_cut_where_its_stream_ends(compression: str, tmp_pat
         assert im.tobytes() == BIG.tobytes()
 
 
-@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "packbits"])
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "packbits", "tiff_lzw"])
 def test_compressed_strips_pass_unchanged(compression: str) -> None:
     tags, strips = pillow_strips(BIG, compression)
     result = scrub_bytes(build_tiff(tags, strips))
@@ -322,7 +322,7 @@ def test_compressed_strips_pass_unchanged(compression: str) -> None:
         assert im.tobytes() == BIG.tobytes()
 
 
-@pytest.mark.parametrize("compression, cut", [("tiff_adobe_deflate", "cut short"), ("packbits", "cut short")])
+@pytest.mark.parametrize("compression, cut", [("tiff_adobe_deflate", "cut short"), ("packbits", "cut short"), ("tiff_lzw", "cut short")])
 def test_truncated_compressed_strip_is_refused(compression: str, cut: str) -> None:
     tags, strips = pillow_strips(BIG, compression)
     with pytest.raises(RejectedImage, match=cut):
@@ -357,6 +357,40 @@ def test_packbits_strip_is_cut_after_its_runs(strip: bytes, reason: str | None, 
     assert_secret_gone(result.data, tmp_path)
     with Image.open(io.BytesIO(result.data)) as out, Image.open(io.BytesIO(data)) as src:
         assert out.tobytes() == src.tobytes()
+
+
+def lzw_codes(codes: list[int]) -> bytes:
+    """9-bit codes, most significant bit first (the table stays under 511 entries)."""
+    bits = "".join(f"{code:09b}" for code in codes)
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+CLEAR, EOI = 256, 257
+
+
+@pytest.mark.parametrize("codes, reason", [
+    ([CLEAR, *GREY, EOI], None),
+    ([CLEAR, *GREY], None),  # no EoiCode: cut after the code that completes the rows
+    ([CLEAR, *GREY[:8], CLEAR, *GREY[8:], CLEAR, EOI], None),
+    ([CLEAR, *GREY, *SECRET[:8], EOI], None),  # codes after the rows are cut off
+    ([CLEAR, *GREY[:12], EOI], "holds 12 bytes, its rows need 16"),
+    ([CLEAR, *GREY[:15], 258, EOI], "more than the 16 bytes"),
+    ([*GREY, EOI], "ClearCode"),
+    ([CLEAR, 7, 300, EOI], "outside its table"),
+    ([CLEAR, 300, EOI], "outside its table"),
+], ids=["eoi", "no eoi", "clears", "codes after", "too short", "too long", "no clear", "unknown code",
+        "unknown first code"])
+def test_lzw_strip_is_cut_after_its_codes(codes: list[int], reason: str | None, tmp_path: Path) -> None:
+    data = build_tiff(grey_tags(5), [lzw_codes(codes) + SECRET])
+    if reason:
+        with pytest.raises(RejectedImage, match=reason):
+            scrub_bytes(data)
+        return
+    result = scrub_bytes(data)
+    assert_secret_gone(result.data, tmp_path)
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.tobytes() == GREY
 
 
 def test_compressed_strip_with_reversed_bit_order_is_refused() -> None:

@@ -6,11 +6,11 @@ text tags, SubIFDs and further pages (thumbnails) are dropped. JPEG-compressed T
 
 Every kept tag must have a numeric type and the count its meaning gives it (a PlanarConfiguration
 written as text is refused, not copied). Uncompressed strips and tiles are cut to the size their
-rows need, Deflate and PackBits ones to where their stream ends (``tiffcodecs``: it must end, and decode to
-exactly that size), so a stated size running past the pixels brings nothing along; other
-compressed ones are refused when their bytes overlap one another, the header, or any IFD or tag
-value of the input (found by a bounded walk of IFD0, its pages, EXIF, GPS, interoperability and
-SubIFDs: visited offsets are never revisited), as all stated sizes are.
+rows need, Deflate, PackBits and LZW ones to where their stream ends (``tiffcodecs``: it must
+decode to exactly that size), so a stated size running past the pixels brings nothing along.
+Compressed ones are also refused when their stated bytes overlap one another, the header, or any
+IFD or tag value of the input (found by a bounded walk of IFD0, its pages, EXIF, GPS,
+interoperability and SubIFDs: visited offsets are never revisited).
 """
 from __future__ import annotations
 

@@ -44,7 +44,54 @@ def _packbits(strip: Strip, expected: int) -> int:
     return at
 
 
-DECODERS: dict[int, Callable[[Strip, int], int]] = {8: _deflate, 32946: _deflate, 32773: _packbits}
+_CLEAR, _EOI, _FIRST, _TABLE = 256, 257, 258, 4096
+_START = -2  # ``old`` before the first ClearCode; -1 right after one
+
+
+def _lzw(strip: Strip, expected: int) -> int:
+    """TIFF LZW (codes MSB first, 9 to 12 bits, one bit wider as the table reaches 2^n - 1 entries,
+    as libtiff reads it); only the length of each table entry is kept. The stream ends after its
+    EoiCode, or, when none follows, with the code that completes the rows."""
+    lengths = [1] * 256 + [0] * (_TABLE - 256)
+    width, free, old = 9, _FIRST, _START
+    at = produced = bits = buffer = 0
+    done = -1  # bytes read when the rows were complete
+    while True:
+        while bits < width:
+            if at == len(strip):
+                if done < 0:
+                    raise RejectedImage("malformed TIFF: an LZW strip or tile is cut short")
+                return done
+            buffer, at, bits = (buffer << 8 | strip[at]) & 0xFFFFFF, at + 1, bits + 8
+        bits -= width
+        code = buffer >> bits & (1 << width) - 1
+        if code == _EOI:
+            if done < 0:
+                raise RejectedImage(f"malformed TIFF: an LZW strip or tile holds {produced} bytes, its rows need {expected}")
+            return at
+        if code == _CLEAR:
+            width, free, old = 9, _FIRST, -1
+            continue
+        if old == _START:
+            raise RejectedImage("malformed TIFF: an LZW strip or tile does not start with a ClearCode")
+        if done >= 0:
+            return done
+        if code > (255 if old < 0 else free) or old >= 0 and free == _TABLE:
+            raise RejectedImage("malformed TIFF: an LZW strip or tile holds a code outside its table")
+        if old >= 0:
+            lengths[free] = lengths[old] + 1
+            free += 1
+            if free == (1 << width) - 1 and width < 12:
+                width += 1
+        produced += lengths[code]
+        old = code
+        if produced > expected:
+            raise RejectedImage(f"malformed TIFF: an LZW strip or tile holds more than the {expected} bytes its rows need")
+        if produced == expected:
+            done = at
+
+
+DECODERS: dict[int, Callable[[Strip, int], int]] = {8: _deflate, 32946: _deflate, 32773: _packbits, 5: _lzw}
 
 
 def stream_length(compression: int, strip: Strip, expected: int) -> int:
