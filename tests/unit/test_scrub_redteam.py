@@ -393,6 +393,12 @@ def test_lzw_strip_is_cut_after_its_codes(codes: list[int], reason: str | None, 
         assert im.tobytes() == GREY
 
 
+@pytest.mark.parametrize("compression", [2, 3, 4, 6, 7, 34712])
+def test_compression_without_a_stream_end_check_is_refused(compression: int) -> None:
+    with pytest.raises(RejectedImage, match=f"compression {compression} is not supported"):
+        scrub_bytes(build_tiff(grey_tags(compression), [GREY + SECRET]))
+
+
 def test_compressed_strip_with_reversed_bit_order_is_refused() -> None:
     with pytest.raises(RejectedImage, match="FillOrder"):
         scrub_bytes(build_tiff({**grey_tags(8), 266: (SHORT, 1, struct.pack("<H", 2))}, [zlib.compress(GREY)]))

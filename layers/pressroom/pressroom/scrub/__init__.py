@@ -8,7 +8,9 @@ Per format (``sniff`` decides by magic bytes, never by name):
   Kept: ICC profiles, JFIF (without thumbnail), Adobe APP14, colour chunks. Anything after the
   end of the image (motion-photo MP4, MPF images, Samsung SEF, FotoStation, archives) is dropped.
 - TIFF: rewritten as a single-page TIFF holding only the image-structure tags, the ICC profile
-  and Orientation; strip/tile data copied byte for byte (any bit depth, lossless).
+  and Orientation; strip/tile data copied byte for byte (any bit depth, lossless), each strip cut
+  to the bytes its rows need (uncompressed) or to where its Deflate, PackBits or LZW stream ends.
+  Other compressions (JPEG, CCITT) are refused.
 - GIF: blocks rewritten without comments, plain-text and application extensions; the
   NETSCAPE2.0 loop count is kept (a repeat count, harmless and needed for animations to loop).
 - HEIC/HEIF: converted to a JPEG (quality 95, source chroma subsampling, ICC profile kept,

@@ -1,8 +1,9 @@
 """TIFF: write a new single-page TIFF holding only IFD0's image-structure tags, the ICC profile
 and Orientation; strip or tile data is copied byte for byte, so any bit depth and compression
 survives losslessly. EXIF/GPS IFDs, XMP, IPTC, Photoshop resources, make/model/serial/owner and
-text tags, SubIFDs and further pages (thumbnails) are dropped. JPEG-compressed TIFF is refused
-(its strips are JPEG streams that could carry their own metadata).
+text tags, SubIFDs and further pages (thumbnails) are dropped. Only uncompressed, Deflate, PackBits
+and LZW TIFF is accepted: JPEG strips are JPEG streams that could carry their own metadata, and
+the end of a CCITT fax stream is not looked for.
 
 Every kept tag must have a numeric type and the count its meaning gives it (a PlanarConfiguration
 written as text is refused, not copied). Uncompressed strips and tiles are cut to the size their
@@ -34,7 +35,7 @@ _STRUCTURE = frozenset({
     338, 339, 340, 341, 529, 530, 531, 532, _ICC,
 })
 _DATA = {273: 279, 324: 325}  # offsets tag -> byte counts tag
-_COMPRESSIONS = frozenset({1, 2, 3, 4, 5, 8, 32773, 32946})
+_COMPRESSIONS = frozenset({1, *tiffcodecs.DECODERS})  # none, or one whose stream's end is found
 _NAMES = {
     270: "description", 271: "make", 272: "model", 305: "software", 306: "date", 315: "artist",
     316: "host computer", 700: "XMP", 33432: "copyright", 33723: "IPTC", 34377: "Photoshop resources",
@@ -106,7 +107,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if layout.compression == 1:
         counts = _cut(counts, sizes)
     _check_apart(list(zip(offsets, counts)), _structures(data, endian, ifd))
-    if layout.compression in tiffcodecs.DECODERS:
+    if layout.compression != 1:
         view = memoryview(data)
         counts = [tiffcodecs.stream_length(layout.compression, view[o : o + c], s)
                   for o, c, s in zip(offsets, counts, sizes)]
