@@ -322,10 +322,10 @@ def test_compressed_strips_pass_unchanged(compression: str) -> None:
         assert im.tobytes() == BIG.tobytes()
 
 
-@pytest.mark.parametrize("compression, cut", [("tiff_adobe_deflate", "cut short"), ("packbits", "cut short"), ("tiff_lzw", "cut short")])
-def test_truncated_compressed_strip_is_refused(compression: str, cut: str) -> None:
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "packbits", "tiff_lzw"])
+def test_truncated_compressed_strip_is_refused(compression: str) -> None:
     tags, strips = pillow_strips(BIG, compression)
-    with pytest.raises(RejectedImage, match=cut):
+    with pytest.raises(RejectedImage, match="cut short"):
         scrub_bytes(build_tiff(tags, [strips[0][: len(strips[0]) // 2], strips[1]]))
 
 

@@ -12,18 +12,22 @@ from .result import RejectedImage
 Strip = bytes | memoryview
 
 
+def _malformed(codec: str, what: str) -> RejectedImage:
+    return RejectedImage(f"malformed TIFF: {codec} strip or tile {what}")
+
+
 def _deflate(strip: Strip, expected: int) -> int:
     stream = zlib.decompressobj()
     try:
         produced = len(stream.decompress(strip, expected + 1))
     except zlib.error as exc:
-        raise RejectedImage(f"malformed TIFF: Deflate strip or tile ({exc})") from None
+        raise _malformed("a Deflate", f"is corrupt ({exc})") from None
     if produced > expected:
-        raise RejectedImage(f"malformed TIFF: a Deflate strip or tile holds more than the {expected} bytes its rows need")
+        raise _malformed("a Deflate", f"holds more than the {expected} bytes its rows need")
     if not stream.eof:
-        raise RejectedImage("malformed TIFF: a Deflate strip or tile is cut short")
+        raise _malformed("a Deflate", "is cut short")
     if produced != expected:
-        raise RejectedImage(f"malformed TIFF: a Deflate strip or tile holds {produced} bytes, its rows need {expected}")
+        raise _malformed("a Deflate", f"holds {produced} bytes, its rows need {expected}")
     return len(strip) - len(stream.unused_data)
 
 
@@ -38,9 +42,9 @@ def _packbits(strip: Strip, expected: int) -> int:
         else:
             produced, at = produced + (257 - header if header > 128 else 0), at + (2 if header > 128 else 1)
     if produced < expected or at > len(strip):
-        raise RejectedImage("malformed TIFF: a PackBits strip or tile is cut short")
+        raise _malformed("a PackBits", "is cut short")
     if produced > expected:
-        raise RejectedImage(f"malformed TIFF: a PackBits strip or tile holds more than the {expected} bytes its rows need")
+        raise _malformed("a PackBits", f"holds more than the {expected} bytes its rows need")
     return at
 
 
@@ -60,24 +64,24 @@ def _lzw(strip: Strip, expected: int) -> int:
         while bits < width:
             if at == len(strip):
                 if done < 0:
-                    raise RejectedImage("malformed TIFF: an LZW strip or tile is cut short")
+                    raise _malformed("an LZW", "is cut short")
                 return done
             buffer, at, bits = (buffer << 8 | strip[at]) & 0xFFFFFF, at + 1, bits + 8
         bits -= width
         code = buffer >> bits & (1 << width) - 1
         if code == _EOI:
             if done < 0:
-                raise RejectedImage(f"malformed TIFF: an LZW strip or tile holds {produced} bytes, its rows need {expected}")
+                raise _malformed("an LZW", f"holds {produced} bytes, its rows need {expected}")
             return at
         if code == _CLEAR:
             width, free, old = 9, _FIRST, -1
             continue
         if old == _START:
-            raise RejectedImage("malformed TIFF: an LZW strip or tile does not start with a ClearCode")
+            raise _malformed("an LZW", "does not start with a ClearCode")
         if done >= 0:
             return done
         if code > (255 if old < 0 else free) or old >= 0 and free == _TABLE:
-            raise RejectedImage("malformed TIFF: an LZW strip or tile holds a code outside its table")
+            raise _malformed("an LZW", "holds a code outside its table")
         if old >= 0:
             lengths[free] = lengths[old] + 1
             free += 1
@@ -86,7 +90,7 @@ def _lzw(strip: Strip, expected: int) -> int:
         produced += lengths[code]
         old = code
         if produced > expected:
-            raise RejectedImage(f"malformed TIFF: an LZW strip or tile holds more than the {expected} bytes its rows need")
+            raise _malformed("an LZW", f"holds more than the {expected} bytes its rows need")
         if produced == expected:
             done = at
 
