@@ -3,6 +3,7 @@ through the scrubber. Each must come out without the secret, or be refused."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import struct
@@ -411,3 +412,99 @@ def test_corpus_tiffs_keep_their_pixels(name: str) -> None:
     result = scrub_bytes(data)
     with Image.open(io.BytesIO(data)) as before, Image.open(io.BytesIO(result.data)) as after:
         assert after.mode == before.mode and after.tobytes() == before.tobytes()
+
+
+# ---- JPEG tables no scan reads --------------------------------------------------------------------
+def jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of each segment of a JPEG, a scan's entropy data included in its SOS."""
+    found, pos = [], 2
+    while data[pos + 1] != 0xD9:
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        end = pos + 2 + length
+        if data[pos + 1] == 0xDA:
+            end = re.compile(rb"\xff[^\x00\xd0-\xd7]").search(data, end).start()
+        found.append((data[pos + 1], pos, end))
+        pos = end
+    return found
+
+
+def insert_before(data: bytes, marker: int, extra: bytes, nth: int = 0) -> bytes:
+    at = [start for kind, start, _ in jpeg_segments(data) if kind == marker][nth]
+    return data[:at] + extra + data[at:]
+
+
+def pixels(data: bytes) -> tuple[str, bytes]:
+    with Image.open(io.BytesIO(data)) as im:
+        return im.mode, im.tobytes()
+
+
+SECRET_DHT = bytes([0x13, *[0] * 7, len(SECRET), *[0] * 8]) + SECRET  # AC table 3: 22 codes of 8 bits
+SECRET_DQT = b"\x03" + SECRET.ljust(64, b"_")  # 8-bit quantisation table 3
+
+
+@pytest.mark.parametrize("marker, table", [(0xC4, SECRET_DHT), (0xDB, SECRET_DQT)], ids=["DHT", "DQT"])
+@pytest.mark.parametrize("where", ["own segment", "inside the image's segment", "after the last scan"])
+def test_jpeg_table_no_scan_reads_is_dropped(marker: int, table: bytes, where: str) -> None:
+    source = encode(picture(), "JPEG")
+    if where == "own segment":
+        data = insert_before(source, 0xC0, jpeg_segment(marker, table))
+    elif where == "after the last scan":
+        data = source[:-2] + jpeg_segment(marker, table) + source[-2:]
+    else:
+        kind, start, end = next(s for s in jpeg_segments(source) if s[0] == marker)
+        data = source[:start] + jpeg_segment(marker, source[start + 4 : end] + table) + source[end:]
+    result = scrub_bytes(data)
+    assert SECRET not in result.data
+    assert result.data == source  # every table the image uses kept byte for byte, in place
+    assert pixels(result.data) == pixels(data)
+    name = "Huffman" if marker == 0xC4 else "quantisation"
+    assert f"unused {name} table" in result.removed
+
+
+def test_jpeg_table_redefined_after_its_use_is_dropped() -> None:
+    """A quantisation table is latched when a component's first scan starts, so redefining it
+    between the scans of a progressive image changes nothing; nor does a DC Huffman table defined
+    just before the DC refinement scan, which reads none."""
+    source = encode(picture(), "JPEG", progressive=True)
+    def is_dc_refinement(start: int) -> bool:
+        count = source[start + 4]
+        ss, approx = source[start + 5 + 2 * count], source[start + 7 + 2 * count]
+        return ss == 0 and approx >> 4 > 0
+
+    scans = [start for kind, start, _ in jpeg_segments(source) if kind == 0xDA]
+    refinement = next(i for i, start in enumerate(scans) if is_dc_refinement(start))
+    dc_table = bytes([0x00, *[0] * 3, 11, *[0] * 12]) + SECRET[:11]  # DC table 0: 11 codes of 4 bits
+    quant = b"\x00" + SECRET.ljust(64, b"_")
+    data = insert_before(source, 0xDA, jpeg_segment(0xC4, dc_table) + jpeg_segment(0xDB, quant), refinement)
+    result = scrub_bytes(data)
+    assert SECRET[:11] not in result.data and SECRET not in result.data
+    assert result.data == source
+    assert pixels(result.data) == pixels(data) == pixels(source)
+
+
+@pytest.mark.parametrize("marker, payload", [
+    (0xC4, SECRET_DHT + b"\x00"),  # a byte after the last table
+    (0xC4, SECRET_DHT[:-3]),  # a table cut short
+    (0xC4, b"\x23" + SECRET_DHT[1:]),  # class 2
+    (0xDB, SECRET_DQT + SECRET[:10]),  # libjpeg would read this as a partial table
+    (0xDB, b"\x23" + SECRET.ljust(128, b"_")),  # precision 2
+    (0xDB, b"\x04" + SECRET.ljust(64, b"_")),  # destination 4
+], ids=["DHT trailing byte", "DHT cut short", "DHT class 2", "DQT trailing bytes", "DQT precision 2",
+        "DQT destination 4"])
+def test_jpeg_table_segment_holding_more_than_tables_is_refused(marker: int, payload: bytes) -> None:
+    data = insert_before(encode(picture(), "JPEG"), 0xC0, jpeg_segment(marker, payload))
+    with pytest.raises(RejectedImage, match="malformed JPEG"):
+        scrub_bytes(data)
+
+
+@pytest.mark.parametrize("params", [{"progressive": True}, {"progressive": True, "subsampling": 0}, {"quality": 95}])
+def test_jpeg_tables_in_use_pass_unchanged(params: dict) -> None:
+    source = encode(picture((67, 45)), "JPEG", **params)
+    assert scrub_bytes(source).data == source
+
+
+@needs_corpus
+def test_corpus_jpegs_keep_their_pixels() -> None:
+    for path in sorted(CORPUS.glob("*.jp*g")):
+        data = path.read_bytes()
+        assert pixels(scrub_bytes(data).data) == pixels(data), path.name

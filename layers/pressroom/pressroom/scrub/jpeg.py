@@ -2,9 +2,21 @@
 
 Kept: SOI, a rebuilt JFIF APP0 without thumbnail, the ICC profile (reassembled, cleaned by ``icc``
 and re-chunked), the first Adobe APP14 cut to its 12 defined bytes (needed to decode CMYK/YCCK
-colours), the tables (DQT, DHT, DAC, DRI), frame headers, scans with their entropy-coded data
+colours), the restart interval (DRI), the frame header, scans with their entropy-coded data
 (restart markers included) and EOI. A minimal EXIF APP1 holding only Orientation is written when
 the original orientation (EXIF, else XMP tiff:Orientation, as Pillow reads it) is not 1.
+
+Tables (DQT, DHT, DAC) are split into their definitions and only those a decoder uses are kept,
+byte for byte, in place: a definition is used when it is the one in force (the last one given for
+its destination before the scan) for a scan that reads it (ITU T.81: a quantisation table when a
+component's first scan starts, the decoder latching it; a DC Huffman/conditioning table in
+sequential and lossless scans and the first DC scan of a progressive image, never in a DC
+refinement; an AC one in sequential scans and progressive AC scans; Huffman tables only in
+Huffman frames, conditioning tables only in arithmetic ones). A segment left with no definition is
+dropped. An unused table would otherwise carry up to 273 bytes of anything. A table segment holding
+anything but whole, well-formed definitions is refused, as are hierarchical (multi-frame) JPEGs,
+which no decoder we publish to reads; DNL (height 0 is refused) and the hierarchical DHP/EXP
+markers are dropped.
 """
 from __future__ import annotations
 
@@ -17,7 +29,11 @@ from .exif import ExifFacts, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
-_TABLES = frozenset({0xC4, 0xCC, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF})
+_HIERARCHICAL = frozenset({0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF})
+_PROGRESSIVE = frozenset({0xC2, 0xCA})
+_LOSSLESS = frozenset({0xC3, 0xCB})
+_DHT, _DQT, _DAC, _DRI = 0xC4, 0xDB, 0xCC, 0xDD
+_TABLE_NAMES = {_DHT: "Huffman table", _DQT: "quantisation table", _DAC: "arithmetic conditioning table"}
 _STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
 _SCAN_END = re.compile(rb"\xff[^\x00\xff\xd0-\xd7]")
 _XMP = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -52,12 +68,100 @@ def icc_segments(chunks: list[bytes], removed: Removals) -> bytes:
     return b"".join(segment(0xE2, _ICC + bytes((i, len(parts))) + part) for i, part in enumerate(parts, 1))
 
 
+class _Table:
+    """One definition from a DHT, DQT or DAC segment: its destination, its bytes, whether used."""
+
+    __slots__ = ("key", "raw", "used")
+
+    def __init__(self, key: tuple[int, int, int], raw: bytes) -> None:
+        self.key, self.raw, self.used = key, raw, False
+
+
+def split_tables(marker: int, payload: memoryview) -> list[_Table]:
+    """The definitions of a DHT, DQT or DAC payload, keyed (marker, class, destination) (class 0
+    for DQT, whose precision is no part of its destination); ``RejectedImage`` for a class,
+    precision or destination T.81 does not define, a definition cut short or bytes after the last."""
+    tables = []
+    pos, n = 0, len(payload)
+    while pos < n:
+        kind, index = payload[pos] >> 4, payload[pos] & 0x0F
+        if marker == _DHT:
+            size = 17 + sum(payload[pos + 1 : pos + 17]) if pos + 17 <= n else n + 1
+        elif marker == _DQT:
+            size = 1 + 64 * (kind + 1)
+        else:
+            size = 2
+        if kind > 1 or index > 3 or pos + size > n or size > 17 + 256:
+            raise RejectedImage(f"malformed JPEG {_TABLE_NAMES[marker]} segment")
+        tables.append(_Table((marker, 0 if marker == _DQT else kind, index), bytes(payload[pos : pos + size])))
+        pos += size
+    return tables
+
+
+class _TableUse:
+    """The definitions in force, and which of them the scans of the frame read (module docstring)."""
+
+    def __init__(self) -> None:
+        self.in_force: dict[tuple[int, int, int], _Table] = {}
+        self.quant: dict[int, int] = {}  # component -> quantisation table destination
+        self.latched: set[int] = set()
+        self.progressive = self.lossless = False
+        self.coder = _DHT
+
+    def frame(self, marker: int, payload: memoryview) -> None:
+        count = payload[5]
+        if len(payload) != 6 + 3 * count:
+            raise RejectedImage("malformed JPEG frame header")
+        self.progressive = marker in _PROGRESSIVE
+        self.lossless = marker in _LOSSLESS
+        self.coder = _DAC if marker >= 0xC9 else _DHT
+        self.quant = {payload[6 + 3 * i]: payload[8 + 3 * i] for i in range(count)}
+
+    def define(self, tables: list[_Table]) -> None:
+        for table in tables:
+            self.in_force[table.key] = table
+
+    def scan(self, payload: memoryview) -> None:
+        """Mark the definitions the scan with this SOS header reads."""
+        count = payload[0] if payload else 0
+        if not count or len(payload) != 4 + 2 * count:
+            raise RejectedImage("malformed JPEG scan header")
+        ss, ah = payload[1 + 2 * count], payload[3 + 2 * count] >> 4
+        dc = self.lossless or not self.progressive or (ss == 0 and ah == 0)
+        ac = not self.lossless and (not self.progressive or ss > 0)
+        for i in range(count):
+            ident, selectors = payload[1 + 2 * i], payload[2 + 2 * i]
+            if ident not in self.quant:
+                raise RejectedImage("JPEG scan names a component its frame lacks")
+            keys = []
+            if dc:
+                keys.append((self.coder, 0, selectors >> 4))
+            if ac:
+                keys.append((self.coder, 1, selectors & 0x0F))
+            if not self.lossless and ident not in self.latched:
+                self.latched.add(ident)
+                keys.append((_DQT, 0, self.quant[ident]))
+            for key in keys:
+                if key in self.in_force:
+                    self.in_force[key].used = True
+
+
+def table_segment(marker: int, tables: list[_Table], removed: Removals) -> bytes:
+    """The segment re-emitted with only the used definitions; nothing when none is used."""
+    for table in tables:
+        if not table.used:
+            removed.add(f"unused {_TABLE_NAMES[marker]}")
+    payload = b"".join(table.raw for table in tables if table.used)
+    return segment(marker, payload) if payload else b""
+
+
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     view = memoryview(data)
     n = len(data)
     removed = Removals()
     captions = CaptionReader()
-    kept: list[memoryview] = []
+    kept: list[memoryview | tuple[int, list[_Table]]] = []
+    use = _TableUse()
     jfif = b""
     exif: ExifFacts | None = None
     xmp: bytes | None = None
@@ -95,18 +199,21 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             raise RejectedImage(f"truncated or malformed JPEG segment 0xFF{marker:02X}")
         payload = view[pos + 4 : end]
         if marker in _SOF:
+            if marker in _HIERARCHICAL or size is not None:
+                raise RejectedImage("hierarchical JPEG (more than one frame) is not supported")
             if len(payload) < 6:
                 raise RejectedImage("malformed JPEG frame header")
-            if size is None:
-                height, width = struct.unpack_from(">HH", payload, 1)
-                if height == 0:
-                    raise RejectedImage("JPEG height defined by a DNL marker is not supported")
-                check_pixels(width, height, max_pixels)
-                size = (width, height)
+            height, width = struct.unpack_from(">HH", payload, 1)
+            if height == 0:
+                raise RejectedImage("JPEG height defined by a DNL marker is not supported")
+            check_pixels(width, height, max_pixels)
+            size = (width, height)
+            use.frame(marker, payload)
             kept.append(view[pos:end])
         elif marker == 0xDA:
             if size is None:
                 raise RejectedImage("JPEG scan before any frame header")
+            use.scan(payload)
             match = _SCAN_END.search(data, end)
             if match is None:
                 raise RejectedImage("truncated JPEG: scan data has no end")
@@ -114,7 +221,13 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             scans += 1
             pos = match.start()
             continue
-        elif marker in _TABLES:
+        elif marker in _TABLE_NAMES:
+            tables = split_tables(marker, payload)
+            use.define(tables)
+            kept.append((marker, tables))
+        elif marker == _DRI:
+            if length != 4:
+                raise RejectedImage("malformed JPEG restart interval")
             kept.append(view[pos:end])
         elif marker == 0xE0:
             if payload[:5] == b"JFIF\x00" and len(payload) >= 14 and not jfif:
@@ -164,5 +277,6 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     exif_segment = segment(0xE1, b"Exif\x00\x00" + minimal_exif(orientation)) if orientation != 1 else b""
     assert size is not None
     colour = icc_segments(profile, removed) if profile else b""
-    out = b"".join((b"\xff\xd8", jfif, exif_segment, colour, *kept, b"\xff\xd9"))
+    body = [part if isinstance(part, memoryview) else table_segment(*part, removed) for part in kept]
+    out = b"".join((b"\xff\xd8", jfif, exif_segment, colour, *body, b"\xff\xd9"))
     return Scrubbed(out, "jpeg", size[0], size[1], orientation, removed.lines(), captions.result())
