@@ -160,13 +160,10 @@ def _thumbnail(photo: Photo) -> bytes | None:
 def review(photo_id: str, token: str, *, now: datetime | None = None) -> Page:
     """GET: the review page for a valid link. Reads only; never changes anything."""
     now = now or clock.now()
-    try:
-        key, claims, photo, approver = _authorise(photo_id, token, now)
-    except LinkError as err:
-        return _refusal(err)
-    closed = _closed(photo) or _spent(photo, claims)
-    if closed:
-        return closed
+    opened = _open_link(photo_id, token, now)
+    if isinstance(opened, Page):
+        return opened
+    key, claims, photo, approver = opened
     return _review(key, photo, approver, claims, token)
 
 
@@ -182,13 +179,10 @@ def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetim
     except LinkError as err:
         return _refusal(err)
     token = _first(form, "t")
-    try:
-        key, claims, photo, approver = _authorise(photo_id, token, now)
-    except LinkError as err:
-        return _refusal(err)
-    closed = _closed(photo) or _spent(photo, claims)
-    if closed:
-        return closed
+    opened = _open_link(photo_id, token, now)
+    if isinstance(opened, Page):
+        return opened
+    key, claims, photo, approver = opened
     if not csrf_ok(key, token, _first(form, "csrf")):
         return _refusal(LinkError(403, "Request refused",
                                   "The form was missing its security code. Open the link from your email "
@@ -277,6 +271,15 @@ def _disarm(name: str, photo_id: str) -> None:
         services.timers().disarm(name)
     except (ClientError, BotoCoreError):
         log.warning("could not disarm %s", name, extra={"photo_id": photo_id})
+
+
+def _open_link(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str] | Page:
+    """What a link may still decide on (key, claims, photo, approver), or the page saying why not."""
+    try:
+        key, claims, photo, approver = _authorise(photo_id, token, now)
+    except LinkError as err:
+        return _refusal(err)
+    return _closed(photo) or _spent(photo, claims) or (key, claims, photo, approver)
 
 
 def _authorise(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str]:
