@@ -54,12 +54,14 @@ class Intake:
         version = upload.version or head.get("VersionId")
         pid = photo_id(upload.bucket, upload.key, version)
         metadata = {k.lower(): decode_metadata(v) for k, v in head.get("Metadata", {}).items()}
-        self.store.create(Photo(
+        new = Photo(
             id=pid, state=State.RECEIVED, album=album_of(upload.key), original_bucket=upload.bucket,
             original_key=upload.key, original_version=version, uploader=metadata.get("uploader", ""),
             declared=metadata,
-        ), actor=metadata.get("uploader") or "upload", detail={"key": upload.key, "bytes": head["ContentLength"]})
-        photo = self.store.get(pid)
+        )
+        created = self.store.create(new, actor=metadata.get("uploader") or "upload",
+                                    detail={"key": upload.key, "bytes": head["ContentLength"]})
+        photo = new if created else self.store.get(pid)  # create stamps the new record's revision
         if photo is not None and photo.state == State.QUARANTINED:
             notify_once(self.store, self.mailer, photo, QUARANTINED, [photo.reason])  # if it failed before
         if photo is None or photo.state != State.RECEIVED:
