@@ -2,7 +2,8 @@
 
 Every method runs over the same corpus, in its own child process (so each peak RSS is its own),
 best of --repeat runs, files read once beforehand so every method starts from a warm cache.
-Prints images/second, MB/second, the ratio to exiftool's throughput and to a plain copy's time,
+Prints images/second, MB/second, the ratio to exiftool's throughput and to a plain copy's time
+(``shutil.copyfile``; a read-then-write copy is shown too, the floor for reading the bytes),
 and peak memory (child max RSS; tracemalloc peak for in-process Python). Then the same figures
 for the corpus without HEIC (exiftool rewrites HEIC in place; pressroom transcodes it to JPEG, so
 that is the like-for-like comparison), and a per-format table: pressroom on one thread (scrub,
@@ -58,6 +59,14 @@ def _copy(corpus: Path, out: Path) -> None:
         shutil.copyfile(path, out / path.name)
 
 
+def _read_write(corpus: Path, out: Path) -> None:
+    """The floor for any tool that looks at the bytes: each file read into memory and written out
+    (``shutil.copyfile`` never brings them into the process: the kernel copies them)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for path in _files(corpus):
+        (out / path.name).write_bytes(path.read_bytes())
+
+
 def _stages(corpus: Path, repeat: int) -> dict[str, dict[str, float]]:
     """Per input format, best of ``repeat`` single-thread seconds: scrub (HEIC: transcode), verify."""
     from pressroom.scrub import _SCRUBBERS
@@ -82,7 +91,7 @@ def _stages(corpus: Path, repeat: int) -> dict[str, dict[str, float]]:
     return dict(sorted(best.items()))
 
 
-IN_PROCESS = {"pressroom": _pressroom, "pillow": _pillow, "copy": _copy}
+IN_PROCESS = {"pressroom": _pressroom, "pillow": _pillow, "copy": _copy, "readwrite": _read_write}
 
 
 def child(method: str, corpus: Path, repeat: int) -> None:
@@ -155,7 +164,8 @@ def _table(corpus: Path, repeat: int, with_pillow: bool) -> tuple[dict[str, dict
         path.read_bytes()
     rows: dict[str, dict[str, float]] = {}
     stages: dict[str, dict[str, float]] = {}
-    methods = [("pressroom", "pressroom scrub DIR (in-process)"), ("copy", "plain file copy")]
+    methods = [("pressroom", "pressroom scrub DIR (in-process)"), ("copy", "plain file copy"),
+               ("readwrite", "read + write each file")]
     if with_pillow:
         methods.insert(1, ("pillow", "Pillow open+load+save"))
     for method, label in methods:
