@@ -2,11 +2,13 @@
 
 XMP is parsed with ``xml.etree`` after refusing any packet that declares a DTD or entities
 (no entity expansion, no external fetches); a malformed packet simply contributes nothing.
-Only the main XMP packet is read: extended XMP carries bulky data (depth maps, previews).
+A JPEG's extended XMP is read after its main packet, whose fields win, and only when it names a
+caption namespace: it mostly carries bulky data (depth maps, previews) not worth parsing.
 IPTC IIM (record 2) is parsed by hand, from Photoshop image resource 0x0404 or raw.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -18,6 +20,8 @@ _PS = "{http://ns.adobe.com/photoshop/1.0/}"
 _CORE = "{http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/}"
 _EXT = "{http://iptc.org/std/Iptc4xmpExt/2008-02-29/}"
 _PLUS = "{http://ns.useplus.org/ldf/xmp/1.0/}"
+_NOTE = "{http://ns.adobe.com/xmp/note/}"
+_CAPTION_NAMESPACES = re.compile(b"|".join(re.escape(ns[1:-1].encode()) for ns in (_DC, _PS, _CORE, _EXT, _PLUS)))
 
 #: caption key -> XMP properties, first present wins.
 _XMP_SCALARS = {
@@ -84,15 +88,24 @@ def _shown_places(desc: ET.Element) -> list[str]:
     return places
 
 
-def read_xmp(packet: bytes) -> dict[str, Any]:
-    """Caption fields of one XMP packet (``location`` as a list of parts); {} if unreadable."""
+def _parse(packet: bytes) -> ET.Element | None:
+    """The root of one XMP packet; None if empty, malformed or declaring a DTD or entities."""
     packet = bytes(packet).strip(b"\x00 \t\r\n")
     if not packet or _DTD.search(packet):
-        return {}
+        return None
     try:
-        root = ET.fromstring(packet)
+        return ET.fromstring(packet)
     except (ET.ParseError, ValueError):
-        return {}
+        return None
+
+
+def read_xmp(packet: bytes) -> dict[str, Any]:
+    """Caption fields of one XMP packet (``location`` as a list of parts); {} if unreadable."""
+    root = _parse(packet)
+    return {} if root is None else _fields(root)
+
+
+def _fields(root: ET.Element) -> dict[str, Any]:
     found: dict[str, Any] = {}
     core: list[str] = []
     city: list[str] = []
@@ -114,6 +127,15 @@ def read_xmp(packet: bytes) -> dict[str, Any]:
     if places:
         found["location"] = places
     return found
+
+
+def _extension_guid(root: ET.Element) -> str:
+    """The GUID of the extended XMP a main packet names (xmpNote:HasExtendedXMP); "" if none."""
+    for desc in root.iter(_RDF + "Description"):
+        values = _property(desc, _NOTE + "HasExtendedXMP")
+        if values:
+            return values[0]
+    return ""
 
 
 def xmp_orientation(packet: bytes) -> int:
@@ -187,9 +209,10 @@ def _decode(value: bytes, utf8: bool) -> str:
 
 
 class CaptionReader:
-    """Collects caption fields from every source of one image; XMP beats IPTC beats EXIF."""
+    """Collects caption fields from every source of one image; XMP (main packet, then extended XMP)
+    beats IPTC beats EXIF."""
 
-    XMP, IPTC, EXIF, TEXT = range(4)
+    XMP, EXTENDED_XMP, IPTC, EXIF, TEXT = range(5)
 
     def __init__(self) -> None:
         self._sources: list[tuple[int, dict[str, Any]]] = []
@@ -198,8 +221,21 @@ class CaptionReader:
         if fields:
             self._sources.append((rank, fields))
 
-    def xmp(self, packet: bytes) -> None:
-        self.add(self.XMP, read_xmp(packet))
+    def xmp(self, packet: bytes) -> str:
+        """Read a main XMP packet; returns the GUID of the extended XMP it names, "" if none."""
+        root = _parse(packet)
+        if root is None:
+            return ""
+        self.add(self.XMP, _fields(root))
+        return _extension_guid(root)
+
+    def extended_xmp(self, serialisation: bytes, guid: str) -> None:
+        """Read extended XMP unless it names no caption namespace or its MD5 is not ``guid``, the
+        GUID its main packet names (XMP part 3: the MD5 of the whole serialisation)."""
+        if _CAPTION_NAMESPACES.search(serialisation) and (
+            hashlib.md5(serialisation, usedforsecurity=False).hexdigest() == guid.lower()
+        ):
+            self.add(self.EXTENDED_XMP, read_xmp(serialisation))
 
     def iptc(self, iim: bytes) -> None:
         self.add(self.IPTC, read_iptc(iim))

@@ -17,6 +17,10 @@ dropped. An unused table would otherwise carry up to 273 bytes of anything. A ta
 anything but whole, well-formed definitions is refused, as are hierarchical (multi-frame) JPEGs,
 which no decoder we publish to reads; DNL (height 0 is refused) and the hierarchical DHP/EXP
 markers are dropped.
+
+Captions are read before removal from EXIF, IPTC, the first XMP packet and the extended XMP it
+names (XMP part 3, 1.1.3.1): the portions carrying its GUID, in any order, must make exactly one
+serialisation of at most 4 MB whose MD5 is that GUID.
 """
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ _XMP = b"http://ns.adobe.com/xap/1.0/\x00"
 _XMP_EXT = b"http://ns.adobe.com/xmp/extension/\x00"
 _ICC = b"ICC_PROFILE\x00"
 _ICC_CHUNK = 0xFFFF - 2 - len(_ICC) - 2
+_MAX_EXTENDED_XMP = 4 << 20  # as PNG text chunks
 
 
 def app_name(payload: memoryview | bytes) -> str:
@@ -66,6 +71,44 @@ def icc_segments(chunks: list[bytes], removed: Removals) -> bytes:
         return b""
     parts = [profile[i : i + _ICC_CHUNK] for i in range(0, len(profile), _ICC_CHUNK)]
     return b"".join(segment(0xE2, _ICC + bytes((i, len(parts))) + part) for i, part in enumerate(parts, 1))
+
+
+def extended_xmp(portions: list[memoryview], guid: str, removed: Removals) -> bytes:
+    """The extended XMP the main packet names by ``guid``, joined from the portions carrying that
+    GUID (each payload after the namespace: GUID, full length, offset, data); b"" when they do not
+    make it. Every portion is reported removed, saying so when it is not read."""
+    key = guid.encode()
+    ours = [p for p in portions if p[:32] == key] if len(key) == 32 else []
+    for _ in range(len(portions) - len(ours)):
+        removed.add("extended XMP (not the main packet's, not read)")
+    whole, problem = join_extension(ours)
+    for _ in ours:
+        removed.add(f"extended XMP ({problem}, not read)" if problem else "extended XMP")
+    return whole
+
+
+def join_extension(portions: list[memoryview]) -> tuple[bytes, str]:
+    """The serialisation the portions make, in any order, or b"" and why not: each must hold some
+    of it, all must state one full length, at most ``_MAX_EXTENDED_XMP``, and cover it exactly once."""
+    if not portions:
+        return b"", ""
+    if any(len(p) <= 40 for p in portions):
+        return b"", "incomplete or inconsistent"
+    heads = [struct.unpack_from(">II", p, 32) for p in portions]
+    full = heads[0][0]
+    if any(length != full for length, _offset in heads):
+        return b"", "incomplete or inconsistent"
+    if full > _MAX_EXTENDED_XMP:
+        return b"", "over 4 MB"
+    ordered = sorted(zip(heads, portions), key=lambda hp: hp[0][1])
+    pos = 0
+    for (_length, offset), portion in ordered:
+        if offset != pos:
+            return b"", "incomplete or inconsistent"
+        pos += len(portion) - 40
+    if pos != full:
+        return b"", "incomplete or inconsistent"
+    return b"".join(portion[40:] for _head, portion in ordered), ""
 
 
 class _Table:
@@ -165,6 +208,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     jfif = b""
     exif: ExifFacts | None = None
     xmp: bytes | None = None
+    guid = ""
+    extension: list[memoryview] = []
     photoshop: list[bytes] = []
     profile: list[bytes] = []
     adobe = False
@@ -247,10 +292,10 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         elif marker == 0xE1 and payload[: len(_XMP)] == _XMP:
             if xmp is None:
                 xmp = bytes(payload[len(_XMP) :])
-                captions.xmp(xmp)
+                guid = captions.xmp(xmp)
             removed.add("XMP")
         elif marker == 0xE1 and payload[: len(_XMP_EXT)] == _XMP_EXT:
-            removed.add("extended XMP")
+            extension.append(payload[len(_XMP_EXT) :])
         elif marker == 0xE2 and payload[:12] == _ICC and len(payload) > 14:
             profile.append(bytes(payload[12:]))
         elif marker == 0xE2 and payload[:4] == b"MPF\x00":
@@ -271,6 +316,10 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     trailer = n - (pos + 2)
     if trailer:
         removed.add(f"trailer: {trailer} bytes")
+    if extension:
+        serialisation = extended_xmp(extension, guid, removed)
+        if serialisation:
+            captions.extended_xmp(serialisation, guid)
     if photoshop:
         captions.photoshop(b"".join(photoshop))
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
