@@ -14,6 +14,10 @@ Per format (``sniff`` decides by magic bytes, never by name):
   Other compressions (JPEG, CCITT) are refused.
 - GIF: blocks rewritten without comments, plain-text and application extensions; the
   NETSCAPE2.0 loop count is kept (a repeat count, harmless and needed for animations to loop).
+  Each frame's LZW codes are copied up to its End-Of-Information code (or the code completing the
+  frame), found by counting pixels, never decoding them: bytes and bits after it go, sub-blocks are
+  re-chunked; a frame whose stream is cut short, runs past its pixels or holds a code outside its
+  table is refused, as are frames holding more than ten times the pixel limit together.
 - HEIC/HEIF: converted to a JPEG (quality 95, source chroma subsampling, ICC profile kept,
   orientation applied to the pixels). This is the one lossy path, chosen because JPEG is what
   Flickr and every browser display, and because only the primary image's pixels cross over:
@@ -23,9 +27,14 @@ Orientation other than 1 survives as a minimal EXIF holding only IFD0 Orientatio
 is proven well-formed before it is returned: a JPEG by ``jpegcheck`` (its segment structure,
 tables, scan headers, progression and restart markers, decode-free: the scans are the input's
 bytes, and libjpeg's Huffman decode, which it replaces, only warned about damaged scan data) or,
-when that check cannot vouch for it, and for every other format, by decoding it with Pillow.
-Anything unsupported, malformed or over the pixel limit (checked from the header before decoding)
-raises ``RejectedImage``. HEIC transcoding and WebP decoding are most of the remaining cost.
+when that check cannot vouch for it, by decoding it with Pillow; a PNG by ``pngcheck``, never
+decoded into pixels, so memory does not grow with the pixel count: its chunks, and each zlib
+stream (IDAT, every APNG frame's fdAT) inflated in fixed-size pieces, which must give exactly the
+bytes its rows need, with valid filter types, and end where its data ends (the scrubber first cuts
+bytes after a stream's end, which decoders ignore, as it cuts TIFF strips); GIF, TIFF and WebP by
+decoding them with Pillow. Anything unsupported, malformed or over the pixel limit (checked from
+the header before decoding) raises ``RejectedImage``. HEIC transcoding and WebP decoding are most
+of the remaining cost.
 """
 from __future__ import annotations
 

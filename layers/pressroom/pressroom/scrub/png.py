@@ -1,13 +1,15 @@
 """PNG: keep the image chunks byte for byte (CRC-checked), drop text, time, EXIF and unknown
 chunks and anything after IEND. Animated PNG (acTL/fcTL/fdAT) is kept. When the original
 orientation is not 1, an eXIf chunk holding only Orientation is written right after IHDR.
+IDAT and fdAT data after the end of its zlib stream, which decoders ignore, is cut (as TIFF strips
+are cut where their stream ends), found by ``pngcheck``, which refuses anything malformed.
 """
 from __future__ import annotations
 
 import struct
 import zlib
 
-from . import icc
+from . import icc, pngcheck
 from .captions import CaptionReader, xmp_orientation
 from .exif import ExifFacts, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
@@ -56,6 +58,40 @@ def raw_profile(value: bytes) -> bytes:
         return bytes.fromhex("".join(value.decode("latin-1").split("\n")[3:]))
     except ValueError:
         return b""
+
+
+def _cut_streams(png: bytes, removed: Removals) -> bytes:
+    """``png`` without the IDAT/fdAT bytes after the end of their zlib stream: the chunk where a
+    stream ends is shortened, the stream's later chunks (IDAT, or the frame's fdAT) dropped and APNG
+    sequence numbers after a dropped fdAT renumbered; pixels are unchanged."""
+    cuts = pngcheck.stream_cuts(png)
+    if not cuts:
+        return png
+    view = memoryview(png)
+    parts: list[bytes | memoryview] = [view[: len(SIGNATURE)]]
+    pos, dropping, dropped, cut = len(SIGNATURE), b"", 0, 0
+    while pos < len(png):
+        length, kind = struct.unpack_from(">I4s", png, pos)
+        end = pos + 12 + length
+        body = view[pos + 8 : end - 4]
+        head = 4 if kind == b"fdAT" else 0  # its sequence number
+        if kind == dropping:
+            cut += length - head
+            dropped += kind == b"fdAT"
+            pos = end
+            continue
+        dropping = b""
+        changed = pos in cuts
+        if changed:
+            cut += length - head - cuts[pos]
+            body, dropping = body[: head + cuts[pos]], kind
+        if dropped and kind in (b"fcTL", b"fdAT"):
+            body = struct.pack(">I", struct.unpack_from(">I", body)[0] - dropped) + body[4:]
+            changed = True
+        parts.append(chunk(kind, bytes(body)) if changed else view[pos:end])
+        pos = end
+    removed.add(f"PNG image data after the end of its zlib stream: {cut} bytes")
+    return b"".join(parts)
 
 
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
@@ -142,5 +178,5 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     )
     head, rest = kept[0], kept[1:]
     extra = chunk(b"eXIf", minimal_exif(orientation)) if orientation != 1 else b""
-    out = b"".join((SIGNATURE, head, extra, *rest))
+    out = _cut_streams(b"".join((SIGNATURE, head, extra, *rest)), removed)
     return Scrubbed(out, "png", size[0], size[1], orientation, removed.lines(), captions.result())

@@ -5,15 +5,19 @@ import io
 
 from PIL import Image
 
-from . import jpegcheck
+from . import jpegcheck, pngcheck
 from .result import RejectedImage, Scrubbed
 
-_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "tiff": "TIFF"}
+_PIL_FORMATS = {"jpeg": "JPEG", "webp": "WEBP", "gif": "GIF", "tiff": "TIFF"}
 
 
 def check_decodes(scrubbed: Scrubbed) -> None:
-    """Prove the output well-formed: a JPEG by its structure (``jpegcheck``) when that vouches for
-    it, else (and every other format) by decoding it with Pillow (JPEG at 1/8 scale)."""
+    """Prove the output well-formed: a PNG by its chunks and an inflate of its image data in bounded
+    memory (``pngcheck``), a JPEG by its structure (``jpegcheck``) when that vouches for it, else
+    (and every other format) by decoding it with Pillow (JPEG at 1/8 scale)."""
+    if scrubbed.format == "png":
+        pngcheck.check(scrubbed.data, (scrubbed.width, scrubbed.height))
+        return
     if scrubbed.format == "jpeg" and jpegcheck.vouch(scrubbed.data, (scrubbed.width, scrubbed.height)):
         return
     try:
