@@ -55,15 +55,9 @@ class Checker:
             if attempt < self.settings.max_receive_count or photo is None or photo.state != State.SCRUBBED:
                 raise
             log.exception("checks failed on the last attempt", extra={"photo_id": photo_id})
-            reason = (f"the automatic checks could not run after {attempt} attempts ({type(exc).__name__}); "
-                      "upload the photo again later or ask the press office")
-            try:
-                moved = self.store.transition(photo_id, State.SCRUBBED, State.BLOCKED, actor=ACTOR,
-                                              changes={"reason": reason}, detail={"reason": reason})
-            except StaleTransition:
-                return self.store.get(photo_id)
-            notify_once(self.store, self.mailer, moved, BLOCKED, [reason])
-            return moved
+            return block(self.store, self.mailer, photo_id,
+                         f"the automatic checks could not run after {attempt} attempts ({type(exc).__name__}); "
+                         "upload the photo again later or ask the press office")
 
     def _check(self, photo_id: str) -> Photo | None:
         photo = self.store.get(photo_id)
@@ -102,8 +96,24 @@ class Checker:
         return moved
 
     def _queue_for_approval(self, photo: Photo) -> None:
-        self.sqs.send_message(QueueUrl=self.settings.approval_queue_url,
-                              MessageBody=json.dumps({"photo_id": photo.id}))
+        queue_for_approval(self.sqs, self.settings.approval_queue_url, photo.id)
+
+
+def block(store: PhotoStore, mailer: Mailer, photo_id: str, reason: str, *, actor: str = ACTOR) -> Photo | None:
+    """SCRUBBED → BLOCKED for ``reason`` (the checks could not decide), and the uploader told once;
+    if the photo has moved on already (a duplicate delivery), it is returned as it is."""
+    try:
+        moved = store.transition(photo_id, State.SCRUBBED, State.BLOCKED, actor=actor,
+                                 changes={"reason": reason}, detail={"reason": reason})
+    except StaleTransition:
+        return store.get(photo_id)
+    notify_once(store, mailer, moved, BLOCKED, [reason])
+    return moved
+
+
+def queue_for_approval(sqs: Any, queue_url: str, photo_id: str) -> None:
+    """Ask the request-approval stage to email the approvers about ``photo_id`` (it asks each once)."""
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"photo_id": photo_id}))
 
 
 def facts_of(photo: Photo) -> Facts:

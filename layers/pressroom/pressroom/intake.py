@@ -45,8 +45,8 @@ class Intake:
             if photo is None or photo.state != State.RECEIVED:
                 raise
             log.exception("scrubbing failed on the last attempt", extra={"photo_id": photo.id})
-            return self._quarantine(photo, f"could not be processed after {attempt} attempts "
-                                           f"({type(exc).__name__}); the error is in the scrub function's log")
+            return quarantine(self.store, self.mailer, photo, f"could not be processed after {attempt} attempts "
+                              f"({type(exc).__name__}); the error is in the scrub function's log")
 
     def _receive(self, upload: CreatedObject) -> Photo:
         head = self.s3.head_object(Bucket=upload.bucket, Key=upload.key,
@@ -54,26 +54,20 @@ class Intake:
         version = upload.version or head.get("VersionId")
         pid = photo_id(upload.bucket, upload.key, version)
         metadata = {k.lower(): decode_metadata(v) for k, v in head.get("Metadata", {}).items()}
-        new = Photo(
-            id=pid, state=State.RECEIVED, album=album_of(upload.key), original_bucket=upload.bucket,
-            original_key=upload.key, original_version=version, uploader=metadata.get("uploader", ""),
-            declared=metadata,
-        )
-        created = self.store.create(new, actor=metadata.get("uploader") or "upload",
-                                    detail={"key": upload.key, "bytes": head["ContentLength"]})
-        photo = new if created else self.store.get(pid)  # create stamps the new record's revision
+        photo = record_upload(self.store, upload, version=version, metadata=metadata, size=head["ContentLength"])
         if photo is not None and photo.state == State.QUARANTINED:
             notify_once(self.store, self.mailer, photo, QUARANTINED, [photo.reason])  # if it failed before
         if photo is None or photo.state != State.RECEIVED:
             return photo  # a duplicate delivery: this upload has been dealt with
         size = int(head["ContentLength"])
         if size > self.settings.max_upload_bytes:
-            return self._quarantine(photo, f"file is {size} bytes; the limit is {self.settings.max_upload_bytes}")
+            return quarantine(self.store, self.mailer, photo,
+                              f"file is {size} bytes; the limit is {self.settings.max_upload_bytes}")
         data = self.s3.get_object(Bucket=upload.bucket, Key=upload.key, VersionId=version)["Body"].read()
         try:
             result = scrub_bytes(data, max_pixels=self.settings.max_pixels)
         except RejectedImage as exc:
-            return self._quarantine(photo, str(exc))
+            return quarantine(self.store, self.mailer, photo, str(exc))
         clean_key = f"clean/{pid}{result.extension}"
         digest = hashlib.sha256(result.data).hexdigest()
         self.s3.put_object(Bucket=self.settings.clean_bucket, Key=clean_key, Body=result.data,
@@ -88,14 +82,34 @@ class Intake:
         except StaleTransition:
             return self.store.get(pid)
 
-    def _quarantine(self, photo: Photo, reason: str) -> Photo:
-        try:
-            moved = self.store.transition(photo.id, State.RECEIVED, State.QUARANTINED, actor=ACTOR,
-                                          changes={"reason": reason}, detail={"reason": reason})
-        except StaleTransition:
-            return self.store.get(photo.id)
-        notify_once(self.store, self.mailer, moved, QUARANTINED, [reason])
-        return moved
+
+def record_upload(store: PhotoStore, upload: CreatedObject, *, version: str | None, metadata: dict[str, str],
+                  size: int, actor: str = "", detail: dict[str, Any] | None = None) -> Photo | None:
+    """Create the RECEIVED record of one uploaded object version, or read it if it exists already.
+
+    ``metadata`` is what the uploader declared (S3 user metadata, ``uploader`` among it); the
+    audit event records the key, ``size`` and any further ``detail``.
+    """
+    new = Photo(
+        id=photo_id(upload.bucket, upload.key, version), state=State.RECEIVED, album=album_of(upload.key),
+        original_bucket=upload.bucket, original_key=upload.key, original_version=version,
+        uploader=metadata.get("uploader", ""), declared=metadata,
+    )
+    created = store.create(new, actor=actor or metadata.get("uploader") or "upload",
+                           detail={"key": upload.key, "bytes": size, **(detail or {})})
+    return new if created else store.get(new.id)  # create stamps the new record's revision
+
+
+def quarantine(store: PhotoStore, mailer: Mailer, photo: Photo, reason: str, *, actor: str = ACTOR) -> Photo | None:
+    """RECEIVED → QUARANTINED with ``reason``, and the uploader told once; if the photo has moved
+    on already (a duplicate delivery), it is returned as it is."""
+    try:
+        moved = store.transition(photo.id, State.RECEIVED, State.QUARANTINED, actor=actor,
+                                 changes={"reason": reason}, detail={"reason": reason})
+    except StaleTransition:
+        return store.get(photo.id)
+    notify_once(store, mailer, moved, QUARANTINED, [reason])
+    return moved
 
 
 def _captions(read: dict[str, Any], metadata: dict[str, str], key: str) -> dict[str, Any]:
