@@ -11,6 +11,7 @@ from pressroom.store import PhotoStore
 
 if TYPE_CHECKING:
     from pressroom.checking import Checker
+    from pressroom.dead_letters import DeadLetters
     from pressroom.intake import Intake
     from pressroom.policy.detector import Detector
     from pressroom.publishing.port import Publisher
@@ -66,9 +67,16 @@ def checker() -> "Checker":
     return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector())
 
 
+@lru_cache(maxsize=1)
+def dead_letters() -> "DeadLetters":
+    from pressroom.dead_letters import DeadLetters
+
+    return DeadLetters(get_settings(), store(), aws.client("sqs"), mailer())
+
+
 def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     config.reset()
-    for factory in (store, mailer, detector, timers, intake, checker):
+    for factory in (store, mailer, detector, timers, intake, checker, dead_letters):
         factory.cache_clear()
