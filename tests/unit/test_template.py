@@ -293,6 +293,10 @@ def _dead_letter_queues(resources) -> set[str]:
     return targets
 
 
+#: dead-letter queues the dead-letter function consumes (a function killed on its last attempt)
+CONSUMED_DEAD_LETTER_QUEUES = {"ScrubDeadLetterQueue", "PolicyDeadLetterQueue"}
+
+
 def test_every_work_queue_redrives_to_a_fourteen_day_dead_letter_queue(resources):
     queues = of_type(resources, "AWS::SQS::Queue")
     dlqs = _dead_letter_queues(resources)
@@ -304,7 +308,70 @@ def test_every_work_queue_redrives_to_a_fourteen_day_dead_letter_queue(resources
         assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in dlqs
     for name in dlqs:
         assert queues[name]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, name
-        assert "RedrivePolicy" not in queues[name]["Properties"]
+        if name not in CONSUMED_DEAD_LETTER_QUEUES:
+            assert "RedrivePolicy" not in queues[name]["Properties"], name
+
+
+def test_consumed_dead_letter_queues_end_in_one_nothing_consumes(resources):
+    """A dead letter the dead-letter function keeps failing on moves on once, and stops there."""
+    queues = of_type(resources, "AWS::SQS::Queue")
+    for name in CONSUMED_DEAD_LETTER_QUEUES:
+        redrive = queues[name]["Properties"]["RedrivePolicy"]
+        target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert target == "UnhandledDeadLetterQueue" and "RedrivePolicy" not in queues[target]["Properties"]
+        # the receive count carries over from the work queue (5): room for attempts of its own
+        assert redrive["maxReceiveCount"] >= 2 * 5, name
+    consumed = {event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                for f in of_type(resources, "AWS::Serverless::Function").values()
+                for event in f["Properties"].get("Events", {}).values() if event["Type"] == "SQS"}
+    assert consumed & _dead_letter_queues(resources) == CONSUMED_DEAD_LETTER_QUEUES
+
+
+def test_dead_letter_alarms_watch_the_count_the_dead_letter_function_emits(template, resources):
+    """Consumed at once, those queues never show a visible message long enough to alarm on."""
+    from pressroom.dead_letters import PREFIXES
+
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    watched = {}
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        p = alarm["Properties"]
+        if p["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]:
+            # Powertools adds the service as the one dimension of every metric
+            assert p["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}], name
+            assert p["Statistic"] == "Sum" and p["Threshold"] == 0 and p["ComparisonOperator"] == "GreaterThanThreshold"
+            watched[p["MetricName"]] = name
+    # functions/dead_letters/app.py names the metric after the stage of the object
+    assert watched == {f"{stage.title()}DeadLetters": f"{stage.title()}DeadLetterAlarm" for stage in PREFIXES.values()}
+    assert {f"{stage.title()}DeadLetterQueue" for stage in PREFIXES.values()} == CONSUMED_DEAD_LETTER_QUEUES
+    source = (ROOT / "functions" / "dead_letters" / "app.py").read_text()
+    assert 'name=f"{stage.title()}DeadLetters"' in source
+
+
+def test_bucket_notification_prefixes_are_the_dead_letter_stages(resources):
+    from pressroom.dead_letters import PREFIXES, POLICY, SCRUB
+
+    for bucket, stage in (("RawBucket", SCRUB), ("CleanBucket", POLICY)):
+        (notification,) = resources[bucket]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+        assert PREFIXES[notification["Filter"]["S3Key"]["Rules"][0]["Value"]] == stage
+
+
+def test_the_dead_letter_role_consumes_two_queues_and_touches_no_object(resources):
+    """It never reads an original (only the scrub role may) nor a clean copy, and of the table only photos."""
+    assert role_of(resources["DeadLettersFunction"]) == "DeadLettersRole"
+    granted = {s["Sid"]: s for owner, s in statements(resources) if owner == "DeadLettersRole"}
+    assert all(s["Effect"] == "Allow" for s in granted.values())
+    actions = {a for s in granted.values() for a in as_list(s["Action"])}
+    assert not {a for a in actions if a.startswith(("s3:", "secretsmanager:", "scheduler:", "iam:"))}
+    consume = granted["ConsumeDeadLetters"]
+    assert set(as_list(consume["Action"])) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    assert {r["Fn::GetAtt"][0] for r in as_list(consume["Resource"])} == CONSUMED_DEAD_LETTER_QUEUES
+    assert [s["Resource"] for s in granted.values() if "sqs:SendMessage" in as_list(s["Action"])] == [
+        {"Fn::GetAtt": ["ApprovalQueue", "Arn"]}]
+    table = [s for s in granted.values() if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    assert len(table) == 1
+    assert set(as_list(table[0]["Action"])) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert table[0]["Resource"] == {"Fn::GetAtt": ["PhotoTable", "Arn"]}
+    assert table[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["PHOTO#*"]}}
 
 
 def test_every_queue_is_encrypted(resources):
@@ -335,18 +402,21 @@ def test_every_function_has_an_error_alarm(resources):
 def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_timeout(template, resources):
     consumed = {}
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        queues = []
         for event in f["Properties"].get("Events", {}).values():
             if event["Type"] == "SQS":
                 queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
                 consumed[queue] = name
+                queues.append({"Fn::GetAtt": [queue, "Arn"]})
                 assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
                 visibility = resources[queue]["Properties"]["VisibilityTimeout"]
                 assert visibility >= 6 * timeout_of(template, f), name
-                statement = [s for owner, s in statements(resources) if owner == role_of(f)
-                             and "sqs:ReceiveMessage" in as_list(s["Action"])]
-                assert [s["Resource"] for s in statement] == [{"Fn::GetAtt": [queue, "Arn"]}], name
+        statement = [s for owner, s in statements(resources) if owner == role_of(f)
+                     and "sqs:ReceiveMessage" in as_list(s["Action"])]
+        assert [as_list(s["Resource"]) for s in statement] == ([queues] if queues else []), name
     assert consumed == {"ScrubQueue": "ScrubFunction", "PolicyQueue": "PolicyFunction",
-                        "ApprovalQueue": "RequestApprovalFunction", "PublishQueue": "PublishFunction"}
+                        "ApprovalQueue": "RequestApprovalFunction", "PublishQueue": "PublishFunction",
+                        "ScrubDeadLetterQueue": "DeadLettersFunction", "PolicyDeadLetterQueue": "DeadLettersFunction"}
     assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 5
     assert resources["PublishFunction"]["Properties"]["Events"]["Approved"]["Properties"]["BatchSize"] == 1
 
@@ -379,6 +449,7 @@ FUNCTIONS = {
     "ScrubFunction": "scrub", "PolicyFunction": "policy", "RequestApprovalFunction": "request_approval",
     "ApprovalApiFunction": "approval_api", "ApprovalTimerFunction": "approval_timer",
     "PublishFunction": "publish", "StalenessFunction": "staleness", "CommentsFunction": "comments",
+    "DeadLettersFunction": "dead_letters",
 }
 
 
@@ -589,7 +660,8 @@ def test_outputs_name_what_an_operator_needs(template):
 # --------------------------------------------------------------------------------------------
 # Sample events
 # --------------------------------------------------------------------------------------------
-SQS_EVENTS = {"scrub": "pressroom-raw", "policy": "pressroom-clean", "request_approval": None, "publish": None}
+SQS_EVENTS = {"scrub": "pressroom-raw", "policy": "pressroom-clean", "request_approval": None, "publish": None,
+              "dead_letters": "pressroom-raw"}
 
 
 def load(name: str) -> dict[str, Any]:
@@ -616,7 +688,8 @@ def test_sqs_events_are_batches_with_bodies(name):
 
 
 @pytest.mark.parametrize(("name", "bucket", "queue"), [
-    ("scrub", "RawBucket", "ScrubQueue"), ("policy", "CleanBucket", "PolicyQueue")])
+    ("scrub", "RawBucket", "ScrubQueue"), ("policy", "CleanBucket", "PolicyQueue"),
+    ("dead_letters", "RawBucket", "ScrubQueue")])
 def test_s3_notification_events_match_the_bucket_filters(resources, name, bucket, queue):
     (notification,) = resources[bucket]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
     prefix = notification["Filter"]["S3Key"]["Rules"][0]["Value"]
@@ -626,7 +699,7 @@ def test_s3_notification_events_match_the_bucket_filters(resources, name, bucket
         assert s3_record["s3"]["bucket"]["name"] == SQS_EVENTS[name]
         assert s3_record["s3"]["object"]["key"].startswith(prefix)
         assert s3_record["s3"]["object"]["versionId"]
-    if name == "scrub":
+    if name in ("scrub", "dead_letters"):
         assert s3_record["s3"]["object"]["key"] == "incoming/neighbourhood-day/park-cleanup.jpg"
     else:
         assert s3_record["s3"]["object"]["key"] == "clean/3f1c2a9b7d4e5f60718293a4.jpg"
