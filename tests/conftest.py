@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from pressroom import services
-from pressroom.local import resources
+from pressroom.local import motofixes, resources
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -40,6 +40,7 @@ def _isolated_env(monkeypatch, tmp_path):
 @pytest.fixture
 def aws(monkeypatch):
     """moto with every resource of template.yaml created and PRESSROOM_* pointing at them."""
+    motofixes.apply()
     with mock_aws():
         created = resources.create_all(boto3.Session(region_name=REGION))
         for name, value in created.env.items():

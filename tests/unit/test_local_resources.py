@@ -9,13 +9,17 @@ import yaml
 from moto import mock_aws
 
 from pressroom.local import resources
-from pressroom.local.stack import CONSUMERS
+from pressroom.local.stack import CONSUMERS, DLQ_CONSUMERS
 from tests.unit.test_template import TEMPLATE, CfnLoader
 
 QUEUE_RESOURCE = {"scrub": "ScrubQueue", "policy": "PolicyQueue", "approval": "ApprovalQueue",
                   "publish": "PublishQueue"}
+DLQ_RESOURCE = {"scrub": "ScrubDeadLetterQueue", "policy": "PolicyDeadLetterQueue",
+                "approval": "ApprovalDeadLetterQueue", "publish": "PublishDeadLetterQueue",
+                "unhandled": "UnhandledDeadLetterQueue"}
 FUNCTION_RESOURCE = {"scrub": "ScrubFunction", "policy": "PolicyFunction",
-                     "request_approval": "RequestApprovalFunction", "publish": "PublishFunction"}
+                     "request_approval": "RequestApprovalFunction", "publish": "PublishFunction",
+                     "dead_letters": "DeadLettersFunction"}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +43,22 @@ def test_every_queue_has_the_templates_redrive(template, built):
         deployed = template[logical]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
         attrs = sqs.get_queue_attributes(QueueUrl=created.queue_urls[name], AttributeNames=["RedrivePolicy"])
         assert int(json.loads(attrs["Attributes"]["RedrivePolicy"])["maxReceiveCount"]) == deployed
+
+
+def test_dead_letter_queues_redrive_as_in_the_template(template, built):
+    session, created = built
+    sqs = session.client("sqs")
+    assert set(created.dlq_urls) == set(DLQ_RESOURCE)
+    for name, logical in DLQ_RESOURCE.items():
+        deployed = template[logical]["Properties"].get("RedrivePolicy")
+        attrs = sqs.get_queue_attributes(QueueUrl=created.dlq_urls[name], AttributeNames=["All"])["Attributes"]
+        if deployed is None:
+            assert "RedrivePolicy" not in attrs, name
+            continue
+        local = json.loads(attrs["RedrivePolicy"])
+        assert int(local["maxReceiveCount"]) == deployed["maxReceiveCount"], name
+        target = {v: k for k, v in DLQ_RESOURCE.items()}[deployed["deadLetterTargetArn"]["Fn::GetAtt"][0]]
+        assert local["deadLetterTargetArn"].endswith(f"-{target}-dlq"), name
 
 
 def test_the_table_has_the_templates_keys_index_and_ttl(template, built):
@@ -67,11 +87,13 @@ def test_bucket_notifications_match(template, built):
 
 
 def test_consumers_and_batch_sizes_match(template):
-    for queue, (function, batch) in CONSUMERS.items():
-        [event] = template[FUNCTION_RESOURCE[function]]["Properties"]["Events"].values()
-        assert event["Type"] == "SQS"
-        assert event["Properties"]["Queue"] == {"Fn::GetAtt": [QUEUE_RESOURCE[queue], "Arn"]}
-        assert event["Properties"]["BatchSize"] == batch
+    consumed = [(QUEUE_RESOURCE[queue], function, batch) for queue, (function, batch) in CONSUMERS.items()]
+    consumed += [(DLQ_RESOURCE[queue], function, batch) for queue, (function, batch) in DLQ_CONSUMERS.items()]
+    deployed = [(event["Properties"]["Queue"]["Fn::GetAtt"][0], function, event["Properties"]["BatchSize"])
+                for function in FUNCTION_RESOURCE
+                for event in template[FUNCTION_RESOURCE[function]]["Properties"]["Events"].values()
+                if event["Type"] == "SQS"]
+    assert sorted(consumed) == sorted(deployed)
 
 
 def test_the_comments_schedule_matches(template, built):

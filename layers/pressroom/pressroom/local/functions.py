@@ -11,7 +11,7 @@ from typing import Any, Callable
 import pressroom
 
 NAMES = ("scrub", "policy", "request_approval", "approval_api", "approval_timer", "publish",
-         "staleness", "comments")
+         "staleness", "comments", "dead_letters")
 
 
 def functions_dir() -> Path:

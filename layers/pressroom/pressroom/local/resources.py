@@ -20,11 +20,18 @@ QUEUES: dict[str, str | None] = {
     "publish": "publish_queue_url",
 }
 MAX_RECEIVES = 5
+#: dead-letter queues the dead_letters function consumes; they redrive to ``<prefix>-unhandled-dlq``
+CONSUMED_DLQS = ("scrub", "policy")
+DEAD_LETTER_RECEIVES = 10  # receive counts carry over from the work queue: 5 attempts of its own
 COMMENTS_SCHEDULE = ("comments-poll", "rate(15 minutes)")
 #: as in template.yaml: Scheduler fills in its context attributes when it fires
 COMMENTS_INPUT = {"kind": "poll-comments", "scheduled_time": "<aws.scheduler.scheduled-time>",
                   "schedule_arn": "<aws.scheduler.schedule-arn>", "execution_id": "<aws.scheduler.execution-id>",
                   "attempt": "<aws.scheduler.attempt-number>"}
+
+
+def _arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def function_arn(region: str, name: str, prefix: str = "pressroom") -> str:
@@ -56,9 +63,14 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
     s3, sqs, ddb = session.client("s3"), session.client("sqs"), session.client("dynamodb")
     region = session.region_name
     queue_urls, dlq_urls = {}, {}
+    dlq_urls["unhandled"] = sqs.create_queue(QueueName=f"{names.prefix}-unhandled-dlq")["QueueUrl"]
+    unhandled_arn = _arn(sqs, dlq_urls["unhandled"])
     for name in QUEUES:
-        dlq = sqs.create_queue(QueueName=f"{names.prefix}-{name}-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = {"VisibilityTimeout": "30", "RedrivePolicy": json.dumps({
+            "deadLetterTargetArn": unhandled_arn, "maxReceiveCount": DEAD_LETTER_RECEIVES})}
+        dlq = sqs.create_queue(QueueName=f"{names.prefix}-{name}-dlq",
+                               Attributes=attributes if name in CONSUMED_DLQS else {})["QueueUrl"]
+        dlq_arn = _arn(sqs, dlq)
         queue_urls[name] = sqs.create_queue(
             QueueName=f"{names.prefix}-{name}",
             Attributes={

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 
 from pressroom import clock, services
-from pressroom.local import functions, resources
+from pressroom.local import functions, motofixes, resources
 from pressroom.local.api import ApiServer
 from pressroom.local.emulator import Emulator, Outbox, QueueSource, ScheduleSource
 
@@ -23,6 +23,8 @@ REGION = "eu-west-2"
 #: queue → the function its event source mapping invokes, and its batch size (as in template.yaml)
 CONSUMERS = {"scrub": ("scrub", 5), "policy": ("policy", 5), "approval": ("request_approval", 5),
              "publish": ("publish", 1)}
+#: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
+DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10)}
 
 
 class EndpointSession:
@@ -93,6 +95,7 @@ class LocalStack:
             shutil.rmtree(stale, ignore_errors=True)
         self.home.mkdir(parents=True, exist_ok=True)
         port = self._moto_port or _free_port()
+        motofixes.apply()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._moto.start()
         endpoint = f"http://127.0.0.1:{port}"
@@ -121,6 +124,10 @@ class LocalStack:
         sources: list[Any] = [
             QueueSource(function, sqs, created.queue_urls[queue], functions.handler(function), REGION, batch)
             for queue, (function, batch) in CONSUMERS.items()
+        ]
+        sources += [
+            QueueSource(function, sqs, created.dlq_urls[queue], functions.handler(function), REGION, batch)
+            for queue, (function, batch) in DLQ_CONSUMERS.items()
         ]
         sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
             resources.function_arn(REGION, name): functions.handler(name)
