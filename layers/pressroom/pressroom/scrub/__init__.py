@@ -17,7 +17,8 @@ Per format (``sniff`` decides by magic bytes, never by name):
   Each frame's LZW codes are copied up to its End-Of-Information code (or the code completing the
   frame), found by counting pixels, never decoding them: bytes and bits after it go, sub-blocks are
   re-chunked; a frame whose stream is cut short, runs past its pixels or holds a code outside its
-  table is refused, as are frames holding more than ten times the pixel limit together.
+  table is refused, as are frames holding more than ten times the pixel limit together (each
+  counted as at least 64x64).
 - HEIC/HEIF: converted to a JPEG (quality 95, source chroma subsampling, ICC profile kept,
   orientation applied to the pixels). This is the one lossy path, chosen because JPEG is what
   Flickr and every browser display, and because only the primary image's pixels cross over:

@@ -1,17 +1,29 @@
 """GIF: rewrite the block stream keeping the screen descriptor, colour tables, graphic control
-extensions and image data (LZW sub-blocks copied byte for byte). Comments, plain-text and
-application extensions (XMP, ICC, vendor data) and anything after the trailer are dropped.
-The NETSCAPE2.0 loop count is kept in canonical form: it is only a repeat count, and animations
-need it to keep looping.
+extensions and image data. Comments, plain-text and application extensions (XMP, ICC, vendor
+data) and anything after the trailer are dropped. The NETSCAPE2.0 loop count is kept in canonical
+form: it is only a repeat count, and animations need it to keep looping.
+
+Each frame's LZW codes are copied as they are up to the End-Of-Information code, or, with none,
+up to the code that completes the frame (``giflzw`` finds it, counting pixels without decoding
+them); bytes after it, which every decoder ignores, are cut, as are the unused bits of the last
+byte kept (zeroed), and the codes are re-chunked into 255-byte sub-blocks (the sizes an encoder
+chose could carry data too). A stream that ends before its frame is complete, produces more
+pixels than it holds or uses a code outside its table is refused (see ``giflzw``). Every frame
+must fit the pixel limit, and all frames together ten times that limit, each counted as at least
+64x64 pixels: the work a frame costs does not shrink with it (a 200 MB upload holds 12 million
+1x1 frames, close to a minute's walk).
 """
 from __future__ import annotations
 
 import struct
 
 from .captions import CaptionReader
+from .giflzw import stream_end
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
 _LABELS = {0xFE: "GIF comment", 0x01: "GIF plain-text extension"}
+FRAMES_LIMIT = 10  # all frames together may hold this many times the pixel limit,
+FRAME_MINIMUM = 64 * 64  # each counted as at least this many: a frame costs work however small
 
 
 def _sub_blocks(data: bytes, pos: int) -> int:
@@ -37,6 +49,36 @@ def _table_size(packed: int) -> int:
     return 3 << ((packed & 7) + 1) if packed & 0x80 else 0
 
 
+def _image_data(data: bytes, pos: int, pixels: int) -> tuple[int, bytearray, int, bool]:
+    """The image data at ``pos`` (LZW minimum code size, sub-blocks) of a frame of ``pixels``
+    pixels: the position after it, the image data to keep (cut after its last code that counts,
+    unused bits of its last byte zeroed, re-chunked), how many LZW bytes were cut and whether any
+    of those unused bits were set."""
+    if pos >= len(data):
+        raise RejectedImage("truncated GIF image data")
+    view, pieces, at = memoryview(data), [], pos + 1
+    while True:
+        if at >= len(data):
+            raise RejectedImage("truncated GIF data sub-blocks")
+        size = data[at]
+        if not size:
+            break
+        pieces.append(view[at + 1 : at + 1 + size])
+        at += 1 + size
+    lzw = b"".join(pieces)
+    end = stream_end(lzw, data[pos], pixels)
+    size, spare = (end + 7) >> 3, -end & 7
+    kept, out = memoryview(lzw)[:size], bytearray(data[pos : pos + 1])
+    for start in range(0, size, 255):
+        block = kept[start : start + 255]
+        out.append(len(block))
+        out += block
+    out[-1] &= 0xFF >> spare
+    zeroed = out[-1] != lzw[size - 1]
+    out.append(0)
+    return at + 1, out, len(lzw) - size, zeroed
+
+
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     view = memoryview(data)
     n = len(data)
@@ -45,10 +87,10 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     width, height, packed = struct.unpack_from("<HHB", data, 6)
     check_pixels(width, height, max_pixels)
     pos = 13 + _table_size(packed)
-    kept: list[bytes | memoryview] = [view[:pos]]
+    kept: list[bytes | bytearray | memoryview] = [view[:pos]]
     removed = Removals()
     captions = CaptionReader()
-    frames = 0
+    frames = pixels = cut = 0
     while True:
         if pos >= n:
             raise RejectedImage("truncated GIF: no trailer")
@@ -61,9 +103,18 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                 raise RejectedImage("truncated GIF image descriptor")
             fw, fh, fpacked = struct.unpack_from("<HHB", data, pos + 5)
             check_pixels(fw, fh, max_pixels)
-            start, pos = pos, pos + 10 + _table_size(fpacked) + 1  # + LZW minimum code size
-            pos = _sub_blocks(data, pos)
+            pixels += max(fw * fh, FRAME_MINIMUM)
+            if pixels > FRAMES_LIMIT * max_pixels:
+                raise RejectedImage(f"GIF frames count {pixels} pixels by frame {frames + 1} (each at least "
+                                    f"{FRAME_MINIMUM}), over the limit of {FRAMES_LIMIT} x {max_pixels} for all "
+                                    "frames together")
+            start, pos = pos, pos + 10 + _table_size(fpacked)  # descriptor and local colour table
             kept.append(view[start:pos])
+            pos, blocks, cut_bytes, zeroed = _image_data(data, pos, fw * fh)
+            kept.append(blocks)
+            cut += cut_bytes
+            if zeroed:
+                removed.add("GIF image data: set bits after its end, zeroed")
             frames += 1
         elif block == 0x21:
             if pos + 2 > n:
@@ -89,6 +140,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             raise RejectedImage(f"malformed GIF: unexpected block 0x{block:02X}")
     if not frames:
         raise RejectedImage("GIF has no image")
+    if cut:
+        removed.add(f"GIF image data after its end: {cut} bytes")
     if pos < n:
         removed.add(f"trailer: {n - pos} bytes")
     out = b"".join((*kept, b"\x3b"))
