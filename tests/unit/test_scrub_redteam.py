@@ -117,6 +117,27 @@ def test_png_iccp_profile_name_is_replaced_and_trailing_bytes_dropped() -> None:
         assert im.info["icc_profile"] == srgb
 
 
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_png_suggested_palette_of_a_truecolour_image_is_dropped(mode: str) -> None:
+    image = picture().convert(mode)
+    png = encode(image, "PNG")
+    body = SECRET.ljust(48, b"-")  # 16 palette entries of anything
+    plte = struct.pack(">I", len(body)) + b"PLTE" + body + struct.pack(">I", zlib.crc32(b"PLTE" + body))
+    result = scrub_bytes(png[:33] + plte + png[33:])
+    assert SECRET not in result.data
+    assert "PNG suggested palette (PLTE of a truecolour image)" in result.removed
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.tobytes() == image.tobytes()
+
+
+def test_png_palette_of_a_palette_image_is_kept() -> None:
+    image = picture().convert("P")
+    result = scrub_bytes(encode(image, "PNG"))
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.mode == "P" and im.tobytes() == image.tobytes()
+        assert im.getpalette() == image.getpalette()
+
+
 @needs_corpus
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF"])
 def test_display_identity_tags_leave_the_profile_and_colours_stay(fmt: str) -> None:

@@ -1,6 +1,7 @@
 """PNG: keep the image chunks byte for byte (CRC-checked), drop text, time, EXIF and unknown
-chunks and anything after IEND. Animated PNG (acTL/fcTL/fdAT) is kept. When the original
-orientation is not 1, an eXIf chunk holding only Orientation is written right after IHDR.
+chunks, anything after IEND and the PLTE of a truecolour image (only a suggested palette for
+limited displays: up to 768 bytes of anything). Animated PNG (acTL/fcTL/fdAT) is kept. When the
+original orientation is not 1, an eXIf chunk holding only Orientation is written after IHDR.
 IDAT and fdAT data after the end of its zlib stream, which decoders ignore, is cut (as TIFF strips
 are cut where their stream ends), found by ``pngcheck``, which refuses anything malformed.
 """
@@ -19,6 +20,8 @@ _KEEP = frozenset(
     b"IHDR PLTE IDAT IEND tRNS cHRM gAMA sBIT sRGB cICP mDCV cLLI bKGD pHYs acTL fcTL fdAT".split()
 )
 _TEXT = frozenset((b"tEXt", b"zTXt", b"iTXt"))
+#: colour types whose PLTE is only a suggestion for viewers (up to 768 bytes of anything)
+_TRUECOLOUR = frozenset((2, 6))
 _MAX_TEXT = 4 << 20
 _TEXT_KEYS = {"Title": "title", "Description": "description", "Author": "creator", "Copyright": "copyright"}
 
@@ -105,6 +108,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     raw_exif: ExifFacts | None = None
     xmp: bytes | None = None
     size: tuple[int, int] | None = None
+    colour = 0
     pos = len(SIGNATURE)
     while True:
         if pos + 12 > n:
@@ -119,9 +123,11 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         if size is None:
             if kind != b"IHDR" or length != 13:
                 raise RejectedImage("PNG does not start with a valid IHDR chunk")
-            size = struct.unpack_from(">II", body)
+            size, colour = struct.unpack_from(">II", body), body[9]
             check_pixels(*size, max_pixels)
-        if kind in _KEEP:
+        if kind == b"PLTE" and colour in _TRUECOLOUR:
+            removed.add("PNG suggested palette (PLTE of a truecolour image)")
+        elif kind in _KEEP:
             (crc,) = struct.unpack_from(">I", data, end - 4)
             if zlib.crc32(view[pos + 4 : end - 4]) != crc:
                 raise RejectedImage(f"PNG chunk {kind.decode()} fails its CRC check (corrupt file)")
