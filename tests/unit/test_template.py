@@ -417,7 +417,9 @@ def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_time
     assert consumed == {"ScrubQueue": "ScrubFunction", "PolicyQueue": "PolicyFunction",
                         "ApprovalQueue": "RequestApprovalFunction", "PublishQueue": "PublishFunction",
                         "ScrubDeadLetterQueue": "DeadLettersFunction", "PolicyDeadLetterQueue": "DeadLettersFunction"}
-    assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 5
+    # an image that kills its invocation (out of memory or time) must not take batch-mates with it
+    assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 1
+    assert resources["PolicyFunction"]["Properties"]["Events"]["ScrubbedCopies"]["Properties"]["BatchSize"] == 1
     assert resources["PublishFunction"]["Properties"]["Events"]["Approved"]["Properties"]["BatchSize"] == 1
 
 

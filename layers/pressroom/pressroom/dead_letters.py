@@ -52,8 +52,8 @@ def scrubber_stopped(attempts: int) -> str:
 
 
 def scrubber_never_reached(attempts: int) -> str:
-    return (f"the scrubber did not get to this file in any of its {attempts} attempts (it was stopped on another "
-            "file handled with it, or could not read this one); the original is kept for an administrator")
+    return (f"the scrubber did not get to this file in any of its {attempts} attempts (it was stopped before "
+            "recording it, or could not read it); the original is kept for an administrator")
 
 
 def checks_stopped(attempts: int) -> str:

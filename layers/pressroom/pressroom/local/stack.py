@@ -21,7 +21,7 @@ from pressroom.local.emulator import Emulator, Outbox, QueueSource, ScheduleSour
 
 REGION = "eu-west-2"
 #: queue → the function its event source mapping invokes, and its batch size (as in template.yaml)
-CONSUMERS = {"scrub": ("scrub", 5), "policy": ("policy", 5), "approval": ("request_approval", 5),
+CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("request_approval", 5),
              "publish": ("publish", 1)}
 #: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
 DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10)}
