@@ -5,9 +5,10 @@ reads the caption fields first (they feed the policy checks).
 Per format (``sniff`` decides by magic bytes, never by name):
 
 - JPEG, PNG, WebP: segment/chunk level, image data copied byte for byte, never re-encoded.
-  Kept: ICC profiles (colour tags only), JFIF (without thumbnail), Adobe APP14, colour chunks,
-  and of a JPEG's quantisation/Huffman/arithmetic tables only the definitions a scan uses. Anything after the
-  end of the image (motion-photo MP4, MPF images, Samsung SEF, FotoStation, archives) is dropped.
+  Kept: ICC profiles (colour tags only), JFIF (without thumbnail), Adobe APP14, colour chunks
+  (not a truecolour PNG's suggested palette), and of a JPEG's quantisation/Huffman/arithmetic
+  tables only the definitions a scan uses. Anything after the end of the image (motion-photo
+  MP4, MPF images, Samsung SEF, FotoStation, archives) is dropped.
 - TIFF: rewritten as a single-page TIFF holding only the image-structure tags, the ICC profile
   and Orientation; strip/tile data copied byte for byte (any bit depth, lossless), each strip cut
   to the bytes its rows need (uncompressed) or to where its Deflate, PackBits or LZW stream ends.
