@@ -529,3 +529,37 @@ def test_corpus_jpegs_keep_their_pixels() -> None:
     for path in sorted(CORPUS.glob("*.jp*g")):
         data = path.read_bytes()
         assert pixels(scrub_bytes(data).data) == pixels(data), path.name
+
+
+def animated_webp(count: int, size: tuple[int, int] = (64, 48)) -> tuple[bytes, list[Image.Image]]:
+    frames = [Image.effect_noise(size, 40 + 30 * i).convert("RGB") for i in range(count)]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], lossless=True, duration=100)
+    return out.getvalue(), frames
+
+
+def test_webp_animation_keeps_every_frame() -> None:
+    data, frames = animated_webp(3)
+    result = scrub_bytes(data)
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.n_frames == 3
+        for i, frame in enumerate(frames):
+            im.seek(i)
+            assert im.convert("RGB").tobytes() == frame.tobytes()
+
+
+def test_webp_animation_with_a_damaged_later_frame_is_refused() -> None:
+    data = bytearray(animated_webp(3)[0])
+    last = data.rfind(b"VP8L")
+    data[last + 20 : last + 60] = bytes(b ^ 0xFF for b in data[last + 20 : last + 60])
+    with Image.open(io.BytesIO(data)) as im:  # the first frame still decodes: a first-frame check passes it
+        im.load()
+    with pytest.raises(RejectedImage, match="does not decode"):
+        scrub_bytes(bytes(data))
+
+
+def test_webp_animation_over_the_frame_limit_is_refused() -> None:
+    data, _ = animated_webp(11)  # each frame fits a limit of 64 x 48 pixels; eleven are over ten times it
+    assert scrub_bytes(animated_webp(10)[0], max_pixels=64 * 48).format == "webp"
+    with pytest.raises(RejectedImage, match="11 frames of 64x48 is over the limit of 10 x 3072"):
+        scrub_bytes(data, max_pixels=64 * 48)

@@ -19,11 +19,10 @@ import struct
 
 from .captions import CaptionReader
 from .giflzw import stream_end
-from .result import RejectedImage, Removals, Scrubbed, check_pixels
+from .result import FRAMES_LIMIT, RejectedImage, Removals, Scrubbed, check_pixels
 
 _LABELS = {0xFE: "GIF comment", 0x01: "GIF plain-text extension"}
-FRAMES_LIMIT = 10  # all frames together may hold this many times the pixel limit,
-FRAME_MINIMUM = 64 * 64  # each counted as at least this many: a frame costs work however small
+FRAME_MINIMUM = 64 * 64  # pixels each frame counts for towards FRAMES_LIMIT: a frame costs work however small
 
 
 def _sub_blocks(data: bytes, pos: int) -> int:

@@ -16,6 +16,10 @@ class RejectedImage(ValueError):
         return self.reason
 
 
+#: an animation's frames together may hold this many times the pixel limit
+FRAMES_LIMIT = 10
+
+
 def check_pixels(width: int, height: int, max_pixels: int) -> None:
     """Refuse empty or oversized dimensions read from a header, before anything is decoded."""
     if width <= 0 or height <= 0:

@@ -1,6 +1,8 @@
 """WebP: keep the RIFF image chunks byte for byte, drop EXIF, XMP, unknown chunks and anything
 after the RIFF payload. VP8X flags are rewritten to match; animation frames (ANMF) are rebuilt
-without unknown sub-chunks. A minimal EXIF chunk holds Orientation when it is not 1.
+without unknown sub-chunks. Every frame is decoded onto the whole canvas to verify it, so frames
+times canvas may be at most ``FRAMES_LIMIT`` times the pixel limit. A minimal EXIF chunk holds
+Orientation when it is not 1.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import struct
 from . import icc
 from .captions import CaptionReader, xmp_orientation
 from .exif import ExifFacts, minimal_exif, read_exif
-from .result import RejectedImage, Removals, Scrubbed, check_pixels
+from .result import FRAMES_LIMIT, RejectedImage, Removals, Scrubbed, check_pixels
 
 _IMAGE = frozenset((b"VP8 ", b"VP8L", b"ALPH"))
 _ICC_FLAG, _EXIF_FLAG, _XMP_FLAG = 0x20, 0x08, 0x04
@@ -88,7 +90,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     else:
         raise RejectedImage(f"WebP starts with an unexpected chunk {first_kind!r}")
     check_pixels(width, height, max_pixels)
-    has_image = False
+    has_image, frames = False, 0
     for kind, body in found[1:] if first_kind == b"VP8X" else found:
         if kind in _IMAGE:
             if has_image and first_kind != b"VP8X" and kind != b"ALPH":
@@ -108,7 +110,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                 flags |= _ICC_FLAG
         elif kind == b"ANMF":
             kept.append(chunk(kind, _frame(body, removed)))
-            has_image = True
+            has_image, frames = True, frames + 1
         elif kind == b"EXIF":
             tiff = bytes(body)
             facts = read_exif(tiff[6:] if tiff[:6] == b"Exif\x00\x00" else tiff)
@@ -125,6 +127,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             removed.add(f"WebP chunk {kind.decode('latin-1').strip() or 'unnamed'}")
     if not has_image:
         raise RejectedImage("WebP has no image data")
+    if frames * width * height > FRAMES_LIMIT * max_pixels:
+        raise RejectedImage(f"WebP animation of {frames} frames of {width}x{height} is over the limit of "
+                            f"{FRAMES_LIMIT} x {max_pixels} pixels for all frames together")
     if stop < len(data):
         removed.add(f"trailer: {len(data) - stop} bytes")
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
