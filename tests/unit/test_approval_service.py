@@ -154,8 +154,44 @@ def test_a_failed_email_releases_the_claim_so_the_retry_asks_again(store, corpus
     assert sorted(m["To"] for m in outbox()) == [ONE, TWO]
     retried = links.verify(config.signing_key(), tokens(pid)[TWO], NOW)
     assert retried.expires_at == NOW + timedelta(days=7)  # ends with the photo's approval, not later
-    assert [e["event"] for e in store.audit(pid)][-4:] == [
-        "approval-requested", "approval-requested", "approval-request-failed", "approval-requested"]
+    assert [e["event"] for e in store.audit(pid)][-6:] == [
+        "approval-requested", "approval-emailed", "approval-requested", "approval-request-failed",
+        "approval-requested", "approval-emailed"]
+
+
+def test_an_approver_whose_delivery_died_before_emailing_is_asked_when_the_claim_goes_stale(store, corpus,
+                                                                                            monkeypatch):
+    pid = waiting(store, corpus)
+
+    def killed(message):  # the process dies between the claim and the email: no code after it runs
+        raise SystemExit("killed")
+
+    mailer = services.mailer()
+    real_send = mailer.send
+    monkeypatch.setattr(mailer, "send", killed)
+    with pytest.raises(SystemExit):
+        service.request_approval(pid, now=NOW)
+    claimed = store.get(pid)
+    assert claimed.approvers == [ONE] and list(claimed.asking) == [ONE]
+    monkeypatch.setattr(mailer, "send", real_send)
+    # a duplicate delivery while the claim may still be live asks only the others
+    assert service.request_approval(pid, now=NOW + timedelta(seconds=30)) == [TWO]
+    # the redelivered message, after the queue's visibility timeout, asks the one whose claim died
+    assert service.request_approval(pid, now=NOW + timedelta(seconds=180)) == [ONE]
+    assert service.request_approval(pid, now=NOW + timedelta(seconds=400)) == []
+    assert sorted(m["To"] for m in outbox()) == [ONE, TWO]
+    photo = store.get(pid)
+    assert photo.approvers == [ONE, TWO] and photo.asking == {}
+    assert [e["event"] for e in store.audit(pid) if e["event"].startswith("approval-")][-4:] == [
+        "approval-requested", "approval-emailed", "approval-requested", "approval-emailed"]
+
+
+def test_a_confirmed_email_is_never_sent_again(store, corpus):
+    pid = waiting(store, corpus)
+    assert service.request_approval(pid, now=NOW) == [ONE, TWO]
+    assert store.get(pid).asking == {}
+    assert service.request_approval(pid, now=NOW + timedelta(days=1)) == []
+    assert len(outbox()) == 2
 
 
 # -- the review page never changes anything ------------------------------------------------------

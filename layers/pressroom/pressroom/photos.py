@@ -77,6 +77,8 @@ class Photo:
     checklist: list[str] = field(default_factory=list)
     reason: str = ""
     approvers: list[str] = field(default_factory=list)
+    #: approvers claimed but whose email is not yet known sent → when they were claimed
+    asking: dict[str, str] = field(default_factory=dict)
     decision: dict[str, Any] = field(default_factory=dict)
     used_nonces: list[str] = field(default_factory=list)
     reminded_at: str = ""

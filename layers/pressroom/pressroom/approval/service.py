@@ -3,12 +3,14 @@
 Every step is safe to repeat. Duplicate deliveries are absorbed by conditional writes on the
 photo record, never by remembering anything in memory:
 
-* Asking: each approver is *claimed* (added to ``photo.approvers`` with an audit event, on the
-  condition that the record has not changed since it was read) before their email is sent. So a
-  duplicate SQS delivery never sends a second email. If the email fails, the claim is released and
-  the error raised so SQS retries; if the process dies between claim and send, that approver is not
-  emailed now: the reminder (which goes to every approver) is the safety net. At most once, not
-  at least once: a duplicate approval email is worse than a late one.
+* Asking: each approver is *claimed* (added to ``photo.approvers`` and ``photo.asking`` with an
+  audit event, on the condition that the record has not changed since it was read) before their
+  email is sent, and the claim is confirmed (removed from ``asking``) once it went. So a duplicate
+  SQS delivery never sends a second email. If the email fails, the claim is released and the error
+  raised so SQS retries. If the process dies between claim and confirmation, the claim outlives
+  its ``CLAIM_LEASE`` (longer than the function may run, shorter than the queue's visibility
+  timeout), and the redelivered message asks that approver again: a second email only when the
+  process died in the instant after the first was sent, rather than none until the reminder.
 * Deciding: ``NEEDS_APPROVAL → APPROVED|REJECTED`` is one conditional write that also spends the
   link's nonce; only the winner sends the publish message or tells the uploader. A second click or
   a second approver gets 409 with who decided, when and why. Before an approval is stored a
@@ -50,6 +52,9 @@ REQUESTER = "request_approval"
 TIMER = "approval_timer"
 MAX_REASON = 2000
 MAX_FORM_BYTES = 16 * 1024
+#: a claim older than this belongs to a delivery that died (RequestApprovalFunction times out
+#: after 30 s; ApprovalQueue shows a message again after 180 s)
+CLAIM_LEASE = timedelta(seconds=120)
 #: after an approval, when the publish check makes sure the photo was queued to publish
 PUBLISH_CHECK_AFTER = timedelta(minutes=15)
 _DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
@@ -88,7 +93,8 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
         return []
     photo, approvers = waiting
     asked = {a.lower() for a in photo.approvers}
-    wanted = [a for a in approvers if a.lower() not in asked]
+    stale = {a for a, claimed in photo.asking.items() if datetime.fromisoformat(claimed) <= now - CLAIM_LEASE}
+    wanted = [a for a in approvers if a.lower() not in asked or a in stale]
     if not wanted:
         return []
     if photo.approvers:  # asking someone added to the list since, or retrying after a failed email
@@ -102,7 +108,9 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
     for approver in wanted:
         try:
             photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=REQUESTER, event="approval-requested",
-                                 changes={"approvers": [*photo.approvers, approver]},
+                                 changes={"approvers": photo.approvers if approver in photo.approvers
+                                          else [*photo.approvers, approver],
+                                          "asking": {**photo.asking, approver: clock.iso(now)}},
                                  detail={"approver": approver, "link_expires": clock.iso(expires)},
                                  condition=_unchanged(photo))
         except StaleTransition:
@@ -114,8 +122,20 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
         except Exception:
             _release(photo, approver)
             raise
+        photo = _confirm(photo, approver)
         emailed.append(approver)
     return emailed
+
+
+def _confirm(photo: Photo, approver: str) -> Photo:
+    """Record that ``approver``'s email went, so their claim is never taken for a dead one."""
+    try:
+        return services.store().update(photo.id, State.NEEDS_APPROVAL, actor=REQUESTER, event="approval-emailed",
+                                       changes={"asking": {a: t for a, t in photo.asking.items() if a != approver}},
+                                       detail={"approver": approver}, condition=_unchanged(photo))
+    except StaleTransition:  # decided or reminded meanwhile: nothing waits on this claim any more
+        log.warning("approval email sent but not confirmed", extra={"photo_id": photo.id})
+        return services.store().get(photo.id) or photo
 
 
 def _arm_timers(photo_id: str, now: datetime, expires: datetime) -> None:
@@ -136,7 +156,8 @@ def _release(photo: Photo, approver: str) -> None:
     """Undo a claim whose email failed, so the retried delivery asks this approver again."""
     try:
         services.store().update(photo.id, State.NEEDS_APPROVAL, actor=REQUESTER, event="approval-request-failed",
-                                changes={"approvers": [a for a in photo.approvers if a != approver]},
+                                changes={"approvers": [a for a in photo.approvers if a != approver],
+                                         "asking": {a: t for a, t in photo.asking.items() if a != approver}},
                                 detail={"approver": approver}, condition=_unchanged(photo))
     except StaleTransition:
         log.warning("could not release the approval claim", extra={"photo_id": photo.id})
@@ -381,7 +402,7 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
     try:
         photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=TIMER, event="approval-reminded",
                              changes={"approvers": [*photo.approvers, *(a for a in approvers if a.lower() not in asked)],
-                                      "reminded_at": clock.iso(now)},
+                                      "asking": {}, "reminded_at": clock.iso(now)},
                              detail={"approvers": approvers},
                              condition=("attribute_not_exists(reminded_at) OR reminded_at = :never",
                                         {":never": ""}))
