@@ -172,6 +172,14 @@ def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
     assert template["Parameters"]["RawRetentionDays"]["MinValue"] > dlq_days
 
 
+def test_an_approval_claim_outlives_its_function_and_not_the_queue_visibility(template, resources):
+    from pressroom.approval.service import CLAIM_LEASE
+
+    running = timeout_of(template, resources["RequestApprovalFunction"])
+    visibility = resources["ApprovalQueue"]["Properties"]["VisibilityTimeout"]
+    assert running < CLAIM_LEASE.total_seconds() < visibility
+
+
 @pytest.mark.parametrize(("bucket", "queue", "prefix"), [
     ("RawBucket", "ScrubQueue", "incoming/"),
     ("CleanBucket", "PolicyQueue", "clean/"),
