@@ -71,7 +71,8 @@ TRIGGERS: dict[str, list[str]] = {
         "NI number AB 12 34 56 C",
         "DOB 12/03/1990",
     ],
-    "dont-personal-details-postcode": ["She lives in B4 6NQ", "WS1 1AA", "SW1A 1AA", "B73 6AB"],
+    "dont-personal-details-postcode": ["She lives in B4 6NQ", "WS1 1AA", "SW1A 1AA", "B73 6AB",
+                                       "she lives in b4 6nq", "sw1a 1aa", "ws11aa"],
     "dont-sentenced-or-missing-people": [
         "He was sentenced to five years",
         "Burglar jailed",
@@ -176,6 +177,8 @@ NEAR_MISSES: dict[str, list[str]] = {
         "https://maps.example.com/?q=B46NQ",
         "www.west-midlands.police.uk/b46nq",
         "The M6 2nd junction",
+        "the m6 2nd junction",
+        "a1 1st place",
         "Tyre safety: 1.6mm tread",
     ],
     "dont-sentenced-or-missing-people": ["Don't miss out", "Missing out on the fun", "the missing piece", "missing out"],
