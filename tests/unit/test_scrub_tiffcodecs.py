@@ -77,20 +77,26 @@ def assert_same(strip: bytes, expected: int) -> int | str:
 
 
 # ---- streams built code by code -------------------------------------------------------------------
+def after(code: int, free: int, first: bool, width: int) -> tuple[int, bool, int]:
+    """The next free entry, whether the next code follows a ClearCode, and its width, once ``code``
+    is read (libtiff's early change: one bit wider as the table reaches 2^n - 1 entries)."""
+    if code == CLEAR:
+        return FIRST, True, 9
+    if code != EOI:
+        if not first and free < TABLE:
+            free += 1
+            if free == (1 << width) - 1 and width < 12:
+                width += 1
+        first = False
+    return free, first, width
+
+
 def widths(codes: list[int]) -> list[int]:
-    """The width each code is written at (libtiff's early change: one bit wider as the table reaches
-    2^n - 1 entries; code values are not checked)."""
-    out, width, free, first = [], 9, FIRST, True
+    """The width each code is written at (code values are not checked)."""
+    out, free, first, width = [], FIRST, True, 9
     for code in codes:
         out.append(width)
-        if code == CLEAR:
-            width, free, first = 9, FIRST, True
-        elif code != EOI:
-            if not first and free < TABLE:
-                free += 1
-                if free == (1 << width) - 1 and width < 12:
-                    width += 1
-            first = False
+        free, first, width = after(code, free, first, width)
     return out
 
 
@@ -142,14 +148,7 @@ def code_streams(draw: st.DrawFn) -> list[int]:
         else:
             code = rnd.randint(max(FIRST, free - 64), free)  # recent entries, the one being built too
         codes.append(code)
-        if code == CLEAR:
-            free, first, width = FIRST, True, 9
-        elif code != EOI:
-            if not first and free < TABLE:
-                free += 1
-                if free == (1 << width) - 1 and width < 12:
-                    width += 1
-            first = False
+        free, first, width = after(code, free, first, width)
     if draw(st.booleans()):
         codes.append(EOI)
     return codes
