@@ -1,8 +1,8 @@
 """WebP: keep the RIFF image chunks byte for byte, drop EXIF, XMP, unknown chunks and anything
 after the RIFF payload. VP8X flags are rewritten to match; animation frames (ANMF) are rebuilt
-without unknown sub-chunks. Every frame is decoded onto the whole canvas to verify it, so frames
-times canvas may be at most ``FRAMES_LIMIT`` times the pixel limit. A minimal EXIF chunk holds
-Orientation when it is not 1.
+without unknown sub-chunks. Every frame is decoded to verify it (``webpcheck``), and viewers
+composite each onto the whole canvas, so frames times canvas may be at most ``FRAMES_LIMIT`` times
+the pixel limit. A minimal EXIF chunk holds Orientation when it is not 1.
 """
 from __future__ import annotations
 
