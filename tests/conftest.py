@@ -11,10 +11,10 @@ from moto import mock_aws
 
 from pressroom import services
 from pressroom.local import motofixes, resources
+from tests.corpus import CORPUS, corpus_files
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
-CORPUS = Path(os.environ.get("PRESSROOM_CORPUS", ROOT.parent / "shared" / "corpus" / "images"))
 REGION = "eu-west-2"
 
 
@@ -66,6 +66,5 @@ def load_event():
 
 @pytest.fixture
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS}")
+    corpus_files()  # fails, naming the fix, when the corpus is missing
     return CORPUS

@@ -12,17 +12,14 @@ import pytest
 from PIL import Image, ImageCms, ImageOps
 
 from pressroom.scrub import RejectedImage, icc, scrub_bytes, scrub_file
+from tests.corpus import CORPUS, corpus_files
 
 pillow_heif = pytest.importorskip("pillow_heif")
 pillow_heif.register_heif_opener()
 
-CORPUS = Path("/work/shared/corpus/images")
-if not CORPUS.is_dir():  # CI lays shared/ beside the clone
-    CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
-FILES = sorted(CORPUS.glob("*")) if CORPUS.is_dir() else []
+FILES = corpus_files()
 EXIFTOOL = shutil.which("exiftool")
 needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed")
-needs_corpus = pytest.mark.skipif(not FILES, reason=f"corpus not found at {CORPUS}")
 
 #: group -> tags exiftool may report on a scrubbed file (None: the whole group).
 ALLOWED: dict[str, set[str] | None] = {
@@ -98,12 +95,10 @@ def corpus_report(corpus_out: dict) -> dict[str, dict[str, object]]:
     return exiftool_report([dst for dst, _ in corpus_out.values()])
 
 
-@needs_corpus
 def test_corpus_is_all_there() -> None:
     assert len(FILES) == 30
 
 
-@needs_corpus
 @needs_exiftool
 @pytest.mark.parametrize("name", [f.name for f in FILES])
 def test_exiftool_finds_nothing_outside_allow_list(name: str, corpus_out: dict, corpus_report: dict) -> None:
@@ -111,7 +106,6 @@ def test_exiftool_finds_nothing_outside_allow_list(name: str, corpus_out: dict, 
     assert leaks(corpus_report[name]) == []
 
 
-@needs_corpus
 @needs_exiftool
 def test_original_corpus_is_flagged_by_the_same_check() -> None:
     """The allow-list check is not vacuous: the untouched originals all fail it."""
@@ -119,7 +113,6 @@ def test_original_corpus_is_flagged_by_the_same_check() -> None:
     assert all(leaks(report[f.name]) for f in FILES if not f.name.startswith("png_16bit"))
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", [f.name for f in FILES if f.suffix.lower() != ".heic"])
 def test_pixels_orientation_and_icc_unchanged(name: str, corpus_out: dict) -> None:
     before = pixels((CORPUS / name).read_bytes())
@@ -140,7 +133,6 @@ def test_pixels_orientation_and_icc_unchanged(name: str, corpus_out: dict) -> No
     assert shown_after.tobytes() == shown_before.tobytes()
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", [f.name for f in FILES if f.suffix.lower() == ".heic"])
 def test_heic_becomes_a_faithful_jpeg(name: str, corpus_out: dict) -> None:
     before = ImageOps.exif_transpose(pixels((CORPUS / name).read_bytes())).convert("RGB")
@@ -154,7 +146,6 @@ def test_heic_becomes_a_faithful_jpeg(name: str, corpus_out: dict) -> None:
     assert sum(diff) / len(diff) < 2.0
 
 
-@needs_corpus
 def test_sixteen_bit_kept() -> None:
     for name in ("png_16bit_rgba_pngsuite.png", "Parrot_drone_tiff_gps_serial_16bit.tif"):
         out = scrub_bytes((CORPUS / name).read_bytes())
@@ -162,7 +153,6 @@ def test_sixteen_bit_kept() -> None:
         assert pixels(out.data).mode == pixels((CORPUS / name).read_bytes()).mode
 
 
-@needs_corpus
 def test_removed_names_the_hidden_data(corpus_out: dict) -> None:
     removed = {name: result.removed for name, (_dst, result) in corpus_out.items()}
     assert "trailer: 1317283 bytes" in removed["Pixel_3a_XL_motion_photo_mp4_trailer.jpg"]
@@ -176,7 +166,6 @@ def test_removed_names_the_hidden_data(corpus_out: dict) -> None:
     assert exif.startswith("EXIF (GPS, serial numbers, MakerNotes, thumbnail")
 
 
-@needs_corpus
 def test_captions_read_before_removal(corpus_out: dict) -> None:
     canon = corpus_out["Canon_EOS-1D_serial_owner_iptc.jpg"][1].captions
     assert canon["creator"] == "Stephen Dunn"
@@ -190,7 +179,6 @@ def test_captions_read_before_removal(corpus_out: dict) -> None:
     assert corpus_out["png_exif_chunk_text.png"][1].captions["copyright"] == "Acme"
 
 
-@needs_corpus
 def test_cmyk_keeps_every_icc_segment_and_adobe_marker(corpus_out: dict) -> None:
     dst, _ = corpus_out["CMYK_multiple_ICC_segments_iptc_xmp.jpg"]
     data = dst.read_bytes()

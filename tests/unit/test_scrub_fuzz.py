@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from pressroom.scrub import RejectedImage, scrub_bytes
-
-CORPUS = Path("/work/shared/corpus/images")
-if not CORPUS.is_dir():
-    CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
+from tests.corpus import corpus_files
 
 
 def _gif() -> bytes:
@@ -25,7 +20,7 @@ def _gif() -> bytes:
     return out.getvalue()
 
 
-SEEDS = [p.read_bytes() for p in sorted(CORPUS.glob("*"))] + [_gif()] if CORPUS.is_dir() else [_gif()]
+SEEDS = [p.read_bytes() for p in corpus_files()] + [_gif()]
 
 position = st.floats(min_value=0, max_value=1, exclude_max=True)
 mutation = st.one_of(
@@ -72,7 +67,6 @@ def test_mutated_photos_are_scrubbed_or_rejected(seed: int, edits: list, head_bi
     assert set(again.removed) <= {"EXIF"}  # only the minimal orientation EXIF, re-read and rewritten
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not found")
 def test_every_corpus_output_is_a_fixed_point() -> None:
     for data in SEEDS:
         first = scrub_bytes(data)

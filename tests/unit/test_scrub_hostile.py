@@ -12,11 +12,7 @@ from PIL import Image, ImageOps
 
 from pressroom.scrub import RejectedImage, scrub_bytes, scrub_file
 from pressroom.scrub.exif import minimal_exif
-
-CORPUS = Path("/work/shared/corpus/images")
-if not CORPUS.is_dir():
-    CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+from tests.corpus import CORPUS
 
 
 def picture(mode: str = "RGB", size: tuple[int, int] = (40, 30)) -> Image.Image:
@@ -77,7 +73,6 @@ def test_wrong_extension_follows_the_bytes(tmp_path: Path) -> None:
     assert (result.format, result.extension, result.content_type) == ("png", ".png", "image/png")
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", ["Nikon_D300_progressive_serial_artist.jpg", "png_xmp_itxt_dates.png",
                                   "HTC_Desire_webp_exif_gps_icc.webp", "DudleyLeavittUtah_tiff_artist_icc.tiff",
                                   "iPhone_11_Pro_exif_at_eof_gps.heic"])
@@ -295,7 +290,6 @@ def test_interlaced_png_is_copied_losslessly() -> None:
     assert decoded(result.data).tobytes() == picture(size=(13, 11)).tobytes()
 
 
-@needs_corpus
 def test_python_memory_stays_near_the_file_size() -> None:
     import tracemalloc
 

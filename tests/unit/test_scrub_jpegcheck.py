@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from pressroom.scrub import _SCRUBBERS, RejectedImage, jpegcheck, scrub_bytes
 from pressroom.scrub.sniff import sniff
+from tests.corpus import corpus_files
 
-CORPUS = Path("/work/shared/corpus/images")
-if not CORPUS.is_dir():
-    CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 RST = re.compile(rb"\xff[\xd0-\xd7]")
 
 
@@ -31,9 +27,8 @@ def vouched(data: bytes) -> bool:
         return jpegcheck.vouch(data, image.size)
 
 
-@needs_corpus
 def test_every_corpus_jpeg_and_heic_output_is_vouched_for() -> None:
-    for path in sorted(CORPUS.iterdir()):
+    for path in corpus_files():
         data = path.read_bytes()
         fmt = sniff(data)
         if fmt in ("jpeg", "heic"):

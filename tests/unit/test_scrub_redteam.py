@@ -14,10 +14,9 @@ import pytest
 from PIL import Image, ImageCms
 
 from pressroom.scrub import RejectedImage, scrub_bytes
+from tests.corpus import CORPUS, corpus_files
 
 SECRET = b"SECRET-JohnSmith-51.5N"
-CORPUS = Path("/work/shared/corpus/images")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
 
 def picture(size: tuple[int, int] = (40, 30)) -> Image.Image:
@@ -138,7 +137,6 @@ def test_png_palette_of_a_palette_image_is_kept() -> None:
         assert im.getpalette() == image.getpalette()
 
 
-@needs_corpus
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF"])
 def test_display_identity_tags_leave_the_profile_and_colours_stay(fmt: str) -> None:
     profile = display_profile()
@@ -426,7 +424,6 @@ def test_compressed_strip_with_reversed_bit_order_is_refused() -> None:
         scrub_bytes(build_tiff({**grey_tags(8), 266: (SHORT, 1, struct.pack("<H", 2))}, [zlib.compress(GREY)]))
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", ["DudleyLeavittUtah_tiff_artist_icc.tiff", "Parrot_drone_tiff_gps_serial_16bit.tif"])
 def test_corpus_tiffs_keep_their_pixels(name: str) -> None:
     data = (CORPUS / name).read_bytes()
@@ -524,9 +521,8 @@ def test_jpeg_tables_in_use_pass_unchanged(params: dict) -> None:
     assert scrub_bytes(source).data == source
 
 
-@needs_corpus
 def test_corpus_jpegs_keep_their_pixels() -> None:
-    for path in sorted(CORPUS.glob("*.jp*g")):
+    for path in corpus_files("*.jp*g"):
         data = path.read_bytes()
         assert pixels(scrub_bytes(data).data) == pixels(data), path.name
 

@@ -1,0 +1,18 @@
+"""The shared photo corpus: ``../shared/corpus/images`` beside the checkout (as CI lays it out), or
+``$PRESSROOM_CORPUS``. Tests that need it fail without it, never skip: a run that skipped them
+would pass without having proven the scrubber on a single real photo."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CORPUS = Path(os.environ.get("PRESSROOM_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus" / "images")
+
+
+def corpus_files(pattern: str = "*") -> list[Path]:
+    """The corpus files matching ``pattern``, sorted; an error naming the fix when there are none."""
+    found = sorted(CORPUS.glob(pattern))
+    if not found:
+        raise FileNotFoundError(f"no {pattern} in the photo corpus at {CORPUS}: "
+                                "put shared/ beside the checkout or set PRESSROOM_CORPUS")
+    return found
