@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import shutil
 import struct
 import subprocess
-import sys
 import tracemalloc
 import warnings
 import zlib
@@ -24,6 +22,7 @@ from PIL import Image, ImageCms
 
 from pressroom.scrub import RejectedImage, png, pngcheck, scrub_bytes
 from tests.corpus import corpus_files
+from tests.memory import check_growth_kib, linux_only
 
 EXIFTOOL = shutil.which("exiftool")
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -506,23 +505,13 @@ def test_memory_does_not_grow_with_the_chunk_count() -> None:
     assert peak < 1_000_000  # nothing kept per chunk
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss is in KiB on Linux")
+@linux_only
 def test_process_memory_does_not_grow_with_the_pixel_count(tmp_path: Path) -> None:
     """tracemalloc does not see memory a C library allocates (Pillow's pixels): a child process's
     peak resident size does."""
     path = tmp_path / "flat.png"
     path.write_bytes(flat_png(5000, 4000))
-    code = ("import resource, sys\n"
-            "from pressroom.scrub import pngcheck\n"
-            "data = open(sys.argv[1], 'rb').read()\n"
-            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-            "pngcheck.check(data, (5000, 4000))\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
-    layer = str(Path(pngcheck.__file__).parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [layer, os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
-                         check=True, timeout=120)
-    assert int(out.stdout) < 16 * 1024  # KiB; decoding with Pillow adds 80 MB here
+    assert check_growth_kib("pngcheck", path, (5000, 4000)) < 16 * 1024  # KiB; decoding with Pillow adds 80 MB here
 
 
 # ---- never more lenient than Pillow ----------------------------------------------------------

@@ -3,11 +3,8 @@ exactly what a full decode refuses, and use far less memory than Pillow's canvas
 from __future__ import annotations
 
 import io
-import os
 import random
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from pressroom.scrub import RejectedImage, scrub_bytes, webpcheck
+from tests.memory import check_growth_kib, linux_only
 
 
 def encode(image: Image.Image, **params: object) -> bytes:
@@ -118,19 +116,10 @@ def test_the_libwebp_that_decodes_untrusted_files_has_the_huffman_overflow_fixed
     assert webpcheck._libwebp().WebPGetDecoderVersion() >= 0x010302
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss is in KiB on Linux")
+@linux_only
 def test_process_memory_does_not_grow_with_the_pixel_count(tmp_path: Path) -> None:
     """tracemalloc does not see libwebp's allocations: a child process's peak resident size does."""
     path = tmp_path / "large.webp"
     path.write_bytes(encode(Image.linear_gradient("L").resize((4000, 4000)).convert("RGB"), quality=50))
-    code = ("import resource, sys\n"
-            "from pressroom.scrub import webpcheck\n"
-            "data = open(sys.argv[1], 'rb').read()\n"
-            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-            "webpcheck.check(data, (4000, 4000))\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
-    layer = str(Path(webpcheck.__file__).parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [layer, os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
-                         check=True, timeout=120)
-    assert int(out.stdout) < 24 * 1024  # KiB; Pillow's decode onto an RGBA canvas adds over 100 MB here
+    # KiB; Pillow's decode onto an RGBA canvas adds over 100 MB here
+    assert check_growth_kib("webpcheck", path, (4000, 4000)) < 24 * 1024
