@@ -72,7 +72,8 @@ TRIGGERS: dict[str, list[str]] = {
         "DOB 12/03/1990",
     ],
     "dont-personal-details-postcode": ["She lives in B4 6NQ", "WS1 1AA", "SW1A 1AA", "B73 6AB",
-                                       "she lives in b4 6nq", "sw1a 1aa", "ws11aa"],
+                                       "she lives in b4 6nq", "sw1a 1aa", "ws11aa", "She lives at Sw1a 1aa",
+                                       "Ws1 1aa", "B4 6Nq", "B1  1BB", "b1  1bb", "M6 2ND"],
     "dont-sentenced-or-missing-people": [
         "He was sentenced to five years",
         "Burglar jailed",
@@ -179,6 +180,8 @@ NEAR_MISSES: dict[str, list[str]] = {
         "The M6 2nd junction",
         "the m6 2nd junction",
         "a1 1st place",
+        "Y6 2nd place",
+        "U18 5pm kick-off",
         "Tyre safety: 1.6mm tread",
     ],
     "dont-sentenced-or-missing-people": ["Don't miss out", "Missing out on the fun", "the missing piece", "missing out"],
