@@ -320,6 +320,26 @@ def test_typographic_punctuation_is_normalised():
     assert rules_found("Outside the victim’s home")["dont-identify-crime-scenes"] == "block"
 
 
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Juve\u00adnile detained", "dont-juveniles"),  # a soft hyphen, as Word leaves in pasted text
+        ("The sus\u00adpect fled", "dont-wanted-people-or-suspects"),
+        ("ju\u200bvenile", "dont-juveniles"),  # a zero-width space, as web pages leave
+        ("Mis\u2060per appeal", "dont-sentenced-or-missing-people"),
+        ("\u041eFFICIAL-SENSITIVE", "dont-protective-markings"),  # a Cyrillic capital O
+        ("\u0405\u0415CR\u0415T", "dont-protective-markings"),  # Cyrillic S and E
+        ("Call 07700 900\u200b123", "dont-personal-details"),
+    ],
+)
+def test_invisible_characters_and_look_alike_letters_do_not_hide_words(text, rule):
+    assert rules_found(text)[rule] == "block"
+
+
+def test_look_alike_folding_leaves_other_letters_alone():
+    assert rules_found("Caf\u00e9 opening in Moseley, \u041c\u043e\u0441\u043a\u0432\u0430 twinning") == {}
+
+
 def test_detected_text_runs_through_the_same_rules():
     found = rules_found("", image_text=("AB12 CDE", "OFFICIAL-SENSITIVE", "23", "ACACIA AVENUE"))
     assert found["dont-personal-details"] == "block"
