@@ -64,6 +64,9 @@ TRIGGERS: dict[str, list[str]] = {
         "Email jane.doe@example.com for details",
         "The van AB12 CDE was seen",
         "AB12CDE",
+        "ab12 cde",
+        "Ab12 Cde",
+        "AB12  CDE",
         "A123 BCD",
         "his car, ABC 123D, was parked",
         "registration ABC 123",
@@ -171,7 +174,10 @@ NEAR_MISSES: dict[str, list[str]] = {
         "On 12/03/2024",
         "Won 2-1",
         "1,500 people came",
-        "ab12 cde",
+        "Our U15s won 3-0",
+        "Covid19 and the new normal",
+        "Open 24 hrs",
+        "mp3 and mp4 files",
         "B4 6NQ",  # a postcode is a warning unless it is linked to a crime
     ],
     "dont-personal-details-postcode": [
@@ -267,6 +273,10 @@ def test_file_name_underscores_are_word_breaks():
     found = rules_found("RESTRICTED_briefing_07700900123.jpg", field="file name")
     assert found["dont-protective-markings"] == "block"
     assert found["dont-personal-details"] == "block"
+
+
+def test_number_plate_in_a_lower_case_file_name_blocks():
+    assert rules_found("seized_car_ab12cde.jpg", field="file name")["dont-personal-details"] == "block"
 
 
 def test_camera_file_names_are_not_personal_details():
