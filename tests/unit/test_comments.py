@@ -36,6 +36,32 @@ def _mails() -> list[str]:
     "My bike's been nicked from the shed",
     "We've been burgled twice this month",
     "There's a fight outside the pub right now",
+    "someone just broke into my car on Acacia Road",
+    "someone's just broken into my car",
+    "Some lads just smashed my window",
+    "My car's just been broken into on Soho Road",
+    "my car has just been stolen",
+    "my son was assaulted outside school",
+    "My mum's purse was snatched in the Bullring",
+    "I was sexually assaulted",
+    "I've just been attacked",
+    "I'm being harassed by my ex",
+    "My ex keeps threatening me",
+    "Just been mugged on Broad Street",
+    "Been burgled again",
+    "I wanna report a crime",
+    "Can I report a crime here?",
+    "Who do I contact about a stolen car?",
+    "Car stolen from Acacia Avenue last night, silver Ford Focus AB12 CDE",
+    "There's a man with a knife on Corporation Street",
+    "There's a car being broken into outside my house right now",
+    "Kids are throwing stones at cars on Hagley Road",
+    "A man has just stolen a bike from outside Tesco",
+    "Two lads just nicked a bike outside Tesco",
+    "My neighbour is growing cannabis",
+    "I know who stole the bikes",
+    "I have CCTV of the men who did it",
+    "Drug dealing going on outside the Co-op every night",
 ])
 def test_crime_reports(text):
     assert classify(text).kind == Kind.CRIME_REPORT, text
@@ -57,6 +83,7 @@ def test_offensive_wins_and_keeps_the_crime_signal_for_the_press_office():
 @pytest.mark.parametrize("text", [
     "Where was this taken?", "Is this the new station in Aston", "When is the next open day",
     "Any chance of more photos from the parade", "what time does it start",
+    "How do I contact the photographer?", "Can you report on the results?",
 ])
 def test_questions(text):
     assert classify(text).kind == Kind.QUESTION, text
@@ -67,6 +94,10 @@ def test_questions(text):
     "Lovely to see the guinea pigs at the petting zoo", "Scunthorpe United fans at the match",
     "The cocktail party was a great success", "Thanks for keeping us safe", "", "Is",
     "Burglary is down 20% in Aston, brilliant news",
+    "My heart was stolen by this puppy", "We've smashed our fundraising target!", "My photo was taken at the parade",
+    "I've followed your page for years", "Great to see the men who burgled the shop jailed", "Someone stole the show",
+    "The kids are smashing it at the sports day", "They are dealing with it brilliantly", "I was blown away",
+    "Thanks for returning my stolen bike", "The man who stabbed him should get life", "I'd like to thank the officers",
 ])
 def test_everything_else_is_only_recorded(text):
     assert classify(text).kind == Kind.OTHER, text

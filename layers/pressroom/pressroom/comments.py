@@ -66,22 +66,71 @@ OFFENSIVE_TERMS: tuple[str, ...] = (
     r"(i'?ll|i will|gonna|going to) (kill|stab|shoot|hurt) (you|u|him|her|them)",
 )
 
-#: Phrases of someone telling the police about a crime, as opposed to talking about one.
+# Crime reports, as people write them: "someone just broke into my car", "my car's been nicked",
+# "I was sexually assaulted", "just been mugged", "there's a man with a knife outside", "I know who
+# did it", "can I report a theft here".
+_HARMED = (r"stolen|nicked|pinched|snatched|broken into|burgled|burglari[sz]ed|robbed|mugged|attacked|assaulted|"
+           r"raped|abused|threatened|harassed|stalked|followed home|bullied|scammed|defrauded|conned|hacked|"
+           r"stabbed|punched|kicked|beaten(?: up)?|battered|glassed|spat at|vandali[sz]ed|smashed|keyed|damaged|"
+           r"torched|set on fire|spray[- ]?painted")
+_HOW = (r"just|also|again|now|recently|literally|actually|finally|already|sexually|physically|verbally|racially|"
+        r"badly|brutally|violently|repeatedly|constantly")
+_DOING = (r"br(?:oke|oken|eak|eaks|eaking)\s+in(?:to)?|st(?:ole|olen|eal|eals|ealing)|nick(?:ed|s|ing)?|"
+          r"pinch(?:ed|ing)|snatch(?:ed|ing)|robb?(?:ed|ing|s)?|mugg?(?:ed|ing|s)?|attack(?:ed|ing|s)?|"
+          r"assault(?:ed|ing|s)?|punch(?:ed|ing)|stabb?(?:ed|ing|s)?|threaten(?:ed|ing|s)?|harass(?:ed|ing|es)?|"
+          r"stalk(?:ed|ing|s)?|smash(?:ed|ing|es)?(?!\s+it\b)|vandali[sz](?:ed|ing|es)|key(?:ed|ing)|torch(?:ed|ing)|"
+          r"set(?:ting)? fire|spray(?:ed|ing) graffiti|dealing(?!\s+with\b)|selling drugs|growing (?:cannabis|weed|drugs)|"
+          r"thr(?:ew|ow|owing|ows) (?:stones|bricks|eggs)|scamm(?:ed|ing)|hack(?:ed|ing)")
+_CRIME_WORDS = (r"stolen|theft|crime|burglary|robbery|assault|attack|break-?in|broken into|drugs|dealing|vandalism|"
+                r"scam|fraud|mugged|burgled|robbed|knife|fight")
+_SOMEONE = r"some(?:one|body)|some (?:lads|kids|men|guys|youths|people|bloke|idiot)"
+_PEOPLE = (r"(?:a|the|this|that) (?:man|woman|lad|guy|bloke|gang|boy|girl|youth|kid|driver)|"
+           r"(?:two|three|four|five|several|a couple of|a group of|a gang of|loads of) \w+|"
+           r"kids|youths|lads|thieves|burglars|men|they|he|she|"
+           r"my (?:neighbou?rs?|ex|husband|wife|partner|boyfriend|girlfriend|landlord|step-?dad|step-?mum|"
+           r"dad|mum|brother|sister|son|daughter)")
+_AUX = r"(?:'s|'ve|'re|'m|\s+(?:has|have|had|is|are|was|were|keeps?|been|just|also|again|literally|repeatedly))*"
+
 CRIME_REPORT_PATTERNS: tuple[str, ...] = (
-    r"\b(i|we)\s+(want|would like|wish|need|am trying|are trying)\s+to\s+report\b",
-    r"\b(i'?d|we'?d)\s+like\s+to\s+report\b",
-    r"\b(how|where)\s+(do|can|should)\s+(i|we)\s+report\b",
-    r"\b(i'?m|i am|we'?re|we are)\s+reporting\b",
-    r"\b(my|our)\s+(\w+\s+){0,3}?\w+(\s+(was|were|has been|have been|got|is)|'s been)\s+"
-    r"(stolen|nicked|taken|broken into|vandali[sz]ed|smashed|keyed|damaged)\b",
-    r"\b(i|we)\s*(was|were|have been|'ve been|got|been|am being|are being)\s+"
-    r"(burgled|robbed|mugged|assaulted|attacked|threatened|stabbed|scammed|defrauded|stalked|harassed)\b",
-    r"\bsomeone\s+(has\s+)?(stole|stolen|broke into|broken into|robbed|mugged|attacked|assaulted|"
-    r"threatened|is dealing|is selling drugs|keeps)\b",
-    r"\b(drug dealing|dealing drugs|selling drugs)\s+(on|in|at|outside|from|near)\b",
-    r"\bhit and run\s+(on|in|at|outside|near)\b",
-    r"\bthere('s| is| are)\s+(a |an |some )?(fight|burglary|break-?in|robbery|people dealing|"
-    r"someone dealing)\b",
+    # asking to report: "I want to report", "I wanna report", "can I report a theft here"
+    r"\b(?:i|we)(?:'d|'m|'re|\s+would|\s+am|\s+are)?\s+(?:want(?:ed)?|wanna|wish|need|like|trying|have to|"
+    r"got to|gotta)\s+(?:to\s+)?report\b",
+    r"\b(?:can|could|may|do|should)\s+(?:i|we|you|u)\s+report\b(?!\s+on\s+(?:the|how|this|what|it)\b)",
+    r"\b(?:how|where)\s+(?:do|can|should|would|could)\s+(?:i|we|you)\s+report\b",
+    r"\b(?:who|how|where)\s+(?:do|can|should|would|could)\s+(?:i|we|you)\s+(?:contact|call|ring|tell|speak to|"
+    r"talk to)\b[^?\n]{0,40}\b(?:" + _CRIME_WORDS + r")",
+    r"\b(?:i'm|i am|we're|we are)\s+reporting\b|(?:^|[.!?]\s*)reporting (?:a|an)\b",
+    # something was done to me or mine: "my car's just been broken into", "I was sexually assaulted"
+    r"\b(?:i|we|(?:my|our)(?!\s+hearts?\b)(?:\s+[\w'-]+){1,3}?)" + _AUX
+    + r"(?:'s|'re|'m|\s+(?:was|were|is|are|am|got|get|gets|getting|been|being))(?:\s+(?:" + _HOW + r"))*\s+(?:"
+    + _HARMED + r")\b",
+    # the same without a subject: "just been mugged", "Been burgled again"
+    r"(?:^|[.!?]\s*)(?:just\s+)?been\s+(?:(?:" + _HOW + r")\s+)*(?:" + _HARMED + r")\b",
+    # a thing reported stolen: "Car stolen from Acacia Avenue last night"
+    r"(?:^|[.!?]\s*)(?:my\s+|our\s+)?(?:\w+\s+)?(?:car|van|bike|motorbike|moped|bicycle|scooter|phone|bag|"
+    r"purse|wallet|parcels?|catalytic converter|tools|shed|garage|house)\s+(?:stolen|nicked|broken into|burgled)\b",
+    # someone did it: "someone just broke into my car", "some lads just smashed my window"
+    r"\b(?:" + _SOMEONE + r")" + _AUX + r"\s+(?:" + _DOING + r")\b(?!\s+the\s+show)",
+    # others did it, just now, ongoing, or to me or mine: "two lads just nicked a bike",
+    # "kids are throwing stones at cars", "my neighbour is growing cannabis"
+    r"\b(?:" + _PEOPLE + r")(?:'s|'ve|'re|\s+(?:has|have|is|are))?\s+just\s+(?:" + _DOING + r")\b",
+    r"\b(?:" + _PEOPLE + r")(?:'s|'re|\s+(?:is|are))\s+(?:always\s+|constantly\s+|still\s+)?(?:"
+    + _DOING + r")\b",
+    r"\b(?:" + _PEOPLE + r")" + _AUX + r"\s+(?:" + _DOING + r")\b[^.!?\n]{0,40}\b(?:my|our|me|us|mine)\b",
+    # it is happening now: "there's a man with a knife", "a car being broken into right now"
+    r"\bthere(?:'s|\s+is|\s+are)\s+(?:a|an|some|two|three|loads of|lots of|people|kids|lads|men|youths|"
+    r"someone|somebody)\b[^.!?\n]{0,50}?\b(?:knife|knives|gun|machete|weapon|fight(?:ing)?|burglary|robbery|"
+    r"break-?in|being (?:broken into|attacked|robbed|stolen|smashed|mugged)|(?:" + _DOING + r"))\b",
+    r"\b(?:right now|as we speak)\b[^\n]*\b(?:" + _CRIME_WORDS + r"|stealing|smashing|breaking)\b|"
+    r"\b(?:" + _CRIME_WORDS + r"|stealing|smashing|breaking)\b[^\n]*\b(?:right now|as we speak)\b",
+    # knowing or having seen who did it: "I know who stole the bikes", "I have CCTV of them"
+    r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:know|saw|seen|witnessed)\s+(?:who|the (?:man|men|person|people|lad|lads|"
+    r"guy|car|van) (?:who|that))\b",
+    r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:got\s+)?(?:cctv|dash\s?cam|doorbell (?:cam(?:era)?|footage)|evidence|"
+    r"information|info)\b[^.!?\n]{0,30}\b(?:of|on|from|showing|about)\s+(?:the|him|her|them|who|this|it)\b",
+    r"\b(?:drug dealing|dealing drugs|selling drugs|drug dealers?)(?:\s+going on)?\s+(?:on|in|at|outside|from|"
+    r"near|round|around|next door)\b",
+    r"\bhit and run\s+(?:on|in|at|outside|near)\b",
 )
 
 _QUESTION_WORDS = ("who", "what", "when", "where", "why", "how", "which", "can", "could", "would", "will",
