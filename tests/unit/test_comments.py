@@ -70,6 +70,10 @@ def test_crime_reports(text):
 @pytest.mark.parametrize("text", [
     "F*ck the police", "absolute sh1t", "ACAB", "you lot are scumbags", "filthy pigs the lot of you",
     "I'll kill you", "Bunch of wankers", "someone stole my phone you useless bastards",
+    "F U C K the police", "A.C.A.B", "Fck the police", "f**k the police", "sh!t service", "What a load of sh*t",
+    "b*stards", "f\u03c5ck off", "sh\u00adit", "Get a proper job you fat pig", "die pig", "oink oink",
+    "kill all coppers", "I'm going to find you and kill you", "I hope you all get cancer", "Paki", "n1gger",
+    "muslim scum", "Nonce",
 ])
 def test_offensive(text):
     assert classify(text).kind == Kind.OFFENSIVE, text
@@ -98,6 +102,9 @@ def test_questions(text):
     "I've followed your page for years", "Great to see the men who burgled the shop jailed", "Someone stole the show",
     "The kids are smashing it at the sports day", "They are dealing with it brilliantly", "I was blown away",
     "Thanks for returning my stolen bike", "The man who stabbed him should get life", "I'd like to thank the officers",
+    "I'll shoot you an email with the photos", "Faggots and peas at the Black Country Museum", "Great!!! Wow!!",
+    "5* service from the officers", "Well done *all* officers", "Pakistan community day in Alum Rock",
+    "The raccoon at the zoo", "You pigged out at the BBQ", "I'll be there at 5 p.m. with the kids", "Die Hard fan",
 ])
 def test_everything_else_is_only_recorded(text):
     assert classify(text).kind == Kind.OTHER, text

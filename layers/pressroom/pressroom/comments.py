@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from pressroom import aws, clock, config, services
 from pressroom.mail import Email, Mailer
 from pressroom.photos import Photo, State
+from pressroom.policy.text import normalise
 from pressroom.publishing.port import Comment, Publisher
 from pressroom.settings import get_settings
 from pressroom.staleness import parse_time
@@ -59,12 +60,23 @@ class Kind(StrEnum):
 #: Abuse that is removed and followed up. Kept short and plain on purpose: it catches common
 #: profanity and abuse aimed at officers, and the press office reviews every removal by email.
 OFFENSIVE_TERMS: tuple[str, ...] = (
-    r"fuck\w*", r"f+u+c+k+\w*", r"shit\w*", r"bullshit", r"cunts?", r"wank\w*", r"twats?", r"bastards?",
-    r"bollocks", r"dickheads?", r"arseholes?", r"assholes?", r"bitch\w*", r"piss off",
-    r"scumbags?", r"retards?", r"acab", r"all coppers are bastards",
+    r"fuck\w*", r"f+u*c+k+\w*", r"f+u+k+\w*", r"shit\w*", r"bullshit", r"cunts?", r"wank\w*", r"twats?",
+    r"bastards?", r"bollocks", r"dickheads?", r"arseholes?", r"assholes?", r"bitch\w*", r"piss off",
+    r"scum", r"scumbags?", r"retards?", r"acab", r"all coppers are bastards",
     r"(filthy|dirty|bent|corrupt|scum) (pigs?|coppers?|cops?|filth)", r"kill yourself", r"kys",
-    r"(i'?ll|i will|gonna|going to) (kill|stab|shoot|hurt) (you|u|him|her|them)",
+    r"(i'?ll|i will|gonna|going to) (kill|stab|shoot|hurt) (you|u|him|her|them)(?! an? )",
+    # threats and abuse aimed at officers: "I'll find you and kill you", "kill all coppers", "die pig"
+    r"(kill|stab|murder|bomb|shoot)( all)?( the)? (you|u|ya|coppers|cops|police|pigs|officers|feds|filth)"
+    r"(?! an? )", r"(hope|wish) (you|u) (all )?(die|rot|get cancer|burn)", r"die,? pigs?",
+    r"(you|u|ya) (\w+ )?pigs?", r"oink oink",
+    # racist, homophobic and other hate abuse (a hate incident: always followed up)
+    r"n+i+g+(er|a|ah|az)s?", r"pakis?", r"wogs?", r"coons?", r"kikes?", r"pikeys?", r"gypp?os?", r"trann(y|ies)",
+    r"nonces?",
 )
+#: Swear words as people mask them with symbols ("f**k", "sh!t", "c*nt").
+MASKED_WORDS = ("fuck", "fucking", "fucked", "fucker", "fuckers", "shit", "shite", "cunt", "cunts", "twat", "twats",
+                "wanker", "wankers", "bastard", "bastards", "bitch", "prick", "pricks", "dickhead", "arsehole",
+                "asshole", "bollocks")
 
 # Crime reports, as people write them: "someone just broke into my car", "my car's been nicked",
 # "I was sexually assaulted", "just been mugged", "there's a man with a knife outside", "I know who
@@ -137,6 +149,8 @@ _QUESTION_WORDS = ("who", "what", "when", "where", "why", "how", "which", "can",
                    "is", "are", "do", "does", "did", "should", "may", "any", "anyone")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s", "5": "s", "*": "u"})
 _OFFENSIVE = re.compile(r"(?<![a-z])(" + "|".join(OFFENSIVE_TERMS) + r")(?![a-z])")
+_MASKED = re.compile(r"(?<![a-z*#!%])[a-z][a-z*#!%]*[*#!%][a-z*#!%]*")
+_SPELLED_OUT = re.compile(r"(?<![a-z])[a-z](?:[ .][a-z]){2,}(?![a-z])")  # "f u c k", "a.c.a.b"
 _CRIME = [re.compile(p) for p in CRIME_REPORT_PATTERNS]
 
 
@@ -151,8 +165,8 @@ class Classification:
 def classify(text: str) -> Classification:
     """Offensive (removed) before crime report (referred to 0345 113 5000) before question
     (queued for an answer); anything else is only recorded."""
-    plain = " ".join(text.lower().replace("’", "'").split())
-    offensive = sorted({m.group(0) for m in _OFFENSIVE.finditer(plain.translate(_LEET))})
+    plain = " ".join(normalise(text).lower().split())
+    offensive = sorted(_offensive(plain))
     crime = [m.group(0) for p in _CRIME if (m := p.search(plain))]
     if offensive:
         return Classification(Kind.OFFENSIVE, tuple(offensive) + tuple(crime))
@@ -165,6 +179,17 @@ def classify(text: str) -> Classification:
     if first in _QUESTION_WORDS and len(words) > 2:
         return Classification(Kind.QUESTION, (first,))
     return Classification(Kind.OTHER)
+
+
+def _offensive(plain: str) -> set[str]:
+    """The offensive words in ``plain``, also when spelled out ("f u c k") or masked ("sh!t")."""
+    spelled = _SPELLED_OUT.sub(lambda m: m.group().replace(" ", "").replace(".", ""), plain)
+    found = {m.group(0) for text in (plain, spelled) for m in _OFFENSIVE.finditer(text.translate(_LEET))}
+    for masked in _MASKED.findall(plain):
+        shape = re.compile("".join(f"[a-z]{{1,{len(run)}}}" if run[0] in "*#!%" else run
+                                   for run in re.findall(r"[*#!%]+|[a-z]+", masked)))
+        found.update(word for word in MASKED_WORDS if shape.fullmatch(word))
+    return found
 
 
 class CommentsIncomplete(Exception):
