@@ -85,6 +85,24 @@ def test_offensive_wins_and_keeps_the_crime_signal_for_the_press_office():
 
 
 @pytest.mark.parametrize("text", [
+    "My son is in this photo, please take it down", "That's my daughter, we never gave permission",
+    "Please remove this photo, my kids are in it", "Can you take this picture down please?",
+    "I don't want my children online", "Posted without my permission", "Nobody asked me if they could post this",
+    "I never signed anything", "Take it off Flickr now",
+])
+def test_requests_to_take_a_photo_down(text):
+    assert classify(text).kind == Kind.REMOVAL_REQUEST, text
+
+
+@pytest.mark.parametrize("text", [
+    "Take that off your list", "I never gave up hope", "Without any help from the council", "Get it off your chest",
+    "Remove the litter from the park please", "Haven't given up on the team", "Without asking anybody the kids built it",
+])
+def test_phrases_that_only_sound_like_a_request_to_take_it_down(text):
+    assert classify(text).kind != Kind.REMOVAL_REQUEST, text
+
+
+@pytest.mark.parametrize("text", [
     "Where was this taken?", "Is this the new station in Aston", "When is the next open day",
     "Any chance of more photos from the parade", "what time does it start",
     "How do I contact the photographer?", "Can you report on the results?",
@@ -157,8 +175,8 @@ def test_each_kind_of_comment_is_handled_once(aws, store, album):
                 {"id": "4", "author": "v4", "text": "Lovely photo", "created_at": "2026-11-20T09:03:00Z"})
 
     counts = _monitor(album).run()
-    assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "seen": 0, "failed": 0,
-                      "photos": 1}
+    assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "removal-request": 0, "seen": 0,
+                      "failed": 0, "photos": 1}
     entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
     assert [e["id"] for e in entries if not e.get("own")] == ["1", "3", "4"]  # the offensive one is gone
     [reply] = [e for e in entries if e.get("own")]
@@ -181,6 +199,20 @@ def test_each_kind_of_comment_is_handled_once(aws, store, album):
     again = _monitor(album).run()
     assert again["seen"] == 3 and again["crime-report"] == again["question"] == again["other"] == 0
     assert len(sent_emails()) == 3
+
+
+def test_a_request_to_take_the_photo_down_goes_to_the_press_office_and_nothing_is_done_in_public(aws, store, album):
+    photo, site_id = _published(store, album, "f" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "mum", "text": "That's my daughter, please take it down"})
+
+    counts = _monitor(album).run()
+    assert counts["removal-request"] == 1 and counts["other"] == 0
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert [e["id"] for e in entries] == ["1"]  # neither deleted nor replied to
+    [mail] = _mails()
+    assert "asks for a photo to be taken down" in mail and "That's my daughter, please take it down" in mail
+    assert "release form" in mail and "parental permission" in mail
+    assert {e["event"] for e in store.audit(photo.id)} >= {"comment-removal-request-queued"}
 
 
 def test_only_photos_published_within_the_window_are_watched(aws, store, album):

@@ -52,6 +52,7 @@ CRIME_REPLY = (
 
 class Kind(StrEnum):
     CRIME_REPORT = "crime-report"
+    REMOVAL_REQUEST = "removal-request"
     OFFENSIVE = "offensive"
     QUESTION = "question"
     OTHER = "other"
@@ -145,6 +146,25 @@ CRIME_REPORT_PATTERNS: tuple[str, ...] = (
     r"\bhit and run\s+(?:on|in|at|outside|near)\b",
 )
 
+#: Someone asking for a photo to come down, usually because they or their child are in it.
+REMOVAL_PATTERNS: tuple[str, ...] = (
+    r"\b(?:take|get|took)\s+(?:it|this|that|them|me|us|him|her|(?:the|this|that|my|our)\s+(?:\w+\s+)?"
+    r"(?:photo|picture|pic|image|one|son|daughter|child|kid|kids|children))\s+(?:down|off\s+(?:flickr|here|"
+    r"the internet|your (?:page|site|account)|line))\b",
+    r"\b(?:remove|delete)\s+(?:it|this|that|me|us|him|her|them|(?:the|this|that|my|our)\s+(?:\w+\s+)?"
+    r"(?:photo|picture|pic|image|one|son|daughter|child|kid|kids|children|face))\b",
+    r"\b(?:didn't|did not|never|haven't|have not|hasn't|has not|not)\s+(?:give|gave|given)\s+(?:\w+\s+)?"
+    r"(?:permission|consent)\b",
+    r"\b(?:didn't|did not|never|haven't|have not|hasn't|has not)\s+(?:sign|signed)\s+(?:a|any|the|anything)\b",
+    r"\b(?:didn't|did not|never|haven't|have not|hasn't|has not)\s+(?:agree|agreed|consent|consented)\s+to\s+"
+    r"(?:this|it|that|be|being|my|our|the photo|having)\b",
+    r"\b(?:didn't|did not|never|nobody|no one|no-one)\s+ask(?:ed)?\s+(?:me|us|my|our|permission|for permission)\b",
+    r"\bwithout\s+(?:(?:my|our|his|her|their|any|parental)\s+)?(?:permission|consent)\b|"
+    r"\bwithout\s+asking\s+(?:me|us|my|our|permission)\b",
+    r"\b(?:don't|do not)\s+want\s+(?:my|our|me|us|him|her|them)\b[^.!?\n]{0,40}\b(?:online|internet|on here|"
+    r"posted|on flickr|on facebook|shown|up)\b",
+)
+
 _QUESTION_WORDS = ("who", "what", "when", "where", "why", "how", "which", "can", "could", "would", "will",
                    "is", "are", "do", "does", "did", "should", "may", "any", "anyone")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s", "5": "s", "*": "u"})
@@ -152,6 +172,7 @@ _OFFENSIVE = re.compile(r"(?<![a-z])(" + "|".join(OFFENSIVE_TERMS) + r")(?![a-z]
 _MASKED = re.compile(r"(?<![a-z*#!%])[a-z][a-z*#!%]*[*#!%][a-z*#!%]*")
 _SPELLED_OUT = re.compile(r"(?<![a-z])[a-z](?:[ .][a-z]){2,}(?![a-z])")  # "f u c k", "a.c.a.b"
 _CRIME = [re.compile(p) for p in CRIME_REPORT_PATTERNS]
+_REMOVAL = [re.compile(p) for p in REMOVAL_PATTERNS]
 
 
 @dataclass(frozen=True)
@@ -163,8 +184,9 @@ class Classification:
 
 
 def classify(text: str) -> Classification:
-    """Offensive (removed) before crime report (referred to 0345 113 5000) before question
-    (queued for an answer); anything else is only recorded."""
+    """Offensive (removed) before crime report (referred to 0345 113 5000) before a request to take
+    the photo down, before question (both queued for the press office); anything else is only
+    recorded."""
     plain = " ".join(normalise(text).lower().split())
     offensive = sorted(_offensive(plain))
     crime = [m.group(0) for p in _CRIME if (m := p.search(plain))]
@@ -172,6 +194,9 @@ def classify(text: str) -> Classification:
         return Classification(Kind.OFFENSIVE, tuple(offensive) + tuple(crime))
     if crime:
         return Classification(Kind.CRIME_REPORT, tuple(crime))
+    removal = [m.group(0) for p in _REMOVAL if (m := p.search(plain))]
+    if removal:
+        return Classification(Kind.REMOVAL_REQUEST, tuple(removal))
     if "?" in plain:
         return Classification(Kind.QUESTION, ("?",))
     words = plain.split()
@@ -267,6 +292,11 @@ class CommentsMonitor:
                 self._step(comment, "replied", reply_id)
             detail["reply_id"] = reply_id
             event = "comment-crime-report-replied"
+        elif verdict.kind == Kind.REMOVAL_REQUEST:
+            self._tell_press_office(comment, photo, verdict, done, "Someone asks for a photo to be taken down", [
+                "Check that everyone who can be identified signed a release form, and that parental permission "
+                "covers every child. If in doubt, take the photo down, then reply to them on Flickr."])
+            event = "comment-removal-request-queued"
         elif verdict.kind == Kind.QUESTION:
             self._tell_press_office(comment, photo, verdict, done, "A question needs an answer", [
                 "Please answer it on Flickr: the guidance asks us to respond to questions we are asked."])
