@@ -122,9 +122,16 @@ def test_identifiable_people_with_release_forms_ask_the_approver_to_check_them()
     assert any("RF-101, RF-102" in q for q in report.checklist)
 
 
-@pytest.mark.parametrize("forms", ["no", "none", "None", " "])
+@pytest.mark.parametrize("forms", ["no", "none", "None", " ", "N/A", "pending", "TBC", "to follow", "not signed",
+                                   "none yet", "awaiting forms", "-", "no, none", "Not yet", "requested from the school"])
 def test_release_forms_no_means_none(forms):
     assert outcome(judged(with_(people="identifiable", release_forms=forms)), "do-release-forms")[0][0] == "block"
+
+
+@pytest.mark.parametrize("permission", ["no", "pending", "not yet", "TBC", "to follow", "awaiting"])
+def test_parental_permission_not_yet_held_blocks(permission):
+    report = judged(with_(children="yes", parental_permission=permission))
+    assert outcome(report, "dont-children-without-permission")[0][0] == "block"
 
 
 def test_faces_with_release_forms_are_not_flagged():
@@ -221,6 +228,9 @@ def test_minor_age(value, age):
 def test_references():
     assert references("RF-1, RF-2,") == ["RF-1", "RF-2"]
     assert references("none") == [] and references("") == [] and references(None) == []
+    assert references("RF-1, pending") == ["RF-1"]
+    assert references("No. 45, No 46") == ["No. 45", "No 46"]  # numbered forms are references
+    assert references("yes") == ["yes"] and references("Nov-2024-3") == ["Nov-2024-3"]
 
 
 def test_invalid_declarations_are_explained():
