@@ -200,6 +200,9 @@ def test_explicit_declarations_win_over_embedded_fields():
 def test_unlimited_model_release_status_counts_as_forms_held():
     declared = declared_facts({}, {"release_status": "Unlimited Model Releases"})
     assert declared["release-forms"].startswith("Unlimited Model Releases")
+    report = judged(with_(people="identifiable", release_forms=declared["release-forms"]))
+    assert outcome(report, "do-release-forms") == []
+    assert any("Unlimited Model Releases" in q and "no reference given)" in q for q in report.checklist)
     assert "release-forms" not in declared_facts({}, {"release_status": "None"})
     assert "release-forms" not in declared_facts({}, {"release_status": "Limited or Incomplete Model Releases"})
 

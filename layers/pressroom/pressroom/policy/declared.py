@@ -118,7 +118,7 @@ def declared_facts(metadata: dict[str, str], captions: dict[str, Any]) -> dict[s
         if release_ids:
             facts["release-forms"] = ", ".join(release_ids)
         elif status.lower().startswith("unlimited"):
-            facts["release-forms"] = f"{status} (from the image's release status, no reference given)"
+            facts["release-forms"] = f"{status} (from the image's release status; no reference given)"
     age = minor_age(captions.get("minor_age"))
     if "children" not in facts and age is not None:
         facts["children"] = "yes" if age < 18 else "no"
