@@ -62,6 +62,8 @@ TRIGGERS: dict[str, list[str]] = {
         "+44 (0)121 626 5000",
         "(0121) 626 5000",
         "Email jane.doe@example.com for details",
+        "jane@west-midlands.police.uk.example.com",
+        "jane@not-west-midlands.police.uk.evil.example",
         "The van AB12 CDE was seen",
         "AB12CDE",
         "ab12 cde",
@@ -172,6 +174,8 @@ NEAR_MISSES: dict[str, list[str]] = {
     "dont-personal-details": [
         "Call 0345 113 5000",
         "Crimestoppers: 0800 555 111",
+        "Contact us at contactus@west-midlands.police.uk",
+        "Email walsall.npt@west-midlands.police.uk for details",
         "https://maps.example.com/?q=B46NQ",
         "www.west-midlands.police.uk/b46nq",
         "Taken on a Nikon D70s",
