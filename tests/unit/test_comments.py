@@ -79,6 +79,13 @@ def test_offensive(text):
     assert classify(text).kind == Kind.OFFENSIVE, text
 
 
+def test_html_in_a_comment_is_read_as_the_text_it_shows():
+    assert classify("I&#39;ve been burgled").kind == Kind.CRIME_REPORT
+    assert classify("My car&#8217;s been nicked<br />help").kind == Kind.CRIME_REPORT
+    assert classify('<a href="https://example.com/x">sh</a>it').kind == Kind.OTHER  # tags are word breaks
+    assert classify("you &lt;b&gt;scumbags&lt;/b&gt;").kind == Kind.OFFENSIVE
+
+
 def test_offensive_wins_and_keeps_the_crime_signal_for_the_press_office():
     verdict = classify("someone stole my phone you useless bastards")
     assert verdict.signals == ("bastards", "someone stole")

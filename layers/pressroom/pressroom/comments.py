@@ -16,6 +16,7 @@ and a deletion is safe to repeat.
 """
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,6 +174,7 @@ _MASKED = re.compile(r"(?<![a-z*#!%])[a-z][a-z*#!%]*[*#!%][a-z*#!%]*")
 _SPELLED_OUT = re.compile(r"(?<![a-z])[a-z](?:[ .][a-z]){2,}(?![a-z])")  # "f u c k", "a.c.a.b"
 _CRIME = [re.compile(p) for p in CRIME_REPORT_PATTERNS]
 _REMOVAL = [re.compile(p) for p in REMOVAL_PATTERNS]
+_TAG = re.compile(r"<[^<>]*>")  # Flickr comments may carry HTML (links, line breaks)
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ def classify(text: str) -> Classification:
     """Offensive (removed) before crime report (referred to 0345 113 5000) before a request to take
     the photo down, before question (both queued for the press office); anything else is only
     recorded."""
-    plain = " ".join(normalise(text).lower().split())
+    plain = " ".join(normalise(html.unescape(_TAG.sub(" ", text))).lower().split())
     offensive = sorted(_offensive(plain))
     crime = [m.group(0) for p in _CRIME if (m := p.search(plain))]
     if offensive:
