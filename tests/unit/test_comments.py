@@ -112,7 +112,8 @@ def test_phrases_that_only_sound_like_a_request_to_take_it_down(text):
 @pytest.mark.parametrize("text", [
     "Where was this taken?", "Is this the new station in Aston", "When is the next open day",
     "Any chance of more photos from the parade", "what time does it start",
-    "How do I contact the photographer?", "Can you report on the results?",
+    "How do I contact the photographer?", "Can you report on the results?", "Who's the officer on the left",
+    "What's the horse called", "Anybody know when the next one is",
 ])
 def test_questions(text):
     assert classify(text).kind == Kind.QUESTION, text

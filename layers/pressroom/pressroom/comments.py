@@ -167,7 +167,8 @@ REMOVAL_PATTERNS: tuple[str, ...] = (
 )
 
 _QUESTION_WORDS = ("who", "what", "when", "where", "why", "how", "which", "can", "could", "would", "will",
-                   "is", "are", "do", "does", "did", "should", "may", "any", "anyone")
+                   "is", "are", "do", "does", "did", "should", "may", "any", "anyone", "anybody", "who's", "what's",
+                   "when's", "where's", "how's", "whats", "wheres", "hows", "whos")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s", "5": "s", "*": "u"})
 _OFFENSIVE = re.compile(r"(?<![a-z])(" + "|".join(OFFENSIVE_TERMS) + r")(?![a-z])")
 _MASKED = re.compile(r"(?<![a-z*#!%])[a-z][a-z*#!%]*[*#!%][a-z*#!%]*")
