@@ -151,6 +151,14 @@ def test_children_declared_absent_but_seen_by_image_analysis():
     assert severities == {"block", "warn"}  # the child's face blocks; the contradiction is flagged
 
 
+@pytest.mark.parametrize("text", ["Schoolboys from Aston", "A schoolgirl won the poster competition",
+                                  "Volunteer Police Cadets at the parade", "Youth club members painting a mural",
+                                  "Sixth formers visit the station", "Infants at the nursery", "Little ones at the fun day"])
+def test_words_for_children_contradict_children_no(text):
+    found = outcome(judged(COMPLETE, description=text), "dont-children-without-permission")
+    assert any(severity == "warn" and evidence.startswith("the text mentions") for severity, evidence in found)
+
+
 def test_adult_faces_are_not_children():
     assert outcome(judged(COMPLETE, Detections(faces=(Face(25, 35, 99.0),))), "dont-children-without-permission") == []
 
