@@ -79,6 +79,28 @@ def test_offensive(text):
     assert classify(text).kind == Kind.OFFENSIVE, text
 
 
+@pytest.mark.parametrize(("text", "private"), [
+    ("The lad who did it is on 07700 900123, ring him", ("UK phone number",)),
+    ("Email me at jane.doe@example.com", ("email address",)),
+    ("That's my neighbour's van, AB12 CDE", ("vehicle registration (current format)",)),
+])
+def test_personal_details_make_a_comment_inappropriate(text, private):
+    verdict = classify(text)
+    assert verdict.kind == Kind.PERSONAL_DETAILS and verdict.private == private
+    assert verdict.signals == private  # what kind of details, never the details (signals go into the audit)
+
+
+@pytest.mark.parametrize("text", ["Great day, ring 0345 113 5000 for info", "Email contactus@west-midlands.police.uk",
+                                  "Lovely day at the B5 4BU venue", "Was at 1 Victoria Square for it"])
+def test_public_contact_details_and_places_are_not_personal_details(text):
+    assert classify(text).private == ()
+
+
+def test_a_crime_report_with_personal_details_is_still_a_crime_report():
+    verdict = classify("someone just broke into my car, call me on 07700 900123")
+    assert verdict.kind == Kind.CRIME_REPORT and verdict.private == ("UK phone number",)
+
+
 def test_html_in_a_comment_is_read_as_the_text_it_shows():
     assert classify("I&#39;ve been burgled").kind == Kind.CRIME_REPORT
     assert classify("My car&#8217;s been nicked<br />help").kind == Kind.CRIME_REPORT
@@ -177,8 +199,8 @@ def test_each_kind_of_comment_is_handled_once(aws, store, album):
                 {"id": "4", "author": "v4", "text": "Lovely photo", "created_at": "2026-11-20T09:03:00Z"})
 
     counts = _monitor(album).run()
-    assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "removal-request": 0, "seen": 0,
-                      "failed": 0, "photos": 1}
+    assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "removal-request": 0,
+                      "personal-details": 0, "seen": 0, "failed": 0, "photos": 1}
     entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
     assert [e["id"] for e in entries if not e.get("own")] == ["1", "3", "4"]  # the offensive one is gone
     [reply] = [e for e in entries if e.get("own")]
@@ -215,6 +237,28 @@ def test_a_request_to_take_the_photo_down_goes_to_the_press_office_and_nothing_i
     assert "asks for a photo to be taken down" in mail and "That's my daughter, please take it down" in mail
     assert "release form" in mail and "parental permission" in mail
     assert {e["event"] for e in store.audit(photo.id)} >= {"comment-removal-request-queued"}
+
+
+def test_personal_details_are_emailed_then_removed_and_a_crime_report_holding_them_is_answered_and_removed(
+        aws, store, album):
+    photo, site_id = _published(store, album, "e" * 24)
+    _comment_on(album, site_id,
+                {"id": "1", "author": "n", "text": "The lad who did it lives next to me, 07700 900123"},
+                {"id": "2", "author": "v", "text": "My car was stolen last night, call me on 07700 900456"},
+                {"id": "3", "author": "w", "text": "Lovely photo"})
+
+    counts = _monitor(album).run()
+    assert (counts["personal-details"], counts["crime-report"], counts["other"]) == (1, 1, 1)
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert [e["id"] for e in entries if not e.get("own")] == ["3"]
+    assert [e["text"] for e in entries if e.get("own")] == [CRIME_REPLY]
+    details, crime = _mails()
+    assert "personal details was removed" in details and "07700 900123" in details and "UK phone number" in details
+    assert "crime report" in crime and "07700 900456" in crime and "also deleted from Flickr" in crime
+    events = {e["event"]: e["detail"] for e in store.audit(photo.id)}
+    assert events["comment-deleted-personal-details"]["signals"] == ["UK phone number"]
+    assert events["comment-crime-report-replied"]["deleted"] is True
+    assert "0770" not in json.dumps(events)  # the numbers stay out of the audit trail
 
 
 def test_only_photos_published_within_the_window_are_watched(aws, store, album):

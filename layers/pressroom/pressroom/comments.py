@@ -29,7 +29,8 @@ from botocore.exceptions import ClientError
 from pressroom import aws, clock, config, services
 from pressroom.mail import Email, Mailer
 from pressroom.photos import Photo, State
-from pressroom.policy.text import normalise
+from pressroom.policy.rules import load_rulebook
+from pressroom.policy.text import normalise, scan
 from pressroom.publishing.port import Comment, Publisher
 from pressroom.settings import get_settings
 from pressroom.staleness import parse_time
@@ -53,6 +54,7 @@ CRIME_REPLY = (
 
 class Kind(StrEnum):
     CRIME_REPORT = "crime-report"
+    PERSONAL_DETAILS = "personal-details"
     REMOVAL_REQUEST = "removal-request"
     OFFENSIVE = "offensive"
     QUESTION = "question"
@@ -176,6 +178,8 @@ _SPELLED_OUT = re.compile(r"(?<![a-z])[a-z](?:[ .][a-z]){2,}(?![a-z])")  # "f u 
 _CRIME = [re.compile(p) for p in CRIME_REPORT_PATTERNS]
 _REMOVAL = [re.compile(p) for p in REMOVAL_PATTERNS]
 _TAG = re.compile(r"<[^<>]*>")  # Flickr comments may carry HTML (links, line breaks)
+#: the policy's rule whose findings make a comment inappropriate to leave on the force's page
+_PRIVATE_RULE = "dont-personal-details"
 
 
 @dataclass(frozen=True)
@@ -184,19 +188,25 @@ class Classification:
 
     kind: Kind
     signals: tuple[str, ...] = field(default_factory=tuple)
+    #: the kinds of personal details it holds ("UK phone number"), never the details themselves
+    private: tuple[str, ...] = field(default_factory=tuple)
 
 
 def classify(text: str) -> Classification:
-    """Offensive (removed) before crime report (referred to 0345 113 5000) before a request to take
-    the photo down, before question (both queued for the press office); anything else is only
-    recorded."""
-    plain = " ".join(normalise(html.unescape(_TAG.sub(" ", text))).lower().split())
+    """Offensive (removed) before crime report (referred to 0345 113 5000; removed too if it holds
+    personal details) before other personal details (removed) before a request to take the photo
+    down, before question (both queued for the press office); anything else is only recorded."""
+    shown = normalise(html.unescape(_TAG.sub(" ", text)))
+    plain = " ".join(shown.lower().split())
     offensive = sorted(_offensive(plain))
     crime = [m.group(0) for p in _CRIME if (m := p.search(plain))]
+    private = personal_details(shown)
     if offensive:
-        return Classification(Kind.OFFENSIVE, tuple(offensive) + tuple(crime))
+        return Classification(Kind.OFFENSIVE, tuple(offensive) + tuple(crime), private)
     if crime:
-        return Classification(Kind.CRIME_REPORT, tuple(crime))
+        return Classification(Kind.CRIME_REPORT, tuple(crime) + private, private)
+    if private:
+        return Classification(Kind.PERSONAL_DETAILS, private, private)
     removal = [m.group(0) for p in _REMOVAL if (m := p.search(plain))]
     if removal:
         return Classification(Kind.REMOVAL_REQUEST, tuple(removal))
@@ -207,6 +217,13 @@ def classify(text: str) -> Classification:
     if first in _QUESTION_WORDS and len(words) > 2:
         return Classification(Kind.QUESTION, (first,))
     return Classification(Kind.OTHER)
+
+
+def personal_details(text: str) -> tuple[str, ...]:
+    """The kinds of personal details in ``text`` that the policy blocks in a caption (phone numbers,
+    email addresses, number plates...), by name; never the details themselves."""
+    hits = scan({"description": text}, (), load_rulebook())
+    return tuple(sorted({hit.label for hit in hits if hit.rule.id == _PRIVATE_RULE}))
 
 
 def _offensive(plain: str) -> set[str]:
@@ -288,13 +305,25 @@ class CommentsMonitor:
             self._tell_press_office(comment, photo, verdict, done, "A comment looks like a crime report", [
                 "We cannot accept reports of crime through social media. This reply was posted:",
                 f"  \"{CRIME_REPLY}\"",
-                "Check whether anyone is at risk and whether it needs passing to the force's contact centre."])
+                "Check whether anyone is at risk and whether it needs passing to the force's contact centre.",
+                *([f"It held a {' and a '.join(verdict.private)}, so it was also deleted from Flickr (keep this "
+                   "email: it is the only copy of the comment)."] if verdict.private else [])])
             reply_id = done.get("replied")
             if reply_id is None:
                 reply_id = self.publisher.reply(comment.photo_id, CRIME_REPLY)
                 self._step(comment, "replied", reply_id)
             detail["reply_id"] = reply_id
+            if verdict.private:
+                self.publisher.delete_comment(comment.id)
+                detail["deleted"] = True
             event = "comment-crime-report-replied"
+        elif verdict.kind == Kind.PERSONAL_DETAILS:
+            self._tell_press_office(comment, photo, verdict, done, "A comment with personal details was removed", [
+                f"It held a {' and a '.join(verdict.private)}. Personal details must not stay on the force's page, "
+                "so it has been deleted from Flickr (keep this email: it is the only copy of the comment).",
+                "If it asked something or reported something, answer the person another way."])
+            self.publisher.delete_comment(comment.id)  # already gone is fine
+            event = "comment-deleted-personal-details"
         elif verdict.kind == Kind.REMOVAL_REQUEST:
             self._tell_press_office(comment, photo, verdict, done, "Someone asks for a photo to be taken down", [
                 "Check that everyone who can be identified signed a release form, and that parental permission "
