@@ -113,7 +113,8 @@ TRIGGERS: dict[str, list[str]] = {
     ],
     "dont-wanted-people-or-suspects-possible": ["Suspected gas leak", "Three people arrested", "suspect package"],
     "dont-juveniles": ["Juvenile detained", "Young offenders", "Youth court", "A teenager was arrested", "15-year-old arrested"],
-    "dont-evidence": ["Evidence from the raid", "The exhibits", "Exhibit bags", "Exhibit JS/1", "evidence bag"],
+    "dont-evidence": ["The exhibits", "Exhibit bags", "Exhibit JS/1", "evidence bag", "It will be used as evidence"],
+    "dont-evidence-word": ["Evidence from the raid", "The evidence is clear: bike marking works"],
     "dont-evidence-possible": ["Drugs seized", "Forensic officers", "Stolen bikes recovered", "CCTV still"],
     "dont-graphic-or-sensationalist": [
         "RTC on the A38",
@@ -207,6 +208,7 @@ NEAR_MISSES: dict[str, list[str]] = {
         "Tyre safety: 1.6mm tread",
     ],
     "dont-sentenced-or-missing-people": ["Don't miss out", "Missing out on the fun", "the missing piece", "missing out",
+                                         "Make sure your bike is locked up", "Our Missing Persons Unit at the open day",
                                          "Missing People charity", "A sponsored walk for a missing children's charity",
                                          "Help us find homes for retired police dogs"],
     "dont-personal-details-named": ["Aston Villa, 3, Chelsea 1", "On Saturday, 12 officers from Walsall"],
@@ -219,13 +221,16 @@ NEAR_MISSES: dict[str, list[str]] = {
         "Suspect package made safe",
         "Suspected gas leak",
         "Volunteers wanted!",
+        "Rounding up the usual suspects at the charity quiz",
         "Wanted: volunteers for the fun day",
         "Do you know this area well?",
         "Officers want to talk to you about bike security",
     ],
     "dont-wanted-people-or-suspects-possible": ["Residents were delighted", "Suspicious minds"],
     "dont-juveniles": ["A 35-year-old was arrested", "Young people at the youth club", "Teenagers planting trees"],
-    "dont-evidence": ["Evidence-based policing", "evidence based approach", "Art exhibition", "The pupils exhibit their work"],
+    "dont-evidence": ["Evidence-based policing", "evidence based approach", "Art exhibition", "The pupils exhibit their work",
+                      "The evidence is clear: bike marking works", "No evidence of a crime"],
+    "dont-evidence-word": ["Evidence-based policing", "An evidence-led approach"],
     "dont-evidence-possible": ["A new youth centre", "Officers on patrol"],
     "dont-graphic-or-sensationalist": ["Body-worn cameras", "Give blood", "Blood donation session", "Bodybuilding class"],
     "dont-graphic-or-sensationalist-possible": ["A crash course in first aid", "Graphic design students"],
@@ -315,6 +320,11 @@ def test_embedded_caption_is_checked_when_it_differs():
     evidence = {f.rule: f.evidence for f in report.findings}
     assert evidence["dont-juveniles"].startswith("embedded description:")
     assert report.verdict == "blocked"
+
+
+def test_the_word_evidence_blocks_only_when_the_caption_links_it_to_a_crime():
+    assert rules_found("The evidence is clear: bike marking works")["dont-evidence-word"] == "warn"
+    assert rules_found("Evidence from the raid")["dont-evidence-word"] == "block"
 
 
 def test_postcode_escalates_to_block_with_crime_words_anywhere():
