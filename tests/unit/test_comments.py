@@ -36,6 +36,32 @@ def _mails() -> list[str]:
     "My bike's been nicked from the shed",
     "We've been burgled twice this month",
     "There's a fight outside the pub right now",
+    "someone just broke into my car on Acacia Road",
+    "someone's just broken into my car",
+    "Some lads just smashed my window",
+    "My car's just been broken into on Soho Road",
+    "my car has just been stolen",
+    "my son was assaulted outside school",
+    "My mum's purse was snatched in the Bullring",
+    "I was sexually assaulted",
+    "I've just been attacked",
+    "I'm being harassed by my ex",
+    "My ex keeps threatening me",
+    "Just been mugged on Broad Street",
+    "Been burgled again",
+    "I wanna report a crime",
+    "Can I report a crime here?",
+    "Who do I contact about a stolen car?",
+    "Car stolen from Acacia Avenue last night, silver Ford Focus AB12 CDE",
+    "There's a man with a knife on Corporation Street",
+    "There's a car being broken into outside my house right now",
+    "Kids are throwing stones at cars on Hagley Road",
+    "A man has just stolen a bike from outside Tesco",
+    "Two lads just nicked a bike outside Tesco",
+    "My neighbour is growing cannabis",
+    "I know who stole the bikes",
+    "I have CCTV of the men who did it",
+    "Drug dealing going on outside the Co-op every night",
 ])
 def test_crime_reports(text):
     assert classify(text).kind == Kind.CRIME_REPORT, text
@@ -44,9 +70,42 @@ def test_crime_reports(text):
 @pytest.mark.parametrize("text", [
     "F*ck the police", "absolute sh1t", "ACAB", "you lot are scumbags", "filthy pigs the lot of you",
     "I'll kill you", "Bunch of wankers", "someone stole my phone you useless bastards",
+    "F U C K the police", "A.C.A.B", "Fck the police", "f**k the police", "sh!t service", "What a load of sh*t",
+    "b*stards", "f\u03c5ck off", "sh\u00adit", "Get a proper job you fat pig", "die pig", "oink oink",
+    "kill all coppers", "I'm going to find you and kill you", "I hope you all get cancer", "Paki", "n1gger",
+    "muslim scum", "Nonce",
 ])
 def test_offensive(text):
     assert classify(text).kind == Kind.OFFENSIVE, text
+
+
+@pytest.mark.parametrize(("text", "private"), [
+    ("The lad who did it is on 07700 900123, ring him", ("UK phone number",)),
+    ("Email me at jane.doe@example.com", ("email address",)),
+    ("That's my neighbour's van, AB12 CDE", ("vehicle registration (current format)",)),
+])
+def test_personal_details_make_a_comment_inappropriate(text, private):
+    verdict = classify(text)
+    assert verdict.kind == Kind.PERSONAL_DETAILS and verdict.private == private
+    assert verdict.signals == private  # what kind of details, never the details (signals go into the audit)
+
+
+@pytest.mark.parametrize("text", ["Great day, ring 0345 113 5000 for info", "Email contactus@west-midlands.police.uk",
+                                  "Lovely day at the B5 4BU venue", "Was at 1 Victoria Square for it"])
+def test_public_contact_details_and_places_are_not_personal_details(text):
+    assert classify(text).private == ()
+
+
+def test_a_crime_report_with_personal_details_is_still_a_crime_report():
+    verdict = classify("someone just broke into my car, call me on 07700 900123")
+    assert verdict.kind == Kind.CRIME_REPORT and verdict.private == ("UK phone number",)
+
+
+def test_html_in_a_comment_is_read_as_the_text_it_shows():
+    assert classify("I&#39;ve been burgled").kind == Kind.CRIME_REPORT
+    assert classify("My car&#8217;s been nicked<br />help").kind == Kind.CRIME_REPORT
+    assert classify('<a href="https://example.com/x">sh</a>it').kind == Kind.OTHER  # tags are word breaks
+    assert classify("you &lt;b&gt;scumbags&lt;/b&gt;").kind == Kind.OFFENSIVE
 
 
 def test_offensive_wins_and_keeps_the_crime_signal_for_the_press_office():
@@ -55,8 +114,20 @@ def test_offensive_wins_and_keeps_the_crime_signal_for_the_press_office():
 
 
 @pytest.mark.parametrize("text", [
+    "My son is in this photo, please take it down", "That's my daughter, we never gave permission",
+    "Please remove this photo, my kids are in it", "Can you take this picture down please?",
+    "I don't want my children online", "Posted without my permission", "Nobody asked me if they could post this",
+    "I never signed anything", "Take it off Flickr now",
+])
+def test_requests_to_take_a_photo_down(text):
+    assert classify(text).kind == Kind.REMOVAL_REQUEST, text
+
+
+@pytest.mark.parametrize("text", [
     "Where was this taken?", "Is this the new station in Aston", "When is the next open day",
     "Any chance of more photos from the parade", "what time does it start",
+    "How do I contact the photographer?", "Can you report on the results?", "Who's the officer on the left",
+    "What's the horse called", "Anybody know when the next one is",
 ])
 def test_questions(text):
     assert classify(text).kind == Kind.QUESTION, text
@@ -67,6 +138,15 @@ def test_questions(text):
     "Lovely to see the guinea pigs at the petting zoo", "Scunthorpe United fans at the match",
     "The cocktail party was a great success", "Thanks for keeping us safe", "", "Is",
     "Burglary is down 20% in Aston, brilliant news",
+    "My heart was stolen by this puppy", "We've smashed our fundraising target!", "My photo was taken at the parade",
+    "I've followed your page for years", "Great to see the men who burgled the shop jailed", "Someone stole the show",
+    "The kids are smashing it at the sports day", "They are dealing with it brilliantly", "I was blown away",
+    "Thanks for returning my stolen bike", "The man who stabbed him should get life", "I'd like to thank the officers",
+    "I'll shoot you an email with the photos", "Faggots and peas at the Black Country Museum", "Great!!! Wow!!",
+    "5* service from the officers", "Well done *all* officers", "Pakistan community day in Alum Rock",
+    "The raccoon at the zoo", "You pigged out at the BBQ", "I'll be there at 5 p.m. with the kids", "Die Hard fan",
+    "Take that off your list", "I never gave up hope", "Without any help from the council", "Get it off your chest",
+    "Remove the litter from the park please", "Haven't given up on the team", "Without asking anybody the kids built it",
 ])
 def test_everything_else_is_only_recorded(text):
     assert classify(text).kind == Kind.OTHER, text
@@ -119,8 +199,8 @@ def test_each_kind_of_comment_is_handled_once(aws, store, album):
                 {"id": "4", "author": "v4", "text": "Lovely photo", "created_at": "2026-11-20T09:03:00Z"})
 
     counts = _monitor(album).run()
-    assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "seen": 0, "failed": 0,
-                      "photos": 1}
+    assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "removal-request": 0,
+                      "personal-details": 0, "seen": 0, "failed": 0, "photos": 1}
     entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
     assert [e["id"] for e in entries if not e.get("own")] == ["1", "3", "4"]  # the offensive one is gone
     [reply] = [e for e in entries if e.get("own")]
@@ -143,6 +223,42 @@ def test_each_kind_of_comment_is_handled_once(aws, store, album):
     again = _monitor(album).run()
     assert again["seen"] == 3 and again["crime-report"] == again["question"] == again["other"] == 0
     assert len(sent_emails()) == 3
+
+
+def test_a_request_to_take_the_photo_down_goes_to_the_press_office_and_nothing_is_done_in_public(aws, store, album):
+    photo, site_id = _published(store, album, "f" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "mum", "text": "That's my daughter, please take it down"})
+
+    counts = _monitor(album).run()
+    assert counts["removal-request"] == 1 and counts["other"] == 0
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert [e["id"] for e in entries] == ["1"]  # neither deleted nor replied to
+    [mail] = _mails()
+    assert "asks for a photo to be taken down" in mail and "That's my daughter, please take it down" in mail
+    assert "release form" in mail and "parental permission" in mail
+    assert {e["event"] for e in store.audit(photo.id)} >= {"comment-removal-request-queued"}
+
+
+def test_personal_details_are_emailed_then_removed_and_a_crime_report_holding_them_is_answered_and_removed(
+        aws, store, album):
+    photo, site_id = _published(store, album, "e" * 24)
+    _comment_on(album, site_id,
+                {"id": "1", "author": "n", "text": "The lad who did it lives next to me, 07700 900123"},
+                {"id": "2", "author": "v", "text": "My car was stolen last night, call me on 07700 900456"},
+                {"id": "3", "author": "w", "text": "Lovely photo"})
+
+    counts = _monitor(album).run()
+    assert (counts["personal-details"], counts["crime-report"], counts["other"]) == (1, 1, 1)
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert [e["id"] for e in entries if not e.get("own")] == ["3"]
+    assert [e["text"] for e in entries if e.get("own")] == [CRIME_REPLY]
+    details, crime = _mails()
+    assert "personal details was removed" in details and "07700 900123" in details and "UK phone number" in details
+    assert "crime report" in crime and "07700 900456" in crime and "also deleted from Flickr" in crime
+    events = {e["event"]: e["detail"] for e in store.audit(photo.id)}
+    assert events["comment-deleted-personal-details"]["signals"] == ["UK phone number"]
+    assert events["comment-crime-report-replied"]["deleted"] is True
+    assert "0770" not in json.dumps(events)  # the numbers stay out of the audit trail
 
 
 def test_only_photos_published_within_the_window_are_watched(aws, store, album):

@@ -122,9 +122,16 @@ def test_identifiable_people_with_release_forms_ask_the_approver_to_check_them()
     assert any("RF-101, RF-102" in q for q in report.checklist)
 
 
-@pytest.mark.parametrize("forms", ["no", "none", "None", " "])
+@pytest.mark.parametrize("forms", ["no", "none", "None", " ", "N/A", "pending", "TBC", "to follow", "not signed",
+                                   "none yet", "awaiting forms", "-", "no, none", "Not yet", "requested from the school"])
 def test_release_forms_no_means_none(forms):
     assert outcome(judged(with_(people="identifiable", release_forms=forms)), "do-release-forms")[0][0] == "block"
+
+
+@pytest.mark.parametrize("permission", ["no", "pending", "not yet", "TBC", "to follow", "awaiting"])
+def test_parental_permission_not_yet_held_blocks(permission):
+    report = judged(with_(children="yes", parental_permission=permission))
+    assert outcome(report, "dont-children-without-permission")[0][0] == "block"
 
 
 def test_faces_with_release_forms_are_not_flagged():
@@ -142,6 +149,14 @@ def test_children_declared_absent_but_seen_by_image_analysis():
     report = judged(COMPLETE, Detections(faces=(Face(8, 12, 99.0),)))
     severities = {severity for severity, _ in outcome(report, "dont-children-without-permission")}
     assert severities == {"block", "warn"}  # the child's face blocks; the contradiction is flagged
+
+
+@pytest.mark.parametrize("text", ["Schoolboys from Aston", "A schoolgirl won the poster competition",
+                                  "Volunteer Police Cadets at the parade", "Youth club members painting a mural",
+                                  "Sixth formers visit the station", "Infants at the nursery", "Little ones at the fun day"])
+def test_words_for_children_contradict_children_no(text):
+    found = outcome(judged(COMPLETE, description=text), "dont-children-without-permission")
+    assert any(severity == "warn" and evidence.startswith("the text mentions") for severity, evidence in found)
 
 
 def test_adult_faces_are_not_children():
@@ -193,6 +208,9 @@ def test_explicit_declarations_win_over_embedded_fields():
 def test_unlimited_model_release_status_counts_as_forms_held():
     declared = declared_facts({}, {"release_status": "Unlimited Model Releases"})
     assert declared["release-forms"].startswith("Unlimited Model Releases")
+    report = judged(with_(people="identifiable", release_forms=declared["release-forms"]))
+    assert outcome(report, "do-release-forms") == []
+    assert any("Unlimited Model Releases" in q and "no reference given)" in q for q in report.checklist)
     assert "release-forms" not in declared_facts({}, {"release_status": "None"})
     assert "release-forms" not in declared_facts({}, {"release_status": "Limited or Incomplete Model Releases"})
 
@@ -221,6 +239,9 @@ def test_minor_age(value, age):
 def test_references():
     assert references("RF-1, RF-2,") == ["RF-1", "RF-2"]
     assert references("none") == [] and references("") == [] and references(None) == []
+    assert references("RF-1, pending") == ["RF-1"]
+    assert references("No. 45, No 46") == ["No. 45", "No 46"]  # numbered forms are references
+    assert references("yes") == ["yes"] and references("Nov-2024-3") == ["Nov-2024-3"]
 
 
 def test_invalid_declarations_are_explained():

@@ -12,7 +12,12 @@ from pressroom.policy import Facts, evaluate, published_caption
 from pressroom.policy.detector import Detections
 from pressroom.policy.rules import load_rulebook, parse_rulebook
 
-GUIDANCE = Path(__file__).resolve().parents[2].parent / "shared" / "guidance" / "flickr-guidance-2011.txt"
+#: the guidance beside the checkout (``<parent>/shared/guidance``), from the main checkout or a worktree
+GUIDANCE = next(
+    (found for parent in Path(__file__).resolve().parents[2:]
+     if (found := parent / "shared" / "guidance" / "flickr-guidance-2011.txt").is_file()),
+    Path(__file__).resolve().parents[2].parent / "shared" / "guidance" / "flickr-guidance-2011.txt",
+)
 
 
 def _flat(text: str) -> str:
@@ -24,6 +29,13 @@ def guidance() -> str:
     if not GUIDANCE.is_file():
         pytest.skip(f"the guidance is not at {GUIDANCE}")
     return _flat(GUIDANCE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def guidance_text() -> str:
+    if not GUIDANCE.is_file():
+        pytest.skip(f"the guidance is not at {GUIDANCE}")
+    return GUIDANCE.read_text(encoding="utf-8").replace("’", "'")
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +54,18 @@ def test_every_rule_and_checklist_item_quotes_the_guidance_word_for_word(guidanc
     for quote in quoted:
         for line in [quote] if isinstance(quote, str) else quote:
             assert _flat(line) in guidance, line
+
+
+def test_every_dont_line_is_asked_of_the_approver(guidance_text, data):
+    """Words in a caption are not the photo: every "Don't" line is a checklist question too (the
+    children line is asked by its declared-fact check)."""
+    donts = guidance_text.split("Don't:", 1)[1].split("Updated Guidance", 1)[0]
+    lines = [_flat(line.strip()[2:]) for line in donts.splitlines() if line.strip().startswith("- ")]
+    asked = [_flat(line) for item in data["checklist"]
+             for line in ([item["guidance"]] if isinstance(item["guidance"], str) else item["guidance"])]
+    asked += [_flat(rule["guidance"]) for rule in data["rule"] if rule.get("check") == "children"]
+    assert len(lines) == 14
+    assert [line for line in lines if line not in asked] == []
 
 
 def test_rule_ids_name_the_kind_of_guidance_line(data):
@@ -100,7 +124,8 @@ def test_published_caption_links_back_and_says_crime_cannot_be_reported_here():
     assert caption.startswith("Officers and residents at the summer fun day.")
     assert "Photo: Force photographer" in caption
     assert "https://www.west-midlands.police.uk" in caption
-    assert "Crime cannot be reported here" in caption and "0345 113 5000" in caption
+    crime = next(part for part in caption.split("\n\n") if part.startswith("Crime cannot be reported here"))
+    assert "0345 113 5000" in crime and "www.west-midlands.police.uk" in crime  # the number and the webpage
 
 
 def test_published_caption_falls_back_to_the_title_and_tidies_whitespace():

@@ -62,8 +62,13 @@ TRIGGERS: dict[str, list[str]] = {
         "+44 (0)121 626 5000",
         "(0121) 626 5000",
         "Email jane.doe@example.com for details",
+        "jane@west-midlands.police.uk.example.com",
+        "jane@not-west-midlands.police.uk.evil.example",
         "The van AB12 CDE was seen",
         "AB12CDE",
+        "ab12 cde",
+        "Ab12 Cde",
+        "AB12  CDE",
         "A123 BCD",
         "his car, ABC 123D, was parked",
         "registration ABC 123",
@@ -72,7 +77,8 @@ TRIGGERS: dict[str, list[str]] = {
         "DOB 12/03/1990",
     ],
     "dont-personal-details-postcode": ["She lives in B4 6NQ", "WS1 1AA", "SW1A 1AA", "B73 6AB",
-                                       "she lives in b4 6nq", "sw1a 1aa", "ws11aa"],
+                                       "she lives in b4 6nq", "sw1a 1aa", "ws11aa", "She lives at Sw1a 1aa",
+                                       "Ws1 1aa", "B4 6Nq", "B1  1BB", "b1  1bb", "M6 2ND"],
     "dont-sentenced-or-missing-people": [
         "He was sentenced to five years",
         "Burglar jailed",
@@ -82,8 +88,12 @@ TRIGGERS: dict[str, list[str]] = {
         "reported missing on Friday",
         "misper",
         "convicted of fraud",
+        "Can you help us trace John Smith?",
+        "Officers are appealing for help to find Jane, 15",
     ],
-    "dont-sentenced-or-missing-people-possible": ["Dog missing", "prolific offenders", "Outside the Crown Court"],
+    "dont-sentenced-or-missing-people-possible": ["Dog missing", "prolific offenders", "Outside the Crown Court",
+                                                  "Have you seen Jane?", "Missing People charity"],
+    "dont-personal-details-named": ["John Smith, 34, of Acacia Avenue, Walsall", "Jane Smith, aged 15, from Dudley"],
     "dont-wanted-people-or-suspects": [
         "Wanted man",
         "Wanted in connection with a robbery",
@@ -93,10 +103,18 @@ TRIGGERS: dict[str, list[str]] = {
         "A man has been charged with burglary",
         "Do you recognise this man?",
         "The accused",
+        "Police want to speak to this man in connection with a burglary",
+        "Officers would like to speak to these men",
+        "Detectives need to speak to him in connection with an assault",
+        "Do you know this man?",
+        "Do you know who this is?",
+        "Wanted!",
+        "Wanted:",
     ],
     "dont-wanted-people-or-suspects-possible": ["Suspected gas leak", "Three people arrested", "suspect package"],
     "dont-juveniles": ["Juvenile detained", "Young offenders", "Youth court", "A teenager was arrested", "15-year-old arrested"],
-    "dont-evidence": ["Evidence from the raid", "The exhibits", "Exhibit bags", "Exhibit JS/1", "evidence bag"],
+    "dont-evidence": ["The exhibits", "Exhibit bags", "Exhibit JS/1", "evidence bag", "It will be used as evidence"],
+    "dont-evidence-word": ["Evidence from the raid", "The evidence is clear: bike marking works"],
     "dont-evidence-possible": ["Drugs seized", "Forensic officers", "Stolen bikes recovered", "CCTV still"],
     "dont-graphic-or-sensationalist": [
         "RTC on the A38",
@@ -105,6 +123,7 @@ TRIGGERS: dict[str, list[str]] = {
         "Dead body",
         "pool of blood",
         "Road Traffic Accident",
+        "R.T.C. on the A38",
     ],
     "dont-graphic-or-sensationalist-possible": ["Car crash", "Horrific scenes", "fatal", "Shocking"],
     "dont-identify-crime-scenes": [
@@ -156,6 +175,8 @@ NEAR_MISSES: dict[str, list[str]] = {
     "dont-personal-details": [
         "Call 0345 113 5000",
         "Crimestoppers: 0800 555 111",
+        "Contact us at contactus@west-midlands.police.uk",
+        "Email walsall.npt@west-midlands.police.uk for details",
         "https://maps.example.com/?q=B46NQ",
         "www.west-midlands.police.uk/b46nq",
         "Taken on a Nikon D70s",
@@ -170,7 +191,10 @@ NEAR_MISSES: dict[str, list[str]] = {
         "On 12/03/2024",
         "Won 2-1",
         "1,500 people came",
-        "ab12 cde",
+        "Our U15s won 3-0",
+        "Covid19 and the new normal",
+        "Open 24 hrs",
+        "mp3 and mp4 files",
         "B4 6NQ",  # a postcode is a warning unless it is linked to a crime
     ],
     "dont-personal-details-postcode": [
@@ -179,9 +203,15 @@ NEAR_MISSES: dict[str, list[str]] = {
         "The M6 2nd junction",
         "the m6 2nd junction",
         "a1 1st place",
+        "Y6 2nd place",
+        "U18 5pm kick-off",
         "Tyre safety: 1.6mm tread",
     ],
-    "dont-sentenced-or-missing-people": ["Don't miss out", "Missing out on the fun", "the missing piece", "missing out"],
+    "dont-sentenced-or-missing-people": ["Don't miss out", "Missing out on the fun", "the missing piece", "missing out",
+                                         "Make sure your bike is locked up", "Our Missing Persons Unit at the open day",
+                                         "Missing People charity", "A sponsored walk for a missing children's charity",
+                                         "Help us find homes for retired police dogs"],
+    "dont-personal-details-named": ["Aston Villa, 3, Chelsea 1", "On Saturday, 12 officers from Walsall"],
     "dont-sentenced-or-missing-people-possible": ["Don't miss out", "Missing out on the fun", "the missing piece"],
     "dont-wanted-people-or-suspects": [
         "We wanted to thank residents",
@@ -190,10 +220,17 @@ NEAR_MISSES: dict[str, list[str]] = {
         "We suspect that it will rain",
         "Suspect package made safe",
         "Suspected gas leak",
+        "Volunteers wanted!",
+        "Rounding up the usual suspects at the charity quiz",
+        "Wanted: volunteers for the fun day",
+        "Do you know this area well?",
+        "Officers want to talk to you about bike security",
     ],
     "dont-wanted-people-or-suspects-possible": ["Residents were delighted", "Suspicious minds"],
     "dont-juveniles": ["A 35-year-old was arrested", "Young people at the youth club", "Teenagers planting trees"],
-    "dont-evidence": ["Evidence-based policing", "evidence based approach", "Art exhibition", "The pupils exhibit their work"],
+    "dont-evidence": ["Evidence-based policing", "evidence based approach", "Art exhibition", "The pupils exhibit their work",
+                      "The evidence is clear: bike marking works", "No evidence of a crime"],
+    "dont-evidence-word": ["Evidence-based policing", "An evidence-led approach"],
     "dont-evidence-possible": ["A new youth centre", "Officers on patrol"],
     "dont-graphic-or-sensationalist": ["Body-worn cameras", "Give blood", "Blood donation session", "Bodybuilding class"],
     "dont-graphic-or-sensationalist-possible": ["A crash course in first aid", "Graphic design students"],
@@ -266,6 +303,10 @@ def test_file_name_underscores_are_word_breaks():
     assert found["dont-personal-details"] == "block"
 
 
+def test_number_plate_in_a_lower_case_file_name_blocks():
+    assert rules_found("seized_car_ab12cde.jpg", field="file name")["dont-personal-details"] == "block"
+
+
 def test_camera_file_names_are_not_personal_details():
     for name in ("IMG_5195.HEIC", "DSCN0010.jpg", "PXL_20200710_061629144.MP.jpg", "P1000123.JPG"):
         assert rules_found(name, field="file name") == {}, name
@@ -279,6 +320,11 @@ def test_embedded_caption_is_checked_when_it_differs():
     evidence = {f.rule: f.evidence for f in report.findings}
     assert evidence["dont-juveniles"].startswith("embedded description:")
     assert report.verdict == "blocked"
+
+
+def test_the_word_evidence_blocks_only_when_the_caption_links_it_to_a_crime():
+    assert rules_found("The evidence is clear: bike marking works")["dont-evidence-word"] == "warn"
+    assert rules_found("Evidence from the raid")["dont-evidence-word"] == "block"
 
 
 def test_postcode_escalates_to_block_with_crime_words_anywhere():
@@ -315,6 +361,26 @@ def test_same_words_in_several_fields_are_one_finding():
 def test_typographic_punctuation_is_normalised():
     assert rules_found("OFFICIAL—SENSITIVE")["dont-protective-markings"] == "block"
     assert rules_found("Outside the victim’s home")["dont-identify-crime-scenes"] == "block"
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Juve\u00adnile detained", "dont-juveniles"),  # a soft hyphen, as Word leaves in pasted text
+        ("The sus\u00adpect fled", "dont-wanted-people-or-suspects"),
+        ("ju\u200bvenile", "dont-juveniles"),  # a zero-width space, as web pages leave
+        ("Mis\u2060per appeal", "dont-sentenced-or-missing-people"),
+        ("\u041eFFICIAL-SENSITIVE", "dont-protective-markings"),  # a Cyrillic capital O
+        ("\u0405\u0415CR\u0415T", "dont-protective-markings"),  # Cyrillic S and E
+        ("Call 07700 900\u200b123", "dont-personal-details"),
+    ],
+)
+def test_invisible_characters_and_look_alike_letters_do_not_hide_words(text, rule):
+    assert rules_found(text)[rule] == "block"
+
+
+def test_look_alike_folding_leaves_other_letters_alone():
+    assert rules_found("Caf\u00e9 opening in Moseley, \u041c\u043e\u0441\u043a\u0432\u0430 twinning") == {}
 
 
 def test_detected_text_runs_through_the_same_rules():

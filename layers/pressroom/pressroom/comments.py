@@ -16,6 +16,7 @@ and a deletion is safe to repeat.
 """
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from botocore.exceptions import ClientError
 from pressroom import aws, clock, config, services
 from pressroom.mail import Email, Mailer
 from pressroom.photos import Photo, State
+from pressroom.policy.rules import load_rulebook
+from pressroom.policy.text import normalise, scan
 from pressroom.publishing.port import Comment, Publisher
 from pressroom.settings import get_settings
 from pressroom.staleness import parse_time
@@ -51,6 +54,8 @@ CRIME_REPLY = (
 
 class Kind(StrEnum):
     CRIME_REPORT = "crime-report"
+    PERSONAL_DETAILS = "personal-details"
+    REMOVAL_REQUEST = "removal-request"
     OFFENSIVE = "offensive"
     QUESTION = "question"
     OTHER = "other"
@@ -59,36 +64,122 @@ class Kind(StrEnum):
 #: Abuse that is removed and followed up. Kept short and plain on purpose: it catches common
 #: profanity and abuse aimed at officers, and the press office reviews every removal by email.
 OFFENSIVE_TERMS: tuple[str, ...] = (
-    r"fuck\w*", r"f+u+c+k+\w*", r"shit\w*", r"bullshit", r"cunts?", r"wank\w*", r"twats?", r"bastards?",
-    r"bollocks", r"dickheads?", r"arseholes?", r"assholes?", r"bitch\w*", r"piss off",
-    r"scumbags?", r"retards?", r"acab", r"all coppers are bastards",
+    r"fuck\w*", r"f+u*c+k+\w*", r"f+u+k+\w*", r"shit\w*", r"bullshit", r"cunts?", r"wank\w*", r"twats?",
+    r"bastards?", r"bollocks", r"dickheads?", r"arseholes?", r"assholes?", r"bitch\w*", r"piss off",
+    r"scum", r"scumbags?", r"retards?", r"acab", r"all coppers are bastards",
     r"(filthy|dirty|bent|corrupt|scum) (pigs?|coppers?|cops?|filth)", r"kill yourself", r"kys",
-    r"(i'?ll|i will|gonna|going to) (kill|stab|shoot|hurt) (you|u|him|her|them)",
+    r"(i'?ll|i will|gonna|going to) (kill|stab|shoot|hurt) (you|u|him|her|them)(?! an? )",
+    # threats and abuse aimed at officers: "I'll find you and kill you", "kill all coppers", "die pig"
+    r"(kill|stab|murder|bomb|shoot)( all)?( the)? (you|u|ya|coppers|cops|police|pigs|officers|feds|filth)"
+    r"(?! an? )", r"(hope|wish) (you|u) (all )?(die|rot|get cancer|burn)", r"die,? pigs?",
+    r"(you|u|ya) (\w+ )?pigs?", r"oink oink",
+    # racist, homophobic and other hate abuse (a hate incident: always followed up)
+    r"n+i+g+(er|a|ah|az)s?", r"pakis?", r"wogs?", r"coons?", r"kikes?", r"pikeys?", r"gypp?os?", r"trann(y|ies)",
+    r"nonces?",
+)
+#: Swear words as people mask them with symbols ("f**k", "sh!t", "c*nt").
+MASKED_WORDS = ("fuck", "fucking", "fucked", "fucker", "fuckers", "shit", "shite", "cunt", "cunts", "twat", "twats",
+                "wanker", "wankers", "bastard", "bastards", "bitch", "prick", "pricks", "dickhead", "arsehole",
+                "asshole", "bollocks")
+
+# Crime reports, as people write them: "someone just broke into my car", "my car's been nicked",
+# "I was sexually assaulted", "just been mugged", "there's a man with a knife outside", "I know who
+# did it", "can I report a theft here".
+_HARMED = (r"stolen|nicked|pinched|snatched|broken into|burgled|burglari[sz]ed|robbed|mugged|attacked|assaulted|"
+           r"raped|abused|threatened|harassed|stalked|followed home|bullied|scammed|defrauded|conned|hacked|"
+           r"stabbed|punched|kicked|beaten(?: up)?|battered|glassed|spat at|vandali[sz]ed|smashed|keyed|damaged|"
+           r"torched|set on fire|spray[- ]?painted")
+_HOW = (r"just|also|again|now|recently|literally|actually|finally|already|sexually|physically|verbally|racially|"
+        r"badly|brutally|violently|repeatedly|constantly")
+_DOING = (r"br(?:oke|oken|eak|eaks|eaking)\s+in(?:to)?|st(?:ole|olen|eal|eals|ealing)|nick(?:ed|s|ing)?|"
+          r"pinch(?:ed|ing)|snatch(?:ed|ing)|robb?(?:ed|ing|s)?|mugg?(?:ed|ing|s)?|attack(?:ed|ing|s)?|"
+          r"assault(?:ed|ing|s)?|punch(?:ed|ing)|stabb?(?:ed|ing|s)?|threaten(?:ed|ing|s)?|harass(?:ed|ing|es)?|"
+          r"stalk(?:ed|ing|s)?|smash(?:ed|ing|es)?(?!\s+it\b)|vandali[sz](?:ed|ing|es)|key(?:ed|ing)|torch(?:ed|ing)|"
+          r"set(?:ting)? fire|spray(?:ed|ing) graffiti|dealing(?!\s+with\b)|selling drugs|growing (?:cannabis|weed|drugs)|"
+          r"thr(?:ew|ow|owing|ows) (?:stones|bricks|eggs)|scamm(?:ed|ing)|hack(?:ed|ing)")
+_CRIME_WORDS = (r"stolen|theft|crime|burglary|robbery|assault|attack|break-?in|broken into|drugs|dealing|vandalism|"
+                r"scam|fraud|mugged|burgled|robbed|knife|fight")
+_SOMEONE = r"some(?:one|body)|some (?:lads|kids|men|guys|youths|people|bloke|idiot)"
+_PEOPLE = (r"(?:a|the|this|that) (?:man|woman|lad|guy|bloke|gang|boy|girl|youth|kid|driver)|"
+           r"(?:two|three|four|five|several|a couple of|a group of|a gang of|loads of) \w+|"
+           r"kids|youths|lads|thieves|burglars|men|they|he|she|"
+           r"my (?:neighbou?rs?|ex|husband|wife|partner|boyfriend|girlfriend|landlord|step-?dad|step-?mum|"
+           r"dad|mum|brother|sister|son|daughter)")
+_AUX = r"(?:'s|'ve|'re|'m|\s+(?:has|have|had|is|are|was|were|keeps?|been|just|also|again|literally|repeatedly))*"
+
+CRIME_REPORT_PATTERNS: tuple[str, ...] = (
+    # asking to report: "I want to report", "I wanna report", "can I report a theft here"
+    r"\b(?:i|we)(?:'d|'m|'re|\s+would|\s+am|\s+are)?\s+(?:want(?:ed)?|wanna|wish|need|like|trying|have to|"
+    r"got to|gotta)\s+(?:to\s+)?report\b",
+    r"\b(?:can|could|may|do|should)\s+(?:i|we|you|u)\s+report\b(?!\s+on\s+(?:the|how|this|what|it)\b)",
+    r"\b(?:how|where)\s+(?:do|can|should|would|could)\s+(?:i|we|you)\s+report\b",
+    r"\b(?:who|how|where)\s+(?:do|can|should|would|could)\s+(?:i|we|you)\s+(?:contact|call|ring|tell|speak to|"
+    r"talk to)\b[^?\n]{0,40}\b(?:" + _CRIME_WORDS + r")",
+    r"\b(?:i'm|i am|we're|we are)\s+reporting\b|(?:^|[.!?]\s*)reporting (?:a|an)\b",
+    # something was done to me or mine: "my car's just been broken into", "I was sexually assaulted"
+    r"\b(?:i|we|(?:my|our)(?!\s+hearts?\b)(?:\s+[\w'-]+){1,3}?)" + _AUX
+    + r"(?:'s|'re|'m|\s+(?:was|were|is|are|am|got|get|gets|getting|been|being))(?:\s+(?:" + _HOW + r"))*\s+(?:"
+    + _HARMED + r")\b",
+    # the same without a subject: "just been mugged", "Been burgled again"
+    r"(?:^|[.!?]\s*)(?:just\s+)?been\s+(?:(?:" + _HOW + r")\s+)*(?:" + _HARMED + r")\b",
+    # a thing reported stolen: "Car stolen from Acacia Avenue last night"
+    r"(?:^|[.!?]\s*)(?:my\s+|our\s+)?(?:\w+\s+)?(?:car|van|bike|motorbike|moped|bicycle|scooter|phone|bag|"
+    r"purse|wallet|parcels?|catalytic converter|tools|shed|garage|house)\s+(?:stolen|nicked|broken into|burgled)\b",
+    # someone did it: "someone just broke into my car", "some lads just smashed my window"
+    r"\b(?:" + _SOMEONE + r")" + _AUX + r"\s+(?:" + _DOING + r")\b(?!\s+the\s+show)",
+    # others did it, just now, ongoing, or to me or mine: "two lads just nicked a bike",
+    # "kids are throwing stones at cars", "my neighbour is growing cannabis"
+    r"\b(?:" + _PEOPLE + r")(?:'s|'ve|'re|\s+(?:has|have|is|are))?\s+just\s+(?:" + _DOING + r")\b",
+    r"\b(?:" + _PEOPLE + r")(?:'s|'re|\s+(?:is|are))\s+(?:always\s+|constantly\s+|still\s+)?(?:"
+    + _DOING + r")\b",
+    r"\b(?:" + _PEOPLE + r")" + _AUX + r"\s+(?:" + _DOING + r")\b[^.!?\n]{0,40}\b(?:my|our|me|us|mine)\b",
+    # it is happening now: "there's a man with a knife", "a car being broken into right now"
+    r"\bthere(?:'s|\s+is|\s+are)\s+(?:a|an|some|two|three|loads of|lots of|people|kids|lads|men|youths|"
+    r"someone|somebody)\b[^.!?\n]{0,50}?\b(?:knife|knives|gun|machete|weapon|fight(?:ing)?|burglary|robbery|"
+    r"break-?in|being (?:broken into|attacked|robbed|stolen|smashed|mugged)|(?:" + _DOING + r"))\b",
+    r"\b(?:right now|as we speak)\b[^\n]*\b(?:" + _CRIME_WORDS + r"|stealing|smashing|breaking)\b|"
+    r"\b(?:" + _CRIME_WORDS + r"|stealing|smashing|breaking)\b[^\n]*\b(?:right now|as we speak)\b",
+    # knowing or having seen who did it: "I know who stole the bikes", "I have CCTV of them"
+    r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:know|saw|seen|witnessed)\s+(?:who|the (?:man|men|person|people|lad|lads|"
+    r"guy|car|van) (?:who|that))\b",
+    r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:got\s+)?(?:cctv|dash\s?cam|doorbell (?:cam(?:era)?|footage)|evidence|"
+    r"information|info)\b[^.!?\n]{0,30}\b(?:of|on|from|showing|about)\s+(?:the|him|her|them|who|this|it)\b",
+    r"\b(?:drug dealing|dealing drugs|selling drugs|drug dealers?)(?:\s+going on)?\s+(?:on|in|at|outside|from|"
+    r"near|round|around|next door)\b",
+    r"\bhit and run\s+(?:on|in|at|outside|near)\b",
 )
 
-#: Phrases of someone telling the police about a crime, as opposed to talking about one.
-CRIME_REPORT_PATTERNS: tuple[str, ...] = (
-    r"\b(i|we)\s+(want|would like|wish|need|am trying|are trying)\s+to\s+report\b",
-    r"\b(i'?d|we'?d)\s+like\s+to\s+report\b",
-    r"\b(how|where)\s+(do|can|should)\s+(i|we)\s+report\b",
-    r"\b(i'?m|i am|we'?re|we are)\s+reporting\b",
-    r"\b(my|our)\s+(\w+\s+){0,3}?\w+(\s+(was|were|has been|have been|got|is)|'s been)\s+"
-    r"(stolen|nicked|taken|broken into|vandali[sz]ed|smashed|keyed|damaged)\b",
-    r"\b(i|we)\s*(was|were|have been|'ve been|got|been|am being|are being)\s+"
-    r"(burgled|robbed|mugged|assaulted|attacked|threatened|stabbed|scammed|defrauded|stalked|harassed)\b",
-    r"\bsomeone\s+(has\s+)?(stole|stolen|broke into|broken into|robbed|mugged|attacked|assaulted|"
-    r"threatened|is dealing|is selling drugs|keeps)\b",
-    r"\b(drug dealing|dealing drugs|selling drugs)\s+(on|in|at|outside|from|near)\b",
-    r"\bhit and run\s+(on|in|at|outside|near)\b",
-    r"\bthere('s| is| are)\s+(a |an |some )?(fight|burglary|break-?in|robbery|people dealing|"
-    r"someone dealing)\b",
+#: Someone asking for a photo to come down, usually because they or their child are in it.
+REMOVAL_PATTERNS: tuple[str, ...] = (
+    r"\b(?:take|get|took)\s+(?:it|this|that|them|me|us|him|her|(?:the|this|that|my|our)\s+(?:\w+\s+)?"
+    r"(?:photo|picture|pic|image|one|son|daughter|child|kid|kids|children))\s+(?:down|off\s+(?:flickr|here|"
+    r"the internet|your (?:page|site|account)|line))\b",
+    r"\b(?:remove|delete)\s+(?:it|this|that|me|us|him|her|them|(?:the|this|that|my|our)\s+(?:\w+\s+)?"
+    r"(?:photo|picture|pic|image|one|son|daughter|child|kid|kids|children|face))\b",
+    r"\b(?:didn't|did not|never|haven't|have not|hasn't|has not|not)\s+(?:give|gave|given)\s+(?:\w+\s+)?"
+    r"(?:permission|consent)\b",
+    r"\b(?:didn't|did not|never|haven't|have not|hasn't|has not)\s+(?:sign|signed)\s+(?:a|any|the|anything)\b",
+    r"\b(?:didn't|did not|never|haven't|have not|hasn't|has not)\s+(?:agree|agreed|consent|consented)\s+to\s+"
+    r"(?:this|it|that|be|being|my|our|the photo|having)\b",
+    r"\b(?:didn't|did not|never|nobody|no one|no-one)\s+ask(?:ed)?\s+(?:me|us|my|our|permission|for permission)\b",
+    r"\bwithout\s+(?:(?:my|our|his|her|their|any|parental)\s+)?(?:permission|consent)\b|"
+    r"\bwithout\s+asking\s+(?:me|us|my|our|permission)\b",
+    r"\b(?:don't|do not)\s+want\s+(?:my|our|me|us|him|her|them)\b[^.!?\n]{0,40}\b(?:online|internet|on here|"
+    r"posted|on flickr|on facebook|shown|up)\b",
 )
 
 _QUESTION_WORDS = ("who", "what", "when", "where", "why", "how", "which", "can", "could", "would", "will",
-                   "is", "are", "do", "does", "did", "should", "may", "any", "anyone")
+                   "is", "are", "do", "does", "did", "should", "may", "any", "anyone", "anybody", "who's", "what's",
+                   "when's", "where's", "how's", "whats", "wheres", "hows", "whos")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s", "5": "s", "*": "u"})
 _OFFENSIVE = re.compile(r"(?<![a-z])(" + "|".join(OFFENSIVE_TERMS) + r")(?![a-z])")
+_MASKED = re.compile(r"(?<![a-z*#!%])[a-z][a-z*#!%]*[*#!%][a-z*#!%]*")
+_SPELLED_OUT = re.compile(r"(?<![a-z])[a-z](?:[ .][a-z]){2,}(?![a-z])")  # "f u c k", "a.c.a.b"
 _CRIME = [re.compile(p) for p in CRIME_REPORT_PATTERNS]
+_REMOVAL = [re.compile(p) for p in REMOVAL_PATTERNS]
+_TAG = re.compile(r"<[^<>]*>")  # Flickr comments may carry HTML (links, line breaks)
+#: the policy's rule whose findings make a comment inappropriate to leave on the force's page
+_PRIVATE_RULE = "dont-personal-details"
 
 
 @dataclass(frozen=True)
@@ -97,18 +188,28 @@ class Classification:
 
     kind: Kind
     signals: tuple[str, ...] = field(default_factory=tuple)
+    #: the kinds of personal details it holds ("UK phone number"), never the details themselves
+    private: tuple[str, ...] = field(default_factory=tuple)
 
 
 def classify(text: str) -> Classification:
-    """Offensive (removed) before crime report (referred to 0345 113 5000) before question
-    (queued for an answer); anything else is only recorded."""
-    plain = " ".join(text.lower().replace("’", "'").split())
-    offensive = sorted({m.group(0) for m in _OFFENSIVE.finditer(plain.translate(_LEET))})
+    """Offensive (removed) before crime report (referred to 0345 113 5000; removed too if it holds
+    personal details) before other personal details (removed) before a request to take the photo
+    down, before question (both queued for the press office); anything else is only recorded."""
+    shown = normalise(html.unescape(_TAG.sub(" ", text)))
+    plain = " ".join(shown.lower().split())
+    offensive = sorted(_offensive(plain))
     crime = [m.group(0) for p in _CRIME if (m := p.search(plain))]
+    private = personal_details(shown)
     if offensive:
-        return Classification(Kind.OFFENSIVE, tuple(offensive) + tuple(crime))
+        return Classification(Kind.OFFENSIVE, tuple(offensive) + tuple(crime), private)
     if crime:
-        return Classification(Kind.CRIME_REPORT, tuple(crime))
+        return Classification(Kind.CRIME_REPORT, tuple(crime) + private, private)
+    if private:
+        return Classification(Kind.PERSONAL_DETAILS, private, private)
+    removal = [m.group(0) for p in _REMOVAL if (m := p.search(plain))]
+    if removal:
+        return Classification(Kind.REMOVAL_REQUEST, tuple(removal))
     if "?" in plain:
         return Classification(Kind.QUESTION, ("?",))
     words = plain.split()
@@ -116,6 +217,24 @@ def classify(text: str) -> Classification:
     if first in _QUESTION_WORDS and len(words) > 2:
         return Classification(Kind.QUESTION, (first,))
     return Classification(Kind.OTHER)
+
+
+def personal_details(text: str) -> tuple[str, ...]:
+    """The kinds of personal details in ``text`` that the policy blocks in a caption (phone numbers,
+    email addresses, number plates...), by name; never the details themselves."""
+    hits = scan({"description": text}, (), load_rulebook())
+    return tuple(sorted({hit.label for hit in hits if hit.rule.id == _PRIVATE_RULE}))
+
+
+def _offensive(plain: str) -> set[str]:
+    """The offensive words in ``plain``, also when spelled out ("f u c k") or masked ("sh!t")."""
+    spelled = _SPELLED_OUT.sub(lambda m: m.group().replace(" ", "").replace(".", ""), plain)
+    found = {m.group(0) for text in (plain, spelled) for m in _OFFENSIVE.finditer(text.translate(_LEET))}
+    for masked in _MASKED.findall(plain):
+        shape = re.compile("".join(f"[a-z]{{1,{len(run)}}}" if run[0] in "*#!%" else run
+                                   for run in re.findall(r"[*#!%]+|[a-z]+", masked)))
+        found.update(word for word in MASKED_WORDS if shape.fullmatch(word))
+    return found
 
 
 class CommentsIncomplete(Exception):
@@ -186,13 +305,30 @@ class CommentsMonitor:
             self._tell_press_office(comment, photo, verdict, done, "A comment looks like a crime report", [
                 "We cannot accept reports of crime through social media. This reply was posted:",
                 f"  \"{CRIME_REPLY}\"",
-                "Check whether anyone is at risk and whether it needs passing to the force's contact centre."])
+                "Check whether anyone is at risk and whether it needs passing to the force's contact centre.",
+                *([f"It held a {' and a '.join(verdict.private)}, so it was also deleted from Flickr (keep this "
+                   "email: it is the only copy of the comment)."] if verdict.private else [])])
             reply_id = done.get("replied")
             if reply_id is None:
                 reply_id = self.publisher.reply(comment.photo_id, CRIME_REPLY)
                 self._step(comment, "replied", reply_id)
             detail["reply_id"] = reply_id
+            if verdict.private:
+                self.publisher.delete_comment(comment.id)
+                detail["deleted"] = True
             event = "comment-crime-report-replied"
+        elif verdict.kind == Kind.PERSONAL_DETAILS:
+            self._tell_press_office(comment, photo, verdict, done, "A comment with personal details was removed", [
+                f"It held a {' and a '.join(verdict.private)}. Personal details must not stay on the force's page, "
+                "so it has been deleted from Flickr (keep this email: it is the only copy of the comment).",
+                "If it asked something or reported something, answer the person another way."])
+            self.publisher.delete_comment(comment.id)  # already gone is fine
+            event = "comment-deleted-personal-details"
+        elif verdict.kind == Kind.REMOVAL_REQUEST:
+            self._tell_press_office(comment, photo, verdict, done, "Someone asks for a photo to be taken down", [
+                "Check that everyone who can be identified signed a release form, and that parental permission "
+                "covers every child. If in doubt, take the photo down, then reply to them on Flickr."])
+            event = "comment-removal-request-queued"
         elif verdict.kind == Kind.QUESTION:
             self._tell_press_office(comment, photo, verdict, done, "A question needs an answer", [
                 "Please answer it on Flickr: the guidance asks us to respond to questions we are asked."])

@@ -11,9 +11,9 @@ key                  value
 category             neighbourhood-initiative | force-photographer-pr | campaign | other
 category-reason      why a photo of category ``other`` should still be published
 people               none | identifiable | not-identifiable
-release-forms        comma-separated references of signed release forms (``no``/``none``: none)
+release-forms        comma-separated references of signed release forms (``no``, ``pending``, ``TBC``...: none)
 children             yes | no
-parental-permission  references of parental permission forms, or ``yes`` (``no``/``none``: none)
+parental-permission  references of parental permission forms, or ``yes`` (``no``, ``pending``...: none)
 credit               who took the photo, as it should be credited
 copyright            who owns the copyright
 uploader             who asked for the photo to be added
@@ -47,7 +47,13 @@ KEYS = (
     "description",
     "tags",
 )
-_NONE = {"", "no", "none", "n/a"}
+#: What people write for a form they do not hold (yet): not a reference.
+_NOT_HELD = re.compile(
+    r"[-?.\s]*|n/?a|nil|nope|false|0|tb[acd]|unknown|missing|outstanding|unsigned|un-signed|pending\b.*|"
+    r"to (?:follow|come|be\b).*|awaiting\b.*|waiting\b.*|requested\b.*|asked\b.*|applied\b.*|will\b.*|"
+    r"not\b.*|none\b.*|no(?:\s+(?!\d)\w.*)?",
+    re.IGNORECASE,
+)
 _META_PREFIX = "x-amz-meta-"
 
 
@@ -73,9 +79,10 @@ def choice(declared: dict[str, str], key: str) -> str:
 
 
 def references(value: str | None) -> list[str]:
-    """Form references from a comma-separated declaration; none for ``no``/``none``."""
-    refs = [ref.strip() for ref in (value or "").split(",") if ref.strip()]
-    return [] if len(refs) == 1 and refs[0].lower() in _NONE else refs
+    """Form references from a comma-separated declaration, leaving out what says a form is not held
+    (``no``, ``none``, ``n/a``, ``pending``, ``TBC``, ``to follow``, ``not signed``...)."""
+    refs = [ref.strip() for ref in (value or "").split(",")]
+    return [ref for ref in refs if not _NOT_HELD.fullmatch(ref)]
 
 
 def invalid(declared: dict[str, str]) -> list[str]:
@@ -111,7 +118,7 @@ def declared_facts(metadata: dict[str, str], captions: dict[str, Any]) -> dict[s
         if release_ids:
             facts["release-forms"] = ", ".join(release_ids)
         elif status.lower().startswith("unlimited"):
-            facts["release-forms"] = f"{status} (from the image's release status, no reference given)"
+            facts["release-forms"] = f"{status} (from the image's release status; no reference given)"
     age = minor_age(captions.get("minor_age"))
     if "children" not in facts and age is not None:
         facts["children"] = "yes" if age < 18 else "no"

@@ -10,6 +10,11 @@ from pressroom.policy.model import SEVERITIES, Facts, Finding
 from pressroom.policy.rules import Matcher, Rule, RuleBook
 
 _PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
+#: Cyrillic and Greek letters drawn like Latin ones ("ОFFICIAL" with a Cyrillic О reads as OFFICIAL).
+_LOOK_ALIKES = str.maketrans(
+    "АВЕЅІЈКМНОРСТХУаеіјорсхуѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧικορυχ",
+    "ABESIJKMHOPCTXYaeijopcxysdqwABEZHIKMNOPTYXikopux",
+)
 _RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 _EVIDENCE_CHARS = 80
 
@@ -29,8 +34,11 @@ class Hit:
 
 
 def normalise(text: str) -> str:
-    """Unicode-normalised text with typographic quotes and dashes made plain."""
-    return unicodedata.normalize("NFKC", text).translate(_PUNCTUATION)
+    """Unicode-normalised text with typographic quotes and dashes made plain, invisible characters
+    (soft hyphens, zero-width spaces) removed and Latin look-alike letters made Latin."""
+    text = unicodedata.normalize("NFKC", text)
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return visible.translate(_PUNCTUATION).translate(_LOOK_ALIKES)
 
 
 def text_fields(facts: Facts, detections: Detections) -> dict[str, str]:
