@@ -355,6 +355,15 @@ def test_unknown_decision_is_a_bad_request(store, asked):
     assert store.get(PID).state == State.NEEDS_APPROVAL
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 5000, "-1", " 0", "0x1"])
+def test_a_checkbox_value_that_is_no_index_is_a_bad_request(store, asked, value):
+    """``'²'.isdigit()`` is true and ``int('9' * 5000)`` raises: neither may end in a server error."""
+    before = snapshot(store)
+    page = service.decide(PID, f"{body(asked[ONE], checks=[1])}&{urlencode({'check': value})}", FORM, now=NOW)
+    assert page.status == 400 and "Tick every item" in page.html
+    assert snapshot(store) == before
+
+
 # -- the publish check: an approval is queued even if the process dies after storing it ------------
 CHECK = f"publish-check-{PID}"
 

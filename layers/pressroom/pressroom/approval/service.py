@@ -188,8 +188,8 @@ def review(photo_id: str, token: str, *, now: datetime | None = None) -> Page:
     return _review(key, photo, approver, claims, token)
 
 
-def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetime | None = None) -> Page:
-    """POST: record an approver's decision, once. ``body`` is the form, URL-encoded."""
+def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: datetime | None = None) -> Page:
+    """POST: record an approver's decision, once. ``body`` is the form, URL-encoded (None: unreadable)."""
     now = now or clock.now()
     settings = get_settings()
     if not same_origin_request(headers, origin_of(settings.approval_base_url)):
@@ -209,7 +209,7 @@ def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetim
                                   "The form was missing its security code. Open the link from your email "
                                   "again and decide from that page."))
     action, reason = _first(form, "decision"), _first(form, "reason").strip()
-    ticked = {int(v) for v in form.get("check", []) if v.isdigit()}
+    ticked = {int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4}
     problem = _problem(photo, action, reason, ticked)
     if problem:
         return _review(key, photo, approver, claims, token, status=400, error=problem, reason=reason,
@@ -361,10 +361,12 @@ def _refusal(err: LinkError) -> Page:
     return Page(err.status, notice_page(err.title, err.message))
 
 
-def _parse_form(body: str, headers: Mapping[str, str]) -> dict[str, list[str]]:
+def _parse_form(body: str | None, headers: Mapping[str, str]) -> dict[str, list[str]]:
     content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
     if not content_type.lower().startswith("application/x-www-form-urlencoded"):
         raise LinkError(415, "Request refused", "Decisions are sent from the review page's form.")
+    if body is None:
+        raise LinkError(400, "Request refused", "The form could not be read.")
     if len(body.encode()) > MAX_FORM_BYTES:
         raise LinkError(413, "Request refused", "The form is too large.")
     try:
