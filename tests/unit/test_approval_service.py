@@ -120,7 +120,7 @@ def test_request_emails_each_approver_once_and_records_it(store, corpus):
     for message in sent:
         claims = links.verify(config.signing_key(), token_of(message), NOW)
         assert claims.photo_id == pid and claims.expires_at == NOW + timedelta(days=7)
-        assert links.find_approver(config.signing_key(), claims, [ONE, TWO]) == message["To"]
+        assert links.find_approver(claims, [ONE, TWO]) == message["To"]
 
 
 def test_request_arms_reminder_and_expiry(store, corpus):
@@ -271,6 +271,35 @@ def test_a_spent_nonce_cannot_decide(store, asked):
     store.update(PID, State.NEEDS_APPROVAL, actor="test", event="test", changes={"used_nonces": [nonce]})
     assert photo.state == State.NEEDS_APPROVAL
     assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 410
+    assert store.get(PID).state == State.NEEDS_APPROVAL
+
+
+def _rotate_signing_key():
+    clients.client("secretsmanager").put_secret_value(SecretId=services.get_settings().signing_key_secret,
+                                                      SecretString="rotated-" + "k" * 48)
+    config.reset()
+
+
+def test_a_link_issued_before_the_key_was_rotated_still_decides(store, aws, asked):
+    old_key = config.signing_key()
+    _rotate_signing_key()
+    assert config.signing_key() != old_key
+    page = service.review(PID, asked[ONE], now=NOW)
+    assert page.status == 200, page.html
+    assert f'name="csrf" value="{csrf_token(old_key, asked[ONE])}"' in page.html
+    assert service.decide(PID, body(asked[ONE], csrf=csrf_token(old_key, asked[ONE])), FORM, now=NOW).status == 200
+    assert store.get(PID).state == State.APPROVED
+
+
+def test_links_are_signed_with_the_new_key_and_a_key_two_rotations_old_is_refused(store, asked):
+    _rotate_signing_key()
+    assert service.remind(PID, now=NOW + timedelta(days=2)) == [ONE, TWO]
+    fresh = tokens()[ONE]
+    assert links.verify(config.signing_key(), fresh, NOW).photo_id == PID
+    _rotate_signing_key()  # twice: how a leaked key is revoked
+    assert service.review(PID, asked[ONE], now=NOW).status == 403
+    assert service.decide(PID, body(asked[ONE], csrf="x"), FORM, now=NOW).status == 403
+    assert service.review(PID, fresh, now=NOW).status == 200
     assert store.get(PID).state == State.NEEDS_APPROVAL
 
 

@@ -184,8 +184,8 @@ def review(photo_id: str, token: str, *, now: datetime | None = None) -> Page:
     opened = _open_link(photo_id, token, now)
     if isinstance(opened, Page):
         return opened
-    key, claims, photo, approver = opened
-    return _review(key, photo, approver, claims, token)
+    claims, photo, approver = opened
+    return _review(photo, approver, claims, token)
 
 
 def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: datetime | None = None) -> Page:
@@ -203,8 +203,8 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
     opened = _open_link(photo_id, token, now)
     if isinstance(opened, Page):
         return opened
-    key, claims, photo, approver = opened
-    if not csrf_ok(key, token, _first(form, "csrf")):
+    claims, photo, approver = opened
+    if not csrf_ok(claims.key, token, _first(form, "csrf")):
         return _refusal(LinkError(403, "Request refused",
                                   "The form was missing its security code. Open the link from your email "
                                   "again and decide from that page."))
@@ -212,8 +212,7 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
     ticked = {int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4}
     problem = _problem(photo, action, reason, ticked)
     if problem:
-        return _review(key, photo, approver, claims, token, status=400, error=problem, reason=reason,
-                       ticked=ticked)
+        return _review(photo, approver, claims, token, status=400, error=problem, reason=reason, ticked=ticked)
     decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
     if action == "approve":
         try:  # first: whatever happens after the approval is stored, the photo gets queued
@@ -294,30 +293,32 @@ def _disarm(name: str, photo_id: str) -> None:
         log.warning("could not disarm %s", name, extra={"photo_id": photo_id})
 
 
-def _open_link(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str] | Page:
-    """What a link may still decide on (key, claims, photo, approver), or the page saying why not."""
+def _open_link(photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str] | Page:
+    """What a link may still decide on (claims, photo, approver), or the page saying why not."""
     try:
-        key, claims, photo, approver = _authorise(photo_id, token, now)
+        claims, photo, approver = _authorise(photo_id, token, now)
     except LinkError as err:
         return _refusal(err)
-    return _closed(photo) or _spent(photo, claims) or (key, claims, photo, approver)
+    return _closed(photo) or _spent(photo, claims) or (claims, photo, approver)
 
 
-def _authorise(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str]:
-    """The signing key, the link's claims, the photo and the approver; LinkError when not all hold."""
-    key = config.signing_key()
-    claims = links.verify(key, token, now)
+def _authorise(photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str]:
+    """The link's claims, the photo and the approver; LinkError when not all hold.
+
+    A link signed before the key was rotated is honoured until it expires (its key signs its form).
+    """
+    claims = links.verify(config.signing_key(), token, now, older=config.previous_signing_keys())
     if claims.photo_id != photo_id:
         raise LinkError(403, "This link is not valid", "This link is for a different photo.")
     photo = services.store().get(photo_id)
     if photo is None:
         raise LinkError(404, "Photo not found", "There is no photo with this reference.")
     asked = {a.lower() for a in photo.approvers}
-    approver = links.find_approver(key, claims, [a for a in config.approvers() if a.lower() in asked])
+    approver = links.find_approver(claims, [a for a in config.approvers() if a.lower() in asked])
     if approver is None:
         raise LinkError(403, "Not an approver",
                         "This link's approver is not on the press office's approver list for this photo.")
-    return key, claims, photo, approver
+    return claims, photo, approver
 
 
 def _closed(photo: Photo) -> Page | None:
@@ -346,13 +347,13 @@ def _spent(photo: Photo, claims: links.Claims) -> Page | None:
     return None
 
 
-def _review(key: bytes, photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
+def _review(photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
             error: str = "", reason: str = "", ticked: set[int] | None = None) -> Page:
     settings = get_settings()
     url = preview.preview_url(aws.client("s3"), settings.clean_bucket, photo, settings.preview_url_seconds)
     html = review_page(
         photo, format_audit(services.store().audit(photo.id)), approver=approver,
-        action_url=review_url(photo.id), token=token, csrf=csrf_token(key, token), preview_url=url,
+        action_url=review_url(photo.id), token=token, csrf=csrf_token(claims.key, token), preview_url=url,
         expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or ())
     return Page(status, html, img_origin=origin_of(url))
 
