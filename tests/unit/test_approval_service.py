@@ -17,6 +17,7 @@ from pressroom import aws as clients
 from pressroom import config, services
 from pressroom.approval import links, publish_check, service
 from pressroom.approval.csrf import csrf_token
+from pressroom.approval.service import MAX_REASON
 from pressroom.local.resources import Names
 from pressroom.photos import Photo, State
 from pressroom.schedules import Timers
@@ -338,6 +339,16 @@ def test_reject_needs_a_reason_and_tells_the_uploader(store, aws, asked):
     notice = [m for m in outbox() if m["To"] == UPLOADER]
     assert len(notice) == 1 and "Faces of children" in part(notice[0], "text/plain")
     assert publish_messages(aws) == []
+
+
+def test_a_reason_as_long_as_the_textarea_allows_is_accepted(store, asked):
+    """Browsers count a line break once against ``maxlength`` but send it as CRLF."""
+    typed = ("Two faces.\n" * 200)[:MAX_REASON]
+    assert f'maxlength="{MAX_REASON}"' in service.review(PID, asked[TWO], now=NOW).html
+    sent = typed.replace("\n", "\r\n")
+    page = service.decide(PID, body(asked[TWO], decision="reject", checks=[], reason=sent), FORM, now=NOW)
+    assert page.status == 200, page.html
+    assert store.get(PID).decision["why"] == typed.strip()
 
 
 def test_approve_needs_every_checklist_item_ticked(store, asked):

@@ -208,7 +208,7 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
         return _refusal(LinkError(403, "Request refused",
                                   "The form was missing its security code. Open the link from your email "
                                   "again and decide from that page."))
-    action, reason = _first(form, "decision"), _first(form, "reason").strip()
+    action, reason = _first(form, "decision"), _first(form, "reason").replace("\r\n", "\n").strip()  # as typed
     ticked = {int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4}
     problem = _problem(photo, action, reason, ticked)
     if problem:
