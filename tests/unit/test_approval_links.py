@@ -69,6 +69,10 @@ def test_expired_link_is_gone():
     token = _token(ttl=timedelta(hours=1))
     assert links.verify(KEY, token, NOW + timedelta(minutes=59)).photo_id == PHOTO
     assert _status(token, now=NOW + timedelta(hours=1)) == 410
+    with pytest.raises(links.LinkError) as err:
+        links.verify(KEY, token, NOW + timedelta(hours=1))
+    # a link ends with its photo's approval request: no reminder comes after it
+    assert "reminder" not in err.value.message and "not published" in err.value.message
 
 
 def test_forged_signature_and_other_key_are_refused():

@@ -110,8 +110,8 @@ def verify(key: bytes, token: str, now: datetime, *, older: Iterable[bytes] = ()
         raise malformed()
     if now.timestamp() >= expires:
         raise LinkError(410, "This link has expired",
-                        "Approval links are valid for a limited time and this one has run out. "
-                        "If the photo is still waiting, a reminder email brings a fresh link.")
+                        "Approval links work until the photo's approval request runs out, and this one "
+                        "has. A photo nobody decided on in time is not published; its uploader is told.")
     return Claims(photo_id=photo_id, approver_tag=tag, expires=expires, nonce=_b64(nonce), key=signer)
 
 
