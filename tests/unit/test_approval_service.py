@@ -551,6 +551,20 @@ def test_reminder_goes_once_with_fresh_links(store, asked):
     assert [e["event"] for e in store.audit(PID)].count("approval-reminded") == 1
 
 
+@pytest.mark.parametrize("fails", ["due", "signing_key"])
+def test_a_reminder_that_failed_before_emailing_is_sent_by_the_retry(store, asked, monkeypatch, fails):
+    def throttled(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Get")
+
+    later = NOW + timedelta(days=2)
+    with monkeypatch.context() as patch:
+        patch.setattr(*((Timers, "due") if fails == "due" else (config, "signing_key")), throttled)
+        with pytest.raises(ClientError):
+            service.remind(PID, now=later)  # Lambda retries the asynchronous invocation
+    assert service.remind(PID, now=later) == [ONE, TWO]
+    assert len([m for m in outbox() if m["Subject"].strip().startswith("Reminder:")]) == 2
+
+
 def test_reminder_and_expiry_do_nothing_once_decided(store, asked):
     service.decide(PID, body(asked[ONE]), FORM, now=NOW)
     sent = len(outbox())

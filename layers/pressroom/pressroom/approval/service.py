@@ -402,6 +402,8 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
         return []
     photo, approvers = waiting
     asked = {a.lower() for a in photo.approvers}
+    # all that may fail comes before reminded_at is set, so a retried invocation still reminds
+    expires, key, thumbnail, sent = _photo_expiry(photo.id, now), config.signing_key(), _thumbnail(photo), []
     try:
         photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=TIMER, event="approval-reminded",
                              changes={"approvers": [*photo.approvers, *(a for a in approvers if a.lower() not in asked)],
@@ -411,8 +413,6 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
                                         {":never": ""}))
     except StaleTransition:
         return []  # reminded already, or decided meanwhile
-    expires = _photo_expiry(photo.id, now)
-    key, thumbnail, sent = config.signing_key(), _thumbnail(photo), []
     for approver in approvers:
         link = review_url(photo.id, links.issue(key, photo.id, approver, expires))
         try:
