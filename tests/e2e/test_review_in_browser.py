@@ -111,3 +111,18 @@ def test_reject_with_a_reason_tells_the_uploader(stack, browser):
 
     assert "no release forms are on file" in _wait(uploader_email, "the uploader's email")
     page.close()
+
+
+def test_a_reason_filling_the_textarea_with_line_breaks_rejects(stack, browser):
+    """The browser counts each line break once against maxlength but sends it as CRLF."""
+    pid = _upload(stack, "long-reason.jpg", "Volunteers cleared the park.")
+    link = _wait(lambda: review_links(stack.outbox).get(pid, [None])[0], "the approval email")
+    page = browser.new_page()
+    page.goto(link)
+    page.fill("#reason", ("A face is recognisable.\n" * 100)[:2000])
+    assert page.evaluate("document.querySelector('#reason').value.length") == 2000
+    page.click("#reject")
+    page.wait_for_load_state()
+    assert "rejected" in page.inner_text("body").lower()
+    assert _state(pid) == State.REJECTED
+    page.close()
