@@ -1,9 +1,11 @@
 """An approver in a real browser (Debian's chromium, driven by Playwright) against the local stack."""
+import io
 import shutil
 import time
 from email import message_from_bytes, policy
 
 import pytest
+from PIL import Image
 
 from pressroom import services
 from pressroom.local.review_client import review_links
@@ -78,6 +80,24 @@ def test_approve_in_the_browser_publishes_and_scripts_never_run(stack, browser, 
     assert _wait(lambda: _state(pid) == State.PUBLISHED, "publication")
     index = (stack.album / "index.html").read_text()
     assert "&lt;script&gt;" in index and "<script>window.pwned" not in index
+    page.close()
+
+
+def test_a_tiff_is_shown_on_the_review_page(stack, browser):
+    """Chromium shows no TIFF in an <img>: the page must show the approver something it can."""
+    sample = SAMPLES[0]
+    picture = io.BytesIO()
+    Image.open(io.BytesIO(render(sample))).save(picture, "TIFF", compression="tiff_lzw")
+    key = f"incoming/{sample.album}/studio.tif"
+    put = stack.session().client("s3").put_object(Bucket=stack.info.raw_bucket, Key=key, Body=picture.getvalue(),
+                                                  Metadata=sample.metadata)
+    pid = photo_id(stack.info.raw_bucket, key, put["VersionId"])
+    link = _wait(lambda: review_links(stack.outbox).get(pid, [None])[0], "the approval email")
+    assert services.store().get(pid).content_type == "image/tiff"
+    page = browser.new_page()
+    page.goto(link)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.querySelector('figure img').naturalWidth") > 0
     page.close()
 
 

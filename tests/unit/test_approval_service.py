@@ -1,6 +1,7 @@
 """The approval service against moto: asking once, a read-only review page, one decision, timers."""
 import base64
 import email
+import io
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
+from PIL import Image
 
 from pressroom import aws as clients
 from pressroom import config, services
@@ -218,6 +220,33 @@ def test_the_preview_is_a_short_lived_presigned_url(store, asked):
     page = service.review(PID, asked[ONE], now=NOW)
     src = re.search(r'<img src="([^"]+)"', page.html).group(1).replace("&amp;", "&")
     assert f"clean/{PID}.jpg" in src and "X-Amz-Expires=900" in src and "X-Amz-Signature=" in src
+
+
+def _as_tiff(store, corpus, *, width=640, height=480):
+    """The waiting photo's clean copy made a TIFF (which only Safari shows in an <img>)."""
+    picture = io.BytesIO()
+    Image.open(corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").save(picture, "TIFF")
+    clients.client("s3").put_object(Bucket=services.get_settings().clean_bucket, Key=f"clean/{PID}.jpg",
+                                    Body=picture.getvalue())
+    store.update(PID, State.NEEDS_APPROVAL, actor="test", event="test",
+                 changes={"content_type": "image/tiff", "width": width, "height": height})
+
+
+def test_a_tiff_is_shown_on_the_review_page_as_a_jpeg_of_it(store, corpus, asked):
+    _as_tiff(store, corpus)
+    page = service.review(PID, asked[ONE], now=NOW)
+    src = re.search(r'<img src="([^"]+)"', page.html).group(1)
+    assert src.startswith("data:image/jpeg;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as shown:
+        assert shown.format == "JPEG" and shown.size == (640, 480)
+    assert "img-src data:;" in page.headers["Content-Security-Policy"]
+
+
+def test_a_tiff_too_large_to_convert_here_is_linked_as_it_is(store, corpus, asked):
+    _as_tiff(store, corpus, width=6000, height=4001)
+    page = service.review(PID, asked[ONE], now=NOW)
+    assert re.search(r'<img src="https://[^"]+X-Amz-Signature=', page.html)
+    assert "img-src https://" in page.headers["Content-Security-Policy"]
 
 
 # -- bad links ------------------------------------------------------------------------------------

@@ -349,13 +349,26 @@ def _spent(photo: Photo, claims: links.Claims) -> Page | None:
 
 def _review(photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
             error: str = "", reason: str = "", ticked: set[int] | None = None) -> Page:
-    settings = get_settings()
-    url = preview.preview_url(aws.client("s3"), settings.clean_bucket, photo, settings.preview_url_seconds)
+    url = _shown(photo)
     html = review_page(
         photo, format_audit(services.store().audit(photo.id)), approver=approver,
         action_url=review_url(photo.id), token=token, csrf=csrf_token(claims.key, token), preview_url=url,
         expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or ())
-    return Page(status, html, img_origin=origin_of(url))
+    return Page(status, html, img_origin="data:" if url.startswith("data:") else origin_of(url))
+
+
+def _shown(photo: Photo) -> str:
+    """The page's image: a presigned GET of the clean copy, or a JPEG of one browsers may not show."""
+    settings, s3 = get_settings(), aws.client("s3")
+    url = preview.preview_url(s3, settings.clean_bucket, photo, settings.preview_url_seconds)
+    if photo.content_type in preview.BROWSER_TYPES or photo.width * photo.height > preview.REVIEW_PIXELS:
+        return url
+    try:
+        return preview.data_url(preview.thumbnail(preview.fetch_clean(s3, settings.clean_bucket, photo),
+                                                  preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+    except (ValueError, ClientError, BotoCoreError) as exc:
+        log.warning("no JPEG of the photo for the review page: %s", type(exc).__name__, extra={"photo_id": photo.id})
+        return url  # Safari shows a TIFF; the approval email has a preview for the rest
 
 
 def _refusal(err: LinkError) -> Page:
