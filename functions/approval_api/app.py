@@ -29,7 +29,11 @@ def review(photo_id: str) -> Response:
 @tracer.capture_method(capture_response=False)  # pages carry the signed token
 def decide(photo_id: str) -> Response:
     event = app.current_event
-    page = service.decide(photo_id, event.decoded_body or "", event.headers)
+    try:
+        body = event.decoded_body or ""
+    except ValueError:  # base64 that does not decode, or bytes that are not UTF-8
+        body = None
+    page = service.decide(photo_id, body, event.headers)
     logger.info("decision", photo_id=photo_id, status=page.status)
     metrics.add_metric(name="DecisionsRecorded" if page.status == 200 else "DecisionsRefused",
                        unit=MetricUnit.Count, value=1)

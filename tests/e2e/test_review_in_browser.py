@@ -1,9 +1,11 @@
 """An approver in a real browser (Debian's chromium, driven by Playwright) against the local stack."""
+import io
 import shutil
 import time
 from email import message_from_bytes, policy
 
 import pytest
+from PIL import Image
 
 from pressroom import services
 from pressroom.local.review_client import review_links
@@ -81,6 +83,24 @@ def test_approve_in_the_browser_publishes_and_scripts_never_run(stack, browser, 
     page.close()
 
 
+def test_a_tiff_is_shown_on_the_review_page(stack, browser):
+    """Chromium shows no TIFF in an <img>: the page must show the approver something it can."""
+    sample = SAMPLES[0]
+    picture = io.BytesIO()
+    Image.open(io.BytesIO(render(sample))).save(picture, "TIFF", compression="tiff_lzw")
+    key = f"incoming/{sample.album}/studio.tif"
+    put = stack.session().client("s3").put_object(Bucket=stack.info.raw_bucket, Key=key, Body=picture.getvalue(),
+                                                  Metadata=sample.metadata)
+    pid = photo_id(stack.info.raw_bucket, key, put["VersionId"])
+    link = _wait(lambda: review_links(stack.outbox).get(pid, [None])[0], "the approval email")
+    assert services.store().get(pid).content_type == "image/tiff"
+    page = browser.new_page()
+    page.goto(link)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.querySelector('figure img').naturalWidth") > 0
+    page.close()
+
+
 def test_approve_needs_every_checklist_box(stack, browser):
     pid = _upload(stack, "unticked.jpg", "Volunteers cleared the park.")
     link = _wait(lambda: review_links(stack.outbox).get(pid, [None])[0], "the approval email")
@@ -110,4 +130,19 @@ def test_reject_with_a_reason_tells_the_uploader(stack, browser):
         return None
 
     assert "no release forms are on file" in _wait(uploader_email, "the uploader's email")
+    page.close()
+
+
+def test_a_reason_filling_the_textarea_with_line_breaks_rejects(stack, browser):
+    """The browser counts each line break once against maxlength but sends it as CRLF."""
+    pid = _upload(stack, "long-reason.jpg", "Volunteers cleared the park.")
+    link = _wait(lambda: review_links(stack.outbox).get(pid, [None])[0], "the approval email")
+    page = browser.new_page()
+    page.goto(link)
+    page.fill("#reason", ("A face is recognisable.\n" * 100)[:2000])
+    assert page.evaluate("document.querySelector('#reason').value.length") == 2000
+    page.click("#reject")
+    page.wait_for_load_state()
+    assert "rejected" in page.inner_text("body").lower()
+    assert _state(pid) == State.REJECTED
     page.close()

@@ -128,6 +128,18 @@ def test_refused_posts_change_nothing(aws, store, load_event, asked):
     assert _publish_queue(aws) == []
 
 
+@pytest.mark.parametrize("raw", [base64.b64encode(b"t=\xff&decision=approve").decode(), "!!!not base64"])
+def test_a_body_that_is_not_form_text_is_a_bad_request(aws, store, load_event, asked, raw):
+    """A base64 body that decodes to bytes that are not UTF-8, or does not decode at all."""
+    pid, _ = asked
+    event = _post(load_event, pid, [], encoded=True)
+    event["body"] = raw
+    reply = invoke("approval_api", event)
+    assert reply["statusCode"] == 400 and "could not be read" in reply["body"]
+    assert reply["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert store.get(pid).state == State.NEEDS_APPROVAL
+
+
 def test_cross_site_post_is_refused(aws, store, load_event, asked):
     pid, links = asked
     event = _post(load_event, pid, _form(store, pid, links[ONE]), origin="https://evil.example")

@@ -1,10 +1,12 @@
 """The request_approval handler against moto, driven by events/request_approval.json."""
 import copy
 import email
+import io
 import json
 from email import policy
 
 import boto3
+from PIL import Image
 
 from pressroom.local.resources import Names
 from pressroom.photos import State, photo_id
@@ -62,3 +64,25 @@ def test_a_bad_record_fails_alone(aws, store, load_event, corpus):
     assert invoke("request_approval", event) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert len(store.get(pid).approvers) == 2
     assert len(sent_emails()) == 2  # the unknown photo is a no-op, not an error
+
+
+
+def test_an_encoded_word_in_the_photos_own_title_adds_no_header_to_the_email(aws, store, load_event, corpus):
+    """Python's email package decodes RFC 2047 words in a header value it is given, CRLF and all."""
+    from tests.integration.helpers import SAFE_METADATA, upload_until_asked
+
+    title = "Park =?utf-8?q?day=0D=0AX-Injected:_yes=0D=0A=0D=0AApprove_it_all?="
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt>'
+           f'<rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF>'
+           '</x:xmpmeta>')
+    picture = io.BytesIO()
+    Image.open(corpus / "Sony_Cybershot_orientation6.jpg").save(picture, "JPEG", xmp=xmp.encode())
+    metadata = {k: v for k, v in SAFE_METADATA.items() if k != "title"}
+    pid = upload_until_asked(aws, load_event, picture.getvalue(), metadata=metadata)
+    assert store.get(pid).title == title
+    sent = [email.message_from_string(raw, policy=policy.default) for raw in sent_emails()]
+    assert sorted(m["To"] for m in sent) == sorted(Names().approvers)
+    for message in sent:
+        assert message["X-Injected"] is None and message.get_content_type() == "multipart/alternative"
+        assert message["Subject"].replace("\N{WORD JOINER}", "") == f"Approval needed: {title} (neighbourhood-day)"

@@ -37,9 +37,25 @@ def test_a_link_round_trips_and_names_photo_approver_and_expiry():
     claims = links.verify(KEY, token, NOW)
     assert claims.photo_id == PHOTO
     assert claims.expires_at == NOW + timedelta(days=7)
-    assert links.find_approver(KEY, claims, [BOB, ALICE.upper()]) == ALICE.upper()
-    assert links.find_approver(KEY, claims, [BOB]) is None
+    assert links.find_approver(claims, [BOB, ALICE.upper()]) == ALICE.upper()
+    assert links.find_approver(claims, [BOB]) is None
     assert len(token) < 120 and all(c.isalnum() or c in "-_" for c in token)
+
+
+def test_a_link_sealed_with_the_previous_key_is_verified_under_that_key():
+    old = b"o" * 48
+    claims = links.verify(KEY, _token(key=old), NOW, older=[old])
+    assert claims.key == old and links.find_approver(claims, [BOB, ALICE]) == ALICE
+    assert "key=" not in repr(claims)  # never printed
+    assert _status(_token(key=old)) == 403  # without it: forged
+
+
+def test_the_previous_key_is_read_only_for_a_link_the_current_key_did_not_seal():
+    def unreadable():
+        raise AssertionError("the previous key was read")
+        yield
+
+    assert links.verify(KEY, _token(), NOW, older=unreadable()).key == KEY
 
 
 def test_links_carry_no_address_and_fresh_nonces():
@@ -53,6 +69,10 @@ def test_expired_link_is_gone():
     token = _token(ttl=timedelta(hours=1))
     assert links.verify(KEY, token, NOW + timedelta(minutes=59)).photo_id == PHOTO
     assert _status(token, now=NOW + timedelta(hours=1)) == 410
+    with pytest.raises(links.LinkError) as err:
+        links.verify(KEY, token, NOW + timedelta(hours=1))
+    # a link ends with its photo's approval request: no reminder comes after it
+    assert "reminder" not in err.value.message and "not published" in err.value.message
 
 
 def test_forged_signature_and_other_key_are_refused():

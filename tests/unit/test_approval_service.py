@@ -1,6 +1,7 @@
 """The approval service against moto: asking once, a read-only review page, one decision, timers."""
 import base64
 import email
+import io
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -12,11 +13,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
+from PIL import Image
 
 from pressroom import aws as clients
 from pressroom import config, services
 from pressroom.approval import links, publish_check, service
 from pressroom.approval.csrf import csrf_token
+from pressroom.approval.service import MAX_REASON
 from pressroom.local.resources import Names
 from pressroom.photos import Photo, State
 from pressroom.schedules import Timers
@@ -120,7 +123,7 @@ def test_request_emails_each_approver_once_and_records_it(store, corpus):
     for message in sent:
         claims = links.verify(config.signing_key(), token_of(message), NOW)
         assert claims.photo_id == pid and claims.expires_at == NOW + timedelta(days=7)
-        assert links.find_approver(config.signing_key(), claims, [ONE, TWO]) == message["To"]
+        assert links.find_approver(claims, [ONE, TWO]) == message["To"]
 
 
 def test_request_arms_reminder_and_expiry(store, corpus):
@@ -219,6 +222,33 @@ def test_the_preview_is_a_short_lived_presigned_url(store, asked):
     assert f"clean/{PID}.jpg" in src and "X-Amz-Expires=900" in src and "X-Amz-Signature=" in src
 
 
+def _as_tiff(store, corpus, *, width=640, height=480):
+    """The waiting photo's clean copy made a TIFF (which only Safari shows in an <img>)."""
+    picture = io.BytesIO()
+    Image.open(corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").save(picture, "TIFF")
+    clients.client("s3").put_object(Bucket=services.get_settings().clean_bucket, Key=f"clean/{PID}.jpg",
+                                    Body=picture.getvalue())
+    store.update(PID, State.NEEDS_APPROVAL, actor="test", event="test",
+                 changes={"content_type": "image/tiff", "width": width, "height": height})
+
+
+def test_a_tiff_is_shown_on_the_review_page_as_a_jpeg_of_it(store, corpus, asked):
+    _as_tiff(store, corpus)
+    page = service.review(PID, asked[ONE], now=NOW)
+    src = re.search(r'<img src="([^"]+)"', page.html).group(1)
+    assert src.startswith("data:image/jpeg;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as shown:
+        assert shown.format == "JPEG" and shown.size == (640, 480)
+    assert "img-src data:;" in page.headers["Content-Security-Policy"]
+
+
+def test_a_tiff_too_large_to_convert_here_is_linked_as_it_is(store, corpus, asked):
+    _as_tiff(store, corpus, width=6000, height=4001)
+    page = service.review(PID, asked[ONE], now=NOW)
+    assert re.search(r'<img src="https://[^"]+X-Amz-Signature=', page.html)
+    assert "img-src https://" in page.headers["Content-Security-Policy"]
+
+
 # -- bad links ------------------------------------------------------------------------------------
 def _other_token(store, corpus):
     other = waiting(store, corpus, pid="a" * 24)
@@ -274,6 +304,35 @@ def test_a_spent_nonce_cannot_decide(store, asked):
     assert store.get(PID).state == State.NEEDS_APPROVAL
 
 
+def _rotate_signing_key():
+    clients.client("secretsmanager").put_secret_value(SecretId=services.get_settings().signing_key_secret,
+                                                      SecretString="rotated-" + "k" * 48)
+    config.reset()
+
+
+def test_a_link_issued_before_the_key_was_rotated_still_decides(store, aws, asked):
+    old_key = config.signing_key()
+    _rotate_signing_key()
+    assert config.signing_key() != old_key
+    page = service.review(PID, asked[ONE], now=NOW)
+    assert page.status == 200, page.html
+    assert f'name="csrf" value="{csrf_token(old_key, asked[ONE])}"' in page.html
+    assert service.decide(PID, body(asked[ONE], csrf=csrf_token(old_key, asked[ONE])), FORM, now=NOW).status == 200
+    assert store.get(PID).state == State.APPROVED
+
+
+def test_links_are_signed_with_the_new_key_and_a_key_two_rotations_old_is_refused(store, asked):
+    _rotate_signing_key()
+    assert service.remind(PID, now=NOW + timedelta(days=2)) == [ONE, TWO]
+    fresh = tokens()[ONE]
+    assert links.verify(config.signing_key(), fresh, NOW).photo_id == PID
+    _rotate_signing_key()  # twice: how a leaked key is revoked
+    assert service.review(PID, asked[ONE], now=NOW).status == 403
+    assert service.decide(PID, body(asked[ONE], csrf="x"), FORM, now=NOW).status == 403
+    assert service.review(PID, fresh, now=NOW).status == 200
+    assert store.get(PID).state == State.NEEDS_APPROVAL
+
+
 # -- the decision ----------------------------------------------------------------------------------
 def test_approve_records_once_and_queues_one_publish_message(store, aws, asked):
     page = service.decide(PID, body(asked[ONE], reason="Good community shot"), FORM, now=NOW)
@@ -309,6 +368,16 @@ def test_reject_needs_a_reason_and_tells_the_uploader(store, aws, asked):
     notice = [m for m in outbox() if m["To"] == UPLOADER]
     assert len(notice) == 1 and "Faces of children" in part(notice[0], "text/plain")
     assert publish_messages(aws) == []
+
+
+def test_a_reason_as_long_as_the_textarea_allows_is_accepted(store, asked):
+    """Browsers count a line break once against ``maxlength`` but send it as CRLF."""
+    typed = ("Two faces.\n" * 200)[:MAX_REASON]
+    assert f'maxlength="{MAX_REASON}"' in service.review(PID, asked[TWO], now=NOW).html
+    sent = typed.replace("\n", "\r\n")
+    page = service.decide(PID, body(asked[TWO], decision="reject", checks=[], reason=sent), FORM, now=NOW)
+    assert page.status == 200, page.html
+    assert store.get(PID).decision["why"] == typed.strip()
 
 
 def test_approve_needs_every_checklist_item_ticked(store, asked):
@@ -353,6 +422,15 @@ def test_origin_null_from_another_site_is_refused(store, asked):
 def test_unknown_decision_is_a_bad_request(store, asked):
     assert service.decide(PID, body(asked[ONE], decision="publish"), FORM, now=NOW).status == 400
     assert store.get(PID).state == State.NEEDS_APPROVAL
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 5000, "-1", " 0", "0x1"])
+def test_a_checkbox_value_that_is_no_index_is_a_bad_request(store, asked, value):
+    """``'²'.isdigit()`` is true and ``int('9' * 5000)`` raises: neither may end in a server error."""
+    before = snapshot(store)
+    page = service.decide(PID, f"{body(asked[ONE], checks=[1])}&{urlencode({'check': value})}", FORM, now=NOW)
+    assert page.status == 400 and "Tick every item" in page.html
+    assert snapshot(store) == before
 
 
 # -- the publish check: an approval is queued even if the process dies after storing it ------------
@@ -500,6 +578,20 @@ def test_reminder_goes_once_with_fresh_links(store, asked):
     assert claims.expires_at == NOW + timedelta(days=7)  # the photo's own expiry, not later
     assert service.review(PID, fresh, now=later).status == 200
     assert [e["event"] for e in store.audit(PID)].count("approval-reminded") == 1
+
+
+@pytest.mark.parametrize("fails", ["due", "signing_key"])
+def test_a_reminder_that_failed_before_emailing_is_sent_by_the_retry(store, asked, monkeypatch, fails):
+    def throttled(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Get")
+
+    later = NOW + timedelta(days=2)
+    with monkeypatch.context() as patch:
+        patch.setattr(*((Timers, "due") if fails == "due" else (config, "signing_key")), throttled)
+        with pytest.raises(ClientError):
+            service.remind(PID, now=later)  # Lambda retries the asynchronous invocation
+    assert service.remind(PID, now=later) == [ONE, TWO]
+    assert len([m for m in outbox() if m["Subject"].strip().startswith("Reminder:")]) == 2
 
 
 def test_reminder_and_expiry_do_nothing_once_decided(store, asked):

@@ -1,19 +1,29 @@
 """Secrets (Secrets Manager) and addresses (SSM Parameter Store), through Powertools parameters."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from pressroom import aws
 from pressroom.settings import get_settings
 
 _MAX_AGE = 300  # seconds a fetched value is cached: key rotation takes effect within 5 minutes
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
 def _secrets() -> SecretsProvider:
+    return SecretsProvider(boto3_client=aws.client("secretsmanager"))
+
+
+@lru_cache(maxsize=1)
+def _previous_secrets() -> SecretsProvider:
+    """A provider of its own: Powertools caches by name alone, whatever the version asked for."""
     return SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
@@ -24,7 +34,25 @@ def _ssm() -> SSMProvider:
 
 def signing_key() -> bytes:
     """The HMAC key that signs approval links."""
-    value = _secrets().get(get_settings().signing_key_secret, max_age=_MAX_AGE)
+    return _key(_secrets().get(get_settings().signing_key_secret, max_age=_MAX_AGE))
+
+
+def previous_signing_keys() -> Iterator[bytes]:
+    """The key the current one replaced (``AWSPREVIOUS``), if there is one, fetched when first asked.
+
+    Links signed before a rotation keep working until they expire; rotating twice revokes them all
+    (a leaked key).
+    """
+    try:
+        value = _previous_secrets().get(get_settings().signing_key_secret, max_age=_MAX_AGE,
+                                        VersionStage="AWSPREVIOUS")
+    except GetParameterError as exc:  # never rotated; or unreadable, and its links are refused
+        log.info("no previous approval signing key: %s", type(exc.__context__ or exc).__name__)
+        return
+    yield _key(value)
+
+
+def _key(value: str | bytes) -> bytes:
     key = value.encode() if isinstance(value, str) else bytes(value)
     if len(key) < 32:
         raise RuntimeError("the approval signing key is shorter than 32 bytes")
@@ -72,4 +100,5 @@ def press_office() -> list[str]:
 def reset() -> None:
     """Forget cached providers (tests and the local stack change the environment)."""
     _secrets.cache_clear()
+    _previous_secrets.cache_clear()
     _ssm.cache_clear()

@@ -24,8 +24,13 @@ class Mailer(Protocol):
 
 
 def one_line(value: str) -> str:
-    """A header value: captions may hold line breaks, which a header must not (nor can inject)."""
-    return " ".join(value.split())
+    """A header value: captions may hold line breaks, which a header must not (nor can inject).
+
+    Nor may they hold text that reads as an RFC 2047 encoded word (``=?utf-8?q?...?=``): the email
+    package decodes one in a header value it is given and writes out what it decoded, line breaks
+    and all, adding headers or a body. A word joiner after the ``=`` keeps it text.
+    """
+    return " ".join(value.split()).replace("=?", "=\N{WORD JOINER}?")
 
 
 def to_mime(email: Email, sender: str) -> EmailMessage:

@@ -17,8 +17,10 @@ import hmac
 import re
 import secrets
 import struct
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import chain
 
 VERSION = 1
 _HEAD = struct.Struct(">BI12s12s")
@@ -59,6 +61,8 @@ class Claims:
     approver_tag: bytes
     expires: int
     nonce: str
+    #: the key whose MAC the token carries, which also keys its approver tag and CSRF token
+    key: bytes = field(repr=False, compare=False)
 
     @property
     def expires_at(self) -> datetime:
@@ -79,8 +83,12 @@ def issue(key: bytes, photo_id: str, approver: str, expires: datetime) -> str:
     return _b64(body + _mac(key, body))
 
 
-def verify(key: bytes, token: str, now: datetime) -> Claims:
-    """The claims of an authentic, unexpired ``token``; :class:`LinkError` otherwise."""
+def verify(key: bytes, token: str, now: datetime, *, older: Iterable[bytes] = ()) -> Claims:
+    """The claims of an authentic, unexpired ``token``; :class:`LinkError` otherwise.
+
+    A token sealed with none of ``key`` and then ``older`` (tried, and so read, only when ``key``
+    fails) is forged.
+    """
     if not token or not _TOKEN.match(token):
         raise malformed()
     try:
@@ -90,7 +98,8 @@ def verify(key: bytes, token: str, now: datetime) -> Claims:
     if _b64(raw) != token:  # non-canonical encodings (spare bits set) are altered tokens
         raise malformed()
     body, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
-    if not hmac.compare_digest(mac, _mac(key, body)):
+    signer = next((k for k in chain((key,), older) if hmac.compare_digest(mac, _mac(k, body))), None)
+    if signer is None:
         raise forged()
     version, expires, nonce, tag = _HEAD.unpack_from(body)
     try:
@@ -101,16 +110,16 @@ def verify(key: bytes, token: str, now: datetime) -> Claims:
         raise malformed()
     if now.timestamp() >= expires:
         raise LinkError(410, "This link has expired",
-                        "Approval links are valid for a limited time and this one has run out. "
-                        "If the photo is still waiting, a reminder email brings a fresh link.")
-    return Claims(photo_id=photo_id, approver_tag=tag, expires=expires, nonce=_b64(nonce))
+                        "Approval links work until the photo's approval request runs out, and this one "
+                        "has. A photo nobody decided on in time is not published; its uploader is told.")
+    return Claims(photo_id=photo_id, approver_tag=tag, expires=expires, nonce=_b64(nonce), key=signer)
 
 
-def find_approver(key: bytes, claims: Claims, candidates: list[str]) -> str | None:
+def find_approver(claims: Claims, candidates: list[str]) -> str | None:
     """The candidate address that ``claims`` names, compared in constant time per candidate."""
     found = None
     for candidate in candidates:
-        if hmac.compare_digest(approver_tag(key, candidate), claims.approver_tag):
+        if hmac.compare_digest(approver_tag(claims.key, candidate), claims.approver_tag):
             found = candidate
     return found
 

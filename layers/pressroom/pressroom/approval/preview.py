@@ -1,6 +1,7 @@
 """What an approver sees of the photo: an emailed thumbnail and a short-lived link to the clean copy."""
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -9,6 +10,12 @@ from PIL import Image, ImageOps
 from pressroom.photos import Photo
 
 THUMBNAIL_EDGE = 640
+#: what browsers show in an ``<img>``; a TIFF only Safari does
+BROWSER_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+#: the review page shows other photos as a JPEG this large, made as the page is served, when they
+#: are at most REVIEW_PIXELS (decoding more would not fit the approval API's memory)
+REVIEW_EDGE = 1600
+REVIEW_PIXELS = 24_000_000
 
 
 def thumbnail(data: bytes, max_pixels: int, edge: int = THUMBNAIL_EDGE) -> bytes:
@@ -49,3 +56,7 @@ def preview_url(s3: Any, bucket: str, photo: Photo, seconds: int) -> str:
         Params={"Bucket": bucket, "Key": photo.clean_key, "ResponseContentDisposition": "inline"},
         ExpiresIn=seconds,
     )
+
+
+def data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()

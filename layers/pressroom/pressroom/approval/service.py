@@ -184,12 +184,12 @@ def review(photo_id: str, token: str, *, now: datetime | None = None) -> Page:
     opened = _open_link(photo_id, token, now)
     if isinstance(opened, Page):
         return opened
-    key, claims, photo, approver = opened
-    return _review(key, photo, approver, claims, token)
+    claims, photo, approver = opened
+    return _review(photo, approver, claims, token)
 
 
-def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetime | None = None) -> Page:
-    """POST: record an approver's decision, once. ``body`` is the form, URL-encoded."""
+def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: datetime | None = None) -> Page:
+    """POST: record an approver's decision, once. ``body`` is the form, URL-encoded (None: unreadable)."""
     now = now or clock.now()
     settings = get_settings()
     if not same_origin_request(headers, origin_of(settings.approval_base_url)):
@@ -203,17 +203,16 @@ def decide(photo_id: str, body: str, headers: Mapping[str, str], *, now: datetim
     opened = _open_link(photo_id, token, now)
     if isinstance(opened, Page):
         return opened
-    key, claims, photo, approver = opened
-    if not csrf_ok(key, token, _first(form, "csrf")):
+    claims, photo, approver = opened
+    if not csrf_ok(claims.key, token, _first(form, "csrf")):
         return _refusal(LinkError(403, "Request refused",
                                   "The form was missing its security code. Open the link from your email "
                                   "again and decide from that page."))
-    action, reason = _first(form, "decision"), _first(form, "reason").strip()
-    ticked = {int(v) for v in form.get("check", []) if v.isdigit()}
+    action, reason = _first(form, "decision"), _first(form, "reason").replace("\r\n", "\n").strip()  # as typed
+    ticked = {int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4}
     problem = _problem(photo, action, reason, ticked)
     if problem:
-        return _review(key, photo, approver, claims, token, status=400, error=problem, reason=reason,
-                       ticked=ticked)
+        return _review(photo, approver, claims, token, status=400, error=problem, reason=reason, ticked=ticked)
     decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
     if action == "approve":
         try:  # first: whatever happens after the approval is stored, the photo gets queued
@@ -294,30 +293,32 @@ def _disarm(name: str, photo_id: str) -> None:
         log.warning("could not disarm %s", name, extra={"photo_id": photo_id})
 
 
-def _open_link(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str] | Page:
-    """What a link may still decide on (key, claims, photo, approver), or the page saying why not."""
+def _open_link(photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str] | Page:
+    """What a link may still decide on (claims, photo, approver), or the page saying why not."""
     try:
-        key, claims, photo, approver = _authorise(photo_id, token, now)
+        claims, photo, approver = _authorise(photo_id, token, now)
     except LinkError as err:
         return _refusal(err)
-    return _closed(photo) or _spent(photo, claims) or (key, claims, photo, approver)
+    return _closed(photo) or _spent(photo, claims) or (claims, photo, approver)
 
 
-def _authorise(photo_id: str, token: str, now: datetime) -> tuple[bytes, links.Claims, Photo, str]:
-    """The signing key, the link's claims, the photo and the approver; LinkError when not all hold."""
-    key = config.signing_key()
-    claims = links.verify(key, token, now)
+def _authorise(photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str]:
+    """The link's claims, the photo and the approver; LinkError when not all hold.
+
+    A link signed before the key was rotated is honoured until it expires (its key signs its form).
+    """
+    claims = links.verify(config.signing_key(), token, now, older=config.previous_signing_keys())
     if claims.photo_id != photo_id:
         raise LinkError(403, "This link is not valid", "This link is for a different photo.")
     photo = services.store().get(photo_id)
     if photo is None:
         raise LinkError(404, "Photo not found", "There is no photo with this reference.")
     asked = {a.lower() for a in photo.approvers}
-    approver = links.find_approver(key, claims, [a for a in config.approvers() if a.lower() in asked])
+    approver = links.find_approver(claims, [a for a in config.approvers() if a.lower() in asked])
     if approver is None:
         raise LinkError(403, "Not an approver",
                         "This link's approver is not on the press office's approver list for this photo.")
-    return key, claims, photo, approver
+    return claims, photo, approver
 
 
 def _closed(photo: Photo) -> Page | None:
@@ -346,25 +347,40 @@ def _spent(photo: Photo, claims: links.Claims) -> Page | None:
     return None
 
 
-def _review(key: bytes, photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
+def _review(photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
             error: str = "", reason: str = "", ticked: set[int] | None = None) -> Page:
-    settings = get_settings()
-    url = preview.preview_url(aws.client("s3"), settings.clean_bucket, photo, settings.preview_url_seconds)
+    url = _shown(photo)
     html = review_page(
         photo, format_audit(services.store().audit(photo.id)), approver=approver,
-        action_url=review_url(photo.id), token=token, csrf=csrf_token(key, token), preview_url=url,
+        action_url=review_url(photo.id), token=token, csrf=csrf_token(claims.key, token), preview_url=url,
         expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or ())
-    return Page(status, html, img_origin=origin_of(url))
+    return Page(status, html, img_origin="data:" if url.startswith("data:") else origin_of(url))
+
+
+def _shown(photo: Photo) -> str:
+    """The page's image: a presigned GET of the clean copy, or a JPEG of one browsers may not show."""
+    settings, s3 = get_settings(), aws.client("s3")
+    url = preview.preview_url(s3, settings.clean_bucket, photo, settings.preview_url_seconds)
+    if photo.content_type in preview.BROWSER_TYPES or photo.width * photo.height > preview.REVIEW_PIXELS:
+        return url
+    try:
+        return preview.data_url(preview.thumbnail(preview.fetch_clean(s3, settings.clean_bucket, photo),
+                                                  preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+    except (ValueError, ClientError, BotoCoreError) as exc:
+        log.warning("no JPEG of the photo for the review page: %s", type(exc).__name__, extra={"photo_id": photo.id})
+        return url  # Safari shows a TIFF; the approval email has a preview for the rest
 
 
 def _refusal(err: LinkError) -> Page:
     return Page(err.status, notice_page(err.title, err.message))
 
 
-def _parse_form(body: str, headers: Mapping[str, str]) -> dict[str, list[str]]:
+def _parse_form(body: str | None, headers: Mapping[str, str]) -> dict[str, list[str]]:
     content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
     if not content_type.lower().startswith("application/x-www-form-urlencoded"):
         raise LinkError(415, "Request refused", "Decisions are sent from the review page's form.")
+    if body is None:
+        raise LinkError(400, "Request refused", "The form could not be read.")
     if len(body.encode()) > MAX_FORM_BYTES:
         raise LinkError(413, "Request refused", "The form is too large.")
     try:
@@ -399,6 +415,8 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
         return []
     photo, approvers = waiting
     asked = {a.lower() for a in photo.approvers}
+    # all that may fail comes before reminded_at is set, so a retried invocation still reminds
+    expires, key, thumbnail, sent = _photo_expiry(photo.id, now), config.signing_key(), _thumbnail(photo), []
     try:
         photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=TIMER, event="approval-reminded",
                              changes={"approvers": [*photo.approvers, *(a for a in approvers if a.lower() not in asked)],
@@ -408,8 +426,6 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
                                         {":never": ""}))
     except StaleTransition:
         return []  # reminded already, or decided meanwhile
-    expires = _photo_expiry(photo.id, now)
-    key, thumbnail, sent = config.signing_key(), _thumbnail(photo), []
     for approver in approvers:
         link = review_url(photo.id, links.issue(key, photo.id, approver, expires))
         try:
