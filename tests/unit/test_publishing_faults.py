@@ -9,7 +9,7 @@ from pressroom.publishing.port import PublisherUnavailable, PublishRefused
 from pressroom.publishing.service import MAX_ATTEMPTS, PublishRetry
 from tests.integration.helpers import sent_emails
 from tests.unit.test_publishing_service import (  # noqa: F401 - fixtures
-    LEASE, PID, Flaky, _published_files, approved_photo, clock, jpeg, make_stage, root,
+    LEASE, PID, Flaky, _published_files, album, approved_photo, clock, jpeg, make_stage, root,
 )
 
 
@@ -105,3 +105,92 @@ def test_a_photo_that_fails_again_after_pressroom_retry_is_reported_again(aws, s
     assert not store.get(PID).notified_at
     assert stage.publish(PID, lease=LEASE, attempt=1).status == "failed"
     assert len(sent_emails()) == 2
+
+
+# -- the publish dead-letter queue: every delivery was stopped (out of memory or time) or failed ----
+class Crash(BaseException):
+    """The Lambda being stopped (out of memory or time): no handler code runs after it."""
+
+
+class Hanging(LocalAlbum):
+    """Flickr never answering the upload: the function is stopped at its timeout, every time."""
+
+    def __init__(self, root, upload_first: bool = False):
+        super().__init__(root)
+        self.upload_first = upload_first
+
+    def publish(self, *args, **kw):
+        if self.upload_first:
+            super().publish(*args, **kw)
+        raise Crash()
+
+
+def _killed_on_every_attempt(stage, clock):
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        with pytest.raises(Crash):
+            stage.publish(PID, lease=LEASE, attempt=attempt)
+        clock.advance(minutes=30)  # the queue's visibility timeout
+
+
+def test_a_photo_whose_publish_was_stopped_every_time_fails_visibly_from_the_dead_letter(aws, store, jpeg, root, clock):
+    approved_photo(store, jpeg)
+    stage = make_stage(Hanging(root), clock)
+    _killed_on_every_attempt(stage, clock)
+    assert store.get(PID).state == State.APPROVED  # the message is in the dead-letter queue now
+    outcome = stage.abandon(PID, lease=LEASE)
+    assert outcome.status == "failed"
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED and "stopped" in photo.reason and photo.notified_at
+    assert not (root / "photos").exists()
+    [mail] = sent_emails()
+    assert f"pressroom retry {PID}" in mail
+    assert stage.abandon(PID, lease=LEASE).status == "skipped"  # the dead letter delivered twice
+    assert len(sent_emails()) == 1
+
+
+def test_a_dead_letter_whose_upload_went_through_records_it_published(aws, store, jpeg, root, clock):
+    """Stopped after Flickr took the upload but before the reply was recorded: found by its machine tag."""
+    approved_photo(store, jpeg)
+    album = Hanging(root, upload_first=True)
+    stage = make_stage(album, clock)
+    with pytest.raises(Crash):
+        stage.publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS)
+    clock.advance(minutes=30)
+    assert stage.abandon(PID, lease=LEASE).status == "recovered"
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISHED and photo.flickr["photoset_id"]
+    assert len(_published_files(album)) == 1 and sent_emails() == []
+    assert store.account()["last_published_at"]
+
+
+def test_a_dead_letter_of_a_photo_another_delivery_is_publishing_waits_for_it(aws, store, jpeg, root, clock):
+    from pressroom.publishing.service import PublishBusy
+
+    approved_photo(store, jpeg)
+    stage = make_stage(Hanging(root), clock)
+    with pytest.raises(Crash):
+        stage.publish(PID, lease=LEASE, attempt=1)  # its lease is still running
+    with pytest.raises(PublishBusy):
+        stage.abandon(PID, lease=LEASE)
+    assert store.get(PID).state == State.APPROVED
+
+
+def test_a_dead_letter_after_the_failure_email_failed_sends_it(aws, store, jpeg, root, clock, monkeypatch):
+    """The last attempt gave up, SES failed, so the message went to the dead-letter queue."""
+    approved_photo(store, jpeg)
+    _ses_failing(monkeypatch, times=1)
+    stage = make_stage(Flaky(root, failures=99), clock)
+    with pytest.raises(RuntimeError, match="SES throttled"):
+        stage.publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS)
+    assert stage.abandon(PID, lease=LEASE).status == "failed"
+    assert len(sent_emails()) == 1 and store.get(PID).notified_at
+    assert store.get(PID).reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+
+
+def test_a_dead_letter_of_a_published_photo_changes_nothing(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    stage = make_stage(album, clock)
+    stage.publish(PID, lease=LEASE, attempt=1)
+    trail = store.audit(PID)
+    assert stage.abandon(PID, lease=LEASE).status == "already-published"
+    assert store.audit(PID) == trail and len(_published_files(album)) == 1

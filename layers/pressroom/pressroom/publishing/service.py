@@ -116,17 +116,9 @@ class PublishStage:
     def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
         """Publish one approved photo; ``lease`` is how long this invocation may still run and
         ``attempt`` is the message's receive count (the one reaching ``max_attempts`` is the last)."""
-        photo = self.store.get(photo_id)
+        photo, settled = self._approved(photo_id)
         if photo is None:
-            return Outcome(photo_id, "skipped", "no such photo")
-        if photo.state == State.PUBLISHED:
-            self._rearm(photo)  # a redelivery after a crash between recording and re-arming
-            return Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
-        if photo.state == State.PUBLISH_FAILED and not photo.notified_at:
-            return self._tell_press_office(photo)  # a redelivery after the email failed
-        if photo.state != State.APPROVED:
-            return Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
-
+            return settled
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
         uploaded, status = _upload_of(earlier), "recovered"
@@ -149,7 +141,34 @@ class PublishStage:
             raise
         return self._record(photo, published, status)
 
+    def abandon(self, photo_id: str, *, lease: timedelta) -> Outcome:
+        """End a photo whose publish message went to the dead-letter queue: every delivery was
+        stopped (out of memory or time) or failed without ending it. Nothing is uploaded: an upload
+        an earlier attempt made is recorded as published; else APPROVED → PUBLISH_FAILED and the
+        press office is told (:func:`retry_failed` checks the site again before uploading)."""
+        photo, settled = self._approved(photo_id)
+        if photo is None:
+            return settled
+        earlier = dict(photo.flickr)
+        photo, _ = self._claim(photo, earlier, lease)
+        return self._last_chance(photo, lease, publisher_stopped(self.max_attempts), _upload_of(earlier))
+
     # -- steps ---------------------------------------------------------------------------------
+    def _approved(self, photo_id: str) -> tuple[Photo, None] | tuple[None, Outcome]:
+        """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
+        crash between recording and re-arming, or after the failure email failed, finishes that)."""
+        photo = self.store.get(photo_id)
+        if photo is None:
+            return None, Outcome(photo_id, "skipped", "no such photo")
+        if photo.state == State.PUBLISHED:
+            self._rearm(photo)
+            return None, Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
+        if photo.state == State.PUBLISH_FAILED and not photo.notified_at:
+            return None, self._tell_press_office(photo)
+        if photo.state != State.APPROVED:
+            return None, Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
+        return photo, None
+
     def _claim(self, photo: Photo, earlier: dict[str, Any], lease: timedelta) -> tuple[Photo, str]:
         """Take the photo for this delivery, or raise :class:`PublishBusy`."""
         now = self.now()
@@ -298,6 +317,11 @@ class PublishStage:
         send_once(self.store, self.mailer, photo, lambda: failure_email(self.press_office(), photo, photo.reason),
                   event="press-office-notified", detail={"reason": photo.reason})
         return Outcome(photo.id, "failed", photo.reason)
+
+
+def publisher_stopped(attempts: int) -> str:
+    return (f"every one of its {attempts} attempts to publish was stopped (out of memory or time) or failed; "
+            "the publish function's log says why")
 
 
 def _upload_of(flickr: dict[str, Any]) -> Published | None:
