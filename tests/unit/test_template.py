@@ -386,6 +386,17 @@ def test_the_dead_letter_role_consumes_two_queues_and_touches_no_object(resource
     assert table[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["PHOTO#*"]}}
 
 
+def test_the_publish_role_may_tell_a_missing_scrubbed_copy_from_a_refusal(resources):
+    """Without s3:ListBucket S3 answers a missing key AccessDenied, which the publish stage retries
+    for hours as an AWS error instead of failing the photo at once; a prefix condition would not
+    count, as a GetObject request carries no prefix."""
+    granted = {s["Sid"]: s for owner, s in statements(resources) if owner == role_of(resources["PublishFunction"])}
+    listing = granted["ListScrubbedCopies"]
+    assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == {"Fn::GetAtt": ["CleanBucket", "Arn"]}
+    assert "Condition" not in listing
+    assert granted["ReadScrubbedCopies"]["Resource"] == {"Fn::Sub": "${CleanBucket.Arn}/clean/*"}
+
+
 def test_every_queue_is_encrypted(resources):
     for name, q in of_type(resources, "AWS::SQS::Queue").items():
         props = q["Properties"]
