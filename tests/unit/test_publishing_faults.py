@@ -194,3 +194,28 @@ def test_a_dead_letter_of_a_published_photo_changes_nothing(aws, store, jpeg, al
     trail = store.audit(PID)
     assert stage.abandon(PID, lease=LEASE).status == "already-published"
     assert store.audit(PID) == trail and len(_published_files(album)) == 1
+
+
+def test_a_conflicting_write_before_the_record_is_retried_not_reported_published(aws, store, jpeg, album, clock,
+                                                                               monkeypatch):
+    """The conditional write APPROVED → PUBLISHED loses to a concurrent write (the photo is still
+    APPROVED): the upload is on the site but not recorded, so the message must fail and the retry
+    record it, not be deleted as "already-published"."""
+    from pressroom.store import StaleTransition
+
+    approved_photo(store, jpeg)
+    real, conflicts = store.transition, [1]
+
+    def transition(photo_id, expected, to, **kw):
+        if to == State.PUBLISHED and conflicts:
+            conflicts.pop()
+            raise StaleTransition(photo_id, expected, State.APPROVED)
+        return real(photo_id, expected, to, **kw)
+
+    monkeypatch.setattr(store, "transition", transition)
+    stage = make_stage(album, clock)  # services.store() is the fixture's store
+    with pytest.raises(PublishRetry, match="changed before the upload was recorded"):
+        stage.publish(PID, lease=LEASE, attempt=1)
+    assert store.get(PID).state == State.APPROVED
+    assert stage.publish(PID, lease=LEASE, attempt=2).status == "recovered"  # the lease was released
+    assert store.get(PID).state == State.PUBLISHED and len(_published_files(album)) == 1

@@ -260,9 +260,13 @@ class PublishStage:
             done = self.store.transition(photo.id, State.APPROVED, State.PUBLISHED, actor=ACTOR,
                                          changes={"flickr": flickr, "reason": ""},
                                          detail={**flickr, "how": status, "attempt": photo.publish_attempts})
-        except StaleTransition:
+        except StaleTransition as exc:
             latest = self.store.get(photo.id)
-            return Outcome(photo.id, "already-published", latest.flickr.get("url", "") if latest else "")
+            if latest is not None and latest.state == State.PUBLISHED:
+                return Outcome(photo.id, "already-published", latest.flickr.get("url", ""))
+            reason = "the photo record changed before the upload was recorded"
+            self._release(photo, photo.flickr.get("claim", ""), reason)  # the retry records the noted upload
+            raise PublishRetry(reason) from exc
         self._rearm(done)
         return Outcome(photo.id, status, published.url)
 
