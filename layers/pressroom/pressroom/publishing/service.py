@@ -21,6 +21,9 @@ maxReceiveCount) gives up on any failure, unless the photo turns out to be on th
 APPROVED → PUBLISH_FAILED with the reason, and the press office is emailed (once: ``notified_at``;
 a redelivery after the email failed sends it). A fault no retry can fix (the
 clean copy is gone or is not the approved bytes, the site refuses the file) gives up at once.
+A message whose every delivery was stopped (out of memory or time) reaches the dead-letter queue,
+which this function consumes too: :meth:`PublishStage.abandon` uploads nothing, and ends the photo
+PUBLISHED if an attempt's upload is recorded or on the site, else PUBLISH_FAILED.
 :func:`retry_failed` puts a PUBLISH_FAILED photo back in the queue.
 """
 from __future__ import annotations
