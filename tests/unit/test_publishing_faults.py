@@ -219,3 +219,25 @@ def test_a_conflicting_write_before_the_record_is_retried_not_reported_published
     assert store.get(PID).state == State.APPROVED
     assert stage.publish(PID, lease=LEASE, attempt=2).status == "recovered"  # the lease was released
     assert store.get(PID).state == State.PUBLISHED and len(_published_files(album)) == 1
+
+
+def test_the_last_attempt_keeps_an_upload_whose_page_lookup_failed(aws, store, jpeg, clock):
+    """Flickr took the upload, then photos.getInfo failed, and its search has not indexed the new
+    photo yet: the upload's id is in hand, so the photo is PUBLISHED, not PUBLISH_FAILED."""
+    import responses
+
+    from pressroom.publishing.flickr import connect
+    from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr, _ok
+
+    approved_photo(store, jpeg)
+    not_indexed = _ok('<photos page="1" pages="0" perpage="1" total="0">\n</photos>')
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        flickr = FakeFlickr(mock)
+        flickr.fail("photos.getInfo", 503)
+        flickr.fail("photos.search", not_indexed, not_indexed)
+        outcome = make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE, attempt=MAX_ATTEMPTS)
+    [photo_id] = flickr.photos
+    photo = store.get(PID)
+    assert (outcome.status, photo.state, photo.flickr["id"]) == ("published", State.PUBLISHED, photo_id)
+    assert photo.flickr["url"].startswith("https://flic.kr/p/") and sent_emails() == []
+    assert flickr.calls.count("upload") == 1
