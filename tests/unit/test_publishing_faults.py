@@ -241,3 +241,22 @@ def test_the_last_attempt_keeps_an_upload_whose_page_lookup_failed(aws, store, j
     assert (outcome.status, photo.state, photo.flickr["id"]) == ("published", State.PUBLISHED, photo_id)
     assert photo.flickr["url"].startswith("https://flic.kr/p/") and sent_emails() == []
     assert flickr.calls.count("upload") == 1
+
+
+def test_pressroom_status_says_published_only_of_a_published_photo(aws, store, jpeg, root, clock):
+    """A failed photo's record holds its publish claim; the status must not read "published"."""
+    from pressroom.status import describe_photo, list_photos
+
+    approved_photo(store, jpeg)
+    make_stage(Refusing(root), clock).publish(PID, lease=LEASE, attempt=1)
+    assert store.get(PID).flickr.get("claim")
+    detail = describe_photo(PID)
+    assert detail[1].startswith("state     PUBLISH_FAILED") and not any(line.startswith("published") for line in detail)
+    import boto3
+
+    from pressroom.publishing.service import requeue
+
+    requeue(store, boto3.client("sqs"), aws.queue_urls["publish"], PID, actor="cli")
+    url = make_stage(LocalAlbum(root), clock).publish(PID, lease=LEASE, attempt=1).detail
+    assert f"published {url}" in describe_photo(PID)
+    assert any(url in line for line in list_photos())
