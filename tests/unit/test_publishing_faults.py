@@ -260,3 +260,24 @@ def test_pressroom_status_says_published_only_of_a_published_photo(aws, store, j
     url = make_stage(LocalAlbum(root), clock).publish(PID, lease=LEASE, attempt=1).detail
     assert f"published {url}" in describe_photo(PID)
     assert any(url in line for line in list_photos())
+
+
+@pytest.mark.parametrize("failure", ["rate-limited", "timed out", "down"])
+def test_flickr_refusing_for_now_is_retried_and_publishes_once(aws, store, jpeg, clock, failure):
+    import requests
+    import responses
+
+    from pressroom.publishing.flickr import connect
+    from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
+
+    injected = {"rate-limited": 429, "timed out": requests.ReadTimeout("read timed out"), "down": 503}[failure]
+    approved_photo(store, jpeg)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        flickr = FakeFlickr(mock)
+        flickr.fail("upload", injected)
+        with pytest.raises(PublishRetry, match="attempt 1 of 5"):
+            make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE, attempt=1)
+        assert store.get(PID).state == State.APPROVED and flickr.photos == {}
+        assert make_stage(connect(CREDENTIALS), clock).publish(PID, lease=LEASE, attempt=2).status == "published"
+    assert len(flickr.photos) == 1 and store.get(PID).state == State.PUBLISHED
+    assert "photos.search" in flickr.calls  # the retry looked for an upload of the first attempt first
