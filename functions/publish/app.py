@@ -1,4 +1,5 @@
-"""Publish: each approved photo goes to Flickr (or the local album) exactly once."""
+"""Publish: each approved photo goes to Flickr (or the local album) exactly once; a photo whose
+message reached the publish dead-letter queue is recorded published or failed, never left APPROVED."""
 from datetime import timedelta
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,9 +20,15 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     photo_id = parse_message(record.body)
     lease = timedelta(milliseconds=lambda_context.get_remaining_time_in_millis())
+    publishing = stage()
     try:
-        outcome = stage().publish(photo_id, lease=lease,
-                                  attempt=int(record.attributes.approximate_receive_count))
+        if record.event_source_arn == publishing.settings.publish_dead_letter_queue_arn:
+            # counted before handling, so the dead-letter alarm fires even when handling fails
+            metrics.add_metric(name="PublishDeadLetters", unit=MetricUnit.Count, value=1)
+            outcome = publishing.abandon(photo_id, lease=lease)
+        else:
+            outcome = publishing.publish(photo_id, lease=lease,
+                                         attempt=int(record.attributes.approximate_receive_count))
     except (PublishBusy, PublishRetry) as exc:
         logger.warning("publishing postponed", photo_id=photo_id, reason=str(exc))
         metrics.add_metric(name="PublishPostponed", unit=MetricUnit.Count, value=1)

@@ -100,3 +100,29 @@ def test_photos_whose_scrubber_was_killed_every_time_end_quarantined_and_visible
         assert any("To: press.office@press-office.example" in m and "never-reached.jpg" in m for m in mails)
         assert not sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName="pressroom-unhandled-dlq")["QueueUrl"]
                                        ).get("Messages")
+
+
+def test_a_publish_dead_letter_ends_the_approved_photo_failed_and_visible(tmp_path):
+    """Every delivery of a publish message was stopped: the local stack's publish function consumes
+    its own dead-letter queue as deployed, uploads nothing and tells the press office."""
+    from pressroom.photos import Photo
+
+    with LocalStack(tmp_path / ".pressroom") as stack:
+        sqs = stack.session().client("sqs")
+        pid = "5e1f0c9d8b7a6f5e4d3c2b1a"
+        assert services.store().create(Photo(
+            id=pid, state=State.APPROVED, album="neighbourhood-day", original_bucket=stack.info.raw_bucket,
+            original_key="incoming/neighbourhood-day/fun-day.jpg", original_version="v1", uploader=UPLOADER,
+            clean_key=f"clean/{pid}.jpg", captions={"title": "Fun day"}), actor="test")
+        sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="pressroom-publish-dlq")["QueueUrl"],
+                         MessageBody=json.dumps({"photo_id": pid}))
+        photo = _wait_for(pid, State.PUBLISH_FAILED)
+        assert "stopped (out of memory or time)" in photo.reason
+        assert pid in _status(cwd=tmp_path).split("PUBLISH_FAILED", 1)[1]
+        assert "APPROVED→PUBLISH_FAILED" in _status(pid, cwd=tmp_path)
+        deadline = time.monotonic() + 10
+        while not list(stack.outbox.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [mail] = [p.read_text() for p in stack.outbox.glob("*.eml")]
+        assert "To: press.office@press-office.example" in mail and f"pressroom retry {pid}" in mail
+        assert not (stack.album / "photos").exists()  # nothing was uploaded

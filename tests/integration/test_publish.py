@@ -105,3 +105,33 @@ def test_a_non_xml_reply_on_the_last_receive_fails_the_photo_rather_than_the_dlq
     photo = store.get(PID)
     assert photo.state == State.PUBLISH_FAILED and "ParseError" in photo.reason
     assert len(sent_emails()) == 1
+
+
+def dead_letter(event: dict) -> dict:
+    """``event`` as the publish function receives it from the publish dead-letter queue."""
+    event = received(event, MAX_ATTEMPTS + 1)
+    for record in event["Records"]:
+        record["eventSourceARN"] = get_settings().publish_dead_letter_queue_arn
+    return event
+
+
+def test_a_dead_letter_of_a_photo_stopped_on_every_attempt_is_failed_and_reported(aws, store, load_event, jpeg):
+    """Every delivery was stopped (out of time) after claiming: the photo must not stay APPROVED."""
+    approved_photo(store, jpeg)
+    store.update(PID, State.APPROVED, actor="publish", event="publish-attempt", changes={
+        "flickr": {"claim": "c5", "claimed_at": "2026-11-20T09:00:00Z", "lease_until": "2026-11-20T09:06:00Z"},
+        "publish_attempts": MAX_ATTEMPTS})
+    assert get_settings().publish_dead_letter_queue_arn.endswith(":pressroom-publish-dlq")
+    assert invoke("publish", dead_letter(load_event("publish"))) == {"batchItemFailures": []}
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED and "stopped (out of memory or time)" in photo.reason
+    [mail] = sent_emails()
+    assert f"pressroom retry {PID}" in mail
+    assert not (Path(get_settings().local_album_dir) / "photos").exists()
+
+
+def test_a_dead_letter_never_uploads(aws, store, load_event, jpeg, flickr):
+    approved_photo(store, jpeg)
+    assert invoke("publish", dead_letter(load_event("publish"))) == {"batchItemFailures": []}
+    assert store.get(PID).state == State.PUBLISH_FAILED
+    assert "upload" not in flickr.calls and flickr.photos == {}

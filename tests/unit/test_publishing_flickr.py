@@ -341,3 +341,11 @@ def test_api_errors_on_other_calls_are_unavailable(flickr, publisher):
     flickr.fail("photos.comments.deleteComment", (99, "Insufficient permissions"))
     with pytest.raises(PublisherUnavailable, match="Insufficient permissions"):
         publisher.delete_comment("1-2-3")
+
+
+def test_short_urls_use_flickrs_base58_alphabet():
+    from pressroom.publishing.flickr import short_url
+
+    assert [short_url(str(n)) for n in (1, 9, 10, 33, 34, 57, 58)] == [
+        f"https://flic.kr/p/{s}" for s in ("2", "a", "b", "z", "A", "Z", "21")]
+    assert not set(short_url("53301000001").removeprefix("https://flic.kr/p/")) & set("0OIl")

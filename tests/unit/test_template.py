@@ -302,7 +302,9 @@ def _dead_letter_queues(resources) -> set[str]:
 
 
 #: dead-letter queues the dead-letter function consumes (a function killed on its last attempt)
-CONSUMED_DEAD_LETTER_QUEUES = {"ScrubDeadLetterQueue", "PolicyDeadLetterQueue"}
+DEAD_LETTER_FUNCTION_QUEUES = {"ScrubDeadLetterQueue", "PolicyDeadLetterQueue"}
+#: ... and those consumed at all: the publish function consumes its own
+CONSUMED_DEAD_LETTER_QUEUES = DEAD_LETTER_FUNCTION_QUEUES | {"PublishDeadLetterQueue"}
 
 
 def test_every_work_queue_redrives_to_a_fourteen_day_dead_letter_queue(resources):
@@ -349,10 +351,12 @@ def test_dead_letter_alarms_watch_the_count_the_dead_letter_function_emits(templ
             assert p["Statistic"] == "Sum" and p["Threshold"] == 0 and p["ComparisonOperator"] == "GreaterThanThreshold"
             watched[p["MetricName"]] = name
     # functions/dead_letters/app.py names the metric after the stage of the object
-    assert watched == {f"{stage.title()}DeadLetters": f"{stage.title()}DeadLetterAlarm" for stage in PREFIXES.values()}
-    assert {f"{stage.title()}DeadLetterQueue" for stage in PREFIXES.values()} == CONSUMED_DEAD_LETTER_QUEUES
+    assert watched == {f"{stage.title()}DeadLetters": f"{stage.title()}DeadLetterAlarm" for stage in PREFIXES.values()} | {
+        "PublishDeadLetters": "PublishDeadLetterAlarm"}
+    assert {f"{stage.title()}DeadLetterQueue" for stage in PREFIXES.values()} == DEAD_LETTER_FUNCTION_QUEUES
     source = (ROOT / "functions" / "dead_letters" / "app.py").read_text()
     assert 'name=f"{stage.title()}DeadLetters"' in source
+    assert 'name="PublishDeadLetters"' in (ROOT / "functions" / "publish" / "app.py").read_text()
 
 
 def test_bucket_notification_prefixes_are_the_dead_letter_stages(resources):
@@ -372,7 +376,7 @@ def test_the_dead_letter_role_consumes_two_queues_and_touches_no_object(resource
     assert not {a for a in actions if a.startswith(("s3:", "secretsmanager:", "scheduler:", "iam:"))}
     consume = granted["ConsumeDeadLetters"]
     assert set(as_list(consume["Action"])) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-    assert {r["Fn::GetAtt"][0] for r in as_list(consume["Resource"])} == CONSUMED_DEAD_LETTER_QUEUES
+    assert {r["Fn::GetAtt"][0] for r in as_list(consume["Resource"])} == DEAD_LETTER_FUNCTION_QUEUES
     assert [s["Resource"] for s in granted.values() if "sqs:SendMessage" in as_list(s["Action"])] == [
         {"Fn::GetAtt": ["ApprovalQueue", "Arn"]}]
     table = [s for s in granted.values() if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
@@ -380,6 +384,17 @@ def test_the_dead_letter_role_consumes_two_queues_and_touches_no_object(resource
     assert set(as_list(table[0]["Action"])) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert table[0]["Resource"] == {"Fn::GetAtt": ["PhotoTable", "Arn"]}
     assert table[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["PHOTO#*"]}}
+
+
+def test_the_publish_role_may_tell_a_missing_scrubbed_copy_from_a_refusal(resources):
+    """Without s3:ListBucket S3 answers a missing key AccessDenied, which the publish stage retries
+    for hours as an AWS error instead of failing the photo at once; a prefix condition would not
+    count, as a GetObject request carries no prefix."""
+    granted = {s["Sid"]: s for owner, s in statements(resources) if owner == role_of(resources["PublishFunction"])}
+    listing = granted["ListScrubbedCopies"]
+    assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == {"Fn::GetAtt": ["CleanBucket", "Arn"]}
+    assert "Condition" not in listing
+    assert granted["ReadScrubbedCopies"]["Resource"] == {"Fn::Sub": "${CleanBucket.Arn}/clean/*"}
 
 
 def test_every_queue_is_encrypted(resources):
@@ -424,7 +439,8 @@ def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_time
         assert [as_list(s["Resource"]) for s in statement] == ([queues] if queues else []), name
     assert consumed == {"ScrubQueue": "ScrubFunction", "PolicyQueue": "PolicyFunction",
                         "ApprovalQueue": "RequestApprovalFunction", "PublishQueue": "PublishFunction",
-                        "ScrubDeadLetterQueue": "DeadLettersFunction", "PolicyDeadLetterQueue": "DeadLettersFunction"}
+                        "ScrubDeadLetterQueue": "DeadLettersFunction", "PolicyDeadLetterQueue": "DeadLettersFunction",
+                        "PublishDeadLetterQueue": "PublishFunction"}
     # an image that kills its invocation (out of memory or time) must not take batch-mates with it
     assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 1
     assert resources["PolicyFunction"]["Properties"]["Events"]["ScrubbedCopies"]["Properties"]["BatchSize"] == 1

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from pressroom import clock, config
 from pressroom.mail import Email, Mailer
@@ -20,6 +22,11 @@ def uploader_addresses(photo: Photo) -> list[str]:
 
 def notify_uploader(mailer: Mailer, photo: Photo, outcome: str, reasons: list[str]) -> str:
     """Email the uploader that ``photo`` was ``outcome`` (e.g. "blocked"), with the reasons."""
+    return mailer.send(notice(photo, outcome, reasons))
+
+
+def notice(photo: Photo, outcome: str, reasons: list[str]) -> Email:
+    """The uploader's email saying that ``photo`` was ``outcome``, with the reasons."""
     name = photo.title or photo.original_key.rsplit("/", 1)[-1]
     lines = [
         f"Your photo \"{name}\" (album {photo.album}) was {outcome} and will not be published.",
@@ -30,11 +37,11 @@ def notify_uploader(mailer: Mailer, photo: Photo, outcome: str, reasons: list[st
         f"Photo reference: {photo.id}",
         "Fix what is listed and upload the photo again, or contact the press office.",
     ]
-    return mailer.send(Email(
+    return Email(
         to=uploader_addresses(photo),
         subject=f"Pressroom: your photo \"{name}\" was {outcome}",
         text="\n".join(lines),
-    ))
+    )
 
 
 def notify_once(store: PhotoStore, mailer: Mailer, photo: Photo, outcome: str, reasons: list[str]) -> bool:
@@ -43,13 +50,21 @@ def notify_once(store: PhotoStore, mailer: Mailer, photo: Photo, outcome: str, r
     Called after the transition, and again on every redelivery in that state, so a notice whose
     email failed is sent by the retry; ``notified_at`` records that it went. False if it had.
     """
+    return send_once(store, mailer, photo, lambda: notice(photo, outcome, reasons), event="uploader-notified",
+                     detail={"outcome": outcome})
+
+
+def send_once(store: PhotoStore, mailer: Mailer, photo: Photo, compose: Callable[[], Email], *, event: str,
+              detail: dict[str, Any]) -> bool:
+    """Send the email ``compose`` makes about ``photo``'s final state unless ``notified_at`` says one
+    went, then record it (audit ``event``). False if it had gone, or a concurrent delivery recorded its own."""
     if photo.notified_at:
         return False
-    notify_uploader(mailer, photo, outcome, reasons)
+    mailer.send(compose())
     try:
-        store.update(photo.id, photo.state, actor="notices", event="uploader-notified",
-                     changes={"notified_at": clock.iso()}, detail={"outcome": outcome},
+        store.update(photo.id, photo.state, actor="notices", event=event,
+                     changes={"notified_at": clock.iso()}, detail=detail,
                      condition=("notified_at = :never", {":never": ""}))
     except StaleTransition:
-        return False  # a concurrent delivery recorded its own notice
+        return False
     return True

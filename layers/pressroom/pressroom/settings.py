@@ -23,6 +23,7 @@ class Settings:
     policy_queue_url: str = ""
     approval_queue_url: str = ""
     publish_queue_url: str = ""
+    publish_dead_letter_queue_arn: str = ""  # the publish function ends the photos of its dead letters
     approval_base_url: str = "http://127.0.0.1:8787"
     sender: str = "pressroom@press-office.example"
     approvers_parameter: str = "/pressroom/approvers"

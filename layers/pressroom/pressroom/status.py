@@ -17,7 +17,7 @@ def list_photos(limit: int = 20) -> list[str]:
             continue
         lines.append(f"{state.value} ({len(photos)}{'+' if len(photos) == limit else ''})")
         for photo in photos:
-            where = photo.flickr.get("url", "") if photo.flickr else ""
+            where = photo.flickr.get("url", "") if photo.state == State.PUBLISHED else ""
             lines.append(f"  {photo.updated_at}  {photo.id}  {photo.album}/{photo.title or photo.original_key}"
                          + (f"  {where}" if where else "") + (f"  ({photo.reason})" if photo.reason else ""))
     return lines
@@ -42,7 +42,7 @@ def describe_photo(photo_id: str) -> list[str]:
     if photo.decision:
         d = photo.decision
         lines.append(f"decision  {d.get('action')} by {d.get('by')} at {d.get('at')}: {d.get('why', '')}")
-    if photo.flickr:
+    if photo.state == State.PUBLISHED:  # before, ``flickr`` holds a publish attempt's claim
         lines.append(f"published {photo.flickr.get('url', '')}")
     lines.append("audit trail")
     for event in store.audit(photo_id):

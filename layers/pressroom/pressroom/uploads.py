@@ -19,8 +19,9 @@ class UploadError(ValueError):
 
 
 def encode_metadata(value: str) -> str:
-    """S3 metadata is ASCII: other text travels RFC 2047-encoded, as S3 itself returns it."""
-    return value if value.isascii() else Header(value, "utf-8").encode()
+    """S3 metadata is ASCII: other text travels RFC 2047-encoded, as S3 itself returns it, its
+    encoded words on one line (a header value holds no line break)."""
+    return value if value.isascii() else Header(value, "utf-8").encode(linesep=" ")
 
 
 def decode_metadata(value: str) -> str:

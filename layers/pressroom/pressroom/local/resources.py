@@ -20,8 +20,8 @@ QUEUES: dict[str, str | None] = {
     "publish": "publish_queue_url",
 }
 MAX_RECEIVES = 5
-#: dead-letter queues the dead_letters function consumes; they redrive to ``<prefix>-unhandled-dlq``
-CONSUMED_DLQS = ("scrub", "policy")
+#: dead-letter queues a function consumes (dead_letters; publish its own); they redrive to ``<prefix>-unhandled-dlq``
+CONSUMED_DLQS = ("scrub", "policy", "publish")
 DEAD_LETTER_RECEIVES = 10  # receive counts carry over from the work queue: 5 attempts of its own
 COMMENTS_SCHEDULE = ("comments-poll", "rate(15 minutes)")
 #: as in template.yaml: Scheduler fills in its context attributes when it fires
@@ -148,6 +148,7 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
         "PRESSROOM_STALENESS_FUNCTION_ARN": function_arn(region, "staleness", names.prefix),
         "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN": function_arn(region, "approval_timer", names.prefix),
         "PRESSROOM_REGION": region,
+        "PRESSROOM_PUBLISH_DEAD_LETTER_QUEUE_ARN": _arn(sqs, dlq_urls["publish"]),
     }
     for name, setting in QUEUES.items():
         if setting:

@@ -24,7 +24,7 @@ REGION = "eu-west-2"
 CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("request_approval", 5),
              "publish": ("publish", 1)}
 #: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
-DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10)}
+DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10), "publish": ("publish", 1)}
 
 
 class EndpointSession:

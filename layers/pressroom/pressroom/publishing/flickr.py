@@ -18,6 +18,7 @@ from pressroom.publishing.port import Comment, Published, PublisherUnavailable, 
 _REFUSED_UPLOAD = {4, 5}
 _SET_NOT_FOUND, _ALREADY_IN_SET = 1, 3  # flickr.photosets.addPhoto
 _COMMENT_NOT_FOUND = 2  # flickr.photos.comments.deleteComment
+_BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0, O, I or l
 
 
 def connect(credentials: FlickrCredentials, timeout: float = 60.0) -> "FlickrPublisher":
@@ -65,7 +66,11 @@ class FlickrPublisher:
         photo_id = reply.findtext("photoid") or ""
         if not photo_id:
             raise PublisherUnavailable("Flickr's upload reply named no photo")
-        return Published(photo_id, self._page_url(photo_id))
+        try:
+            url = self._page_url(photo_id)
+        except PublisherUnavailable:  # the photo is up: its id must reach the record, not be lost here
+            url = short_url(photo_id)
+        return Published(photo_id, url)
 
     def find(self, machine_tag: str) -> Published | None:
         found = self._call("photos.search", user_id="me", machine_tags=machine_tag, per_page="1")
@@ -169,6 +174,15 @@ class FlickrPublisher:
                     return photoset.get("id", "")
             page += 1
         return ""
+
+
+def short_url(photo_id: str) -> str:
+    """Flickr's own short link to a photo (``flic.kr/p/`` and the id in its base-58 alphabet)."""
+    n, digits = int(photo_id), ""
+    while n:
+        n, r = divmod(n, 58)
+        digits = _BASE58[r] + digits
+    return f"https://flic.kr/p/{digits}"
 
 
 def _iso(unix: str) -> str:

@@ -5,9 +5,10 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
 1. the record is *claimed* first, by a conditional update that also counts the attempt; the
    claim holds a lease that ends when the claiming invocation is certainly over (its Lambda
    deadline plus a margin), and a delivery that finds a live lease backs off (:class:`PublishBusy`);
-2. every upload carries the machine tag ``pressroom:photo=<id>``, and a delivery that takes over
-   an earlier claim first asks the publisher for a photo with that tag (the earlier attempt may
-   have uploaded it) before uploading anything;
+2. an upload is recorded on the photo (``flickr.id``) the moment it returns, and every upload
+   carries the machine tag ``pressroom:photo=<id>``: a delivery that takes over an earlier claim
+   uses the recorded upload or, failing that, asks the publisher for a photo with that tag (the
+   earlier attempt may have died between the upload and its record) before uploading anything;
 3. the upload is put in its album's photoset, which the table names (``PK=ALBUM#<album>``): the
    first delivery to need it claims that item and makes the set, so concurrent deliveries of a
    new album's photos make one;
@@ -17,8 +18,12 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
 A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
 (:class:`PublishRetry`). The last delivery (SQS receive count ``max_attempts``, the queue's
 maxReceiveCount) gives up on any failure, unless the photo turns out to be on the site after all:
-APPROVED → PUBLISH_FAILED with the reason, and the press office is emailed. A fault no retry can fix (the
+APPROVED → PUBLISH_FAILED with the reason, and the press office is emailed (once: ``notified_at``;
+a redelivery after the email failed sends it). A fault no retry can fix (the
 clean copy is gone or is not the approved bytes, the site refuses the file) gives up at once.
+A message whose every delivery was stopped (out of memory or time) reaches the dead-letter queue,
+which this function consumes too: :meth:`PublishStage.abandon` uploads nothing, and ends the photo
+PUBLISHED if an attempt's upload is recorded or on the site, else PUBLISH_FAILED.
 :func:`retry_failed` puts a PUBLISH_FAILED photo back in the queue.
 """
 from __future__ import annotations
@@ -36,6 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pressroom import aws, clock, config, services
 from pressroom.mail import Email, Mailer
+from pressroom.notices import send_once
 from pressroom.photos import Photo, State
 from pressroom.policy import published_caption
 from pressroom.publishing.port import Published, Publisher, PublisherUnavailable, PublishRefused
@@ -113,35 +119,59 @@ class PublishStage:
     def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
         """Publish one approved photo; ``lease`` is how long this invocation may still run and
         ``attempt`` is the message's receive count (the one reaching ``max_attempts`` is the last)."""
-        photo = self.store.get(photo_id)
+        photo, settled = self._approved(photo_id)
         if photo is None:
-            return Outcome(photo_id, "skipped", "no such photo")
-        if photo.state == State.PUBLISHED:
-            self._rearm(photo)  # a redelivery after a crash between recording and re-arming
-            return Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
-        if photo.state != State.APPROVED:
-            return Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
-
+            return settled
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
+        uploaded, status = _upload_of(earlier), "recovered"
         try:
-            published = self._find_earlier_upload(photo, lease) if earlier.get("claim") else None
-            status = "recovered"
-            if published is None:
-                published, status = self._in_album(photo, self._upload(photo), lease), "published"
+            if uploaded is None and earlier.get("claim"):
+                uploaded = self.publisher.find(machine_tag(photo.id))
+            if uploaded is None:
+                uploaded, status = self._upload(photo), "published"
+                photo = self._note_upload(photo, claim, uploaded)
+            published = uploaded if uploaded.photoset_id else self._in_album(photo, uploaded, lease)
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
         except Exception as exc:
             reason = _reason(exc)
             if attempt >= self.max_attempts:
-                return self._last_chance(photo, lease, f"gave up after {attempt} attempts: {reason}")
+                return self._last_chance(photo, lease, f"gave up after {attempt} attempts: {reason}", uploaded, status)
             self._release(photo, claim, reason)
             if isinstance(exc, _RETRYABLE):
                 raise PublishRetry(f"attempt {attempt} of {self.max_attempts}: {reason}") from exc
             raise
         return self._record(photo, published, status)
 
+    def abandon(self, photo_id: str, *, lease: timedelta) -> Outcome:
+        """End a photo whose publish message went to the dead-letter queue: every delivery was
+        stopped (out of memory or time) or failed without ending it. Nothing is uploaded: an upload
+        an earlier attempt made is recorded as published; else APPROVED → PUBLISH_FAILED and the
+        press office is told (:func:`retry_failed` checks the site again before uploading)."""
+        photo, settled = self._approved(photo_id)
+        if photo is None:
+            return settled
+        earlier = dict(photo.flickr)
+        photo, _ = self._claim(photo, earlier, lease)
+        return self._last_chance(photo, lease, publisher_stopped(self.max_attempts), _upload_of(earlier))
+
     # -- steps ---------------------------------------------------------------------------------
+    def _approved(self, photo_id: str) -> tuple[Photo, None] | tuple[None, Outcome]:
+        """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
+        crash between recording and re-arming, or after the failure email failed, finishes that)."""
+        photo = self.store.get(photo_id)
+        if photo is None:
+            return None, Outcome(photo_id, "skipped", "no such photo")
+        if photo.state == State.PUBLISHED:
+            self._rearm(photo)
+            return None, Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
+        if photo.state == State.PUBLISH_FAILED and not photo.notified_at:
+            return None, self._tell_press_office(photo)
+        if photo.state != State.APPROVED:
+            return None, Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
+        return photo, None
+
     def _claim(self, photo: Photo, earlier: dict[str, Any], lease: timedelta) -> tuple[Photo, str]:
         """Take the photo for this delivery, or raise :class:`PublishBusy`."""
         now = self.now()
@@ -165,19 +195,20 @@ class PublishStage:
             raise PublishBusy(f"photo {photo.id} was claimed by another delivery") from exc
         return claimed, claim
 
-    def _find_earlier_upload(self, photo: Photo, lease: timedelta) -> Published | None:
-        """The upload of an earlier attempt, if it got that far (put in its album if it did not)."""
-        found = self.publisher.find(machine_tag(photo.id))
-        if found is None or found.photoset_id:
-            return found
-        return self._in_album(photo, found, lease)
-
     def _upload(self, photo: Photo) -> Published:
         return self.publisher.publish(
             self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
             description=published_caption(photo.title, photo.description, str(photo.captions.get("credit") or "")),
             tags=photo.tags, machine_tag=machine_tag(photo.id),
         )
+
+    def _note_upload(self, photo: Photo, claim: str, uploaded: Published) -> Photo:
+        """Record the upload at once, so that a later delivery does not depend on the site's search
+        (which lags its uploads) to know it happened."""
+        flickr = {**photo.flickr, "id": uploaded.photo_id, "url": uploaded.url}
+        return self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="uploaded", changes={"flickr": flickr},
+                                 detail={"id": uploaded.photo_id, "url": uploaded.url},
+                                 condition=("flickr.claim = :mine", {":mine": claim}))
 
     def _in_album(self, photo: Photo, uploaded: Published, lease: timedelta) -> Published:
         """``uploaded``, put in the photoset of the photo's album.
@@ -232,9 +263,13 @@ class PublishStage:
             done = self.store.transition(photo.id, State.APPROVED, State.PUBLISHED, actor=ACTOR,
                                          changes={"flickr": flickr, "reason": ""},
                                          detail={**flickr, "how": status, "attempt": photo.publish_attempts})
-        except StaleTransition:
+        except StaleTransition as exc:
             latest = self.store.get(photo.id)
-            return Outcome(photo.id, "already-published", latest.flickr.get("url", "") if latest else "")
+            if latest is not None and latest.state == State.PUBLISHED:
+                return Outcome(photo.id, "already-published", latest.flickr.get("url", ""))
+            reason = "the photo record changed before the upload was recorded"
+            self._release(photo, photo.flickr.get("claim", ""), reason)  # the retry records the noted upload
+            raise PublishRetry(reason) from exc
         self._rearm(done)
         return Outcome(photo.id, status, published.url)
 
@@ -254,13 +289,17 @@ class PublishStage:
         except StaleTransition:
             pass  # another delivery took over meanwhile
 
-    def _last_chance(self, photo: Photo, lease: timedelta, reason: str) -> Outcome:
-        """Before giving up after a failure: the upload may have succeeded before it (e.g. Flickr
-        failed on a later call), and then the photo is published, in its album if that works."""
-        try:
-            found = self.publisher.find(machine_tag(photo.id))
-        except Exception:  # noqa: BLE001 - the site is still failing: give up with the first reason
-            found = None
+    def _last_chance(self, photo: Photo, lease: timedelta, reason: str, uploaded: Published | None,
+                     status: str = "recovered") -> Outcome:
+        """Before giving up after a failure: the upload may have succeeded before it (this attempt's
+        or an earlier one's, e.g. Flickr failed on a later call), and then the photo is published,
+        in its album if that works."""
+        found = uploaded
+        if found is None:
+            try:
+                found = self.publisher.find(machine_tag(photo.id))
+            except Exception:  # noqa: BLE001 - the site is still failing: give up with the first reason
+                found = None
         if found is None:
             return self._give_up(photo, reason)
         if not found.photoset_id:
@@ -268,7 +307,7 @@ class PublishStage:
                 found = self._in_album(photo, found, lease)
             except Exception:  # noqa: BLE001 - public on the site all the same, only outside its album
                 pass
-        return self._record(photo, found, "recovered")
+        return self._record(photo, found, status)
 
     def _give_up(self, photo: Photo, reason: str) -> Outcome:
         lease_over = {**photo.flickr, "lease_until": clock.iso(self.now())}  # a retry need not wait
@@ -278,8 +317,23 @@ class PublishStage:
                                            detail={"reason": reason, "attempts": photo.publish_attempts})
         except StaleTransition:
             return Outcome(photo.id, "skipped", "changed by another delivery")
-        self.mailer.send(failure_email(self.press_office(), failed, reason))
-        return Outcome(photo.id, "failed", reason)
+        return self._tell_press_office(failed)
+
+    def _tell_press_office(self, photo: Photo) -> Outcome:
+        """Email the press office that ``photo`` could not be published, unless that was done."""
+        send_once(self.store, self.mailer, photo, lambda: failure_email(self.press_office(), photo, photo.reason),
+                  event="press-office-notified", detail={"reason": photo.reason})
+        return Outcome(photo.id, "failed", photo.reason)
+
+
+def publisher_stopped(attempts: int) -> str:
+    return (f"every one of its {attempts} attempts to publish was stopped (out of memory or time) or failed; "
+            "the publish function's log says why")
+
+
+def _upload_of(flickr: dict[str, Any]) -> Published | None:
+    """The upload an earlier attempt recorded (``_note_upload``), if any."""
+    return Published(flickr["id"], flickr.get("url", "")) if flickr.get("id") else None
 
 
 def _reason(exc: Exception) -> str:
@@ -321,7 +375,7 @@ def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor
     if photo.state == State.PUBLISH_FAILED:
         try:
             photo = store.transition(photo_id, State.PUBLISH_FAILED, State.APPROVED, actor=actor,
-                                     changes={"publish_attempts": 0, "reason": ""},
+                                     changes={"publish_attempts": 0, "reason": "", "notified_at": ""},
                                      detail={"previous_reason": photo.reason})
         except StaleTransition:
             photo = store.get(photo_id) or photo
