@@ -147,6 +147,16 @@ def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
     assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "uploaded", "APPROVED→PUBLISHED"]
 
 
+def test_the_credit_the_uploader_declared_wins_over_the_image_s_own(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg, credit="Image Desk Ltd")
+    store.update(PID, State.APPROVED, actor="test", event="declared",
+                 changes={"declared": {"x-amz-meta-credit": "PC Jane Doe, Walsall NPT"}})
+    make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
+    sidecar = json.loads((album.root / "photos" / f"{store.get(PID).flickr['id']}.json").read_text())
+    assert "PC Jane Doe, Walsall NPT" in sidecar["description"]
+    assert "Image Desk" not in sidecar["description"]
+
+
 def test_publishing_rearms_the_stale_account_reminder(aws, store, jpeg, album, clock):
     approved_photo(store, jpeg)
     make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)

@@ -43,7 +43,7 @@ from pressroom import aws, clock, config, services
 from pressroom.mail import Email, Mailer
 from pressroom.notices import send_once
 from pressroom.photos import Photo, State
-from pressroom.policy import published_caption
+from pressroom.policy import declared_facts, published_caption
 from pressroom.publishing.port import Published, Publisher, PublisherUnavailable, PublishRefused
 from pressroom.settings import Settings, get_settings
 from pressroom.staleness import ReminderTimer, parse_time, reminder_timer
@@ -198,9 +198,14 @@ class PublishStage:
     def _upload(self, photo: Photo) -> Published:
         return self.publisher.publish(
             self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
-            description=published_caption(photo.title, photo.description, str(photo.captions.get("credit") or "")),
+            description=published_caption(photo.title, photo.description, self._credit(photo)),
             tags=photo.tags, machine_tag=machine_tag(photo.id),
         )
+
+    @staticmethod
+    def _credit(photo: Photo) -> str:
+        """Who took the photo: as the uploader declared it, else as the image's IPTC/XMP says."""
+        return declared_facts(photo.declared, photo.captions).get("credit", "")
 
     def _note_upload(self, photo: Photo, claim: str, uploaded: Published) -> Photo:
         """Record the upload at once, so that a later delivery does not depend on the site's search
