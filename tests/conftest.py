@@ -68,3 +68,13 @@ def load_event():
 def corpus() -> Path:
     corpus_files()  # fails, naming the fix, when the corpus is missing
     return CORPUS
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With PRESSROOM_NO_SKIPS set (``make test``, so CI, which installs every tool first), a skipped
+    test fails the run: a missing exiftool or chromium would otherwise pass it unproven."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("PRESSROOM_NO_SKIPS") and skipped and session.exitstatus == pytest.ExitCode.OK:
+        reporter.write_line(f"PRESSROOM_NO_SKIPS: {len(skipped)} tests skipped, which fails this run", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
