@@ -26,9 +26,15 @@ def _status(args: argparse.Namespace) -> int:
     from pressroom.status import describe_photo, list_photos
 
     _use_running_local_stack()
-    lines = describe_photo(args.photo_id) if args.photo_id else list_photos(limit=args.limit)
+    if not args.photo_id:
+        print("\n".join(list_photos(limit=args.limit)) or "no photos yet: upload one with pressroom upload")
+        return 0
+    lines = describe_photo(args.photo_id)
+    if not lines:
+        print(f"pressroom: there is no photo {args.photo_id} (pressroom status lists them)", file=sys.stderr)
+        return 1
     print("\n".join(lines))
-    return 0 if lines else 1
+    return 0
 
 
 def _upload(args: argparse.Namespace) -> int:
