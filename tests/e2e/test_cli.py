@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -55,3 +56,63 @@ def test_local_up_then_upload_and_status(tmp_path):
     assert up.returncode == 0
     assert "upload endpoint" in out and "review pages" in out
     assert not (tmp_path / ".pressroom" / "stack.json").exists()
+
+
+def _env_without_aws(tmp_path):
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("PRESSROOM_", "AWS_"))},
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def _run(args, cwd, env):
+    return subprocess.run([sys.executable, "-m", "pressroom.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60, env=env)
+
+
+@pytest.mark.parametrize("args", [["status"], ["status", "0" * 24], ["retry", "0" * 24],
+                                  ["upload", "photo.jpg", "--album", "neighbourhood-day"]])
+def test_without_a_running_stack_the_command_says_how_to_start_one(tmp_path, args):
+    (tmp_path / "photo.jpg").write_bytes(render(SAMPLES[0]))
+    done = _run(args, tmp_path, _env_without_aws(tmp_path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "make up" in done.stderr and "not running" in done.stderr
+
+
+@pytest.mark.parametrize("args", [["status"], ["upload", "photo.jpg", "--album", "neighbourhood-day"]])
+def test_a_stack_that_died_without_cleaning_up_is_named(tmp_path, args):
+    (tmp_path / "photo.jpg").write_bytes(render(SAMPLES[0]))
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{s.getsockname()[1]}"
+    (tmp_path / ".pressroom").mkdir()
+    (tmp_path / ".pressroom" / "stack.json").write_text(json.dumps({
+        "endpoint": endpoint, "api": "http://127.0.0.1:8787", "raw_bucket": "pressroom-raw", "outbox": "o",
+        "album": "a", "env": {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                              "AWS_REGION": "eu-west-2", "PRESSROOM_AWS_ENDPOINT_URL": endpoint,
+                              "PRESSROOM_TABLE_NAME": "pressroom"}}))
+    done = _run(args, tmp_path, _env_without_aws(tmp_path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "not answering" in done.stderr and "make up" in done.stderr
+
+
+def test_upload_names_each_file_it_cannot_read_and_uploads_the_rest(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRESSROOM_", "AWS_"))}
+    up = subprocess.Popen([sys.executable, "-m", "pressroom.cli", "local", "up", "--port", "0"], cwd=tmp_path,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / ".pressroom" / "stack.json").exists():
+            assert up.poll() is None, up.stderr.read()
+            assert time.monotonic() < deadline, "local up never wrote its stack file"
+            time.sleep(0.2)
+        (tmp_path / "park.jpg").write_bytes(render(SAMPLES[0]))
+        (tmp_path / "folder").mkdir()
+        done = _pressroom("upload", "missing.jpg", "folder", "park.jpg", "--album", "neighbourhood-day",
+                          cwd=tmp_path)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert "missing.jpg: no such file" in done.stderr and "Errno" not in done.stderr
+        assert "folder: is a folder" in done.stderr
+        assert "park.jpg → photo" in done.stdout
+    finally:
+        up.send_signal(signal.SIGINT)
+        up.communicate(timeout=30)

@@ -49,14 +49,27 @@ def _upload(args: argparse.Namespace) -> int:
     for field in ("title", "description", "tags", "uploader"):
         if getattr(args, field):
             declared[field] = getattr(args, field)
-    for path in args.files:
+    failed = False
+    for name in args.files:
         try:
-            pid = upload(Path(path), args.album, declared)
-        except (UploadError, OSError) as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
+            pid = upload(Path(name), args.album, declared)
+        except UploadError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
             return 2
-        print(f"{path} → photo {pid}")
-    return 0
+        except OSError as exc:  # this file is not uploaded; the others still are
+            print(f"{name}: {_unreadable(name, exc)}", file=sys.stderr)
+            failed = True
+            continue
+        print(f"{name} → photo {pid}")
+    return 2 if failed else 0
+
+
+def _unreadable(name: str, exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"is a folder: name the photos in it ({Path(name) / '*.jpg'})"
+    return f"cannot be read ({exc.strerror or exc})"
 
 
 def _retry(args: argparse.Namespace) -> int:
@@ -146,13 +159,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _aws_problem(exc: Exception) -> str:
+    """What went wrong talking to the stack, in words for whoever typed the command."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    endpoint = os.environ.get("PRESSROOM_AWS_ENDPOINT_URL", "")
+    if isinstance(exc, EndpointConnectionError) and STACK_FILE.exists() and endpoint:
+        return (f"the local stack is not answering at {endpoint} (it stopped without removing {STACK_FILE}): "
+                "start it again with `make up` (or `pressroom local up`) in this folder")
+    if not STACK_FILE.exists() and not any(name.startswith("PRESSROOM_") for name in os.environ):
+        return ("Pressroom is not running here: start the local stack with `make up` (or `pressroom local up`) "
+                "in this folder and keep it running, or set PRESSROOM_* for a deployed stack (infra/README.md). "
+                + ("No AWS credentials are set." if isinstance(exc, NoCredentialsError) else f"AWS said: {exc}"))
+    return f"AWS said: {exc}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except BrokenPipeError:  # the reader went away (`pressroom check … | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"pressroom: {_aws_problem(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
