@@ -116,3 +116,12 @@ def test_upload_names_each_file_it_cannot_read_and_uploads_the_rest(tmp_path):
     finally:
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=30)
+
+
+def test_local_up_on_a_port_in_use_says_so_without_a_traceback(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        done = _run(["local", "up", "--port", str(busy.getsockname()[1])], tmp_path, _env_without_aws(tmp_path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "--port" in done.stderr

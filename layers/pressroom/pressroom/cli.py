@@ -86,10 +86,14 @@ def _retry(args: argparse.Namespace) -> int:
 
 
 def _local_up(args: argparse.Namespace) -> int:
-    from pressroom.local.stack import LocalStack
+    from pressroom.local.stack import LocalStack, StackError
 
     stack = LocalStack(Path(args.home), api_port=args.port)
-    info = stack.start()
+    try:
+        info = stack.start()
+    except StackError as exc:
+        print(f"pressroom: {exc}", file=sys.stderr)
+        return 2
     print(f"""Pressroom is running locally (Ctrl-C to stop).
   upload endpoint   {info.endpoint}  bucket {info.raw_bucket}, key incoming/<album>/<file>
                     e.g. pressroom upload photo.jpg --album neighbourhood-day --declare category=campaign
@@ -110,12 +114,16 @@ def _local_up(args: argparse.Namespace) -> int:
 
 def _local_demo(args: argparse.Namespace) -> int:
     from pressroom.local.demo import DemoFailed, run
+    from pressroom.local.stack import StackError
 
     try:
         return run(sys.stdout, Path(args.home))
     except DemoFailed as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
+    except StackError as exc:
+        print(f"pressroom: {exc}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,6 +27,10 @@ CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("reque
 DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10)}
 
 
+class StackError(RuntimeError):
+    """The local stack cannot start here; the message says why and what to do."""
+
+
 class EndpointSession:
     """A boto3 session whose clients all talk to one endpoint (moto's server)."""
 
@@ -59,6 +63,16 @@ class StackInfo:
         return cls(**json.loads(path.read_text()))
 
 
+def _answers(url: str) -> bool:
+    """Whether something listens at ``url``'s host and port."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,6 +103,13 @@ class LocalStack:
     def start(self) -> StackInfo:
         from moto.server import ThreadedMotoServer
 
+        self._refuse_if_running()
+        try:
+            self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
+                                 port=self._api_port)
+        except OSError as exc:
+            raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
+                             "stop what uses it, or choose another with --port") from exc
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         for stale in (self.outbox, self.album):  # moto keeps nothing between runs; neither do these
@@ -101,8 +122,6 @@ class LocalStack:
         endpoint = f"http://127.0.0.1:{port}"
         # moto's backends live in this process: start from nothing, as a new deployment would
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
-        self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
-                             port=self._api_port)
         session = EndpointSession(endpoint)
         base_env = {
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
@@ -141,6 +160,16 @@ class LocalStack:
                               outbox=str(self.outbox), album=str(self.album), env={**base_env, **created.env})
         self.info.save(self.home / "stack.json")
         return self.info
+
+    def _refuse_if_running(self) -> None:
+        """Another stack using this home would lose its mail and album to this one's start."""
+        try:
+            other = StackInfo.load(self.home / "stack.json")
+        except (OSError, ValueError, TypeError):
+            return  # none, or unreadable: nothing running can be relied on to use it
+        if _answers(other.endpoint):
+            raise StackError(f"a local stack is already running from {self.home} (review pages {other.api}): "
+                             "use that one, or stop it (Ctrl-C where it runs) first")
 
     def stop(self) -> None:
         if self.emulator:
