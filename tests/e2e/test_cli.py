@@ -55,6 +55,7 @@ def test_local_up_then_upload_and_status(tmp_path):
         out, _ = up.communicate(timeout=30)
     assert up.returncode == 0
     assert "upload endpoint" in out and "review pages" in out
+    assert f"review link: {info['api']}/review/{pid}?t=" in out  # each approver's link, whole, as it is sent
     assert not (tmp_path / ".pressroom" / "stack.json").exists()
 
 

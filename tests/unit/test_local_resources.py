@@ -103,3 +103,36 @@ def test_the_comments_schedule_matches(template, built):
     [event] = template["CommentsFunction"]["Properties"]["Events"].values()
     assert local["ScheduleExpression"] == event["Properties"]["ScheduleExpression"] == rate
     assert json.loads(local["Target"]["Input"]) == json.loads(event["Properties"]["Input"])
+
+
+def _send(session, subject, text):
+    from pressroom.mail import Email, SesMailer
+
+    SesMailer(session.client("ses"), resources.Names().sender).send(
+        Email(to=["approver.one@press-office.example"], subject=subject, text=text))
+
+
+def test_the_outbox_names_each_mail_by_its_whole_subject(built, tmp_path):
+    from pressroom.local.emulator import Outbox
+
+    session, _ = built
+    _send(session, 'Pressroom: your photo "Samsung galaxy s7 edge gps trailer" was rejected', "why")
+    _send(session, "Approval needed: Fête de la Musique", "review")
+    Outbox(tmp_path, resources.ACCOUNT, "eu-west-2").poll()
+    assert sorted(p.name for p in tmp_path.glob("*.eml")) == [
+        "0001-pressroom-your-photo-samsung-galaxy-s7-edge-gps-trailer-was.eml",
+        "0002-approval-needed-f-te-de-la-musique.eml"]
+
+
+def test_the_outbox_announces_each_mail_with_its_review_link_whole(built, tmp_path):
+    from pressroom.local.emulator import Outbox
+
+    session, _ = built
+    link = "http://127.0.0.1:8787/review/0c90d39c8764d9d40517860c?t=" + "AWsRQczozBqrdY4HjGQtazov0X3BIwySmtM4mGk" * 3
+    _send(session, "Approval needed: Park day", f"Review the photo and decide:\n{link}\n")
+    said: list[str] = []
+    Outbox(tmp_path, resources.ACCOUNT, "eu-west-2", announce=said.append).poll()
+    assert "=\n" in next(tmp_path.glob("*.eml")).read_text()  # quoted-printable: the raw file breaks the link
+    assert len(said) == 1
+    assert "approver.one@press-office.example" in said[0] and "Approval needed: Park day" in said[0]
+    assert link in said[0].split()

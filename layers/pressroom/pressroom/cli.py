@@ -88,7 +88,7 @@ def _retry(args: argparse.Namespace) -> int:
 def _local_up(args: argparse.Namespace) -> int:
     from pressroom.local.stack import LocalStack, StackError
 
-    stack = LocalStack(Path(args.home), api_port=args.port)
+    stack = LocalStack(Path(args.home), api_port=args.port, announce=lambda line: print(line, flush=True))
     try:
         info = stack.start()
     except StackError as exc:
@@ -98,7 +98,7 @@ def _local_up(args: argparse.Namespace) -> int:
   upload endpoint   {info.endpoint}  bucket {info.raw_bucket}, key incoming/<album>/<file>
                     e.g. pressroom upload photo.jpg --album neighbourhood-day --declare category=campaign
   review pages      {info.api}/review/<photo id>?t=<token>  (links arrive by email)
-  mail (outbox)     {info.outbox}
+  mail (outbox)     {info.outbox}  (each email is also shown below, with its review link)
   published photos  {info.album}/index.html
   status            pressroom status""", flush=True)
     stopped = threading.Event()

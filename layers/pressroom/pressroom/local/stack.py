@@ -10,7 +10,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 
@@ -82,8 +82,10 @@ def _free_port() -> int:
 class LocalStack:
     """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
 
-    def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0):
+    def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0,
+                 announce: Callable[[str], None] | None = None):
         self.home = home.resolve()
+        self._announce = announce  # told of each email sent, with its review links
         self._api_port = api_port
         self._moto_port = moto_port
         self._moto: Any = None
@@ -152,7 +154,7 @@ class LocalStack:
             resources.function_arn(REGION, name): functions.handler(name)
             for name in ("staleness", "approval_timer", "comments")
         }))
-        sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION))
+        sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))
         self.emulator = Emulator(sources)
         self.api.start()
         self.emulator.start()
