@@ -118,7 +118,10 @@ def test_the_outbox_names_each_mail_by_its_whole_subject(built, tmp_path):
     session, _ = built
     _send(session, 'Pressroom: your photo "Samsung galaxy s7 edge gps trailer" was rejected', "why")
     _send(session, "Approval needed: Fête de la Musique", "review")
-    Outbox(tmp_path, resources.ACCOUNT, "eu-west-2").poll()
+    said: list[str] = []
+    Outbox(tmp_path, resources.ACCOUNT, "eu-west-2", announce=said.append).poll()
+    assert said[0].endswith('to approver.one@press-office.example: '
+                            'Pressroom: your photo "Samsung galaxy s7 edge gps trailer" was rejected')
     assert sorted(p.name for p in tmp_path.glob("*.eml")) == [
         "0001-pressroom-your-photo-samsung-galaxy-s7-edge-gps-trailer-was.eml",
         "0002-approval-needed-f-te-de-la-musique.eml"]

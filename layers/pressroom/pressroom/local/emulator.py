@@ -166,7 +166,7 @@ class Outbox:
             self._written += 1
             raw = getattr(message, "raw_data", None) or _plain(message)
             parsed = email.message_from_string(raw, policy=policy.default)
-            subject = str(parsed.get("Subject") or "message")
+            subject = str(parsed.get("Subject") or "").strip() or "message"
             slug = re.sub(r"[^a-z0-9]+", "-", subject.lower()).strip("-")[:60].strip("-") or "message"
             path = self.directory / f"{self._written:04d}-{slug}.eml"
             path.write_text(raw)
