@@ -75,3 +75,19 @@ def test_a_publish_attempt_under_way_is_not_shown_as_published(store, capsys):
            decision={"action": "approve", "by": "approver.two@example.org", "at": "2026-01-01T00:00:00Z"})
     main(["status", "e" * 24])
     assert not any(line.startswith("published") for line in capsys.readouterr().out.splitlines())
+
+
+def test_a_limit_below_one_is_refused_in_words(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exited:
+        main(["status", "--limit", "0"])
+    assert exited.value.code == 2 and "a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_the_help_is_plain_text(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "``" not in capsys.readouterr().out

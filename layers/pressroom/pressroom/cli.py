@@ -126,18 +126,26 @@ def _local_demo(args: argparse.Namespace) -> int:
         return 2
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from pressroom.policy.command import register as register_check
     from pressroom.scrub.command import register as register_scrub
 
-    parser = argparse.ArgumentParser(prog="pressroom", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pressroom", description="Pressroom: publish a press office's photos "
+                                     "to Flickr safely. Scrub, check, upload, follow and retry photos, or run "
+                                     "the whole pipeline locally.")
     commands = parser.add_subparsers(dest="command", required=True)
     register_scrub(commands)
     register_check(commands)
 
     status = commands.add_parser("status", help="photos by state, newest first; or one photo's audit trail")
     status.add_argument("photo_id", nargs="?")
-    status.add_argument("--limit", type=int, default=20, help="photos shown per state")
+    status.add_argument("--limit", type=_at_least_one, default=20, help="photos shown per state")
     status.set_defaults(func=_status)
 
     upload = commands.add_parser("upload", help="upload photos to the raw bucket, as staff would")
