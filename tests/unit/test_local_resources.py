@@ -139,3 +139,40 @@ def test_the_outbox_announces_each_mail_with_its_review_link_whole(built, tmp_pa
     assert len(said) == 1
     assert "approver.one@press-office.example" in said[0] and "Approval needed: Park day" in said[0]
     assert link in said[0].split()
+
+
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_the_local_api_answers_a_bad_content_length_with_400(length):
+    import socket
+
+    from pressroom.local.api import ApiServer
+
+    server = ApiServer(lambda event, context: {"statusCode": 200, "body": "handled"})
+    server.start()
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(f"POST /review/x HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+            reply = conn.recv(200).decode()
+    finally:
+        server.stop()
+    assert reply.startswith("HTTP/1.0 400") or reply.startswith("HTTP/1.1 400"), reply
+
+
+def test_the_local_api_answers_500_when_the_handler_fails_as_api_gateway_does():
+    import urllib.error
+    import urllib.request
+
+    from pressroom.local.api import ApiServer
+
+    def broken(event, context):
+        raise RuntimeError("the function crashed")
+
+    server = ApiServer(broken)
+    server.start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(f"{server.url}/review/x", timeout=5)
+    finally:
+        server.stop()
+    assert failed.value.code == 500
