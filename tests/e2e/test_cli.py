@@ -109,3 +109,11 @@ def test_local_up_on_a_port_in_use_says_so_without_a_traceback(tmp_path):
         done = _run(["local", "up", "--port", str(busy.getsockname()[1])], tmp_path, _env_without_aws(tmp_path))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "--port" in done.stderr
+
+
+def test_a_damaged_stack_file_is_named(tmp_path):
+    (tmp_path / ".pressroom").mkdir()
+    (tmp_path / ".pressroom" / "stack.json").write_text('{"endpoint": "http://127.0.0.1:1", "ap')
+    done = _run(["status"], tmp_path, _env_without_aws(tmp_path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "stack.json" in done.stderr and "make up" in done.stderr

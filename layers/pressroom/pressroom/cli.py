@@ -18,7 +18,12 @@ def _use_running_local_stack() -> None:
     from pressroom.local.stack import StackInfo
 
     if STACK_FILE.exists() and "PRESSROOM_TABLE_NAME" not in os.environ:
-        os.environ.update(StackInfo.load(STACK_FILE).env)
+        try:
+            os.environ.update(StackInfo.load(STACK_FILE).env)
+        except (OSError, ValueError, TypeError):
+            print(f"pressroom: {STACK_FILE} is damaged: stop the local stack if it runs, then start it again "
+                  "with `make up` (or `pressroom local up`)", file=sys.stderr)
+            sys.exit(2)
         services.reset()
 
 
