@@ -25,7 +25,11 @@ import time
 import tracemalloc
 from pathlib import Path
 
-DEFAULT_CORPUS = Path("/work/shared/corpus/images")
+
+def default_corpus() -> Path:
+    """``$PRESSROOM_CORPUS``, else ``shared/corpus/images`` beside the checkout (as the tests read it)."""
+    beside = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "images"
+    return Path(os.environ.get("PRESSROOM_CORPUS") or beside)
 
 
 def _files(corpus: Path) -> list[Path]:
@@ -198,13 +202,16 @@ def _table(corpus: Path, repeat: int, with_pillow: bool) -> tuple[dict[str, dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--child", choices=sorted(IN_PROCESS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.corpus, args.repeat)
         return 0
+    if not args.corpus.is_dir():
+        print(f"no corpus at {args.corpus}: pass --corpus DIR or set PRESSROOM_CORPUS", file=sys.stderr)
+        return 2
     groups = _formats(_files(args.corpus))
     stages, _ = _table(args.corpus, args.repeat, with_pillow=True)
     if "heic" in groups and len(groups) > 1:

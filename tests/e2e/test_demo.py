@@ -1,6 +1,8 @@
 """``pressroom local demo`` and bad uploads, end to end through the local stack."""
 import io
+import json
 import shutil
+import socket
 import subprocess
 import time
 
@@ -57,3 +59,45 @@ def test_a_zero_byte_upload_ends_quarantined_and_visible(tmp_path):
             time.sleep(0.2)
         mail = "".join(p.read_text() for p in stack.outbox.glob("*.eml"))
         assert "pcso@example.org" in mail and "quarantined" in mail
+
+
+def test_a_second_stack_in_the_same_folder_is_refused_and_the_running_ones_mail_kept(tmp_path):
+    from pressroom.local.stack import StackError
+
+    with LocalStack(tmp_path / "home") as running:
+        mail = running.outbox / "0001-approval-needed.eml"
+        mail.write_text("Subject: kept\n\nkept\n")
+        with pytest.raises(StackError, match="already running"):
+            LocalStack(tmp_path / "home").start()
+        with pytest.raises(StackError, match="already running"):
+            run(io.StringIO(), tmp_path / "home")
+        assert mail.read_text() == "Subject: kept\n\nkept\n"
+        assert (tmp_path / "home" / "stack.json").exists()
+        assert json.loads((tmp_path / "home" / "stack.json").read_text())["endpoint"] == running.info.endpoint
+
+
+def test_a_stack_file_left_by_a_stack_that_died_does_not_stop_a_new_one(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    (home / "stack.json").write_text(json.dumps({"endpoint": dead, "api": dead, "raw_bucket": "b", "outbox": "o",
+                                                 "album": "a", "env": {}}))
+    with LocalStack(home) as stack:
+        assert stack.info.endpoint != dead
+
+
+def test_a_review_port_in_use_is_named_before_anything_is_touched(tmp_path):
+    from pressroom.local.stack import StackError
+
+    home = tmp_path / "home"
+    (home / "outbox").mkdir(parents=True)
+    (home / "outbox" / "0001-kept.eml").write_text("kept")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(StackError, match=f"port {port}.*--port"):
+            LocalStack(home, api_port=port).start()
+    assert (home / "outbox" / "0001-kept.eml").read_text() == "kept"

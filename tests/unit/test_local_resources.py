@@ -103,3 +103,76 @@ def test_the_comments_schedule_matches(template, built):
     [event] = template["CommentsFunction"]["Properties"]["Events"].values()
     assert local["ScheduleExpression"] == event["Properties"]["ScheduleExpression"] == rate
     assert json.loads(local["Target"]["Input"]) == json.loads(event["Properties"]["Input"])
+
+
+def _send(session, subject, text):
+    from pressroom.mail import Email, SesMailer
+
+    SesMailer(session.client("ses"), resources.Names().sender).send(
+        Email(to=["approver.one@press-office.example"], subject=subject, text=text))
+
+
+def test_the_outbox_names_each_mail_by_its_whole_subject(built, tmp_path):
+    from pressroom.local.emulator import Outbox
+
+    session, _ = built
+    _send(session, 'Pressroom: your photo "Samsung galaxy s7 edge gps trailer" was rejected', "why")
+    _send(session, "Approval needed: Fête de la Musique", "review")
+    said: list[str] = []
+    Outbox(tmp_path, resources.ACCOUNT, "eu-west-2", announce=said.append).poll()
+    assert said[0].endswith('to approver.one@press-office.example: '
+                            'Pressroom: your photo "Samsung galaxy s7 edge gps trailer" was rejected')
+    assert sorted(p.name for p in tmp_path.glob("*.eml")) == [
+        "0001-pressroom-your-photo-samsung-galaxy-s7-edge-gps-trailer-was.eml",
+        "0002-approval-needed-f-te-de-la-musique.eml"]
+
+
+def test_the_outbox_announces_each_mail_with_its_review_link_whole(built, tmp_path):
+    from pressroom.local.emulator import Outbox
+
+    session, _ = built
+    link = "http://127.0.0.1:8787/review/0c90d39c8764d9d40517860c?t=" + "AWsRQczozBqrdY4HjGQtazov0X3BIwySmtM4mGk" * 3
+    _send(session, "Approval needed: Park day", f"Review the photo and decide:\n{link}\n")
+    said: list[str] = []
+    Outbox(tmp_path, resources.ACCOUNT, "eu-west-2", announce=said.append).poll()
+    assert "=\n" in next(tmp_path.glob("*.eml")).read_text()  # quoted-printable: the raw file breaks the link
+    assert len(said) == 1
+    assert "approver.one@press-office.example" in said[0] and "Approval needed: Park day" in said[0]
+    assert link in said[0].split()
+
+
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_the_local_api_answers_a_bad_content_length_with_400(length):
+    import socket
+
+    from pressroom.local.api import ApiServer
+
+    server = ApiServer(lambda event, context: {"statusCode": 200, "body": "handled"})
+    server.start()
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(f"POST /review/x HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+            reply = conn.recv(200).decode()
+    finally:
+        server.stop()
+    assert reply.startswith("HTTP/1.0 400") or reply.startswith("HTTP/1.1 400"), reply
+
+
+def test_the_local_api_answers_500_when_the_handler_fails_as_api_gateway_does():
+    import urllib.error
+    import urllib.request
+
+    from pressroom.local.api import ApiServer
+
+    def broken(event, context):
+        raise RuntimeError("the function crashed")
+
+    server = ApiServer(broken)
+    server.start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(f"{server.url}/review/x", timeout=5)
+    finally:
+        server.stop()
+    assert failed.value.code == 500

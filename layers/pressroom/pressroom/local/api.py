@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -52,15 +53,24 @@ class ApiServer:
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                declared = self.headers.get("Content-Length") or "0"
+                if not declared.isdigit():  # API Gateway refuses these too; a negative one would read to EOF
+                    self.send_error(400, "Bad Content-Length")
+                    return
+                length = int(declared)
                 if length > MAX_BODY:
                     self.send_error(413)
                     return
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 event = http_event(self.command, self.path, headers, body, self.client_address[0])
-                with lock:
-                    reply = handler(event, LambdaContext("approval_api"))
+                try:
+                    with lock:
+                        reply = handler(event, LambdaContext("approval_api"))
+                except Exception:  # noqa: BLE001 - API Gateway answers a failed function with 500
+                    traceback.print_exc()
+                    self.send_error(500, "Internal Server Error")
+                    return
                 payload = reply.get("body") or ""
                 data = base64.b64decode(payload) if reply.get("isBase64Encoded") else payload.encode()
                 self.send_response(int(reply.get("statusCode", 200)))

@@ -1,6 +1,7 @@
 """The event sources Lambda would provide: SQS pollers, due Scheduler schedules, and the SES outbox."""
 from __future__ import annotations
 
+import email
 import hashlib
 import json
 import re
@@ -8,10 +9,12 @@ import threading
 import traceback
 import uuid
 from datetime import datetime, timedelta
+from email import policy
 from pathlib import Path
 from typing import Any, Callable
 
 from pressroom import clock
+from pressroom.local import review_client
 from pressroom.local.functions import LambdaContext
 from pressroom.schedules import parse_at
 
@@ -142,12 +145,15 @@ def _rate(expression: str) -> timedelta | None:
 
 
 class Outbox:
-    """Writes every message moto's SES has accepted to ``<dir>/NNNN-<subject>.eml``."""
+    """Writes every message moto's SES has accepted to ``<dir>/NNNN-<subject>.eml``, and tells
+    ``announce`` (if given) who it is for, its subject and its review links, whole."""
 
-    def __init__(self, directory: Path, account: str, region: str):
+    def __init__(self, directory: Path, account: str, region: str,
+                 announce: Callable[[str], None] | None = None):
         self.directory = directory
         self._account = account
         self._region = region
+        self._announce = announce
         self._written = 0
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -159,9 +165,14 @@ class Outbox:
         for message in new:
             self._written += 1
             raw = getattr(message, "raw_data", None) or _plain(message)
-            subject = re.search(r"^Subject: (.*)$", raw, re.MULTILINE)
-            slug = re.sub(r"[^a-z0-9]+", "-", (subject.group(1) if subject else "message").lower()).strip("-")[:60]
-            (self.directory / f"{self._written:04d}-{slug}.eml").write_text(raw)
+            parsed = email.message_from_string(raw, policy=policy.default)
+            subject = str(parsed.get("Subject") or "").strip() or "message"
+            slug = re.sub(r"[^a-z0-9]+", "-", subject.lower()).strip("-")[:60].strip("-") or "message"
+            path = self.directory / f"{self._written:04d}-{slug}.eml"
+            path.write_text(raw)
+            if self._announce:
+                links = "".join(f"\n      review link: {link}" for _, link in review_client.links_in(parsed))
+                self._announce(f"mail  {path.name} to {parsed.get('To', '')}: {subject}{links}")
         return len(new)
 
 

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from email import policy
+from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urljoin
@@ -18,12 +19,16 @@ def review_links(outbox: Path) -> dict[str, list[str]]:
     """Every review link in the outbox's emails, by photo id, oldest email first."""
     links: dict[str, list[str]] = {}
     for path in sorted(outbox.glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        for part in message.walk():
-            if part.get_content_type() == "text/plain":
-                for match in _LINK.finditer(part.get_content()):
-                    links.setdefault(match.group(1), []).append(match.group(0))
+        for pid, link in links_in(email.message_from_bytes(path.read_bytes(), policy=policy.default)):
+            links.setdefault(pid, []).append(link)
     return links
+
+
+def links_in(message: EmailMessage) -> list[tuple[str, str]]:
+    """The (photo id, review link) pairs in the plain-text parts of one email."""
+    return [(match.group(1), match.group(0))
+            for part in message.walk() if part.get_content_type() == "text/plain"
+            for match in _LINK.finditer(part.get_content())]
 
 
 @dataclass

@@ -10,7 +10,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 
@@ -25,6 +25,10 @@ CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("reque
              "publish": ("publish", 1)}
 #: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
 DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10), "publish": ("publish", 1)}
+
+
+class StackError(RuntimeError):
+    """The local stack cannot start here; the message says why and what to do."""
 
 
 class EndpointSession:
@@ -59,6 +63,16 @@ class StackInfo:
         return cls(**json.loads(path.read_text()))
 
 
+def _answers(url: str) -> bool:
+    """Whether something listens at ``url``'s host and port."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,8 +82,10 @@ def _free_port() -> int:
 class LocalStack:
     """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
 
-    def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0):
+    def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0,
+                 announce: Callable[[str], None] | None = None):
         self.home = home.resolve()
+        self._announce = announce  # told of each email sent, with its review links
         self._api_port = api_port
         self._moto_port = moto_port
         self._moto: Any = None
@@ -89,6 +105,13 @@ class LocalStack:
     def start(self) -> StackInfo:
         from moto.server import ThreadedMotoServer
 
+        self._refuse_if_running()
+        try:
+            self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
+                                 port=self._api_port)
+        except OSError as exc:
+            raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
+                             "stop what uses it, or choose another with --port") from exc
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         for stale in (self.outbox, self.album):  # moto keeps nothing between runs; neither do these
@@ -101,8 +124,6 @@ class LocalStack:
         endpoint = f"http://127.0.0.1:{port}"
         # moto's backends live in this process: start from nothing, as a new deployment would
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
-        self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
-                             port=self._api_port)
         session = EndpointSession(endpoint)
         base_env = {
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
@@ -133,7 +154,7 @@ class LocalStack:
             resources.function_arn(REGION, name): functions.handler(name)
             for name in ("staleness", "approval_timer", "comments")
         }))
-        sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION))
+        sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))
         self.emulator = Emulator(sources)
         self.api.start()
         self.emulator.start()
@@ -141,6 +162,16 @@ class LocalStack:
                               outbox=str(self.outbox), album=str(self.album), env={**base_env, **created.env})
         self.info.save(self.home / "stack.json")
         return self.info
+
+    def _refuse_if_running(self) -> None:
+        """Another stack using this home would lose its mail and album to this one's start."""
+        try:
+            other = StackInfo.load(self.home / "stack.json")
+        except (OSError, ValueError, TypeError):
+            return  # none, or unreadable: nothing running can be relied on to use it
+        if _answers(other.endpoint):
+            raise StackError(f"a local stack is already running from {self.home} (review pages {other.api}): "
+                             "use that one, or stop it (Ctrl-C where it runs) first")
 
     def stop(self) -> None:
         if self.emulator:

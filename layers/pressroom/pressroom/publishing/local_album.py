@@ -223,11 +223,19 @@ def render_index(sidecars: list[dict[str, Any]]) -> str:
             f"<body><h1>Published photos (local album)</h1>\n{body}\n</body></html>\n")
 
 
+def _picture(file: str, title: str) -> str:
+    """The photo, or for a TIFF (which Flickr shows but browsers do not) a link to its file."""
+    if file.lower().endswith((".tif", ".tiff")):
+        return (f'<p><a href="photos/{escape(file)}">{escape(file)}</a> (a TIFF: Flickr shows it, '
+                "a browser cannot show it here)</p>\n")
+    return f'<img src="photos/{escape(file)}" alt="{escape(title)}">\n'
+
+
 def _article(photo: dict[str, Any]) -> str:
     tags = "".join(f'<span class="tag">{escape(str(t))}</span>' for t in photo.get("tags", []))
     return "".join([
         f'<article id="photo-{escape(str(photo["id"]))}">\n',
-        f'<img src="photos/{escape(str(photo["file"]))}" alt="{escape(str(photo.get("title", "")))}">\n',
+        _picture(str(photo["file"]), str(photo.get("title", ""))),
         f'<h3>{escape(str(photo.get("title") or "Untitled"))}</h3>\n',
         f'<p class="description">{linkify(str(photo.get("description", "")))}</p>\n',
         f'<p class="tags">{tags}</p>\n' if tags else "",

@@ -109,7 +109,12 @@ def _scrub_directory(source: Path, target: Path, as_json: bool) -> int:
     report: dict[str, Any] = {}
     taken: dict[Path, set[str]] = {}
     status = 0
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"pressroom scrub: {target}: cannot write: {exc.strerror or exc} (OUT must be a folder when IN is)",
+              file=sys.stderr)
+        return 1
     inside = target.resolve()
     paths = sorted(p for p in source.rglob("*") if p.is_file() and inside not in p.resolve().parents)
     for path, result in _in_order(paths):
