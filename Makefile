@@ -28,9 +28,9 @@ system-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium >/dev/null; \
 	fi
 
-## test: unit, integration (moto) and end-to-end (local stack, real browser) tests
+## test: unit, integration (moto) and end-to-end (local stack, real browser) tests; any skip fails
 test: $(STAMP) system-deps
-	$(VENV)/bin/pytest
+	PRESSROOM_NO_SKIPS=1 $(VENV)/bin/pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
