@@ -49,6 +49,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     "ScrubFunction": [
         ("s3:GetObjectVersion", "{RawBucket}/incoming/*"),  # intake: head_object, get_object of the version
         ("s3:GetObject", "{RawBucket}/incoming/*"),  # an event without a version id
+        ("s3:ListBucket", "{RawBucket}"),  # a vanished original reads as NoSuchKey, not AccessDenied
         ("s3:PutObject", "{CleanBucket}/clean/*"),
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),  # notices: quarantined
@@ -71,7 +72,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:CreateSchedule", "{schedules}/approval-expiry-*"),
         ("scheduler:UpdateSchedule", "{schedules}/approval-expiry-*"),
         ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # a later approver's link ends no later
-        ("iam:PassRole", "{SchedulerRole}"),
+        ("iam:PassRole", "{ApprovalSchedulerRole}"),
     ],
     "ApprovalApiFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the presigned preview on the review page
@@ -84,7 +85,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:DeleteSchedule", "{schedules}/publish-check-*"),  # an approval that lost the race
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # a decision disarms both
         ("scheduler:DeleteSchedule", "{schedules}/approval-expiry-*"),
-        ("iam:PassRole", "{SchedulerRole}"),
+        ("iam:PassRole", "{ApprovalSchedulerRole}"),
     ],
     "ApprovalTimerFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the reminder's thumbnail
@@ -102,7 +103,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),  # publish failed
         ("scheduler:CreateSchedule", "{schedules}/stale-account"),  # ReminderTimer.after_publish
         ("scheduler:UpdateSchedule", "{schedules}/stale-account"),
-        ("iam:PassRole", "{SchedulerRole}"),
+        ("iam:PassRole", "{StalenessSchedulerRole}"),
     ],
     "StalenessFunction": [
         ("dynamodb:GetItem", "{PhotoTable}"), ("dynamodb:Query", "{PhotoTable}/index/by-state"),
@@ -110,7 +111,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),
         ("scheduler:CreateSchedule", "{schedules}/stale-account"),
         ("scheduler:UpdateSchedule", "{schedules}/stale-account"),
-        ("iam:PassRole", "{SchedulerRole}"),
+        ("iam:PassRole", "{StalenessSchedulerRole}"),
     ],
     "CommentsFunction": [
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}/index/by-state"),
@@ -119,7 +120,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:GetSchedule", "{schedules}/stale-account"),  # ReminderTimer.ensure_armed
         ("scheduler:CreateSchedule", "{schedules}/stale-account"),
         ("scheduler:UpdateSchedule", "{schedules}/stale-account"),
-        ("iam:PassRole", "{SchedulerRole}"),
+        ("iam:PassRole", "{StalenessSchedulerRole}"),
     ],
     "DeadLettersFunction": [
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],  # photo items only (a condition in the role)

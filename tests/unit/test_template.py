@@ -266,25 +266,58 @@ def test_mail_can_only_be_sent_as_the_sender(resources):
             assert s["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}, owner
 
 
-def test_scheduler_role_invokes_only_the_timer_functions(resources):
-    role = resources["SchedulerRole"]["Properties"]
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "lambda:InvokeFunction"
-    invoked = {function_named(resources, r) for r in statement["Resource"]}
-    assert invoked == {"ApprovalTimerFunction", "StalenessFunction"}
+#: each role schedules run as → the one function its schedules invoke
+SCHEDULER_ROLES = {"ApprovalSchedulerRole": "ApprovalTimerFunction", "StalenessSchedulerRole": "StalenessFunction",
+                   "CommentsSchedulerRole": "CommentsFunction"}
+#: each function role that arms schedules → the scheduler role it may pass them
+PASSES = {"RequestApprovalRole": "ApprovalSchedulerRole", "ApprovalApiRole": "ApprovalSchedulerRole",
+          "PublishRole": "StalenessSchedulerRole", "StalenessRole": "StalenessSchedulerRole",
+          "CommentsRole": "StalenessSchedulerRole"}
 
 
-def test_only_schedule_creators_may_pass_the_scheduler_role(resources):
-    passers = {owner for owner, s in statements(resources) if "iam:PassRole" in as_list(s["Action"])}
-    assert passers == {"RequestApprovalRole", "ApprovalApiRole", "PublishRole", "StalenessRole",
-                       "CommentsRole"}
+def test_each_scheduler_role_invokes_one_function_for_schedules_of_the_group(resources):
+    """A function that may arm one kind of timer cannot make a schedule invoke another function."""
+    assumed_by_scheduler = {name for name, r in of_type(resources, "AWS::IAM::Role").items()
+                            for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+                            if s["Principal"] == {"Service": "scheduler.amazonaws.com"}}
+    assert assumed_by_scheduler == set(SCHEDULER_ROLES)
+    for name, target in SCHEDULER_ROLES.items():
+        role = resources[name]["Properties"]
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                      "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["PressroomScheduleGroup", "Arn"]}}}
+        (policy,) = role["Policies"]
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        assert statement["Action"] == "lambda:InvokeFunction"
+        assert function_named(resources, statement["Resource"]) == target, name
+    poll = resources["CommentsFunction"]["Properties"]["Events"]["Every15Minutes"]["Properties"]
+    assert poll["RoleArn"] == {"Fn::GetAtt": ["CommentsSchedulerRole", "Arn"]}
+
+
+def test_each_schedule_creator_may_pass_only_the_role_of_its_timers(template, resources):
+    passers = {}
     for owner, s in statements(resources):
         if "iam:PassRole" in as_list(s["Action"]):
-            assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
             assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+            passers[owner] = s["Resource"]["Fn::GetAtt"][0]
+    assert passers == PASSES
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        told = env_of(template, f).get("PRESSROOM_SCHEDULER_ROLE_ARN")
+        passes = PASSES.get(role_of(f))
+        assert told == ({"Fn::GetAtt": [passes, "Arn"]} if passes else None), name
+
+
+def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
+    """Each role reaches only its own kind of timer, by the names pressroom gives them."""
+    from pressroom.approval.service import expiry_schedule, publish_check_schedule, reminder_schedule
+    from pressroom.staleness import SCHEDULE
+
+    group = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${PressroomScheduleGroup}/"
+    names = {reminder_schedule("*"), expiry_schedule("*"), publish_check_schedule("*"), SCHEDULE}
+    for owner, s in statements(resources):
+        if any(a.startswith("scheduler:") for a in as_list(s["Action"])):
+            for resource in as_list(s["Resource"]):
+                assert resource["Fn::Sub"].removeprefix(group) in names, owner
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,6 +546,7 @@ def test_every_pressroom_variable_is_a_setting(template, resources):
 
 
 def test_function_arns_in_the_environment_name_the_right_functions(template, resources):
+    """A timer's target, and the role its schedule runs as: the one that may invoke that target."""
     targets = {"PRESSROOM_STALENESS_FUNCTION_ARN": "StalenessFunction",
                "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN": "ApprovalTimerFunction"}
     for f in of_type(resources, "AWS::Serverless::Function").values():
@@ -520,7 +554,7 @@ def test_function_arns_in_the_environment_name_the_right_functions(template, res
         for var, target in targets.items():
             if var in env:
                 assert function_named(resources, env[var]) == target
-                assert env["PRESSROOM_SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+                assert SCHEDULER_ROLES[env["PRESSROOM_SCHEDULER_ROLE_ARN"]["Fn::GetAtt"][0]] == target
 
 
 def _role_reaches(resources, role: str, actions: set[str], resource: str) -> bool:
@@ -536,7 +570,6 @@ REACHES = {
     "PRESSROOM_PUBLISH_QUEUE_URL": ({"sqs:SendMessage"}, "PublishQueue"),
     "PRESSROOM_APPROVERS_PARAMETER": ({"ssm:GetParameter"}, "ApproversParameter"),
     "PRESSROOM_PRESS_OFFICE_PARAMETER": ({"ssm:GetParameter"}, "PressOfficeParameter"),
-    "PRESSROOM_SCHEDULER_ROLE_ARN": ({"iam:PassRole"}, "SchedulerRole"),
     "PRESSROOM_SCHEDULER_GROUP": ({"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}, "PressroomScheduleGroup"),
 }
 
@@ -547,43 +580,8 @@ def test_a_function_is_told_about_exactly_what_its_role_may_use(template, resour
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
         told = variable in env_of(template, f)
         assert told == _role_reaches(resources, role_of(f), actions, resource), f"{name}: {variable}"
-        if told and variable != "PRESSROOM_SCHEDULER_ROLE_ARN":
+        if told:
             assert mentions(env_of(template, f)[variable], resource), name
-
-
-#: the Scheduler calls each approval function makes on the group's schedules (pressroom.schedules.Timers)
-APPROVAL_SCHEDULER_ACTIONS = {
-    # arms reminder and expiry; re-asking reads the expiry timer (Timers.due) so later links end no later
-    "RequestApprovalRole": {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:GetSchedule"},
-    # arms the publish check before storing an approval; a decision disarms reminder and expiry
-    "ApprovalApiRole": {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"},
-    # a reminder reads the expiry timer; expiry disarms the reminder
-    "ApprovalTimerRole": {"scheduler:GetSchedule", "scheduler:DeleteSchedule"},
-}
-
-
-@pytest.mark.parametrize("role", sorted(APPROVAL_SCHEDULER_ACTIONS))
-def test_approval_roles_may_make_exactly_their_scheduler_calls_on_the_group(resources, role):
-    granted = set()
-    for owner, s in statements(resources):
-        actions = {a for a in as_list(s["Action"]) if a.startswith("scheduler:")}
-        if owner == role and s["Effect"] == "Allow" and actions:
-            assert s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
-                                                ":schedule/${PressroomScheduleGroup}/*"}, role
-            granted |= actions
-    assert granted == APPROVAL_SCHEDULER_ACTIONS[role]
-
-
-def test_the_comments_run_may_arm_only_schedules_of_the_group(resources):
-    """It arms the stale-account reminder before the first publish (ReminderTimer.ensure_armed)."""
-    granted = set()
-    for owner, s in statements(resources):
-        actions = {a for a in as_list(s["Action"]) if a.startswith("scheduler:")}
-        if owner == "CommentsRole" and actions:
-            assert s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
-                                                ":schedule/${PressroomScheduleGroup}/*"}
-            granted |= actions
-    assert granted == {"scheduler:GetSchedule", "scheduler:CreateSchedule", "scheduler:UpdateSchedule"}
 
 
 def test_functions_that_mail_know_the_sender(template, resources):
@@ -787,3 +785,39 @@ def test_the_transformed_template_lints_clean(tmp_path, monkeypatch):
     target.write_text(json.dumps(out))
     done = subprocess.run([linter, str(target)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Least privilege: each role grants what its code calls (tests/permissions.py NEEDS, which the
+# integration tests check every recorded call against) and what Lambda itself uses, nothing more
+# --------------------------------------------------------------------------------------------
+def _lambda_needs(template, resources, function: str) -> set[tuple[str, str]]:
+    """What Lambda uses the role for: its log group, X-Ray, its event-source queues, its destination."""
+    from tests import permissions
+
+    f = resources[function]["Properties"]
+    group = "/aws/lambda/" + permissions.resolve(f["FunctionName"])
+    found = {(a, f"arn:aws:logs:{permissions.REGION}:{permissions.ACCOUNT}:log-group:{group}:*")
+             for a in ("logs:CreateLogStream", "logs:PutLogEvents")}
+    found |= {(a, "*") for a in ("xray:PutTraceSegments", "xray:PutTelemetryRecords")}
+    for event in f.get("Events", {}).values():
+        if event["Type"] == "SQS":
+            queue = permissions.resolve(event["Properties"]["Queue"])
+            found |= {(a, queue) for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+    on_failure = f.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+    if on_failure:
+        found.add(("sqs:SendMessage", permissions.resolve(on_failure["Destination"])))
+    return found
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_role_grants_exactly_what_its_function_calls(template, resources, function):
+    from tests import permissions
+
+    granted = set()
+    for s in permissions.role_statements(permissions.role_of(function)):
+        assert s["Effect"] == "Allow", function
+        granted |= {(a, r) for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+    expected = permissions.needed(function) | _lambda_needs(template, resources, function)
+    assert sorted(granted - expected) == [], "granted but never called"
+    assert sorted(expected - granted) == [], "called but not granted"
