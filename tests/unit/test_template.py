@@ -440,6 +440,19 @@ def test_every_function_has_an_error_alarm(resources):
     assert watched == set(of_type(resources, "AWS::Serverless::Function"))
 
 
+def test_every_alarm_notifies_a_required_address(template, resources):
+    """An alarm with no action tells nobody: a dead letter or a failing function would go unseen."""
+    email = template["Parameters"]["AlarmEmail"]
+    assert "Default" not in email, "every deployment names who hears the alarms"
+    assert email["AllowedPattern"] == "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"
+    topic = resources["AlarmTopic"]
+    assert "Condition" not in topic
+    assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+    assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+
+
 def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_timeout(template, resources):
     consumed = {}
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
@@ -780,7 +793,8 @@ def test_the_transformed_template_lints_clean(tmp_path, monkeypatch):
         def load(self) -> dict[str, str]:
             return {}
 
-    out = translator.transform(document, {"SenderAddress": "pressroom@press-office.example"}, NoManagedPolicies())
+    out = translator.transform(document, {"SenderAddress": "pressroom@press-office.example",
+                                          "AlarmEmail": "alarms@press-office.example"}, NoManagedPolicies())
     target = tmp_path / "transformed.json"
     target.write_text(json.dumps(out))
     done = subprocess.run([linter, str(target)], capture_output=True, text=True, timeout=300)
