@@ -835,3 +835,50 @@ def test_each_role_grants_exactly_what_its_function_calls(template, resources, f
     expected = permissions.needed(function) | _lambda_needs(template, resources, function)
     assert sorted(granted - expected) == [], "granted but never called"
     assert sorted(expected - granted) == [], "called but not granted"
+
+
+# What the deployed roles refuse, evaluated like IAM (tests/permissions.py)
+def _may(function: str, service: str, operation: str, params: dict[str, Any]) -> list[str]:
+    from tests import permissions
+
+    return list(permissions.problems(function, [(service, operation, params)]))
+
+
+@pytest.mark.parametrize("operation", ["GetObject", "HeadObject"])
+@pytest.mark.parametrize("version", [None, "v1"])
+def test_only_the_scrubber_may_read_an_original_or_any_version_of_it(resources, operation, version):
+    from tests import permissions
+
+    params = {"Bucket": "pressroom-raw", "Key": "incoming/album/photo.jpg", **({"VersionId": version} if version else {})}
+    assert _may("scrub", "s3", operation, params) == []
+    for folder in sorted(set(permissions.FUNCTIONS) - {"scrub"}):
+        assert _may(folder, "s3", operation, params), folder
+    (request,) = permissions.requests_of("ScrubFunction", "s3", operation, params)
+    for role in of_type(resources, "AWS::IAM::Role"):  # even a role that allowed itself to read
+        if role != "ScrubRole":
+            assert permissions.decision(role, request).startswith("denied by the bucket policy"), role
+
+
+def test_the_account_item_and_photo_items_are_kept_apart(resources):
+    account = {"TableName": "pressroom", "Key": {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}}
+    photo = {"TableName": "pressroom", "Key": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"}}}
+    assert _may("staleness", "dynamodb", "UpdateItem", account) == []
+    assert _may("staleness", "dynamodb", "UpdateItem", photo)
+    assert _may("dead_letters", "dynamodb", "UpdateItem", photo) == []
+    assert _may("dead_letters", "dynamodb", "UpdateItem", account)
+
+
+def test_a_function_cannot_schedule_another_functions_timer():
+    """The comments run reads the internet: it must not be able to expire a photo's approval."""
+    expiry = {"Name": "approval-expiry-abc", "GroupName": "pressroom", "Target": {
+        "Arn": "arn:aws:lambda:eu-west-2:123456789012:function:pressroom-approval-timer",
+        "RoleArn": "", "Input": '{"kind": "expiry", "photo_id": "abc"}'}}
+    stale = {**expiry, "Name": "stale-account", "Target": {**expiry["Target"]}}
+    assert _may("request_approval", "scheduler", "CreateSchedule", expiry) == []
+    for folder in ("comments", "publish", "staleness"):
+        refused = _may(folder, "scheduler", "CreateSchedule", expiry)
+        assert any("scheduler:CreateSchedule" in p for p in refused), folder
+        # even under its own timer's name, the role it passes cannot invoke the approval timer
+        assert any("lambda:InvokeFunction" in p for p in _may(folder, "scheduler", "CreateSchedule", stale)), folder
+    for folder in ("approval_api", "approval_timer", "publish", "comments"):
+        assert _may(folder, "scheduler", "DeleteSchedule", {"Name": "stale-account", "GroupName": "pressroom"}), folder
