@@ -440,6 +440,26 @@ def test_every_function_has_an_error_alarm(resources):
     assert watched == set(of_type(resources, "AWS::Serverless::Function"))
 
 
+def test_every_work_queue_alarms_before_an_unconsumed_message_is_lost(resources):
+    """A message nobody consumes (event source disabled, function unable to run) is deleted when its
+    retention ends, without reaching a dead-letter queue: its photo would never get a state."""
+    watched = {}
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        p = alarm["Properties"]
+        if p["Namespace"] == "AWS/SQS" and p["MetricName"] == "ApproximateAgeOfOldestMessage":
+            (dimension,) = p["Dimensions"]
+            assert dimension["Name"] == "QueueName" and p["Statistic"] == "Maximum", name
+            assert p["ComparisonOperator"] == "GreaterThanThreshold" and p["TreatMissingData"] == "notBreaching"
+            watched[dimension["Value"]["Fn::GetAtt"][0]] = p["Threshold"]
+    queues = of_type(resources, "AWS::SQS::Queue")
+    work = set(queues) - _dead_letter_queues(resources)
+    assert set(watched) == work
+    for queue, threshold in watched.items():
+        props = queues[queue]["Properties"]
+        retried = props["RedrivePolicy"]["maxReceiveCount"] * props["VisibilityTimeout"]
+        assert retried < threshold <= props["MessageRetentionPeriod"] / 4, queue  # no alarm on retries; days to act
+
+
 def test_every_alarm_notifies_a_required_address(template, resources):
     """An alarm with no action tells nobody: a dead letter or a failing function would go unseen."""
     email = template["Parameters"]["AlarmEmail"]
