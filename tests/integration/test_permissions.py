@@ -75,3 +75,28 @@ def test_a_dead_lettered_photo_whose_approvers_were_never_asked_is_queued_for_ap
     event = with_s3_object(load_event("dead_letters"), CLEAN, photo.clean_key, None)
     assert invoke("dead_letters", event) == {"batchItemFailures": []}
     assert [json.loads(m["Body"]) for m in drain(sqs, aws.queue_urls["approval"])] == [{"photo_id": pid}]
+
+
+def test_the_policy_function_may_ask_rekognition(aws, store, load_event, corpus, monkeypatch):
+    """Deployed, the policy function analyses the image with Rekognition (moto has no detect_faces:
+    Rekognition's answers are stubbed, the calls are still made through botocore and checked)."""
+    from botocore.stub import Stubber
+
+    from pressroom import aws as clients, services
+
+    monkeypatch.setenv("PRESSROOM_DETECTOR", "rekognition")
+    services.reset()
+    rekognition = Stubber(clients.client("rekognition"))  # the cached client the handler will use
+    face = {"AgeRange": {"Low": 30, "High": 40}, "Confidence": 99.0}
+    rekognition.add_response("detect_faces", {"FaceDetails": [face]})
+    rekognition.add_response("detect_moderation_labels", {"ModerationLabels": []})
+    rekognition.add_response("detect_text", {"TextDetections": []})
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=KEY, Metadata=SAFE,
+                                            Body=(corpus / "Sony_Cybershot_orientation6.jpg").read_bytes())["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, KEY, version))
+    with rekognition:
+        for message in drain(boto3.client("sqs"), aws.queue_urls["policy"]):
+            invoke("policy", {"Records": [{**load_event("policy")["Records"][0], "body": message["Body"]}]})
+        rekognition.assert_no_pending_responses()
+    findings = store.get(photo_id(RAW, KEY, version)).findings
+    assert any(f["evidence"] == "image analysis: 1 face(s)" for f in findings)
