@@ -15,31 +15,12 @@ import yaml
 
 from pressroom.settings import Settings
 from pressroom.store import BY_STATE_INDEX
+from tests import permissions
+from tests.permissions import CfnLoader
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 EVENTS = ROOT / "events"
-
-
-class CfnLoader(yaml.SafeLoader):
-    """A SafeLoader that reads CloudFormation short-form tags (``!Ref X`` → ``{"Ref": "X"}``)."""
-
-
-def _tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _tag)
 
 
 @pytest.fixture(scope="module")
@@ -831,8 +812,6 @@ def test_the_transformed_template_lints_clean(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------------------------
 def _lambda_needs(template, resources, function: str) -> set[tuple[str, str]]:
     """What Lambda uses the role for: its log group, X-Ray, its event-source queues, its destination."""
-    from tests import permissions
-
     f = resources[function]["Properties"]
     group = "/aws/lambda/" + permissions.resolve(f["FunctionName"])
     found = {(a, f"arn:aws:logs:{permissions.REGION}:{permissions.ACCOUNT}:log-group:{group}:*")
@@ -850,8 +829,6 @@ def _lambda_needs(template, resources, function: str) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_each_role_grants_exactly_what_its_function_calls(template, resources, function):
-    from tests import permissions
-
     granted = set()
     for s in permissions.role_statements(permissions.role_of(function)):
         assert s["Effect"] == "Allow", function
@@ -863,16 +840,12 @@ def test_each_role_grants_exactly_what_its_function_calls(template, resources, f
 
 # What the deployed roles refuse, evaluated like IAM (tests/permissions.py)
 def _may(function: str, service: str, operation: str, params: dict[str, Any]) -> list[str]:
-    from tests import permissions
-
     return list(permissions.problems(function, [(service, operation, params)]))
 
 
 @pytest.mark.parametrize("operation", ["GetObject", "HeadObject"])
 @pytest.mark.parametrize("version", [None, "v1"])
 def test_only_the_scrubber_may_read_an_original_or_any_version_of_it(resources, operation, version):
-    from tests import permissions
-
     params = {"Bucket": "pressroom-raw", "Key": "incoming/album/photo.jpg", **({"VersionId": version} if version else {})}
     assert _may("scrub", "s3", operation, params) == []
     for folder in sorted(set(permissions.FUNCTIONS) - {"scrub"}):
