@@ -175,13 +175,18 @@ def resolve(value: Any) -> Any:
         return _get_att(*value["Fn::GetAtt"])
     if "Fn::Sub" in value:
         text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-        return re.sub(r"\$\{([^}]+)\}", lambda m: str(_get_att(*m.group(1).split(".", 1)) if "." in m.group(1)
-                                                          and not m.group(1).startswith("AWS::")
-                                                          else _ref(m.group(1))), text)
+        return re.sub(r"\$\{([^}]+)\}", lambda m: _substitute(m.group(1)), text)
     if "Fn::If" in value:
         condition, yes, no = value["Fn::If"]
         return resolve(yes if _condition(condition) else no)
     return {k: resolve(v) for k, v in value.items()}
+
+
+def _substitute(name: str) -> str:
+    """What ``${name}`` in a ``!Sub`` stands for: a Ref, or ``${Logical.Attribute}``."""
+    if "." in name and not name.startswith("AWS::"):
+        return _get_att(*name.split(".", 1))
+    return _ref(name)
 
 
 def _condition(name: str) -> bool:
@@ -311,6 +316,8 @@ _NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike", "A
 
 
 def _conditions_hold(conditions: dict[str, Any], context: dict[str, tuple[str, ...]]) -> bool:
+    """IAM's rules, with its treatment of a key the request lacks: a negated operator and
+    ``ForAllValues:`` hold, any other operator fails."""
     for operator, tests in conditions.items():
         for key, wanted in tests.items():
             patterns = [str(p) for p in _as_list(wanted)]
@@ -417,12 +424,10 @@ def requests_of(function: str, service: str, operation: str, params: dict[str, A
         passed = environment(function).get("PRESSROOM_SCHEDULER_ROLE_ARN", "")
         role = next((name for name, r in template()["Resources"].items()
                      if r["Type"] == "AWS::IAM::Role" and _get_att(name, "Arn") == passed), None)
-        found = [_schedule(f"scheduler:{operation}", params),
-                 Request("iam:PassRole", passed, {"iam:PassedToService": ("scheduler.amazonaws.com",)})]
-        if role is None:
-            return [*found, Request("lambda:InvokeFunction", params["Target"]["Arn"], principal="(no role passed)")]
-        # the schedule fires only if the passed role may invoke its target
-        return [*found, Request("lambda:InvokeFunction", params["Target"]["Arn"], principal=role)]
+        return [_schedule(f"scheduler:{operation}", params),
+                Request("iam:PassRole", passed, {"iam:PassedToService": ("scheduler.amazonaws.com",)}),
+                # the schedule fires only if the role it runs as may invoke its target
+                Request("lambda:InvokeFunction", params["Target"]["Arn"], principal=role or "(no role of the stack)")]
     if service == "rekognition" and operation.startswith("Detect"):
         return [Request(f"rekognition:{operation}", "*")]
     raise LookupError(f"{service}.{operation}: no IAM mapping yet; add it to tests/permissions.py and NEEDS")
