@@ -375,8 +375,11 @@ def _partition_key(key: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _item(action: str, table: str, key: dict[str, Any]) -> Request:
-    return Request(action, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{_deployed(table)}",
-                   {"dynamodb:LeadingKeys": _partition_key(key)})
+    """An item request; for a put, ``key`` is the whole item, whose attribute names it writes."""
+    context = {"dynamodb:LeadingKeys": _partition_key(key)}
+    if action == "dynamodb:PutItem":
+        context["dynamodb:Attributes"] = tuple(key)
+    return Request(action, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{_deployed(table)}", context)
 
 
 def _query(params: dict[str, Any]) -> Request:

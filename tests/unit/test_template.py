@@ -879,3 +879,30 @@ def test_a_function_cannot_schedule_another_functions_timer():
         assert any("lambda:InvokeFunction" in p for p in _may(folder, "scheduler", "CreateSchedule", stale)), folder
     for folder in ("approval_api", "approval_timer", "publish", "comments"):
         assert _may(folder, "scheduler", "DeleteSchedule", {"Name": "stale-account", "GroupName": "pressroom"}), folder
+
+
+def test_the_comments_run_cannot_change_a_photo():
+    """It reads what strangers post on the internet: of a photo it may only append audit events,
+    so nothing it does can make a photo APPROVED (or anything else)."""
+    from pressroom.store import PhotoStore
+
+    class Recording:
+        def __init__(self):
+            self.puts = []
+
+        def put_item(self, **params):
+            self.puts.append(params)
+
+    db = Recording()
+    PhotoStore(db, "pressroom").record("abc", actor="comments", event="comment-recorded", detail={"id": "1"})
+    (audit,) = db.puts
+    assert _may("comments", "dynamodb", "PutItem", audit) == []
+    forged = {"TableName": "pressroom", "Item": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"},
+                                                  "state": {"S": "APPROVED"}}}
+    assert _may("comments", "dynamodb", "PutItem", forged)
+    meta = {"TableName": "pressroom", "Key": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"}}}
+    assert _may("comments", "dynamodb", "UpdateItem", meta)
+    seen = {"TableName": "pressroom", "Key": {"PK": {"S": "COMMENT#1"}, "SK": {"S": "SEEN"}}}
+    assert _may("comments", "dynamodb", "UpdateItem", seen) == []
+    account = {"TableName": "pressroom", "Key": {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}}
+    assert _may("comments", "dynamodb", "UpdateItem", account) == []
