@@ -445,6 +445,17 @@ def test_every_work_queue_alarms_before_an_unconsumed_message_is_lost(resources)
         assert retried < threshold <= props["MessageRetentionPeriod"] / 4, queue  # no alarm on retries; days to act
 
 
+def test_a_timer_scheduler_gave_up_on_alarms(resources):
+    """An approval expiry that never fires leaves its photo waiting for ever: Scheduler drops an
+    invocation (after its retries) without any queue seeing it."""
+    (alarm,) = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+                if a["Properties"]["Namespace"] == "AWS/Scheduler"]
+    assert alarm["MetricName"] == "InvocationDroppedCount"
+    assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": {"Ref": "PressroomScheduleGroup"}}]
+    assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["TreatMissingData"] == "notBreaching"
+
+
 def test_every_alarm_notifies_a_required_address(template, resources):
     """An alarm with no action tells nobody: a dead letter or a failing function would go unseen."""
     email = template["Parameters"]["AlarmEmail"]
