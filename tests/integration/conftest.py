@@ -4,8 +4,13 @@ import json
 import boto3
 import pytest
 import responses
+from botocore import signers
+from botocore.client import BaseClient
 
 from pressroom import services
+from pressroom.local.functions import handler
+from tests.integration import helpers
+from tests.permissions import Recorder
 from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
 
 
@@ -18,3 +23,27 @@ def flickr(aws):
     services.reset()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeFlickr(mock)
+
+
+@pytest.fixture(autouse=True)
+def permissions(monkeypatch):
+    """Every AWS call a handler makes must be one its role in template.yaml allows (tests/permissions.py)."""
+    recorder = Recorder()
+    call, presign = BaseClient._make_api_call, signers.generate_presigned_url
+
+    def recorded_call(self, operation, params):
+        recorder.note(self.meta.service_model.service_name, operation, params)
+        return call(self, operation, params)
+
+    def recorded_presign(self, ClientMethod, Params=None, **kwargs):  # noqa: N803 - botocore's names
+        # the browser's GET of a presigned URL is authorised as the signing role's own call
+        operation = self.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
+        recorder.note(self.meta.service_model.service_name, operation, Params or {})
+        return presign(self, ClientMethod, Params=Params, **kwargs)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recorded_call)
+    monkeypatch.setattr(signers, "generate_presigned_url", recorded_presign)  # clients made later
+    monkeypatch.setattr(helpers, "handler", lambda name: recorder.wrap(name, handler(name)))
+    yield recorder
+    found = recorder.problems()
+    assert not found, "calls the deployed roles would refuse:\n" + "\n".join(found)

@@ -15,31 +15,12 @@ import yaml
 
 from pressroom.settings import Settings
 from pressroom.store import BY_STATE_INDEX
+from tests import permissions
+from tests.permissions import CfnLoader
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 EVENTS = ROOT / "events"
-
-
-class CfnLoader(yaml.SafeLoader):
-    """A SafeLoader that reads CloudFormation short-form tags (``!Ref X`` → ``{"Ref": "X"}``)."""
-
-
-def _tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _tag)
 
 
 @pytest.fixture(scope="module")
@@ -266,25 +247,62 @@ def test_mail_can_only_be_sent_as_the_sender(resources):
             assert s["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}, owner
 
 
-def test_scheduler_role_invokes_only_the_timer_functions(resources):
-    role = resources["SchedulerRole"]["Properties"]
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "lambda:InvokeFunction"
-    invoked = {function_named(resources, r) for r in statement["Resource"]}
-    assert invoked == {"ApprovalTimerFunction", "StalenessFunction"}
+#: each role schedules run as → the one function its schedules invoke
+SCHEDULER_ROLES = {"ApprovalSchedulerRole": "ApprovalTimerFunction", "StalenessSchedulerRole": "StalenessFunction",
+                   "CommentsSchedulerRole": "CommentsFunction"}
+#: each function role that arms schedules → the scheduler role it may pass them
+PASSES = {"RequestApprovalRole": "ApprovalSchedulerRole", "ApprovalApiRole": "ApprovalSchedulerRole",
+          "PublishRole": "StalenessSchedulerRole", "StalenessRole": "StalenessSchedulerRole",
+          "CommentsRole": "StalenessSchedulerRole"}
 
 
-def test_only_schedule_creators_may_pass_the_scheduler_role(resources):
-    passers = {owner for owner, s in statements(resources) if "iam:PassRole" in as_list(s["Action"])}
-    assert passers == {"RequestApprovalRole", "ApprovalApiRole", "PublishRole", "StalenessRole",
-                       "CommentsRole"}
+#: what every timer ran as before: kept so that timers armed with it still fire; nobody may pass it
+LEGACY_SCHEDULER_ROLE = "SchedulerRole"
+
+
+def test_each_scheduler_role_invokes_one_function_for_schedules_of_the_group(resources):
+    """A function that may arm one kind of timer cannot make a schedule invoke another function."""
+    assumed_by_scheduler = {name for name, r in of_type(resources, "AWS::IAM::Role").items()
+                            for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+                            if s["Principal"] == {"Service": "scheduler.amazonaws.com"}}
+    assert assumed_by_scheduler == set(SCHEDULER_ROLES) | {LEGACY_SCHEDULER_ROLE}
+    for name, target in SCHEDULER_ROLES.items():
+        role = resources[name]["Properties"]
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                      "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["PressroomScheduleGroup", "Arn"]}}}
+        (policy,) = role["Policies"]
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        assert statement["Action"] == "lambda:InvokeFunction"
+        assert function_named(resources, statement["Resource"]) == target, name
+    poll = resources["CommentsFunction"]["Properties"]["Events"]["Every15Minutes"]["Properties"]
+    assert poll["RoleArn"] == {"Fn::GetAtt": ["CommentsSchedulerRole", "Arn"]}
+
+
+def test_each_schedule_creator_may_pass_only_the_role_of_its_timers(template, resources):
+    passers = {}  # the legacy role is not among PASSES: no new timer runs as it
     for owner, s in statements(resources):
         if "iam:PassRole" in as_list(s["Action"]):
-            assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
             assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+            passers[owner] = s["Resource"]["Fn::GetAtt"][0]
+    assert passers == PASSES
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        told = env_of(template, f).get("PRESSROOM_SCHEDULER_ROLE_ARN")
+        passes = PASSES.get(role_of(f))
+        assert told == ({"Fn::GetAtt": [passes, "Arn"]} if passes else None), name
+
+
+def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
+    """Each role reaches only its own kind of timer, by the names pressroom gives them."""
+    from pressroom.approval.service import expiry_schedule, publish_check_schedule, reminder_schedule
+    from pressroom.staleness import SCHEDULE
+
+    group = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${PressroomScheduleGroup}/"
+    names = {reminder_schedule("*"), expiry_schedule("*"), publish_check_schedule("*"), SCHEDULE}
+    for owner, s in statements(resources):
+        if any(a.startswith("scheduler:") for a in as_list(s["Action"])):
+            for resource in as_list(s["Resource"]):
+                assert resource["Fn::Sub"].removeprefix(group) in names, owner
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,6 +440,50 @@ def test_every_function_has_an_error_alarm(resources):
     assert watched == set(of_type(resources, "AWS::Serverless::Function"))
 
 
+def test_every_work_queue_alarms_before_an_unconsumed_message_is_lost(resources):
+    """A message nobody consumes (event source disabled, function unable to run) is deleted when its
+    retention ends, without reaching a dead-letter queue: its photo would never get a state."""
+    watched = {}
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        p = alarm["Properties"]
+        if p["Namespace"] == "AWS/SQS" and p["MetricName"] == "ApproximateAgeOfOldestMessage":
+            (dimension,) = p["Dimensions"]
+            assert dimension["Name"] == "QueueName" and p["Statistic"] == "Maximum", name
+            assert p["ComparisonOperator"] == "GreaterThanThreshold" and p["TreatMissingData"] == "notBreaching"
+            watched[dimension["Value"]["Fn::GetAtt"][0]] = p["Threshold"]
+    queues = of_type(resources, "AWS::SQS::Queue")
+    work = set(queues) - _dead_letter_queues(resources)
+    assert set(watched) == work
+    for queue, threshold in watched.items():
+        props = queues[queue]["Properties"]
+        retried = props["RedrivePolicy"]["maxReceiveCount"] * props["VisibilityTimeout"]
+        assert retried < threshold <= props["MessageRetentionPeriod"] / 4, queue  # no alarm on retries; days to act
+
+
+def test_a_timer_scheduler_gave_up_on_alarms(resources):
+    """An approval expiry that never fires leaves its photo waiting for ever: Scheduler drops an
+    invocation (after its retries) without any queue seeing it."""
+    (alarm,) = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+                if a["Properties"]["Namespace"] == "AWS/Scheduler"]
+    assert alarm["MetricName"] == "InvocationDroppedCount"
+    assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": {"Ref": "PressroomScheduleGroup"}}]
+    assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_every_alarm_notifies_a_required_address(template, resources):
+    """An alarm with no action tells nobody: a dead letter or a failing function would go unseen."""
+    email = template["Parameters"]["AlarmEmail"]
+    assert "Default" not in email, "every deployment names who hears the alarms"
+    assert email["AllowedPattern"] == "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"
+    topic = resources["AlarmTopic"]
+    assert "Condition" not in topic
+    assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+    assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+
+
 def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_timeout(template, resources):
     consumed = {}
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
@@ -529,6 +591,7 @@ def test_every_pressroom_variable_is_a_setting(template, resources):
 
 
 def test_function_arns_in_the_environment_name_the_right_functions(template, resources):
+    """A timer's target, and the role its schedule runs as: the one that may invoke that target."""
     targets = {"PRESSROOM_STALENESS_FUNCTION_ARN": "StalenessFunction",
                "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN": "ApprovalTimerFunction"}
     for f in of_type(resources, "AWS::Serverless::Function").values():
@@ -536,7 +599,7 @@ def test_function_arns_in_the_environment_name_the_right_functions(template, res
         for var, target in targets.items():
             if var in env:
                 assert function_named(resources, env[var]) == target
-                assert env["PRESSROOM_SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+                assert SCHEDULER_ROLES[env["PRESSROOM_SCHEDULER_ROLE_ARN"]["Fn::GetAtt"][0]] == target
 
 
 def _role_reaches(resources, role: str, actions: set[str], resource: str) -> bool:
@@ -552,7 +615,6 @@ REACHES = {
     "PRESSROOM_PUBLISH_QUEUE_URL": ({"sqs:SendMessage"}, "PublishQueue"),
     "PRESSROOM_APPROVERS_PARAMETER": ({"ssm:GetParameter"}, "ApproversParameter"),
     "PRESSROOM_PRESS_OFFICE_PARAMETER": ({"ssm:GetParameter"}, "PressOfficeParameter"),
-    "PRESSROOM_SCHEDULER_ROLE_ARN": ({"iam:PassRole"}, "SchedulerRole"),
     "PRESSROOM_SCHEDULER_GROUP": ({"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}, "PressroomScheduleGroup"),
 }
 
@@ -563,43 +625,8 @@ def test_a_function_is_told_about_exactly_what_its_role_may_use(template, resour
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
         told = variable in env_of(template, f)
         assert told == _role_reaches(resources, role_of(f), actions, resource), f"{name}: {variable}"
-        if told and variable != "PRESSROOM_SCHEDULER_ROLE_ARN":
+        if told:
             assert mentions(env_of(template, f)[variable], resource), name
-
-
-#: the Scheduler calls each approval function makes on the group's schedules (pressroom.schedules.Timers)
-APPROVAL_SCHEDULER_ACTIONS = {
-    # arms reminder and expiry; re-asking reads the expiry timer (Timers.due) so later links end no later
-    "RequestApprovalRole": {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:GetSchedule"},
-    # arms the publish check before storing an approval; a decision disarms reminder and expiry
-    "ApprovalApiRole": {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"},
-    # a reminder reads the expiry timer; expiry disarms the reminder
-    "ApprovalTimerRole": {"scheduler:GetSchedule", "scheduler:DeleteSchedule"},
-}
-
-
-@pytest.mark.parametrize("role", sorted(APPROVAL_SCHEDULER_ACTIONS))
-def test_approval_roles_may_make_exactly_their_scheduler_calls_on_the_group(resources, role):
-    granted = set()
-    for owner, s in statements(resources):
-        actions = {a for a in as_list(s["Action"]) if a.startswith("scheduler:")}
-        if owner == role and s["Effect"] == "Allow" and actions:
-            assert s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
-                                                ":schedule/${PressroomScheduleGroup}/*"}, role
-            granted |= actions
-    assert granted == APPROVAL_SCHEDULER_ACTIONS[role]
-
-
-def test_the_comments_run_may_arm_only_schedules_of_the_group(resources):
-    """It arms the stale-account reminder before the first publish (ReminderTimer.ensure_armed)."""
-    granted = set()
-    for owner, s in statements(resources):
-        actions = {a for a in as_list(s["Action"]) if a.startswith("scheduler:")}
-        if owner == "CommentsRole" and actions:
-            assert s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
-                                                ":schedule/${PressroomScheduleGroup}/*"}
-            granted |= actions
-    assert granted == {"scheduler:GetSchedule", "scheduler:CreateSchedule", "scheduler:UpdateSchedule"}
 
 
 def test_functions_that_mail_know_the_sender(template, resources):
@@ -798,8 +825,111 @@ def test_the_transformed_template_lints_clean(tmp_path, monkeypatch):
         def load(self) -> dict[str, str]:
             return {}
 
-    out = translator.transform(document, {"SenderAddress": "pressroom@press-office.example"}, NoManagedPolicies())
+    out = translator.transform(document, {"SenderAddress": "pressroom@press-office.example",
+                                          "AlarmEmail": "alarms@press-office.example"}, NoManagedPolicies())
     target = tmp_path / "transformed.json"
     target.write_text(json.dumps(out))
     done = subprocess.run([linter, str(target)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Least privilege: each role grants what its code calls (tests/permissions.py NEEDS, which the
+# integration tests check every recorded call against) and what Lambda itself uses, nothing more
+# --------------------------------------------------------------------------------------------
+def _lambda_needs(template, resources, function: str) -> set[tuple[str, str]]:
+    """What Lambda uses the role for: its log group, X-Ray, its event-source queues, its destination."""
+    f = resources[function]["Properties"]
+    group = "/aws/lambda/" + permissions.resolve(f["FunctionName"])
+    found = {(a, f"arn:aws:logs:{permissions.REGION}:{permissions.ACCOUNT}:log-group:{group}:*")
+             for a in ("logs:CreateLogStream", "logs:PutLogEvents")}
+    found |= {(a, "*") for a in ("xray:PutTraceSegments", "xray:PutTelemetryRecords")}
+    for event in f.get("Events", {}).values():
+        if event["Type"] == "SQS":
+            queue = permissions.resolve(event["Properties"]["Queue"])
+            found |= {(a, queue) for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+    on_failure = f.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+    if on_failure:
+        found.add(("sqs:SendMessage", permissions.resolve(on_failure["Destination"])))
+    return found
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_role_grants_exactly_what_its_function_calls(template, resources, function):
+    granted = set()
+    for s in permissions.role_statements(permissions.role_of(function)):
+        assert s["Effect"] == "Allow", function
+        granted |= {(a, r) for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+    expected = permissions.needed(function) | _lambda_needs(template, resources, function)
+    assert sorted(granted - expected) == [], "granted but never called"
+    assert sorted(expected - granted) == [], "called but not granted"
+
+
+# What the deployed roles refuse, evaluated like IAM (tests/permissions.py)
+def _may(function: str, service: str, operation: str, params: dict[str, Any]) -> list[str]:
+    return list(permissions.problems(function, [(service, operation, params)]))
+
+
+@pytest.mark.parametrize("operation", ["GetObject", "HeadObject"])
+@pytest.mark.parametrize("version", [None, "v1"])
+def test_only_the_scrubber_may_read_an_original_or_any_version_of_it(resources, operation, version):
+    params = {"Bucket": "pressroom-raw", "Key": "incoming/album/photo.jpg", **({"VersionId": version} if version else {})}
+    assert _may("scrub", "s3", operation, params) == []
+    for folder in sorted(set(permissions.FUNCTIONS) - {"scrub"}):
+        assert _may(folder, "s3", operation, params), folder
+    (request,) = permissions.requests_of("ScrubFunction", "s3", operation, params)
+    for role in of_type(resources, "AWS::IAM::Role"):  # even a role that allowed itself to read
+        if role != "ScrubRole":
+            assert permissions.decision(role, request).startswith("denied by the bucket policy"), role
+
+
+def test_the_account_item_and_photo_items_are_kept_apart(resources):
+    account = {"TableName": "pressroom", "Key": {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}}
+    photo = {"TableName": "pressroom", "Key": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"}}}
+    assert _may("staleness", "dynamodb", "UpdateItem", account) == []
+    assert _may("staleness", "dynamodb", "UpdateItem", photo)
+    assert _may("dead_letters", "dynamodb", "UpdateItem", photo) == []
+    assert _may("dead_letters", "dynamodb", "UpdateItem", account)
+
+
+def test_a_function_cannot_schedule_another_functions_timer():
+    """The comments run reads the internet: it must not be able to expire a photo's approval."""
+    expiry = {"Name": "approval-expiry-abc", "GroupName": "pressroom", "Target": {
+        "Arn": "arn:aws:lambda:eu-west-2:123456789012:function:pressroom-approval-timer",
+        "RoleArn": "", "Input": '{"kind": "expiry", "photo_id": "abc"}'}}
+    stale = {**expiry, "Name": "stale-account", "Target": {**expiry["Target"]}}
+    assert _may("request_approval", "scheduler", "CreateSchedule", expiry) == []
+    for folder in ("comments", "publish", "staleness"):
+        refused = _may(folder, "scheduler", "CreateSchedule", expiry)
+        assert any("scheduler:CreateSchedule" in p for p in refused), folder
+        # even under its own timer's name, the role it passes cannot invoke the approval timer
+        assert any("lambda:InvokeFunction" in p for p in _may(folder, "scheduler", "CreateSchedule", stale)), folder
+    for folder in ("approval_api", "approval_timer", "publish", "comments"):
+        assert _may(folder, "scheduler", "DeleteSchedule", {"Name": "stale-account", "GroupName": "pressroom"}), folder
+
+
+def test_the_comments_run_cannot_change_a_photo():
+    """It reads what strangers post on the internet: of a photo it may only append audit events,
+    so nothing it does can make a photo APPROVED (or anything else)."""
+    from pressroom.store import PhotoStore
+
+    class Recording:
+        def __init__(self):
+            self.puts = []
+
+        def put_item(self, **params):
+            self.puts.append(params)
+
+    db = Recording()
+    PhotoStore(db, "pressroom").record("abc", actor="comments", event="comment-recorded", detail={"id": "1"})
+    (audit,) = db.puts
+    assert _may("comments", "dynamodb", "PutItem", audit) == []
+    forged = {"TableName": "pressroom", "Item": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"},
+                                                  "state": {"S": "APPROVED"}}}
+    assert _may("comments", "dynamodb", "PutItem", forged)
+    meta = {"TableName": "pressroom", "Key": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"}}}
+    assert _may("comments", "dynamodb", "UpdateItem", meta)
+    seen = {"TableName": "pressroom", "Key": {"PK": {"S": "COMMENT#1"}, "SK": {"S": "SEEN"}}}
+    assert _may("comments", "dynamodb", "UpdateItem", seen) == []
+    account = {"TableName": "pressroom", "Key": {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}}
+    assert _may("comments", "dynamodb", "UpdateItem", account) == []
