@@ -98,6 +98,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     "PublishFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),
+        ("s3:ListBucket", "{CleanBucket}"),  # a missing scrubbed copy reads as NoSuchKey, not AccessDenied
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         ("secretsmanager:GetSecretValue", "{FlickrSecret}"),
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),  # publish failed
