@@ -10,12 +10,14 @@ from pressroom.mail import Email, Mailer
 from pressroom.photos import Photo
 from pressroom.store import PhotoStore, StaleTransition
 
-_ADDRESS = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+# A plain ASCII address: Python's email package reads '=?...?=' in an address as an encoded word,
+# so a looser pattern let through addresses that went elsewhere than they read, or were refused.
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 
 def uploader_addresses(photo: Photo) -> list[str]:
-    """The uploader's address when it is a valid one, else the press office's."""
-    if _ADDRESS.match(photo.uploader or ""):
+    """The uploader's address when it is a plain valid one, else the press office's."""
+    if _ADDRESS.fullmatch(photo.uploader or ""):
         return [photo.uploader]
     return config.press_office()
 
