@@ -1,10 +1,12 @@
-"""Where an uploader's notice goes: their address only when it is a plain one."""
+"""The uploader's notice: where it goes (their address only when it is a plain one) and what it says."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from pressroom.mail import Email, to_mime
-from pressroom.notices import uploader_addresses
+from pressroom.notices import notice, uploader_addresses
 from pressroom.photos import Photo, State
 
 PRESS_OFFICE = ["press.office@example.org"]
@@ -36,3 +38,11 @@ def test_a_plain_address_is_told_and_is_the_only_recipient(address):
 ])
 def test_any_other_address_sends_the_notice_to_the_press_office(address):
     assert uploader_addresses(photo(address)) == PRESS_OFFICE
+
+
+def test_a_quarantine_notice_says_in_plain_words_what_to_do():
+    quarantined = photo("pc.jane.doe@west-midlands.police.uk")
+    text = notice(quarantined, "quarantined", ["JPEG segment 0xFFED runs past the end of the file"]).text
+    assert "JPEG segment 0xFFED" in text and "export it again as a JPEG" in text and quarantined.id in text
+    blocked = replace(quarantined, state=State.BLOCKED)
+    assert "Fix what is listed" in notice(blocked, "blocked", ["a juvenile is named"]).text

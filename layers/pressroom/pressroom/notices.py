@@ -7,12 +7,21 @@ from typing import Any
 
 from pressroom import clock, config
 from pressroom.mail import Email, Mailer
-from pressroom.photos import Photo
+from pressroom.photos import Photo, State
 from pressroom.store import PhotoStore, StaleTransition
 
 # A plain ASCII address: Python's email package reads '=?...?=' in an address as an encoded word,
 # so a looser pattern let through addresses that went elsewhere than they read, or were refused.
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+#: what the uploader can do next, where "fix what is listed" would not help them
+_NEXT = {
+    State.QUARANTINED: "The file could not be read as a photo Pressroom can safely clean: it may be damaged, cut "
+                       "short, or in a format it does not take. Open it on your computer or phone, save or export "
+                       "it again as a JPEG, and upload that copy. If that fails too, send the press office the "
+                       "reference above.",
+}
 
 
 def uploader_addresses(photo: Photo) -> list[str]:
@@ -37,7 +46,7 @@ def notice(photo: Photo, outcome: str, reasons: list[str]) -> Email:
         *[f"  - {r}" for r in reasons],
         "",
         f"Photo reference: {photo.id}",
-        "Fix what is listed and upload the photo again, or contact the press office.",
+        _NEXT.get(photo.state, "Fix what is listed and upload the photo again, or contact the press office."),
     ]
     return Email(
         to=uploader_addresses(photo),
