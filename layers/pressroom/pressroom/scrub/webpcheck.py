@@ -82,9 +82,7 @@ def decode_column(bitstream: bytes, size: tuple[int, int]) -> None:
     config = _Config()
     if not lib.WebPInitDecoderConfigInternal(ctypes.byref(config), _ABI):
         raise RuntimeError("libwebp's decoder ABI is not the one this module was written for")
-    status = lib.WebPGetFeaturesInternal(bitstream, len(bitstream), ctypes.byref(config.input), _ABI)
-    if status:
-        raise RejectedImage(f"WebP image data does not decode: {_STATUS[status]}")
+    _refuse(lib.WebPGetFeaturesInternal(bitstream, len(bitstream), ctypes.byref(config.input), _ABI))
     if (config.input.width, config.input.height) != size:
         raise RejectedImage(f"WebP bitstream is {config.input.width}x{config.input.height}, "
                             f"not the {size[0]}x{size[1]} its container declares")
@@ -94,8 +92,14 @@ def decode_column(bitstream: bytes, size: tuple[int, int]) -> None:
     options.crop_width, options.crop_height = min(_COLUMN, size[0]), size[1]
     status = lib.WebPDecode(bitstream, len(bitstream), ctypes.byref(config))
     lib.WebPFreeDecBuffer(ctypes.byref(config.output))
+    _refuse(status)
+
+
+def _refuse(status: int) -> None:
+    """RejectedImage unless libwebp's VP8StatusCode ``status`` is OK."""
     if status:
-        raise RejectedImage(f"WebP image data does not decode: {_STATUS[status]}")
+        name = _STATUS[status] if 0 < status < len(_STATUS) else f"status {status}"
+        raise RejectedImage(f"WebP image data does not decode: {name}")
 
 
 def check(data: bytes, size: tuple[int, int]) -> None:
