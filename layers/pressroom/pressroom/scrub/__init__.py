@@ -33,10 +33,12 @@ when that check cannot vouch for it, by decoding it with Pillow; a PNG by ``pngc
 decoded into pixels, so memory does not grow with the pixel count: its chunks, and each zlib
 stream (IDAT, every APNG frame's fdAT) inflated in fixed-size pieces, which must give exactly the
 bytes its rows need, with valid filter types, and end where its data ends (the scrubber first cuts
-bytes after a stream's end, which decoders ignore, as it cuts TIFF strips); GIF, TIFF and WebP by
-decoding them with Pillow. Anything unsupported, malformed or over the pixel limit (checked from
-the header before decoding) raises ``RejectedImage``. HEIC transcoding and WebP decoding are most
-of the remaining cost.
+bytes after a stream's end, which decoders ignore, as it cuts TIFF strips); a WebP by ``webpcheck``:
+libwebp's demuxer over the container, and libwebp decoding every frame's bitstream whole while
+writing out one column, so memory does not grow with a full RGBA canvas; GIF and TIFF by decoding
+them with Pillow. Anything unsupported, malformed or over the pixel limit (checked from the header
+before decoding) raises ``RejectedImage``. HEIC transcoding and WebP decoding are most of the
+remaining cost.
 """
 from __future__ import annotations
 
