@@ -388,6 +388,14 @@ def test_commented_since_skips_photosets_and_ends_without_page_counts(flickr, pu
     assert flickr.calls.count("activity.userPhotos") == 1
 
 
+def test_commented_since_stops_at_a_page_that_only_repeats_the_last(flickr, publisher, frozen):
+    full_page = _ok("<items>\n" + "".join(f'\t<item type="photo" id="5330000{n:04d}" more="0" />\n'
+                                          for n in range(50)) + "</items>")
+    flickr.fail("activity.userPhotos", full_page, full_page)  # a listing without page counts that ignores page=
+    assert len(publisher.commented_since(NOW - timedelta(hours=1))) == 50
+    assert flickr.calls.count("activity.userPhotos") == 2
+
+
 @pytest.mark.parametrize("failure", [(105, "Service currently unavailable"), 503,
                                      requests.ConnectionError("connection reset")])
 def test_transient_failures_are_unavailable(flickr, publisher, failure):

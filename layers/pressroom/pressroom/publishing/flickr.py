@@ -129,19 +129,18 @@ class FlickrPublisher:
         Flickr asks that it be called at most once an hour."""
         hours = max(1, math.ceil((clock.now() - since) / timedelta(hours=1)))
         timeframe = f"{hours}h" if hours <= 48 else f"{math.ceil(hours / 24)}d"
-        found: set[str] = set()
+        seen: set[tuple[str, str]] = set()  # (type, id) of every item listed: photos, and photosets
         page = 1
         while True:
             reply = self._call("activity.userPhotos", timeframe=timeframe, per_page=str(_ACTIVITY_PAGE),
                                page=str(page))
-            items = list(reply.iter("item"))
-            new = {item.get("id", "") for item in items if item.get("type", "photo") == "photo"} - found - {""}
-            found |= new
+            items = {(item.get("type", "photo"), item.get("id", "")) for item in reply.iter("item")}
             listing = reply.find("items")
             pages = int(listing.get("pages") or 0) if listing is not None else 0
             last = page >= pages if pages else len(items) < _ACTIVITY_PAGE
-            if last or not new:  # no new photo: a page that repeats the last one ends the listing too
-                return found
+            if last or not items - seen:  # a page that only repeats earlier items ends the listing too
+                return {pid for kind, pid in seen | items if kind == "photo" and pid}
+            seen |= items
             page += 1
 
     def reply(self, photo_id: str, text: str) -> str:
