@@ -357,7 +357,8 @@ class FeedAlbum(LocalAlbum):
 
 def test_a_new_offensive_comment_on_an_old_photo_is_deleted_and_the_press_office_told(aws, store, album):
     photo, site_id = _published(store, album, "a" * 24, days_ago=400)
-    _comment_on(album, site_id, {"id": "1", "author": "v", "text": "ACAB scumbags", "created_at": _ago(timedelta(hours=1))})
+    _comment_on(album, site_id,
+                {"id": "1", "author": "v", "text": "ACAB scumbags", "created_at": _ago(timedelta(hours=1))})
     feed = FeedAlbum(album.root)
     counts = _monitor(feed).run()
     assert feed.reads == [NOW - timedelta(days=30)]
