@@ -65,6 +65,25 @@ def test_by_state_newest_first(store):
     assert [p.id for p in store.by_state(State.RECEIVED)] == ["p2", "p1", "p0"]
 
 
+def test_each_in_state_reads_every_page_newest_first_as_it_is_consumed(store):
+    from pressroom import aws
+    from pressroom.settings import get_settings
+    from pressroom.store import PhotoStore
+
+    for n in range(5):
+        store.create(_photo(pid=f"p{n}"), actor="staff")
+    queries = []
+
+    class SmallPages:  # DynamoDB ends a page at 1 MB; here at two items
+        def query(self, **params):
+            queries.append(params)
+            return aws.client("dynamodb").query(**params, Limit=2)
+
+    photos = PhotoStore(SmallPages(), get_settings().table_name).each_in_state(State.RECEIVED)
+    assert [next(photos).id for _ in range(2)] == ["p4", "p3"] and len(queries) == 1
+    assert [p.id for p in photos] == ["p2", "p1", "p0"] and len(queries) == 3
+
+
 def test_account_last_published_only_moves_forward(store):
     assert store.update_account({"last_published_at": "2026-01-02T00:00:00Z"}, if_newer="2026-01-02T00:00:00Z")
     assert not store.update_account({"last_published_at": "2026-01-01T00:00:00Z"}, if_newer="2026-01-01T00:00:00Z")

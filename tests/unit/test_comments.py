@@ -14,6 +14,7 @@ from pressroom import config, services
 from pressroom.comments import CRIME_REPLY, CommentsIncomplete, CommentsMonitor, Kind, classify
 from pressroom.photos import Photo, State
 from pressroom.publishing.local_album import LocalAlbum
+from pressroom.publishing.port import PublisherUnavailable
 from pressroom.settings import get_settings
 from tests.integration.helpers import sent_emails
 
@@ -331,3 +332,130 @@ def test_a_claim_abandoned_after_the_reply_is_finished_without_replying_again(aw
     assert len(sent_emails()) == 1
     [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-crime-report-replied"]
     assert event["detail"]["reply_id"] == f"{site_id}:{reply['id']}"
+
+
+# -- older photos, through the site's activity feed -------------------------------------------------
+def _ago(delta: timedelta) -> str:
+    return (NOW - delta).isoformat().replace("+00:00", "Z")
+
+
+class FeedAlbum(LocalAlbum):
+    """The local album, noting each read of its activity feed; ``down`` makes the next ones fail."""
+
+    def __init__(self, root: Path, down: int = 0):
+        super().__init__(root)
+        self.reads: list[datetime] = []
+        self.down = down
+
+    def commented_since(self, since: datetime) -> set[str]:
+        self.reads.append(since)
+        if self.down:
+            self.down -= 1
+            raise PublisherUnavailable("Flickr activity.userPhotos failed: 105: Service currently unavailable")
+        return super().commented_since(since)
+
+
+def test_a_new_offensive_comment_on_an_old_photo_is_deleted_and_the_press_office_told(aws, store, album):
+    photo, site_id = _published(store, album, "a" * 24, days_ago=400)
+    _comment_on(album, site_id,
+                {"id": "1", "author": "v", "text": "ACAB scumbags", "created_at": _ago(timedelta(hours=1))})
+    feed = FeedAlbum(album.root)
+    counts = _monitor(feed).run()
+    assert feed.reads == [NOW - timedelta(days=30)]
+    assert counts["photos"] == 1 and counts["offensive"] == 1
+    assert album.comments([site_id]) == []
+    [mail] = _mails()
+    assert "offensive comment was removed" in mail and "ACAB scumbags" in mail
+    assert [e["event"] for e in store.audit(photo.id)].count("comment-deleted-offensive") == 1
+
+
+def test_an_old_comment_on_an_old_photo_is_not_handled_again_when_its_marker_is_gone(aws, store, album):
+    # the crime report was answered 200 days ago; its seen marker has long expired (it is not in the table)
+    _, site_id = _published(store, album, "b" * 24, days_ago=400)
+    _comment_on(album, site_id,
+                {"id": "1", "text": "My car was stolen last night", "created_at": _ago(timedelta(days=200))},
+                {"id": "2", "text": "Where was this taken?", "created_at": _ago(timedelta(minutes=20))})
+    counts = _monitor(album).run()
+    assert (counts["question"], counts["crime-report"], counts["seen"]) == (1, 0, 0)
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert not [e for e in entries if e.get("own")]  # no second reply to the old crime report
+    [mail] = _mails()
+    assert "Where was this taken?" in mail and "stolen" not in mail
+    later = _monitor_at(album, NOW + timedelta(hours=1)).run()
+    assert (later["question"], later["crime-report"], later["seen"]) == (0, 0, 1)
+    assert len(sent_emails()) == 1
+
+
+def test_a_photo_the_feed_names_that_pressroom_did_not_publish_is_ignored(aws, store, album):
+    _published(store, album, "c" * 24, days_ago=400)  # ours, quiet
+    theirs = album.publish(b"\xff\xd8\xff\xd9", "by-hand.jpg", title="Uploaded by hand", description="d", tags=[],
+                           machine_tag="").photo_id
+    _comment_on(album, theirs, {"id": "1", "text": "ACAB", "created_at": _ago(timedelta(hours=1))})
+    feed = FeedAlbum(album.root)
+    counts = _monitor(feed).run()
+    assert feed.reads == [NOW - timedelta(days=30)] and album.commented_since(feed.reads[0]) == {theirs}
+    assert counts["photos"] == 0 and counts["offensive"] == 0
+    assert [c.text for c in album.comments([theirs])] == ["ACAB"]
+    assert sent_emails() == []
+
+
+def test_the_feed_is_read_at_most_once_an_hour_and_only_when_an_older_photo_is_published(aws, store, album):
+    feed = FeedAlbum(album.root)
+    _published(store, album, "d" * 24, days_ago=2)
+    _monitor_at(feed, NOW).run()
+    assert feed.reads == []  # every published photo is watched anyway
+    _, old = _published(store, album, "e" * 24, days_ago=90)
+    _monitor_at(feed, NOW).run()
+    assert feed.reads == [NOW - timedelta(days=30)]
+    _comment_on(album, old, {"id": "1", "text": "Is this Aston?", "created_at": _ago(-timedelta(minutes=5))})
+    counts = _monitor_at(feed, NOW + timedelta(minutes=45)).run()
+    assert counts["question"] == 0 and len(feed.reads) == 1
+    counts = _monitor_at(feed, NOW + timedelta(hours=1)).run()
+    assert counts["question"] == 1 and len(feed.reads) == 2
+
+
+def test_an_unreadable_feed_fails_the_run_after_the_recent_photos_and_is_read_again_next_run(aws, store, album):
+    _, recent = _published(store, album, "f" * 24, days_ago=1)
+    _, old = _published(store, album, "0" * 24, days_ago=400)
+    _comment_on(album, recent, {"id": "1", "text": "Where was this?"})
+    _comment_on(album, old, {"id": "1", "text": "Who is that officer?", "created_at": _ago(timedelta(hours=2))})
+    feed = FeedAlbum(album.root, down=1)
+    with pytest.raises(CommentsIncomplete, match="older photos not checked for comments: .*activity.userPhotos"):
+        _monitor_at(feed, NOW).run()
+    [mail] = _mails()
+    assert "Where was this?" in mail
+    counts = _monitor_at(feed, NOW + timedelta(minutes=15)).run()  # not an hour later: the failed read did not count
+    assert counts["question"] == 1 and counts["seen"] == 1 and len(feed.reads) == 2
+    assert "Who is that officer?" in _mails()[1]
+
+
+def test_the_published_photos_are_read_only_as_far_back_as_needed(aws, store, album, monkeypatch):
+    import pressroom.store as store_module
+
+    for n, days in enumerate((1, 2, 40, 50, 60)):
+        monkeypatch.setattr(store_module, "now_iso", lambda d=days: _ago(timedelta(days=d)))
+        _published(store, album, f"{n}" * 24, days_ago=days)
+    read: list[str] = []
+
+    class CountingStore(type(store)):
+        def each_in_state(self, state):
+            for photo in super().each_in_state(state):
+                read.append(photo.id)
+                yield photo
+
+    counting = CountingStore(aws_clients.client("dynamodb"), get_settings().table_name)
+    assert _monitor_at(album, NOW, store=counting).run()["photos"] == 2
+    assert read == ["0" * 24, "1" * 24, "2" * 24]  # stops at the first photo changed before the window
+
+
+def test_a_seen_marker_outlives_a_longer_window(aws, store, album):
+    _, site_id = _published(store, album, "9" * 24, days_ago=80)
+    _comment_on(album, site_id, {"id": "1", "text": "Lovely", "created_at": _ago(timedelta(days=1))})
+    monitor = CommentsMonitor(services.store(), album, services.mailer(), config.press_office,
+                              aws_clients.client("dynamodb"), get_settings().table_name, window=timedelta(days=90),
+                              now=lambda: NOW)
+    assert monitor.run()["other"] == 1
+    marker = aws_clients.client("dynamodb").get_item(
+        TableName=get_settings().table_name, Key={"PK": {"S": f"COMMENT#{site_id}:1"}, "SK": {"S": "SEEN"}})["Item"]
+    # the comment can be listed until 90 days after it was posted: its marker must last that long
+    assert int(marker["expires_at"]["N"]) >= (NOW - timedelta(days=1) + timedelta(days=90)).timestamp()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta, timezone
 from html import escape
 from urllib.parse import parse_qs
 
@@ -11,6 +12,7 @@ import requests
 import responses
 from requests_toolbelt.multipart.decoder import MultipartDecoder
 
+from pressroom import clock
 from pressroom.config import FlickrCredentials
 from pressroom.publishing import make_publisher
 from pressroom.publishing.flickr import FlickrPublisher, connect
@@ -39,6 +41,7 @@ class FakeFlickr:
         self.sets: dict[str, dict] = {}
         self.comments: dict[str, list[dict]] = {}
         self.calls: list[str] = []
+        self.timeframes: list[str] = []  # of each flickr.activity.userPhotos call
         self.requests: list[requests.PreparedRequest] = []
         self.failures: dict[str, list] = {}
         self._ids = itertools.count(53301000001)
@@ -50,11 +53,13 @@ class FakeFlickr:
         ``(status, headers, body)`` reply, or an exception."""
         self.failures.setdefault(method, []).extend(outcomes)
 
-    def add_comment(self, photo_id: str, text: str, author: str = "12345678@N01", name: str = "A Visitor") -> str:
+    def add_comment(self, photo_id: str, text: str, author: str = "12345678@N01", name: str = "A Visitor",
+                    when: datetime | None = None) -> str:
+        """A comment posted ``when`` (default now)."""
         comment_id = f"{next(self._ids)}-{photo_id}-{next(self._ids)}"
         self.comments.setdefault(photo_id, []).append(
             {"id": comment_id, "author": author, "authorname": name, "text": text,
-             "datecreate": str(1795000000 + len(self.calls))})
+             "datecreate": str(int((when or clock.now()).timestamp()))})
         return comment_id
 
     def _injected(self, method: str):
@@ -159,6 +164,27 @@ class FakeFlickr:
             for c in self.comments.get(p["photo_id"], []))
         return _ok(f'<comments photo_id="{p["photo_id"]}">\n{rows}</comments>')
 
+    def _activity_userPhotos(self, p):
+        """The account's photos with a comment (anyone's) within the timeframe, newest activity first."""
+        self.timeframes.append(p["timeframe"])
+        amount, unit = int(p["timeframe"][:-1]), p["timeframe"][-1]
+        cutoff = clock.now() - (timedelta(hours=amount) if unit == "h" else timedelta(days=amount))
+        active = sorted(((max(int(c["datecreate"]) for c in recent), pid, recent)
+                         for pid, entries in self.comments.items()
+                         if (recent := [c for c in entries if int(c["datecreate"]) >= cutoff.timestamp()])),
+                        reverse=True)
+        page, per_page = int(p.get("page", "1")), int(p.get("per_page", "10"))
+        chunk = active[(page - 1) * per_page: page * per_page]
+        rows = "".join(
+            f'\t<item type="photo" id="{pid}" owner="{ME}" secret="1e92283336" server="65535" farm="66" '
+            f'commentsold="0" commentsnew="{len(recent)}" notes="0" views="3" faves="0" more="0">\n'
+            f'\t\t<title>{escape(self.photos.get(pid, {}).get("title", ""))}</title>\n\t\t<activity>\n'
+            + "".join(f'\t\t\t<event type="comment" user="{c["author"]}" username="{escape(c["authorname"])}" '
+                      f'dateadded="{c["datecreate"]}">{escape(c["text"])}</event>\n' for c in recent)
+            + '\t\t</activity>\n\t</item>\n' for _, pid, recent in chunk)
+        pages = max(1, -(-len(active) // per_page))
+        return _ok(f'<items page="{page}" pages="{pages}" perpage="{per_page}" total="{len(active)}">\n{rows}</items>')
+
     def _photos_comments_addComment(self, p):
         comment_id = self.add_comment(p["photo_id"], p["comment_text"], author=ME, name="West Midlands Police")
         return _ok(f'<comment id="{comment_id}" />')
@@ -211,7 +237,8 @@ def test_make_publisher_picks_flickr_with_credentials_and_the_album_without(tmp_
 
 def test_a_deployment_without_flickr_credentials_publishes_nothing_and_says_why():
     unconfigured = make_publisher(None, Settings(local_album_dir="", flickr_secret="pressroom/flickr"))
-    for call in (lambda: _publish(unconfigured), lambda: unconfigured.find("x"), lambda: unconfigured.comments([])):
+    for call in (lambda: _publish(unconfigured), lambda: unconfigured.find("x"), lambda: unconfigured.comments([]),
+                 lambda: unconfigured.commented_since(datetime.now(timezone.utc))):
         with pytest.raises(PublisherUnavailable, match="fill in the pressroom/flickr secret"):
             call()
 
@@ -319,6 +346,56 @@ def test_reply_and_delete(flickr, publisher):
     assert [c["id"] for c in flickr.comments[published.photo_id]] == [reply_id]
 
 
+NOW = datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """Flickr's clock and the adapter's stopped at NOW."""
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+
+
+def test_commented_since_names_the_photos_of_any_age_with_comments_since(flickr, publisher, frozen):
+    old, recent, quiet = (_publish(publisher, tag=f"pressroom:photo=c{n}").photo_id for n in range(3))
+    flickr.add_comment(old, "Is this Aston?", when=NOW - timedelta(minutes=50))
+    flickr.add_comment(recent, "Lovely", when=NOW - timedelta(days=2))
+    flickr.add_comment(quiet, "From years ago", when=NOW - timedelta(days=900))
+    assert publisher.commented_since(NOW - timedelta(hours=1)) == {old}
+    assert publisher.commented_since(NOW - timedelta(days=30)) == {old, recent}
+    assert publisher.commented_since(NOW - timedelta(days=30, seconds=1)) == {old, recent}
+    # whole hours, or days past two days, rounded up: never a shorter span than asked for
+    assert flickr.timeframes == ["1h", "30d", "31d"]
+    publisher.commented_since(NOW - timedelta(minutes=90))
+    publisher.commented_since(NOW - timedelta(hours=48))
+    assert flickr.timeframes[-2:] == ["2h", "48h"]
+
+
+def test_commented_since_reads_every_page(flickr, publisher, frozen):
+    for n in range(120):
+        flickr.add_comment(str(53302000000 + n), "Nice", when=NOW - timedelta(minutes=n))
+    assert publisher.commented_since(NOW - timedelta(hours=3)) == {str(53302000000 + n) for n in range(120)}
+    assert flickr.calls.count("activity.userPhotos") == 3  # 50 a page
+
+
+def test_commented_since_skips_photosets_and_ends_without_page_counts(flickr, publisher, frozen):
+    flickr.fail("activity.userPhotos", _ok(
+        '<items>\n\t<item type="photoset" id="72157000001" owner="99887766@N04" primary="6521" comments="1" '
+        'more="0">\n\t\t<title>A set</title>\n\t</item>\n\t<item type="photo" id="53300000009" '
+        'owner="99887766@N04" commentsold="1" commentsnew="1" more="0">\n\t\t<title>A photo</title>\n'
+        '\t\t<activity>\n\t\t\t<event type="comment" user="1@N01" username="Bees" dateadded="1795000000">yay'
+        '</event>\n\t\t</activity>\n\t</item>\n</items>'))
+    assert publisher.commented_since(NOW - timedelta(hours=1)) == {"53300000009"}
+    assert flickr.calls.count("activity.userPhotos") == 1
+
+
+def test_commented_since_stops_at_a_page_that_only_repeats_the_last(flickr, publisher, frozen):
+    full_page = _ok("<items>\n" + "".join(f'\t<item type="photo" id="5330000{n:04d}" more="0" />\n'
+                                          for n in range(50)) + "</items>")
+    flickr.fail("activity.userPhotos", full_page, full_page)  # a listing without page counts that ignores page=
+    assert len(publisher.commented_since(NOW - timedelta(hours=1))) == 50
+    assert flickr.calls.count("activity.userPhotos") == 2
+
+
 @pytest.mark.parametrize("failure", [(105, "Service currently unavailable"), 503,
                                      requests.ConnectionError("connection reset")])
 def test_transient_failures_are_unavailable(flickr, publisher, failure):
@@ -328,6 +405,9 @@ def test_transient_failures_are_unavailable(flickr, publisher, failure):
     flickr.fail("photos.comments.getList", failure)
     with pytest.raises(PublisherUnavailable):
         publisher.comments(["1"])
+    flickr.fail("activity.userPhotos", failure)
+    with pytest.raises(PublisherUnavailable):
+        publisher.commented_since(datetime.now(timezone.utc) - timedelta(days=30))
     assert flickr.photos == {}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -158,6 +159,27 @@ def test_replies_are_the_accounts_own_and_deletions_remove(album, photo_bytes):
     assert entries[1]["own"] is True and reply_id == f"{published.photo_id}:{entries[1]['id']}"
 
 
+def test_commented_since_names_the_photos_with_a_visitors_comment_since(album, photo_bytes):
+    assert album.commented_since(datetime(2026, 11, 1, tzinfo=timezone.utc)) == set()  # no comments at all
+    photos = {name: _publish(album, photo_bytes, pid=name * 24).photo_id for name in "abcdef"}
+    comments = {
+        "a": [{"text": "Is this Aston?", "created_at": "2026-11-20T09:00:00Z"}],
+        "b": [{"text": "Lovely", "created_at": "2026-10-01T09:00:00Z"}],  # before since
+        "c": [{"text": "No time given"}],  # not known to be recent
+        "d": [{"text": "Thanks", "created_at": "2026-11-20T09:00:00Z", "own": True}],  # the account's reply
+        "e": [{"text": "Old", "created_at": "2025-01-01T00:00:00Z"},
+              {"text": "New", "created_at": "2026-11-19T23:00:00"}],  # no zone: UTC
+        "f": [{"text": "Bad time", "created_at": "last Tuesday"}],
+    }
+    for name, entries in comments.items():
+        path = _comments_file(album, photos[name])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(entries))
+    assert album.commented_since(datetime(2026, 11, 19, 22, 0, tzinfo=timezone.utc)) == {photos["a"], photos["e"]}
+    assert album.commented_since(datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)) == {photos["a"]}
+    assert album.commented_since(datetime(2026, 9, 1, tzinfo=timezone.utc)) == {photos[n] for n in "abe"}
+
+
 def test_a_broken_comments_file_is_reported(album, photo_bytes):
     published = _publish(album, photo_bytes)
     path = _comments_file(album, published.photo_id)
@@ -165,6 +187,8 @@ def test_a_broken_comments_file_is_reported(album, photo_bytes):
     path.write_text("[{not json")
     with pytest.raises(PublisherUnavailable, match="not valid JSON"):
         album.comments([published.photo_id])
+    with pytest.raises(PublisherUnavailable, match="not valid JSON"):
+        album.commented_since(datetime(2026, 11, 1, tzinfo=timezone.utc))
 
 
 @pytest.mark.parametrize(("text", "html"), [

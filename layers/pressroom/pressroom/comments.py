@@ -1,4 +1,4 @@
-"""The comments monitor: new comments on recently published photos are answered, removed or queued.
+"""The comments monitor: new comments on published photos are answered, removed or queued.
 
 The guidance: "Whenever we post photographs the site should be monitored for any comments
 posted. These should either be answered, deleted if they are inappropriate, or followed up if
@@ -13,6 +13,13 @@ once it is :data:`CLAIM_LEASE` old. The press office is emailed before any publi
 a deletion), so a failure part-way never loses the email; the email and the reply are noted on
 the claim once done (``step_emailed``, ``step_replied``), so a retry or takeover repeats neither,
 and a deletion is safe to repeat.
+
+Watched are the photos published within the window and, at most once an hour (Flickr's limit on
+its activity feed), older photos that the site's activity feed names as commented on within the
+window; the cost follows the recent activity, not the size of the account. Only comments posted
+within the window are handled (one with no time counts as posted when its photo was published):
+the site lists every comment of a photo, and a seen marker outlives the window, so a comment on a
+photo of any age is handled once, never again when its marker has expired.
 """
 from __future__ import annotations
 
@@ -31,16 +38,19 @@ from pressroom.mail import Email, Mailer
 from pressroom.photos import Photo, State
 from pressroom.policy.rules import load_rulebook
 from pressroom.policy.text import normalise, scan
-from pressroom.publishing.port import Comment, Publisher
+from pressroom.publishing.port import Comment, Publisher, PublisherUnavailable
 from pressroom.settings import get_settings
 from pressroom.staleness import parse_time
 from pressroom.store import PhotoStore
 
 ACTOR = "comments"
-#: photos published this long ago or less are watched
+#: photos published this long ago or less are watched, and comments posted this long ago or less handled
 WINDOW = timedelta(days=30)
-#: a seen-comment marker outlives the window it can be listed in, then DynamoDB's TTL removes it
-SEEN_TTL = WINDOW + timedelta(days=30)
+#: a seen-comment marker outlives the window its comment is handled in by this, then DynamoDB's TTL removes it
+SEEN_MARGIN = timedelta(days=30)
+#: the site's activity feed (older photos with new comments) is read at most this often
+FEED_EVERY = timedelta(hours=1)
+_FEED_KEY = {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}  # read_at: when the feed was last read
 #: a claim still "handling" after this long was abandoned (the comments Lambda times out at 120 s)
 CLAIM_LEASE = timedelta(minutes=15)
 _STEP = "step_"  # the claim's attributes noting the steps done: step_emailed, step_replied
@@ -238,7 +248,7 @@ def _offensive(plain: str) -> set[str]:
 
 
 class CommentsIncomplete(Exception):
-    """Some comments could not be handled; they are tried again on the next run."""
+    """Some comments could not be handled or read; they are tried again on a later run."""
 
 
 @dataclass(frozen=True)
@@ -253,15 +263,16 @@ class CommentsMonitor:
     now: Callable[[], datetime] = clock.now
 
     def run(self) -> dict[str, int]:
-        """Handle every new comment on photos published within the window; counts by outcome."""
+        """Handle every new comment on the watched photos; counts by outcome."""
         counts = {k.value: 0 for k in Kind} | {"seen": 0, "failed": 0, "photos": 0}
-        watched = self._watched()
+        since = self.now() - self.window
+        watched, unread = self._watched(since)
         counts["photos"] = len(watched)
-        if not watched:
-            return counts
         failures: list[str] = []
-        for comment in self.publisher.comments(list(watched)):
+        for comment in self.publisher.comments(list(watched)) if watched else []:
             photo = watched.get(comment.photo_id)
+            if photo is not None and not _posted_since(comment, photo, since):
+                continue  # older than the window, so than any seen marker: it was handled when it was new
             done = self._claim(comment, photo) if photo is not None else None
             if photo is None or done is None:
                 counts["seen"] += 1
@@ -275,19 +286,54 @@ class CommentsMonitor:
                 continue
             self._finish(comment, kind.value)
             counts[kind.value] += 1
-        if failures:
-            raise CommentsIncomplete(f"{len(failures)} comment(s) not handled: " + "; ".join(failures))
+        problems = [f"{len(failures)} comment(s) not handled: " + "; ".join(failures)] if failures else []
+        if unread:
+            problems.append(f"older photos not checked for comments: {unread}")
+        if problems:
+            raise CommentsIncomplete("; ".join(problems))
         return counts
 
-    def _watched(self) -> dict[str, Photo]:
-        """Published photos within the window, by their id on the site."""
-        since = self.now() - self.window
-        watched = {}
-        for photo in self.store.by_state(State.PUBLISHED, limit=1000):
-            published_at = parse_time(photo.flickr.get("published_at")) or parse_time(photo.updated_at)
-            if photo.flickr.get("id") and published_at is not None and published_at >= since:
-                watched[str(photo.flickr["id"])] = photo
-        return watched
+    def _watched(self, since: datetime) -> tuple[dict[str, Photo], str]:
+        """Published photos by their id on the site: those published within the window, and older ones
+        the activity feed names (when it is due); and why the feed could not be read, if it could not."""
+        watched: dict[str, Photo] = {}
+        named: set[str] | None = None  # the feed's photos not met yet; the feed is read at the first older photo
+        unread = ""
+        for photo in self.store.each_in_state(State.PUBLISHED):
+            site_id = str(photo.flickr.get("id") or "")
+            published_at = _published_at(photo)
+            if site_id and published_at is not None and published_at >= since:
+                watched[site_id] = photo
+                continue
+            if named is None:
+                named, unread = self._commented_since(since)
+                named -= watched.keys()
+            if site_id in named:
+                watched[site_id] = photo
+                named.discard(site_id)
+            changed = parse_time(photo.updated_at)
+            if not named and changed is not None and changed < since:
+                break  # the rest changed earlier still: all published before the window, and none named
+        return watched, unread
+
+    def _commented_since(self, since: datetime) -> tuple[set[str], str]:
+        """The photos the site's activity feed names as commented on since ``since``, if the feed is
+        due to be read (else none), and why it could not be read (its turn is handed back)."""
+        now = self.now()
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table, Key=_FEED_KEY, UpdateExpression="SET read_at = :now",
+                ConditionExpression="attribute_not_exists(read_at) OR read_at <= :due",
+                ExpressionAttributeValues={":now": {"S": clock.iso(now)}, ":due": {"S": clock.iso(now - FEED_EVERY)}})
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return set(), ""
+            raise
+        try:
+            return set(self.publisher.commented_since(since)), ""
+        except PublisherUnavailable as exc:
+            self.dynamodb.update_item(TableName=self.table, Key=_FEED_KEY, UpdateExpression="REMOVE read_at")
+            return set(), str(exc)
 
     def _handle(self, comment: Comment, photo: Photo, done: dict[str, str]) -> Kind:
         """Act on ``comment``, skipping the steps in ``done`` (an earlier, unfinished handling's)."""
@@ -377,12 +423,12 @@ class CommentsMonitor:
                     ":p": {"S": photo.id}, ":s": {"S": comment.photo_id}, ":now": {"S": clock.iso(now)},
                     ":handling": {"S": "handling"}, ":retry": {"S": "retry"},
                     ":stale": {"S": clock.iso(now - CLAIM_LEASE)},
-                    ":exp": {"N": str(int((now + SEEN_TTL).timestamp()))},
+                    ":exp": {"N": str(int((now + self.window + SEEN_MARGIN).timestamp()))},
                 },
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 return None
             raise
         old_item = old.get("Attributes", {})
@@ -401,6 +447,20 @@ class CommentsMonitor:
     @staticmethod
     def _key(comment: Comment) -> dict[str, Any]:
         return {"PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"}}
+
+
+def _published_at(photo: Photo) -> datetime | None:
+    return parse_time(photo.flickr.get("published_at")) or parse_time(photo.updated_at)
+
+
+def _posted_since(comment: Comment, photo: Photo, since: datetime) -> bool:
+    """Whether ``comment`` was posted at ``since`` or later (one with no time, after its photo was published)."""
+    posted = parse_time(comment.created_at) or _published_at(photo)
+    return posted is not None and posted >= since
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def monitor() -> CommentsMonitor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -101,6 +102,20 @@ class PhotoStore:
             Limit=limit,
         )
         return [_photo_from_item(self._plain(i)) for i in page["Items"]]
+
+    def each_in_state(self, state: State) -> Iterator[Photo]:
+        """Every photo in ``state``, most recently changed first, read a page at a time as it is needed."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": BY_STATE_INDEX, "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "state"}, "ExpressionAttributeValues": {":s": {"S": state.value}},
+            "ScanIndexForward": False,
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            yield from (_photo_from_item(self._plain(i)) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # -- writing -------------------------------------------------------------------------------
     def create(self, photo: Photo, *, actor: str, detail: dict[str, Any] | None = None) -> bool:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from html import escape
 from xml.etree.ElementTree import Element
 
@@ -11,6 +12,7 @@ import flickrapi
 import requests
 from flickrapi.exceptions import FlickrError
 
+from pressroom import clock
 from pressroom.config import FlickrCredentials
 from pressroom.publishing.port import Comment, Published, PublisherUnavailable, PublishRefused
 
@@ -18,6 +20,7 @@ from pressroom.publishing.port import Comment, Published, PublisherUnavailable, 
 _REFUSED_UPLOAD = {4, 5}
 _SET_NOT_FOUND, _ALREADY_IN_SET = 1, 3  # flickr.photosets.addPhoto
 _COMMENT_NOT_FOUND = 2  # flickr.photos.comments.deleteComment
+_ACTIVITY_PAGE = 50  # flickr.activity.userPhotos' largest page
 _BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0, O, I or l
 
 
@@ -119,6 +122,26 @@ class FlickrPublisher:
                     permalink=c.get("permalink", ""),
                 ))
         return sorted(found, key=lambda c: c.created_at)
+
+    def commented_since(self, since: datetime) -> set[str]:
+        """``flickr.activity.userPhotos`` over the whole hours (or days) back to ``since``, rounded
+        up: the account's photos with recent activity (comments, and also faves, notes, tags).
+        Flickr asks that it be called at most once an hour."""
+        hours = max(1, math.ceil((clock.now() - since) / timedelta(hours=1)))
+        timeframe = f"{hours}h" if hours <= 48 else f"{math.ceil(hours / 24)}d"
+        seen: set[tuple[str, str]] = set()  # (type, id) of every item listed: photos, and photosets
+        page = 1
+        while True:
+            reply = self._call("activity.userPhotos", timeframe=timeframe, per_page=str(_ACTIVITY_PAGE),
+                               page=str(page))
+            items = {(item.get("type", "photo"), item.get("id", "")) for item in reply.iter("item")}
+            listing = reply.find("items")
+            pages = int(listing.get("pages") or 0) if listing is not None else 0
+            last = page >= pages if pages else len(items) < _ACTIVITY_PAGE
+            if last or not items - seen:  # a page that only repeats earlier items ends the listing too
+                return {pid for kind, pid in seen | items if kind == "photo" and pid}
+            seen |= items
+            page += 1
 
     def reply(self, photo_id: str, text: str) -> str:
         reply = self._call("photos.comments.addComment", photo_id=photo_id, comment_text=text)

@@ -9,7 +9,9 @@ Layout under the album directory::
     index.html                every published photo, grouped by album (all text HTML-escaped)
 
 A comments file is a JSON list of ``{"id", "author", "author_name", "text", "created_at"}``
-objects (only ``text`` is required); the account's own replies carry ``"own": true``.
+objects (only ``text`` is required); the account's own replies carry ``"own": true``. A comment
+on a photo published before the comments window is only read if its ``created_at`` (ISO 8601)
+falls within the window, as only then is it known to be new.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -111,6 +114,14 @@ class LocalAlbum:
                 ))
         return sorted(found, key=lambda c: c.created_at)
 
+    def commented_since(self, since: datetime) -> set[str]:
+        """The photos with a visitor's comment whose ``created_at`` is ``since`` or later (one
+        without a time is not known to be recent)."""
+        folder = self.root / "comments"
+        return {path.stem for path in sorted(folder.glob("*.json")) if any(
+            not entry.get("own") and (posted := _posted(entry)) is not None and posted >= since
+            for entry in self._read_comments(path.stem))}
+
     def reply(self, photo_id: str, text: str) -> str:
         entry = {"id": f"r{uuid.uuid4().hex[:10]}", "author": OWN_AUTHOR, "author_name": "Pressroom",
                  "text": text, "created_at": clock.iso(), "own": True}
@@ -196,6 +207,15 @@ def _entry_id(entry: dict[str, Any]) -> str:
         return str(entry["id"])
     seed = json.dumps([entry.get("author"), entry.get("text"), entry.get("created_at")])
     return "c" + hashlib.sha256(seed.encode()).hexdigest()[:10]
+
+
+def _posted(entry: dict[str, Any]) -> datetime | None:
+    """When a comment was left, from its ``created_at`` (UTC if it names no zone); None if unknown."""
+    try:
+        when = datetime.fromisoformat(str(entry.get("created_at") or ""))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}

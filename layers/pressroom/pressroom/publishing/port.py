@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -53,6 +54,10 @@ class Publisher(Protocol):
     def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
         """Comments by others (never the account's own replies) on these photos, oldest first."""
 
+    def commented_since(self, since: datetime) -> set[str]:
+        """Ids of the account's photos, of any age, that got a comment at ``since`` or later (more,
+        never fewer: a site may name photos with other recent activity too)."""
+
     def reply(self, photo_id: str, text: str) -> str:
         """Comment on the account's own photo as the account; return the new comment's id."""
 
@@ -70,4 +75,4 @@ class Unconfigured:
     def _unavailable(self, *_: object, **__: object) -> None:
         raise PublisherUnavailable(self._reason)
 
-    publish = find = add_to_album = comments = reply = delete_comment = _unavailable
+    publish = find = add_to_album = comments = commented_since = reply = delete_comment = _unavailable
