@@ -1,5 +1,7 @@
-"""Peak memory of a check, measured where tracemalloc cannot see: in C libraries (Pillow's pixels,
-libwebp's buffers). A child process reports how far its peak resident size grew."""
+"""Peak memory of a call, measured where tracemalloc cannot see: in C libraries (Pillow's pixels,
+libwebp's buffers). A child process reports how far its peak resident size rose above its size
+before the call: the kernel's high-water mark (VmHWM), reset just before. Not ``ru_maxrss``: a child
+inherits its parent's, so under a large pytest process a call's growth read as nothing."""
 from __future__ import annotations
 
 import os
@@ -11,22 +13,31 @@ import pytest
 
 import pressroom
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss is in KiB on Linux")
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
 
-_CHILD = """import resource, sys
-from pressroom.scrub import {module}
+_CHILD = """import sys
+{imports}
+def kib(field):
+    with open('/proc/self/status') as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ':'))
 data = open(sys.argv[1], 'rb').read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-{module}.check(data, ({width}, {height}))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+with open('/proc/self/clear_refs', 'w') as clear:
+    clear.write('5')  # the high-water mark starts again from the current size
+before = kib('VmRSS')
+{call}
+print(kib('VmHWM') - before)
 """
+
+
+def growth_kib(imports: str, call: str, path: Path) -> int:
+    """KiB by which ``call`` (after ``imports``, with ``data`` the bytes of ``path``) grew the peak RSS."""
+    layer = str(Path(pressroom.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [layer, os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", _CHILD.format(imports=imports, call=call), str(path)],
+                         capture_output=True, text=True, env=env, check=True, timeout=120)
+    return int(out.stdout)
 
 
 def check_growth_kib(module: str, path: Path, size: tuple[int, int]) -> int:
     """KiB by which ``pressroom.scrub.<module>.check(<bytes of path>, size)`` grew the peak RSS."""
-    layer = str(Path(pressroom.__file__).parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [layer, os.environ.get("PYTHONPATH")]))}
-    code = _CHILD.format(module=module, width=size[0], height=size[1])
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
-                         check=True, timeout=120)
-    return int(out.stdout)
+    return growth_kib(f"from pressroom.scrub import {module}", f"{module}.check(data, {size!r})", path)
