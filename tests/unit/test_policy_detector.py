@@ -11,6 +11,7 @@ from PIL import Image
 from pressroom.policy import Facts, evaluate
 from pressroom.policy import detector as detector_module
 from pressroom.policy.detector import OFFLINE_NOTE, Detections, Face, Label, OfflineDetector, RekognitionDetector, analysis_copy
+from tests.memory import growth_kib, linux_only
 
 COMPLETE = {
     "category": "force-photographer-pr", "people": "none", "children": "no", "credit": "Force photographer",
@@ -156,6 +157,20 @@ def test_an_image_over_the_byte_limit_is_shrunk_for_analysis(corpus, monkeypatch
     assert len(data) > 200_000 >= len(copy)
     with Image.open(io.BytesIO(copy)) as picture:
         assert max(picture.size) <= 4096
+
+
+@linux_only
+def test_a_large_camera_jpeg_is_decoded_at_a_reduced_scale_for_analysis(tmp_path):
+    """Decoded whole, then turned by its orientation, a 36-megapixel JPEG took over 300 MB."""
+    path = tmp_path / "camera.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned a quarter: the copy must be upright
+    Image.effect_noise((6000, 6000), 60).convert("RGB").resize((7200, 5000)).save(path, quality=85,
+                                                                                 exif=exif.tobytes())
+    assert path.stat().st_size > detector_module.REKOGNITION_MAX_BYTES
+    with Image.open(io.BytesIO(analysis_copy(path.read_bytes()))) as copy:
+        assert copy.size == (2500, 3600)  # decoded at half scale
+    assert growth_kib("from pressroom.policy.detector import analysis_copy", "analysis_copy(data)", path) < 150 * 1024
 
 
 def test_offline_detector_states_the_gap(corpus):

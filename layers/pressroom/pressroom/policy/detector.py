@@ -108,6 +108,11 @@ def analysis_copy(image: bytes) -> bytes:
 
     register_heif_opener()
     with Image.open(io.BytesIO(image)) as opened:
+        # shrink first, and only the small copy is turned: a JPEG decodes at the smallest of 1/2 to
+        # 1/8 scale that keeps half the analysis edge, instead of whole and then resized
+        shrink = min(1.0, _ANALYSIS_EDGE / 2 / max(opened.size))
+        opened.draft("RGB", (max(1, int(opened.width * shrink)), max(1, int(opened.height * shrink))))
+        opened.thumbnail((_ANALYSIS_EDGE, _ANALYSIS_EDGE))
         picture = ImageOps.exif_transpose(opened)
         picture = picture.convert("RGB") if picture.mode != "RGB" else picture
     edge = _ANALYSIS_EDGE
