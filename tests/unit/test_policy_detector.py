@@ -173,6 +173,18 @@ def test_a_large_camera_jpeg_is_decoded_at_a_reduced_scale_for_analysis(tmp_path
     assert growth_kib("from pressroom.policy.detector import analysis_copy", "analysis_copy(data)", path) < 150 * 1024
 
 
+@linux_only
+def test_a_large_webp_is_scaled_as_it_decodes_for_analysis(tmp_path):
+    """Pillow decodes a WebP whole onto an RGBA canvas: 400 MB for this 24-megapixel one."""
+    path = tmp_path / "large.webp"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.linear_gradient("L").resize((6000, 4000)).convert("RGB").save(path, quality=50, exif=exif.tobytes())
+    with Image.open(io.BytesIO(analysis_copy(path.read_bytes()))) as copy:
+        assert copy.size == (2731, 4096)  # upright
+    assert growth_kib("from pressroom.policy.detector import analysis_copy", "analysis_copy(data)", path) < 160 * 1024
+
+
 def test_offline_detector_states_the_gap(corpus):
     found = OfflineDetector().detect((corpus / "Nikon_D70_jpeg_comment_xmp.jpg").read_bytes())
     assert found == Detections(available=False, note=OFFLINE_NOTE)

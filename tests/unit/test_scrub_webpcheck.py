@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from pressroom.scrub import RejectedImage, scrub_bytes, webpcheck
+from pressroom.scrub import RejectedImage, libwebp, scrub_bytes, webpcheck
 from tests.memory import check_growth_kib, linux_only
 
 
@@ -36,7 +36,7 @@ def fully_decodes(data: bytes, size: tuple[int, int]) -> bool:
 
 def column_decodes(data: bytes, size: tuple[int, int]) -> bool:
     try:
-        webpcheck.decode_column(data, size)
+        libwebp.decode_column(data, size)
         return True
     except RejectedImage:
         return False
@@ -89,13 +89,13 @@ def test_undamaged_stills_of_every_kind_decode() -> None:
     clear.putalpha(Image.linear_gradient("L").resize(image.size))
     for data in (encode(image, quality=80), encode(image, lossless=True), encode(clear, quality=80),
                  encode(clear, lossless=True)):
-        webpcheck.decode_column(data, (70, 50))
+        libwebp.decode_column(data, (70, 50))
 
 
 def test_a_bitstream_of_another_size_than_declared_is_refused() -> None:
     data = encode(Image.new("RGB", (40, 30)), quality=80)
     with pytest.raises(RejectedImage, match="40x30, not the 41x30 its container declares"):
-        webpcheck.decode_column(data, (41, 30))
+        libwebp.decode_column(data, (41, 30))
 
 
 def test_every_frame_of_an_animation_is_decoded() -> None:
@@ -113,7 +113,7 @@ def test_every_frame_of_an_animation_is_decoded() -> None:
 
 def test_the_libwebp_that_decodes_untrusted_files_has_the_huffman_overflow_fixed() -> None:
     """CVE-2023-4863, a heap overflow in VP8L decoding, was fixed in libwebp 1.3.2."""
-    assert webpcheck._libwebp().WebPGetDecoderVersion() >= 0x010302
+    assert libwebp._libwebp().WebPGetDecoderVersion() >= 0x010302
 
 
 @linux_only
@@ -123,3 +123,13 @@ def test_process_memory_does_not_grow_with_the_pixel_count(tmp_path: Path) -> No
     path.write_bytes(encode(Image.linear_gradient("L").resize((4000, 4000)).convert("RGB"), quality=50))
     # KiB; Pillow's decode onto an RGBA canvas adds over 100 MB here
     assert check_growth_kib("webpcheck", path, (4000, 4000)) < 24 * 1024
+
+
+@pytest.mark.parametrize("params", [{"lossless": True}, {"quality": 80}])
+def test_a_scaled_decode_gives_pillow_s_pixels_at_full_size_and_fits_the_edge(params: dict) -> None:
+    data = encode(noise((90, 60), 7), **params)
+    with Image.open(io.BytesIO(data)) as reference:
+        assert libwebp.decode_scaled(data, 90).tobytes() == reference.convert("RGB").tobytes()
+    assert libwebp.decode_scaled(data, 45).size == (45, 30)
+    with pytest.raises(RejectedImage, match="does not decode"):
+        libwebp.decode_scaled(data[:40], 45)

@@ -106,14 +106,22 @@ def analysis_copy(image: bytes) -> bytes:
     from PIL import Image, ImageOps
     from pillow_heif import register_heif_opener
 
+    from pressroom.scrub import libwebp
+
     register_heif_opener()
     with Image.open(io.BytesIO(image)) as opened:
-        # shrink first, and only the small copy is turned: a JPEG decodes at the smallest of 1/2 to
-        # 1/8 scale that keeps half the analysis edge, instead of whole and then resized
-        shrink = min(1.0, _ANALYSIS_EDGE / 2 / max(opened.size))
-        opened.draft("RGB", (max(1, int(opened.width * shrink)), max(1, int(opened.height * shrink))))
-        opened.thumbnail((_ANALYSIS_EDGE, _ANALYSIS_EDGE))
-        picture = ImageOps.exif_transpose(opened)
+        # shrink first, and only the small copy is turned: a still WebP is scaled by libwebp as it
+        # decodes; a JPEG decodes at the smallest of 1/2 to 1/8 scale that keeps half the analysis
+        # edge, instead of whole and then resized
+        if opened.format == "WEBP" and not getattr(opened, "is_animated", False):
+            shrunk = libwebp.decode_scaled(image, _ANALYSIS_EDGE)
+            shrunk.info["exif"] = opened.info.get("exif", b"")  # its orientation
+        else:
+            shrink = min(1.0, _ANALYSIS_EDGE / 2 / max(opened.size))
+            opened.draft("RGB", (max(1, int(opened.width * shrink)), max(1, int(opened.height * shrink))))
+            opened.thumbnail((_ANALYSIS_EDGE, _ANALYSIS_EDGE))
+            shrunk = opened
+        picture = ImageOps.exif_transpose(shrunk)
         picture = picture.convert("RGB") if picture.mode != "RGB" else picture
     edge = _ANALYSIS_EDGE
     while edge >= _SMALLEST_EDGE:
