@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from pressroom.settings import Settings
-from pressroom.store import BY_STATE_INDEX
+from pressroom.photos import State
+from pressroom.store import BY_STATE_INDEX, PhotoStore
 from tests import permissions
 from tests.permissions import CfnLoader
 
@@ -933,3 +934,84 @@ def test_the_comments_run_cannot_change_a_photo():
     assert _may("comments", "dynamodb", "UpdateItem", seen) == []
     account = {"TableName": "pressroom", "Key": {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}}
     assert _may("comments", "dynamodb", "UpdateItem", account) == []
+
+
+class _Recording:
+    """A DynamoDB client that records what :class:`PhotoStore` sends it, and answers nothing."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name):
+        def call(**params):
+            self.calls.append(("".join(w.title() for w in name.split("_")), params))
+            return {}
+        return call
+
+
+def _store_calls(write) -> list[tuple[str, dict[str, Any]]]:
+    """The DynamoDB operations (name, parameters) ``write(store)`` makes."""
+    db = _Recording()
+    write(PhotoStore(db, "pressroom"))
+    return db.calls
+
+
+def _item_params(pk: str, sk: str = "META") -> dict[str, Any]:
+    return {"TableName": "pressroom", "Key": {"PK": {"S": pk}, "SK": {"S": sk}}}
+
+
+_OTHER_ITEMS = {"ALBUM#Neighbourhood": "PHOTOSET", "ACCOUNT": "STATE", "COMMENT#1": "SEEN"}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_table_grant_names_the_partition_keys_its_code_uses(function):
+    """No role may read or write any item of the table: each item grant has a LeadingKeys condition."""
+    table = permissions.arn_of("PhotoTable")
+    for s in permissions.role_statements(permissions.role_of(function)):
+        if table in as_list(s["Resource"]):
+            leading = [k for tests in s.get("Condition", {}).values() for k in tests]
+            assert "dynamodb:LeadingKeys" in leading, (function, s.get("Sid"))
+
+
+@pytest.mark.parametrize("folder", ["scrub", "policy", "request_approval", "approval_api", "approval_timer"])
+def test_photo_functions_touch_photo_items_only(folder):
+    """The scrub, policy and approval functions cannot write (or read) the account, an album's
+    photoset or a comment: an approval link cannot move the staleness clock or an album."""
+    assert _may(folder, "dynamodb", "UpdateItem", _item_params("PHOTO#abc")) == []
+    assert _may(folder, "dynamodb", "GetItem", _item_params("PHOTO#abc")) == []
+    for pk, sk in _OTHER_ITEMS.items():
+        for operation in ("GetItem", "UpdateItem"):
+            assert _may(folder, "dynamodb", operation, _item_params(pk, sk)), (folder, operation, pk)
+        assert _may(folder, "dynamodb", "PutItem", {"TableName": "pressroom", "Item": {
+            "PK": {"S": pk}, "SK": {"S": sk}}}), (folder, pk)
+
+
+@pytest.mark.parametrize("folder", ["policy", "request_approval", "approval_api", "approval_timer", "publish"])
+def test_functions_that_never_create_a_photo_may_only_append_its_audit_events(folder):
+    """A put by these is an audit event: none can write a photo's record whole (a forged APPROVED
+    record with another image's key); they change it only by a conditional update."""
+    [(_, audit)] = _store_calls(lambda s: s.record("abc", actor="t", event="approval-reminded", detail={"a": 1}))
+    assert _may(folder, "dynamodb", "PutItem", audit) == []
+    transition = {"TableName": "pressroom", "Item": {**audit["Item"], "from": {"S": "NEEDS_APPROVAL"},
+                                                    "to": {"S": "APPROVED"}}}
+    assert _may(folder, "dynamodb", "PutItem", transition) == []
+    forged = {"TableName": "pressroom", "Item": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"},
+                                                  "state": {"S": State.APPROVED.value},
+                                                  "clean_key": {"S": "clean/other.jpg"}}}
+    assert _may(folder, "dynamodb", "PutItem", forged), folder
+    assert _may("scrub", "dynamodb", "PutItem", forged) == []  # the scrubber creates the record
+
+
+def test_the_publish_function_writes_photos_their_albums_and_the_account_but_no_comment():
+    calls = _store_calls(lambda s: (s.claim_album("Neighbourhood", "c1", "2026-01-01T00:00:00Z"),
+                                    s.record_album("Neighbourhood", "c1", "72157"),
+                                    s.update_account({"last_published_at": "x"}, if_newer="x"), s.account()))
+    assert [name for name, _ in calls] == ["PutItem", "UpdateItem", "UpdateItem", "GetItem"]
+    for name, params in calls:
+        assert _may("publish", "dynamodb", name, params) == [], name
+    assert _may("publish", "dynamodb", "UpdateItem", _item_params("COMMENT#1", "SEEN"))
+    assert _may("publish", "dynamodb", "PutItem", {"TableName": "pressroom", "Item": {
+        "PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}})
+    # an album's item is written with the album's attributes; the account only by update
+    assert _may("approval_api", "dynamodb", calls[0][0], calls[0][1])
+    assert _may("scrub", "dynamodb", calls[2][0], calls[2][1])
