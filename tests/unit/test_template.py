@@ -148,6 +148,35 @@ def test_raw_bucket_expires_originals_and_aborted_uploads(resources):
     assert expire["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
 
 
+def test_clean_bucket_expires_replaced_copies_which_nothing_reads(resources):
+    """A re-scrub replaces a clean copy under the same key; the old version is read by no role, so it
+    must not live for ever (nor an aborted upload, nor the delete marker left of a removed copy)."""
+    rules = resources["CleanBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert all(r["Status"] == "Enabled" and "Prefix" not in r and "Filter" not in r for r in rules)
+    (replaced,) = [r for r in rules if "NoncurrentVersionExpiration" in r]
+    assert replaced["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert replaced["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert any(r.get("ExpiredObjectDeleteMarker") for r in rules)
+    clean = permissions.arn_of("CleanBucket")
+    for role in of_type(resources, "AWS::IAM::Role"):
+        for s in permissions.role_statements(role):
+            if any(r.startswith(clean) for r in as_list(s["Resource"])):
+                assert not any(fnmatch.fnmatchcase("s3:GetObjectVersion", a) for a in as_list(s["Action"])), role
+
+
+def test_dead_letter_notices_promise_originals_no_longer_than_the_lifecycle_keeps_them(resources):
+    """Originals (GPS, serials, names) go RawRetentionDays after upload, and a day after an upload
+    under the same key replaces them: a notice must not say they are simply kept."""
+    from pressroom.dead_letters import scrubber_never_reached, scrubber_stopped
+
+    (expire,) = [r for r in resources["RawBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+                 if "ExpirationInDays" in r]
+    assert expire["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    for reason in (scrubber_stopped(5), scrubber_never_reached(5)):
+        assert "kept for an administrator only until it is deleted automatically" in reason
+        assert "days after upload" in reason and "a day after a new upload under the same name" in reason
+
+
 def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
     dlq_days = max(q["Properties"]["MessageRetentionPeriod"] for q in of_type(resources, "AWS::SQS::Queue").values()
                    if "MessageRetentionPeriod" in q["Properties"]) / 86400
