@@ -514,6 +514,36 @@ def test_every_alarm_notifies_a_required_address(template, resources):
     assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
 
 
+def test_the_alarm_topic_takes_this_accounts_alarms_and_refuses_plain_http(resources):
+    """Its policy replaces SNS's default: CloudWatch (which publishes over TLS) must still be allowed to
+    deliver every alarm, and nobody may publish over plain HTTP."""
+    from tests.permissions import ACCOUNT, REGION, Request
+
+    (policy,) = of_type(resources, "AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    statements = permissions.topic_policy("AlarmTopic")
+    topic = permissions.resolve({"Ref": "AlarmTopic"})
+    assert topic.startswith(f"arn:aws:sns:{REGION}:{ACCOUNT}:")
+
+    def publish(alarm: str, *, secure: str = "true", account: str = ACCOUNT) -> Request:
+        return Request("sns:Publish", topic, {"aws:SecureTransport": (secure,), "aws:SourceArn": (alarm,),
+                                              "aws:SourceAccount": (account,)})
+
+    for name in of_type(resources, "AWS::CloudWatch::Alarm"):
+        alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pressroom-{name}-ABC123"
+        assert permissions.service_decision(statements, "cloudwatch.amazonaws.com", publish(alarm)) == "allowed"
+    alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pressroom-ScrubErrorsAlarm-ABC123"
+    assert permissions.service_decision(statements, "cloudwatch.amazonaws.com", publish(alarm, secure="false")) == (
+        "denied by the resource policy")
+    for principal in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):  # nobody, over plain HTTP
+        refused = permissions.service_decision(statements, principal, publish(alarm, secure="false"))
+        assert refused == "denied by the resource policy", principal
+    other = f"arn:aws:cloudwatch:{REGION}:210987654321:alarm:theirs"
+    assert permissions.service_decision(statements, "cloudwatch.amazonaws.com", publish(other, account="210987654321")) != (
+        "allowed")
+    assert permissions.service_decision(statements, "events.amazonaws.com", publish(alarm)) != "allowed"
+
+
 def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_timeout(template, resources):
     consumed = {}
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
