@@ -222,6 +222,8 @@ def _ref(name: str) -> str:
         return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{_name(name)}"
     if kind == "AWS::SecretsManager::Secret":
         return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{_name(name)}-AbCdEf"
+    if kind == "AWS::SNS::Topic":
+        return f"arn:aws:sns:{REGION}:{ACCOUNT}:{_name(name)}"
     return _name(name)
 
 
@@ -282,6 +284,13 @@ def bucket_policy(bucket_name: str) -> list[dict[str, Any]]:
         if r["Type"] == "AWS::S3::BucketPolicy" and resolve(r["Properties"]["Bucket"]) == bucket_name:
             return [resolve(s) for s in r["Properties"]["PolicyDocument"]["Statement"]]
     return []
+
+
+def topic_policy(topic: str) -> list[dict[str, Any]]:
+    """The statements of the policies attached to topic ``topic`` (a logical id), resolved."""
+    return [resolve(s) for r in template()["Resources"].values()
+            if r["Type"] == "AWS::SNS::TopicPolicy" and {"Ref": topic} in r["Properties"]["Topics"]
+            for s in r["Properties"]["PolicyDocument"]["Statement"]]
 
 
 # -- evaluating a request -------------------------------------------------------------------------
@@ -359,6 +368,19 @@ def decision(role: str, request: Request) -> str:
     if any(s["Effect"] == "Allow" and _applies(s, request) for s in statements):
         return "allowed"
     return f"not allowed by {role}"
+
+
+def service_decision(statements: list[dict[str, Any]], service: str, request: Request) -> str:
+    """``allowed``, or why not: a resource policy's verdict on a request by AWS service ``service``
+    (which has no identity policy: a statement must name it, or every principal)."""
+    def names(s: dict[str, Any]) -> bool:
+        principal = s["Principal"]
+        return principal == "*" or service in _as_list(principal.get("Service", []))
+    if any(s["Effect"] == "Deny" and names(s) and _applies(s, request) for s in statements):
+        return "denied by the resource policy"
+    if any(s["Effect"] == "Allow" and names(s) and _applies(s, request) for s in statements):
+        return "allowed"
+    return f"not allowed to {service}"
 
 
 # -- AWS calls as IAM requests --------------------------------------------------------------------

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from pressroom.settings import Settings
-from pressroom.store import BY_STATE_INDEX
+from pressroom.photos import State
+from pressroom.store import BY_STATE_INDEX, PhotoStore
 from tests import permissions
 from tests.permissions import CfnLoader
 
@@ -145,6 +146,35 @@ def test_raw_bucket_expires_originals_and_aborted_uploads(resources):
     assert expire["ExpirationInDays"] == {"Ref": "RawRetentionDays"}
     assert expire["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 1
     assert expire["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+
+
+def test_clean_bucket_expires_replaced_copies_which_nothing_reads(resources):
+    """A re-scrub replaces a clean copy under the same key; the old version is read by no role, so it
+    must not live for ever (nor an aborted upload, nor the delete marker left of a removed copy)."""
+    rules = resources["CleanBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert all(r["Status"] == "Enabled" and "Prefix" not in r and "Filter" not in r for r in rules)
+    (replaced,) = [r for r in rules if "NoncurrentVersionExpiration" in r]
+    assert replaced["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert replaced["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert any(r.get("ExpiredObjectDeleteMarker") for r in rules)
+    clean = permissions.arn_of("CleanBucket")
+    for role in of_type(resources, "AWS::IAM::Role"):
+        for s in permissions.role_statements(role):
+            if any(r.startswith(clean) for r in as_list(s["Resource"])):
+                assert not any(fnmatch.fnmatchcase("s3:GetObjectVersion", a) for a in as_list(s["Action"])), role
+
+
+def test_dead_letter_notices_promise_originals_no_longer_than_the_lifecycle_keeps_them(resources):
+    """Originals (GPS, serials, names) go RawRetentionDays after upload, and a day after an upload
+    under the same key replaces them: a notice must not say they are simply kept."""
+    from pressroom.dead_letters import scrubber_never_reached, scrubber_stopped
+
+    (expire,) = [r for r in resources["RawBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+                 if "ExpirationInDays" in r]
+    assert expire["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    for reason in (scrubber_stopped(5), scrubber_never_reached(5)):
+        assert "kept for an administrator only until it is deleted automatically" in reason
+        assert "days after upload" in reason and "a day after a new upload under the same name" in reason
 
 
 def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
@@ -482,6 +512,36 @@ def test_every_alarm_notifies_a_required_address(template, resources):
     for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+
+
+def test_the_alarm_topic_takes_this_accounts_alarms_and_refuses_plain_http(resources):
+    """Its policy replaces SNS's default: CloudWatch (which publishes over TLS) must still be allowed to
+    deliver every alarm, and nobody may publish over plain HTTP."""
+    from tests.permissions import ACCOUNT, REGION, Request
+
+    (policy,) = of_type(resources, "AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    statements = permissions.topic_policy("AlarmTopic")
+    topic = permissions.resolve({"Ref": "AlarmTopic"})
+    assert topic.startswith(f"arn:aws:sns:{REGION}:{ACCOUNT}:")
+
+    def publish(alarm: str, *, secure: str = "true", account: str = ACCOUNT) -> Request:
+        return Request("sns:Publish", topic, {"aws:SecureTransport": (secure,), "aws:SourceArn": (alarm,),
+                                              "aws:SourceAccount": (account,)})
+
+    for name in of_type(resources, "AWS::CloudWatch::Alarm"):
+        alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pressroom-{name}-ABC123"
+        assert permissions.service_decision(statements, "cloudwatch.amazonaws.com", publish(alarm)) == "allowed"
+    alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pressroom-ScrubErrorsAlarm-ABC123"
+    assert permissions.service_decision(statements, "cloudwatch.amazonaws.com", publish(alarm, secure="false")) == (
+        "denied by the resource policy")
+    for principal in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):  # nobody, over plain HTTP
+        refused = permissions.service_decision(statements, principal, publish(alarm, secure="false"))
+        assert refused == "denied by the resource policy", principal
+    other = f"arn:aws:cloudwatch:{REGION}:210987654321:alarm:theirs"
+    assert permissions.service_decision(statements, "cloudwatch.amazonaws.com", publish(other, account="210987654321")) != (
+        "allowed")
+    assert permissions.service_decision(statements, "events.amazonaws.com", publish(alarm)) != "allowed"
 
 
 def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_timeout(template, resources):
@@ -933,3 +993,93 @@ def test_the_comments_run_cannot_change_a_photo():
     assert _may("comments", "dynamodb", "UpdateItem", seen) == []
     account = {"TableName": "pressroom", "Key": {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}}
     assert _may("comments", "dynamodb", "UpdateItem", account) == []
+
+
+class _Recording:
+    """A DynamoDB client that records what :class:`PhotoStore` sends it, and answers nothing."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name):
+        def call(**params):
+            self.calls.append(("".join(w.title() for w in name.split("_")), params))
+            return {}
+        return call
+
+
+def _store_calls(write) -> list[tuple[str, dict[str, Any]]]:
+    """The DynamoDB operations (name, parameters) ``write(store)`` makes."""
+    db = _Recording()
+    write(PhotoStore(db, "pressroom"))
+    return db.calls
+
+
+def _item_params(pk: str, sk: str = "META") -> dict[str, Any]:
+    return {"TableName": "pressroom", "Key": {"PK": {"S": pk}, "SK": {"S": sk}}}
+
+
+_OTHER_ITEMS = {"ALBUM#Neighbourhood": "PHOTOSET", "ACCOUNT": "STATE", "COMMENT#1": "SEEN"}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_table_grant_names_the_partition_keys_its_code_uses(function):
+    """No role may read or write any item of the table: each item grant has a LeadingKeys condition."""
+    table = permissions.arn_of("PhotoTable")
+    for s in permissions.role_statements(permissions.role_of(function)):
+        if table in as_list(s["Resource"]):
+            leading = [k for tests in s.get("Condition", {}).values() for k in tests]
+            assert "dynamodb:LeadingKeys" in leading, (function, s.get("Sid"))
+
+
+def test_attribute_conditions_only_narrow_puts(resources):
+    """tests/permissions.py gives a put the attribute names of its item; IAM's attributes of an
+    update or a read depend on its expressions, which the harness does not model, and a missing key
+    would pass a ForAllValues condition unchecked: such a grant could not be proven offline."""
+    for owner, s in statements(resources):
+        if any("dynamodb:Attributes" in tests for tests in s.get("Condition", {}).values()):
+            assert as_list(s["Action"]) == ["dynamodb:PutItem"], (owner, s.get("Sid"))
+
+
+@pytest.mark.parametrize("folder", ["scrub", "policy", "request_approval", "approval_api", "approval_timer"])
+def test_photo_functions_touch_photo_items_only(folder):
+    """The scrub, policy and approval functions cannot write (or read) the account, an album's
+    photoset or a comment: an approval link cannot move the staleness clock or an album."""
+    assert _may(folder, "dynamodb", "UpdateItem", _item_params("PHOTO#abc")) == []
+    assert _may(folder, "dynamodb", "GetItem", _item_params("PHOTO#abc")) == []
+    for pk, sk in _OTHER_ITEMS.items():
+        for operation in ("GetItem", "UpdateItem"):
+            assert _may(folder, "dynamodb", operation, _item_params(pk, sk)), (folder, operation, pk)
+        assert _may(folder, "dynamodb", "PutItem", {"TableName": "pressroom", "Item": {
+            "PK": {"S": pk}, "SK": {"S": sk}}}), (folder, pk)
+
+
+@pytest.mark.parametrize("folder", ["policy", "request_approval", "approval_api", "approval_timer", "publish"])
+def test_functions_that_never_create_a_photo_may_only_append_its_audit_events(folder):
+    """A put by these is an audit event: none can write a photo's record whole (a forged APPROVED
+    record with another image's key); they change it only by a conditional update."""
+    [(_, audit)] = _store_calls(lambda s: s.record("abc", actor="t", event="approval-reminded", detail={"a": 1}))
+    assert _may(folder, "dynamodb", "PutItem", audit) == []
+    transition = {"TableName": "pressroom", "Item": {**audit["Item"], "from": {"S": "NEEDS_APPROVAL"},
+                                                    "to": {"S": "APPROVED"}}}
+    assert _may(folder, "dynamodb", "PutItem", transition) == []
+    forged = {"TableName": "pressroom", "Item": {"PK": {"S": "PHOTO#abc"}, "SK": {"S": "META"},
+                                                  "state": {"S": State.APPROVED.value},
+                                                  "clean_key": {"S": "clean/other.jpg"}}}
+    assert _may(folder, "dynamodb", "PutItem", forged), folder
+    assert _may("scrub", "dynamodb", "PutItem", forged) == []  # the scrubber creates the record
+
+
+def test_the_publish_function_writes_photos_their_albums_and_the_account_but_no_comment():
+    calls = _store_calls(lambda s: (s.claim_album("Neighbourhood", "c1", "2026-01-01T00:00:00Z"),
+                                    s.record_album("Neighbourhood", "c1", "72157"),
+                                    s.update_account({"last_published_at": "x"}, if_newer="x"), s.account()))
+    assert [name for name, _ in calls] == ["PutItem", "UpdateItem", "UpdateItem", "GetItem"]
+    for name, params in calls:
+        assert _may("publish", "dynamodb", name, params) == [], name
+    assert _may("publish", "dynamodb", "UpdateItem", _item_params("COMMENT#1", "SEEN"))
+    assert _may("publish", "dynamodb", "PutItem", {"TableName": "pressroom", "Item": {
+        "PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}})
+    # an album's item is written with the album's attributes; the account only by update
+    assert _may("approval_api", "dynamodb", calls[0][0], calls[0][1])
+    assert _may("scrub", "dynamodb", calls[2][0], calls[2][1])

@@ -36,6 +36,9 @@ ACTOR = "dead-letters"
 SCRUB, POLICY = "scrub", "policy"
 #: where each stage's objects are (the prefixes of the bucket notifications in template.yaml)
 PREFIXES = {"incoming/": SCRUB, "clean/": POLICY}
+#: the raw bucket's lifecycle (template.yaml) deletes originals: a promise to keep one would be false
+ORIGINAL_KEPT = ("the original is kept for an administrator only until it is deleted automatically (a set number of "
+                 "days after upload, or a day after a new upload under the same name replaces it)")
 
 
 def stage_of(key: str) -> str:
@@ -48,12 +51,12 @@ def stage_of(key: str) -> str:
 
 def scrubber_stopped(attempts: int) -> str:
     return (f"the scrubber was stopped on every one of its {attempts} attempts (it ran out of memory or time); "
-            "the original is kept for an administrator")
+            + ORIGINAL_KEPT)
 
 
 def scrubber_never_reached(attempts: int) -> str:
     return (f"the scrubber did not get to this file in any of its {attempts} attempts (it was stopped before "
-            "recording it, or could not read it); the original is kept for an administrator")
+            "recording it, or could not read it); " + ORIGINAL_KEPT)
 
 
 def checks_stopped(attempts: int) -> str:
