@@ -661,6 +661,41 @@ def test_an_approval_that_lost_the_race_leaves_the_winners_publish_check(store, 
     assert (services.timers().due(CHECK) is not None) is kept
 
 
+def _concurrently(store, monkeypatch, write):
+    """Run ``write`` just before the decision's own conditional write reaches the table."""
+    real, done = store._db.transact_write_items, []
+
+    def racing(**kwargs):
+        if not done and any(item.get("Put", {}).get("Item", {}).get("actor", {}).get("S") in (ONE, TWO)
+                            for item in kwargs["TransactItems"]):
+            done.append(True)
+            write()
+        return real(**kwargs)
+
+    monkeypatch.setattr(store._db, "transact_write_items", racing)
+    return done
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_a_reminder_written_at_the_same_instant_does_not_refuse_the_decision(store, aws, asked, monkeypatch, action):
+    done = _concurrently(store, monkeypatch, lambda: service.remind(PID, now=NOW + timedelta(days=2)))
+    page = service.decide(PID, body(asked[ONE], decision=action, reason="a face"), FORM, now=NOW + timedelta(days=2))
+    assert done and page.status == 200, page.html
+    photo = store.get(PID)
+    assert photo.state == (State.APPROVED if action == "approve" else State.REJECTED) and photo.reminded_at
+    assert links.verify(config.signing_key(), asked[ONE], NOW).nonce in photo.used_nonces
+    assert services.timers().due(CHECK) is not None
+    assert publish_messages(aws) == ([{"photo_id": PID}] if action == "approve" else [])
+
+
+def test_a_decision_at_the_same_instant_still_wins_over_the_other(store, aws, asked, monkeypatch):
+    other = body(asked[TWO], decision="reject", reason="a face")
+    done = _concurrently(store, monkeypatch, lambda: service.decide(PID, other, FORM, now=NOW))
+    page = service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    assert done and page.status == 409 and f"already rejected by {TWO}" in page.html
+    assert store.get(PID).state == State.REJECTED and publish_messages(aws) == []
+
+
 # -- escaping ---------------------------------------------------------------------------------------
 class _Tags(HTMLParser):
     def __init__(self):

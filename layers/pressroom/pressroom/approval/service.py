@@ -13,7 +13,9 @@ photo record, never by remembering anything in memory:
   process died in the instant after the first was sent, rather than none until the reminder.
 * Deciding: ``NEEDS_APPROVAL → APPROVED|REJECTED`` is one conditional write that also spends the
   link's nonce; only the winner sends the publish message or tells the uploader. A second click or
-  a second approver gets 409 with who decided, when and why. Before a decision is stored a
+  a second approver gets 409 with who decided, when and why. A reminder or request written in the
+  same instant does not refuse a decision: the write is tried once more on the photo as re-read,
+  if it still waits and the link is unspent. Before a decision is stored a
   one-time *publish check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
   (or the uploader's notice of a rejection, recorded by ``notified_at``) is sent right after the
   decision is stored. If the send fails or the process dies before it, the publish check finds
@@ -262,10 +264,7 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
         return _refusal(LinkError(503, "Not recorded", "Your decision could not be recorded just now. "
                                   "Nothing has changed: submit it again in a minute."))
     try:
-        photo = services.store().transition(
-            photo.id, State.NEEDS_APPROVAL, _DECIDED[action], actor=approver,
-            changes={"decision": decision, "used_nonces": [*photo.used_nonces, claims.nonce]},
-            detail={"action": action, "why": reason})
+        photo = _store_decision(photo, approver, decision, claims.nonce)
     except StaleTransition:
         latest = services.store().get(photo.id)
         if latest is None or latest.state not in _DECIDED.values():
@@ -273,6 +272,26 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
         return (_closed(latest) if latest else None) or _refusal(LinkError(
             409, "Already decided", "Someone else changed this photo while you were deciding."))
     return _after_decision(photo, action, reason)
+
+
+def _store_decision(photo: Photo, approver: str, decision: dict[str, str], nonce: str) -> Photo:
+    """``NEEDS_APPROVAL →`` the decision, spending the link's nonce. Tried once more on the photo as
+    re-read when another write (a reminder, a request) landed meanwhile and it still waits;
+    StaleTransition when it was decided or moved on."""
+    store = services.store()
+
+    def write(current: Photo) -> Photo:
+        return store.transition(current.id, State.NEEDS_APPROVAL, _DECIDED[decision["action"]], actor=approver,
+                                changes={"decision": decision, "used_nonces": [*current.used_nonces, nonce]},
+                                detail={"action": decision["action"], "why": decision["why"]})
+
+    try:
+        return write(photo)
+    except StaleTransition:
+        latest = store.get(photo.id)
+        if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
+            raise
+    return write(latest)
 
 
 def _problem(photo: Photo, action: str, reason: str, ticked: set[int]) -> str:
