@@ -96,6 +96,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # the reminder says when it expires
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # expiry disarms the reminder
+        ("scheduler:CreateSchedule", "{schedules}/approval-reminder-*"),  # while nobody can be asked, the
+        ("scheduler:UpdateSchedule", "{schedules}/approval-reminder-*"),  # reminder re-arms itself
+        ("iam:PassRole", "{ApprovalSchedulerRole}"),
     ],
     "PublishFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),

@@ -216,7 +216,7 @@ def test_with_no_valid_approver_the_photo_waits_visibly_and_the_press_office_is_
     assert "/pressroom/approvers" in text and pid in text and "2026-11-27 10:00 UTC" in text
     timers = services.timers()
     assert timers.due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)  # it still ends on time
-    assert timers.due(f"approval-reminder-{pid}") == NOW + timedelta(days=2)
+    assert timers.due(f"approval-reminder-{pid}") == NOW + timedelta(hours=6)  # looks for approvers again
     assert [e["event"] for e in store.audit(pid)].count("approval-held") == 1
 
 
@@ -224,7 +224,10 @@ def test_a_photo_nobody_could_be_asked_about_expires_on_schedule_and_the_uploade
     pid = waiting(store, corpus)
     set_approvers(" ")
     service.request_approval(pid, now=NOW)
-    assert service.remind(pid, now=NOW + timedelta(days=2)) == []  # still nobody: no error either
+    for hours in range(6, 168, 6):  # still nobody, each time the reminder fires: no error either
+        assert service.remind(pid, now=NOW + timedelta(hours=hours)) == []
+        due = services.timers().due(f"approval-reminder-{pid}")
+        assert due == NOW + timedelta(hours=min(hours + 6, 162))  # never re-armed past the expiry
     assert service.expire(pid, now=NOW + timedelta(days=7)) is True
     assert store.get(pid).state == State.EXPIRED
     notice = [m for m in outbox() if m["To"] == UPLOADER]
@@ -250,13 +253,17 @@ def test_the_reminder_asks_approvers_added_since_nobody_could_be_asked(store, co
     pid = waiting(store, corpus)
     set_approvers(" ")
     service.request_approval(pid, now=NOW)
+    assert service.remind(pid, now=NOW + timedelta(hours=6)) == []
     set_approvers(ONE, TWO)
-    assert service.remind(pid, now=NOW + timedelta(days=2)) == [ONE, TWO]
+    assert service.remind(pid, now=NOW + timedelta(days=4)) == [ONE, TWO]  # after the usual reminder's time
+    assert services.timers().due(f"approval-reminder-{pid}") == NOW + timedelta(days=6)  # then reminded
     asked = [m for m in outbox() if "Approval needed" in m["Subject"]]
     assert sorted(m["To"] for m in asked) == [ONE, TWO]
     assert not any(m["Subject"].startswith("Reminder") for m in asked)  # a first request, not a reminder
-    assert service.review(pid, tokens(pid)[ONE], now=NOW + timedelta(days=2)).status == 200
+    assert service.review(pid, tokens(pid)[ONE], now=NOW + timedelta(days=4)).status == 200
     assert store.get(pid).reason == ""
+    assert service.remind(pid, now=NOW + timedelta(days=6)) == [ONE, TWO]  # the reminder, as for any photo
+    assert links.verify(config.signing_key(), tokens(pid)[ONE], NOW).expires_at == NOW + timedelta(days=7)
 
 
 def test_a_failed_press_office_notice_is_sent_by_a_later_delivery(store, corpus, monkeypatch):

@@ -15,8 +15,8 @@ photo record, never by remembering anything in memory:
   link's nonce; only the winner sends the publish message or tells the uploader. A second click or
   a second approver gets 409 with who decided, when and why. A reminder or request written in the
   same instant does not refuse a decision: the write is tried once more on the photo as re-read,
-  if it still waits and the link is unspent. Before a decision is stored a
-  one-time *publish check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
+  if it still waits and the link is unspent. Before a decision is stored a one-time *publish
+  check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
   (or the uploader's notice of a rejection, recorded by ``notified_at``) is sent right after the
   decision is stored. If the send fails or the process dies before it, the publish check finds
   the photo still APPROVED with no publish under way and queues it, or REJECTED with nobody told
@@ -29,10 +29,11 @@ photo record, never by remembering anything in memory:
   ``notified_at``, so a retry after a failed email (the photo already EXPIRED) still tells them.
 * Nobody to ask (the approvers parameter holds no valid address): the photo stays NEEDS_APPROVAL
   with ``reason`` saying so (``pressroom status`` shows it), its expiry and reminder are armed as
-  for any request, and the press office is emailed once (``office_told_at``). The request is not
-  retried through SQS (its dead-letter queue would only alarm): a redelivery of the request, or
-  the reminder, asks whoever is configured by then, with links that end when the photo expires;
-  if nobody is, the photo expires on schedule and the uploader is told why.
+  for any request, but the reminder is due ``ASK_AGAIN_AFTER`` on, and the press office is emailed
+  once (``office_told_at``). The request is not retried through SQS (its dead-letter queue would
+  only alarm): a redelivery of the request, or the reminder, asks whoever is configured by then
+  (a first request, links ending when the photo expires, the reminder re-armed); while nobody is,
+  the reminder re-arms itself until the photo expires on schedule and the uploader is told why.
 """
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ EXPIRED_OUTCOME = "not approved in time"
 REJECTED_OUTCOME = "rejected"
 #: the reason a waiting photo shows while nobody can be asked about it
 NO_APPROVERS = "no approvers are configured: nobody has been asked to review it"
+#: while nobody can be asked, how often the photo's reminder looks for approvers again
+ASK_AGAIN_AFTER = timedelta(hours=6)
 
 
 def reminder_schedule(photo_id: str) -> str:
@@ -108,7 +111,7 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
     expires = _photo_expiry(photo.id, now)  # set by the first attempt; later ones keep it
     reminder = None
     if not photo.approvers and (approvers or photo.reason != NO_APPROVERS):  # the first attempt, or
-        reminder = now + timedelta(seconds=get_settings().approval_reminder_seconds)  # the first ask after it
+        reminder = now + (_reminder_after() if approvers else ASK_AGAIN_AFTER)  # the first ask after it
         _arm_timers(photo.id, reminder, expires)
     if not approvers:
         _hold(photo, now, retry=reminder)
@@ -152,8 +155,8 @@ def _ask(photo: Photo, approvers: list[str], now: datetime, expires: datetime) -
 def _hold(photo: Photo, now: datetime, *, retry: datetime | None) -> None:
     """No approver can be asked: the photo waits with the reason shown, and the press office is told once.
 
-    Its expiry stays armed; its reminder (due at ``retry``, if still to come) or a redelivery of the
-    request asks whoever is configured by then. A failed email is raised, and sent by the next of those.
+    Its expiry stays armed; its reminder (due at ``retry``, if before the expiry) or a redelivery of
+    the request asks whoever is configured by then. A failed email is raised, and sent by the next of those.
     """
     store, parameter = services.store(), get_settings().approvers_parameter
     if photo.reason != NO_APPROVERS:
@@ -183,9 +186,18 @@ def _confirm(photo: Photo, approver: str) -> Photo:
 
 
 def _arm_timers(photo_id: str, reminder: datetime, expires: datetime) -> None:
-    timers, target = services.timers(), get_settings().approval_timer_function_arn
-    timers.arm(reminder_schedule(photo_id), reminder, target, {"kind": "reminder", "photo_id": photo_id})
-    timers.arm(expiry_schedule(photo_id), expires, target, {"kind": "expiry", "photo_id": photo_id})
+    _arm_reminder(photo_id, reminder)
+    services.timers().arm(expiry_schedule(photo_id), expires, get_settings().approval_timer_function_arn,
+                          {"kind": "expiry", "photo_id": photo_id})
+
+
+def _arm_reminder(photo_id: str, when: datetime) -> None:
+    services.timers().arm(reminder_schedule(photo_id), when, get_settings().approval_timer_function_arn,
+                          {"kind": "reminder", "photo_id": photo_id})
+
+
+def _reminder_after() -> timedelta:
+    return timedelta(seconds=get_settings().approval_reminder_seconds)
 
 
 def _photo_expiry(photo_id: str, now: datetime) -> datetime:
@@ -468,11 +480,16 @@ def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
     if waiting is None:
         return []
     photo, approvers = waiting
-    if not approvers:
-        _hold(photo, now, retry=None)
+    if not photo.approvers or not approvers:  # nobody could be asked (or can be): ask whoever is now
+        expires = _photo_expiry(photo.id, now)
+        after = now + (_reminder_after() if approvers else ASK_AGAIN_AFTER)
+        retry = after if after < expires else None
+        if retry:  # first, so that a failed email is tried again then too
+            _arm_reminder(photo.id, retry)
+        if approvers:
+            return _ask(photo, approvers, now, expires)
+        _hold(photo, now, retry=retry)
         return []
-    if not photo.approvers:  # nobody could be asked before: this asks whoever is configured now
-        return _ask(photo, approvers, now, _photo_expiry(photo.id, now))
     asked = {a.lower() for a in photo.approvers}
     # all that may fail comes before reminded_at is set, so a retried invocation still reminds
     expires, key, thumbnail, sent = _photo_expiry(photo.id, now), config.signing_key(), _thumbnail(photo), []
