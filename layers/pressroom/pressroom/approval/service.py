@@ -473,7 +473,11 @@ def _waiting(store: PhotoStore, photo_id: str) -> tuple[Photo, list[str]] | None
 
 # -- reminding and expiring -----------------------------------------------------------------------
 def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
-    """Once: email every approver a fresh link if ``photo_id`` still waits; return who was emailed."""
+    """Once: email every approver a fresh link if ``photo_id`` still waits; return who was emailed.
+
+    While nobody could be asked, it asks whoever is configured now (a first request) and re-arms
+    itself for the usual reminder; or, with still nobody to ask, looks again ``ASK_AGAIN_AFTER`` on.
+    """
     now = now or clock.now()
     store = services.store()
     waiting = _waiting(store, photo_id)
