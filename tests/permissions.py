@@ -66,6 +66,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the emailed thumbnail
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"),
+        ("ssm:GetParameter", "{PressOfficeParameter}"),  # told when there are no approvers to ask
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:CreateSchedule", "{schedules}/approval-reminder-*"),  # Timers.arm: create, else update
         ("scheduler:UpdateSchedule", "{schedules}/approval-reminder-*"),
@@ -95,6 +96,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # the reminder says when it expires
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # expiry disarms the reminder
+        ("scheduler:CreateSchedule", "{schedules}/approval-reminder-*"),  # while nobody can be asked, the
+        ("scheduler:UpdateSchedule", "{schedules}/approval-reminder-*"),  # reminder re-arms itself
+        ("iam:PassRole", "{ApprovalSchedulerRole}"),
     ],
     "PublishFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),

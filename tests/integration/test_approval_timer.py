@@ -84,3 +84,14 @@ def test_a_timer_for_an_unknown_photo_does_nothing(aws, load_event):
 def test_a_malformed_payload_is_an_error(aws):
     with pytest.raises(ValidationError):
         invoke("approval_timer", {"kind": "publish", "photo_id": "x"})
+
+
+def test_the_publish_check_tells_the_uploader_of_a_rejection_they_were_not_told_of(aws, store, load_event, asked):
+    store.transition(asked, State.NEEDS_APPROVAL, State.REJECTED, actor=Names().approvers[0],  # SES refused then
+                     changes={"decision": {"action": "reject", "by": Names().approvers[0], "why": "A house number"}})
+    event = {**load_event("approval_timer_publish_check"), "photo_id": asked}
+    assert invoke("approval_timer", event)["acted"] is True
+    assert invoke("approval_timer", event)["acted"] is False
+    told = [m for m in _mails() if m["To"] == "pcso@example.org"]
+    assert len(told) == 1 and "A house number" in told[0].get_body(("plain",)).get_content()
+    assert drain(boto3.client("sqs"), aws.queue_urls["publish"]) == []

@@ -8,6 +8,7 @@ from email import policy
 import boto3
 from PIL import Image
 
+from pressroom import config
 from pressroom.local.resources import Names
 from pressroom.photos import State, photo_id
 from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
@@ -86,3 +87,25 @@ def test_an_encoded_word_in_the_photos_own_title_adds_no_header_to_the_email(aws
     for message in sent:
         assert message["X-Injected"] is None and message.get_content_type() == "multipart/alternative"
         assert message["Subject"].replace("\N{WORD JOINER}", "") == f"Approval needed: {title} (neighbourhood-day)"
+
+
+def test_with_no_approvers_configured_the_photo_waits_visibly_and_the_press_office_is_told(aws, store, load_event,
+                                                                                          corpus):
+    pid = _waiting(aws, load_event, corpus)
+    boto3.client("ssm").put_parameter(Name="/pressroom/approvers", Type="StringList", Value=" ", Overwrite=True)
+    config.reset()
+    event = _event(load_event, {"photo_id": pid})
+    assert invoke("request_approval", event) == {"batchItemFailures": []}  # not left to the dead-letter queue
+    assert invoke("request_approval", event) == {"batchItemFailures": []}
+    assert "no approvers are configured" in store.get(pid).reason
+    told = [email.message_from_string(raw, policy=policy.default) for raw in sent_emails()]
+    assert [m["To"] for m in told] == list(Names().press_office) and "no approvers" in told[0]["Subject"]
+    scheduler = boto3.client("scheduler")
+    assert {s["Name"] for s in scheduler.list_schedules(GroupName="pressroom")["Schedules"]} >= {
+        f"approval-reminder-{pid}", f"approval-expiry-{pid}"}
+    boto3.client("ssm").put_parameter(Name="/pressroom/approvers", Type="StringList",
+                                      Value=",".join(Names().approvers), Overwrite=True)
+    config.reset()
+    timer = {**load_event("approval_timer"), "photo_id": pid}
+    assert invoke("approval_timer", timer)["acted"] is True  # the reminder asks who is configured now
+    assert store.get(pid).approvers == list(Names().approvers) and store.get(pid).reason == ""

@@ -197,6 +197,91 @@ def test_a_confirmed_email_is_never_sent_again(store, corpus):
     assert len(outbox()) == 2
 
 
+# -- nobody to ask --------------------------------------------------------------------------------
+def _office_notices():
+    return [m for m in outbox() if m["To"] == ", ".join(Names().press_office) and "no approvers" in m["Subject"]]
+
+
+@pytest.mark.parametrize("configured", [(" ",), ("approver.one", "nobody at example.org")])
+def test_with_no_valid_approver_the_photo_waits_visibly_and_the_press_office_is_told_once(store, corpus, configured):
+    pid = waiting(store, corpus)
+    set_approvers(*configured)
+    assert service.request_approval(pid, now=NOW) == []  # no error: nothing for SQS to retry
+    assert service.request_approval(pid, now=NOW + timedelta(minutes=3)) == []  # a duplicate delivery
+    photo = store.get(pid)
+    assert photo.state == State.NEEDS_APPROVAL and "no approvers are configured" in photo.reason
+    told = _office_notices()
+    assert len(told) == 1
+    text = part(told[0], "text/plain")
+    assert "/pressroom/approvers" in text and pid in text and "2026-11-27 10:00 UTC" in text
+    timers = services.timers()
+    assert timers.due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)  # it still ends on time
+    assert timers.due(f"approval-reminder-{pid}") == NOW + timedelta(hours=6)  # looks for approvers again
+    assert [e["event"] for e in store.audit(pid)].count("approval-held") == 1
+
+
+def test_a_photo_nobody_could_be_asked_about_expires_on_schedule_and_the_uploader_is_told(store, corpus):
+    pid = waiting(store, corpus)
+    set_approvers(" ")
+    service.request_approval(pid, now=NOW)
+    for hours in range(6, 168, 6):  # still nobody, each time the reminder fires: no error either
+        assert service.remind(pid, now=NOW + timedelta(hours=hours)) == []
+        due = services.timers().due(f"approval-reminder-{pid}")
+        assert due == NOW + timedelta(hours=min(hours + 6, 162))  # never re-armed past the expiry
+    assert service.expire(pid, now=NOW + timedelta(days=7)) is True
+    assert store.get(pid).state == State.EXPIRED
+    notice = [m for m in outbox() if m["To"] == UPLOADER]
+    assert len(notice) == 1 and "no approvers were configured" in part(notice[0], "text/plain")
+    assert len(_office_notices()) == 1
+
+
+def test_approvers_added_later_are_asked_by_the_next_delivery_and_links_end_with_the_photo(store, corpus):
+    pid = waiting(store, corpus)
+    set_approvers(" ")
+    service.request_approval(pid, now=NOW)
+    set_approvers(ONE, TWO)
+    later = NOW + timedelta(hours=5)
+    assert service.request_approval(pid, now=later) == [ONE, TWO]  # e.g. the policy stage's redelivery
+    photo = store.get(pid)
+    assert photo.reason == "" and photo.approvers == [ONE, TWO]
+    assert links.verify(config.signing_key(), tokens(pid)[ONE], later).expires_at == NOW + timedelta(days=7)
+    assert services.timers().due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)
+    assert services.timers().due(f"approval-reminder-{pid}") == later + timedelta(days=2)
+
+
+def test_the_reminder_asks_approvers_added_since_nobody_could_be_asked(store, corpus):
+    pid = waiting(store, corpus)
+    set_approvers(" ")
+    service.request_approval(pid, now=NOW)
+    assert service.remind(pid, now=NOW + timedelta(hours=6)) == []
+    set_approvers(ONE, TWO)
+    assert service.remind(pid, now=NOW + timedelta(days=4)) == [ONE, TWO]  # after the usual reminder's time
+    assert services.timers().due(f"approval-reminder-{pid}") == NOW + timedelta(days=6)  # then reminded
+    asked = [m for m in outbox() if "Approval needed" in m["Subject"]]
+    assert sorted(m["To"] for m in asked) == [ONE, TWO]
+    assert not any(m["Subject"].startswith("Reminder") for m in asked)  # a first request, not a reminder
+    assert service.review(pid, tokens(pid)[ONE], now=NOW + timedelta(days=4)).status == 200
+    assert store.get(pid).reason == ""
+    assert service.remind(pid, now=NOW + timedelta(days=6)) == [ONE, TWO]  # the reminder, as for any photo
+    assert links.verify(config.signing_key(), tokens(pid)[ONE], NOW).expires_at == NOW + timedelta(days=7)
+
+
+def test_a_failed_press_office_notice_is_sent_by_a_later_delivery(store, corpus, monkeypatch):
+    pid = waiting(store, corpus)
+    set_approvers(" ")
+    mailer = services.mailer()
+    real_send = mailer.send
+    with monkeypatch.context() as patch:
+        patch.setattr(mailer, "send", _timeout)
+        with pytest.raises(RuntimeError):
+            service.request_approval(pid, now=NOW)
+    assert "no approvers are configured" in store.get(pid).reason  # visible before the email is tried
+    monkeypatch.setattr(mailer, "send", real_send)
+    assert service.request_approval(pid, now=NOW + timedelta(minutes=3)) == []
+    assert len(_office_notices()) == 1
+    assert services.timers().due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)
+
+
 # -- the review page never changes anything ------------------------------------------------------
 def test_get_with_a_valid_link_shows_the_page_and_changes_nothing(store, asked):
     before = snapshot(store)
@@ -370,6 +455,35 @@ def test_reject_needs_a_reason_and_tells_the_uploader(store, aws, asked):
     assert publish_messages(aws) == []
 
 
+def test_a_rejection_notice_that_ses_refused_is_sent_once_by_the_check_after_the_decision(store, aws, asked,
+                                                                                           monkeypatch):
+    mailer = services.mailer()
+    real_send = mailer.send
+
+    def refused(message):
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded"}}, "Send")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(mailer, "send", refused)
+        page = service.decide(PID, body(asked[TWO], decision="reject", reason="Faces of children"), FORM, now=NOW)
+    assert page.status == 200 and "Rejected" in page.html and "please tell them" not in page.html
+    assert store.get(PID).state == State.REJECTED and store.get(PID).notified_at == ""
+    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+    monkeypatch.setattr(mailer, "send", real_send)
+    assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is True
+    assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is False  # Scheduler fired twice
+    notice = [m for m in outbox() if m["To"] == UPLOADER]
+    assert len(notice) == 1 and "Faces of children" in part(notice[0], "text/plain")
+    assert store.get(PID).notified_at
+    assert publish_messages(aws) == []
+
+
+def test_a_rejection_notice_that_went_is_not_sent_again_by_the_check(store, asked):
+    assert service.decide(PID, body(asked[TWO], decision="reject", reason="A face"), FORM, now=NOW).status == 200
+    assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is False
+    assert len([m for m in outbox() if m["To"] == UPLOADER]) == 1
+
+
 def test_a_reason_as_long_as_the_textarea_allows_is_accepted(store, asked):
     """Browsers count a line break once against ``maxlength`` but send it as CRLF."""
     typed = ("Two faces.\n" * 200)[:MAX_REASON]
@@ -520,12 +634,25 @@ def test_no_decision_is_stored_when_the_publish_check_cannot_be_armed(store, aws
     assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 200  # the approver tries again
 
 
-def test_a_rejection_arms_no_publish_check(store, asked):
+def test_a_rejection_arms_the_check_too(store, asked):
     assert service.decide(PID, body(asked[ONE], decision="reject", reason="a face"), FORM, now=NOW).status == 200
+    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+
+
+def test_a_decision_that_lost_to_the_expiry_leaves_no_check(store, asked, monkeypatch):
+    real = type(store).transition
+
+    def race(self, photo_id, *args, **kwargs):  # the expiry is stored first
+        monkeypatch.setattr(type(store), "transition", real)
+        real(self, photo_id, State.NEEDS_APPROVAL, State.EXPIRED, actor="approval_timer")
+        return real(self, photo_id, *args, **kwargs)
+
+    monkeypatch.setattr(type(store), "transition", race)
+    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 410
     assert services.timers().due(CHECK) is None
 
 
-@pytest.mark.parametrize("winner, kept", [("reject", False), ("approve", True)])
+@pytest.mark.parametrize("winner, kept", [("reject", True), ("approve", True)])
 def test_an_approval_that_lost_the_race_leaves_the_winners_publish_check(store, asked, monkeypatch, winner, kept):
     real = type(store).transition
 
@@ -539,6 +666,41 @@ def test_an_approval_that_lost_the_race_leaves_the_winners_publish_check(store, 
     monkeypatch.setattr(type(store), "transition", race)
     assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 409
     assert (services.timers().due(CHECK) is not None) is kept
+
+
+def _concurrently(store, monkeypatch, write):
+    """Run ``write`` just before the decision's own conditional write reaches the table."""
+    real, done = store._db.transact_write_items, []
+
+    def racing(**kwargs):
+        if not done and any(item.get("Put", {}).get("Item", {}).get("actor", {}).get("S") in (ONE, TWO)
+                            for item in kwargs["TransactItems"]):
+            done.append(True)
+            write()
+        return real(**kwargs)
+
+    monkeypatch.setattr(store._db, "transact_write_items", racing)
+    return done
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_a_reminder_written_at_the_same_instant_does_not_refuse_the_decision(store, aws, asked, monkeypatch, action):
+    done = _concurrently(store, monkeypatch, lambda: service.remind(PID, now=NOW + timedelta(days=2)))
+    page = service.decide(PID, body(asked[ONE], decision=action, reason="a face"), FORM, now=NOW + timedelta(days=2))
+    assert done and page.status == 200, page.html
+    photo = store.get(PID)
+    assert photo.state == (State.APPROVED if action == "approve" else State.REJECTED) and photo.reminded_at
+    assert links.verify(config.signing_key(), asked[ONE], NOW).nonce in photo.used_nonces
+    assert services.timers().due(CHECK) is not None
+    assert publish_messages(aws) == ([{"photo_id": PID}] if action == "approve" else [])
+
+
+def test_a_decision_at_the_same_instant_still_wins_over_the_other(store, aws, asked, monkeypatch):
+    other = body(asked[TWO], decision="reject", reason="a face")
+    done = _concurrently(store, monkeypatch, lambda: service.decide(PID, other, FORM, now=NOW))
+    page = service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    assert done and page.status == 409 and f"already rejected by {TWO}" in page.html
+    assert store.get(PID).state == State.REJECTED and publish_messages(aws) == []
 
 
 # -- escaping ---------------------------------------------------------------------------------------

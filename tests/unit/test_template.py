@@ -282,7 +282,7 @@ SCHEDULER_ROLES = {"ApprovalSchedulerRole": "ApprovalTimerFunction", "StalenessS
                    "CommentsSchedulerRole": "CommentsFunction"}
 #: each function role that arms schedules → the scheduler role it may pass them
 PASSES = {"RequestApprovalRole": "ApprovalSchedulerRole", "ApprovalApiRole": "ApprovalSchedulerRole",
-          "PublishRole": "StalenessSchedulerRole", "StalenessRole": "StalenessSchedulerRole",
+          "ApprovalTimerRole": "ApprovalSchedulerRole", "PublishRole": "StalenessSchedulerRole", "StalenessRole": "StalenessSchedulerRole",
           "CommentsRole": "StalenessSchedulerRole"}
 
 

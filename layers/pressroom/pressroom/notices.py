@@ -24,9 +24,14 @@ _NEXT = {
 }
 
 
+def is_address(value: str) -> bool:
+    """Whether ``value`` is a plain, valid email address (one SES takes as it reads)."""
+    return bool(_ADDRESS.fullmatch(value or ""))
+
+
 def uploader_addresses(photo: Photo) -> list[str]:
     """The uploader's address when it is a plain valid one, else the press office's."""
-    if _ADDRESS.fullmatch(photo.uploader or ""):
+    if is_address(photo.uploader):
         return [photo.uploader]
     return config.press_office()
 
@@ -66,16 +71,17 @@ def notify_once(store: PhotoStore, mailer: Mailer, photo: Photo, outcome: str, r
 
 
 def send_once(store: PhotoStore, mailer: Mailer, photo: Photo, compose: Callable[[], Email], *, event: str,
-              detail: dict[str, Any]) -> bool:
-    """Send the email ``compose`` makes about ``photo``'s final state unless ``notified_at`` says one
-    went, then record it (audit ``event``). False if it had gone, or a concurrent delivery recorded its own."""
-    if photo.notified_at:
+              detail: dict[str, Any], field: str = "notified_at") -> bool:
+    """Send the email ``compose`` makes about ``photo``'s final state unless ``field`` (``notified_at``)
+    says one went, then record it (audit ``event``). False if it had gone, or a concurrent delivery
+    recorded its own."""
+    if getattr(photo, field):
         return False
     mailer.send(compose())
     try:
         store.update(photo.id, photo.state, actor="notices", event=event,
-                     changes={"notified_at": clock.iso()}, detail=detail,
-                     condition=("notified_at = :never", {":never": ""}))
+                     changes={field: clock.iso()}, detail=detail,
+                     condition=(f"attribute_not_exists({field}) OR {field} = :never", {":never": ""}))
     except StaleTransition:
         return False
     return True

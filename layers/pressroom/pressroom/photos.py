@@ -83,6 +83,8 @@ class Photo:
     used_nonces: list[str] = field(default_factory=list)
     reminded_at: str = ""
     notified_at: str = ""
+    #: when the press office was told that no approver could be asked about the photo
+    office_told_at: str = ""
     flickr: dict[str, Any] = field(default_factory=dict)
     publish_attempts: int = 0
 

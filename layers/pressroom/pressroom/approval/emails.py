@@ -101,3 +101,22 @@ def _html(photo: Photo, link: str, expires: datetime, reminder: bool, with_image
 </div></body></html>
 """
 
+
+
+def no_approvers_email(photo: Photo, to: list[str], parameter: str, retry: datetime | None,
+                       expires: datetime) -> Email:
+    """The press office's email: ``photo`` waits for approval, but ``parameter`` names nobody to ask;
+    whoever it names at ``retry`` (if any) is asked then."""
+    then = f" The photo is sent to them at {when(retry.isoformat())}." if retry else ""
+    name = one_line(display_name(photo))
+    lines = [
+        f"The photo \"{name}\" (album {photo.album}, uploaded by {photo.uploader or 'unknown'}) passed the "
+        "automatic checks and is waiting for approval, but no approvers are configured: the SSM parameter "
+        f"{parameter} holds no valid email address, so nobody has been asked to review it.",
+        "",
+        f"Put the approvers' addresses in {parameter}, separated by commas.{then} If nobody has approved it "
+        f"by {when(expires.isoformat())}, it expires and the uploader is told.",
+        "",
+        f"Photo reference: {photo.id}",
+    ]
+    return Email(to=to, subject=f"Pressroom: no approvers to ask about \"{name}\""[:150], text="\n".join(lines) + "\n")

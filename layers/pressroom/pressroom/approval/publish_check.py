@@ -1,16 +1,20 @@
-"""The publish check: an approval whose publish message was lost is queued again.
+"""The publish check: after a decision, an approval whose publish message was lost is queued again,
+and a rejection whose notice to the uploader failed is sent.
 
-The approval API arms a one-time ``publish-check-<id>`` schedule before it stores an approval
+The approval API arms a one-time ``publish-check-<id>`` schedule before it stores a decision
 (:func:`pressroom.approval.service.decide`). When it fires, a photo still APPROVED with no publish
 delivery holding it (no live ``flickr.lease_until``) is queued again through
 :func:`pressroom.publishing.service.requeue`; publishing is exactly-once, so this is safe even if
-the first message was sent after all. Any other state means the photo moved on: nothing to do.
+the first message was sent after all. A REJECTED photo whose uploader was not told (``notified_at``
+empty) is told now, once. Any other state means the photo moved on: nothing to do.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
 from pressroom import aws, clock, services
+from pressroom.approval.service import REJECTED_OUTCOME
+from pressroom.notices import notify_once
 from pressroom.photos import State
 from pressroom.publishing.service import requeue
 from pressroom.settings import get_settings
@@ -20,10 +24,13 @@ ACTOR = "approval_timer"
 
 
 def check(photo_id: str, *, now: datetime | None = None) -> bool:
-    """Queue ``photo_id`` to publish if it is still APPROVED and not being published; True if queued."""
+    """Queue ``photo_id`` to publish if it is still APPROVED and not being published, or tell the
+    uploader of a rejection they were not told of; True if either was done."""
     now = now or clock.now()
     store = services.store()
     photo = store.get(photo_id)
+    if photo is not None and photo.state == State.REJECTED:
+        return notify_once(store, services.mailer(), photo, REJECTED_OUTCOME, [str(photo.decision.get("why", ""))])
     if photo is None or photo.state != State.APPROVED:
         return False
     lease_until = parse_time(photo.flickr.get("lease_until"))

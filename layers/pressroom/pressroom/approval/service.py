@@ -13,16 +13,27 @@ photo record, never by remembering anything in memory:
   process died in the instant after the first was sent, rather than none until the reminder.
 * Deciding: ``NEEDS_APPROVAL → APPROVED|REJECTED`` is one conditional write that also spends the
   link's nonce; only the winner sends the publish message or tells the uploader. A second click or
-  a second approver gets 409 with who decided, when and why. Before an approval is stored a
-  one-time *publish check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
-  is sent right after the approval is stored. If the send fails (the approver is told, 500) or the
-  process dies before it, the publish check finds the photo still APPROVED with no publish under
-  way and queues it (:mod:`pressroom.approval.publish_check`); publishing is exactly-once, so a
-  message sent twice is harmless.
+  a second approver gets 409 with who decided, when and why. A reminder or request written in the
+  same instant does not refuse a decision: the write is tried once more on the photo as re-read,
+  if it still waits and the link is unspent. Before a decision is stored a one-time *publish
+  check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
+  (or the uploader's notice of a rejection, recorded by ``notified_at``) is sent right after the
+  decision is stored. If the send fails or the process dies before it, the publish check finds
+  the photo still APPROVED with no publish under way and queues it, or REJECTED with nobody told
+  and tells the uploader (:mod:`pressroom.approval.publish_check`); publishing is exactly-once,
+  so a message sent twice is harmless, and the notice goes once. A failed notice does not fail
+  the decision: the approver is told the uploader is told.
 * Reminding: one conditional write sets ``reminded_at`` (empty before), so a reminder goes out
   once even if Scheduler fires twice.
 * Expiring: ``NEEDS_APPROVAL → EXPIRED`` is conditional; the uploader is told once, recorded by
   ``notified_at``, so a retry after a failed email (the photo already EXPIRED) still tells them.
+* Nobody to ask (the approvers parameter holds no valid address): the photo stays NEEDS_APPROVAL
+  with ``reason`` saying so (``pressroom status`` shows it), its expiry and reminder are armed as
+  for any request, but the reminder is due ``ASK_AGAIN_AFTER`` on, and the press office is emailed
+  once (``office_told_at``). The request is not retried through SQS (its dead-letter queue would
+  only alarm): a redelivery of the request, or the reminder, asks whoever is configured by then
+  (a first request, links ending when the photo expires, the reminder re-armed); while nobody is,
+  the reminder re-arms itself until the photo expires on schedule and the uploader is told why.
 """
 from __future__ import annotations
 
@@ -38,10 +49,10 @@ from pressroom import aws, clock, config, services
 from pressroom.approval import links, preview
 from pressroom.approval.audit import format_audit, when
 from pressroom.approval.csrf import csrf_ok, csrf_token, origin_of, same_origin_request
-from pressroom.approval.emails import approval_email
+from pressroom.approval.emails import approval_email, no_approvers_email
 from pressroom.approval.links import LinkError
 from pressroom.approval.page import Page, notice_page, review_page
-from pressroom.notices import notify_once, notify_uploader
+from pressroom.notices import is_address, notify_once, send_once
 from pressroom.photos import Photo, State
 from pressroom.settings import get_settings
 from pressroom.store import PhotoStore, StaleTransition
@@ -60,6 +71,11 @@ PUBLISH_CHECK_AFTER = timedelta(minutes=15)
 _DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
 _PAST = {"approve": "approved", "reject": "rejected"}
 EXPIRED_OUTCOME = "not approved in time"
+REJECTED_OUTCOME = "rejected"
+#: the reason a waiting photo shows while nobody can be asked about it
+NO_APPROVERS = "no approvers are configured: nobody has been asked to review it"
+#: while nobody can be asked, how often the photo's reminder looks for approvers again
+ASK_AGAIN_AFTER = timedelta(hours=6)
 
 
 def reminder_schedule(photo_id: str) -> str:
@@ -85,23 +101,32 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
     """Email each configured approver not yet asked about ``photo_id``; return who was emailed.
 
     A no-op (empty list) when the photo is not waiting for approval or everyone was asked already.
+    With no approver to ask, the photo is held (:func:`_hold`) and nobody is emailed.
     """
     now = now or clock.now()
-    settings, store = get_settings(), services.store()
-    waiting = _waiting(store, photo_id)
+    waiting = _waiting(services.store(), photo_id)
     if waiting is None:
         return []
     photo, approvers = waiting
+    expires = _photo_expiry(photo.id, now)  # set by the first attempt; later ones keep it
+    reminder = None
+    if not photo.approvers and (approvers or photo.reason != NO_APPROVERS):  # the first attempt, or
+        reminder = now + (_reminder_after() if approvers else ASK_AGAIN_AFTER)  # the first ask after it
+        _arm_timers(photo.id, reminder, expires)
+    if not approvers:
+        _hold(photo, now, retry=reminder)
+        return []
+    return _ask(photo, approvers, now, expires)
+
+
+def _ask(photo: Photo, approvers: list[str], now: datetime, expires: datetime) -> list[str]:
+    """Claim, email and confirm each of ``approvers`` not yet asked; return who was emailed."""
+    store = services.store()
     asked = {a.lower() for a in photo.approvers}
     stale = {a for a, claimed in photo.asking.items() if datetime.fromisoformat(claimed) <= now - CLAIM_LEASE}
     wanted = [a for a in approvers if a.lower() not in asked or a in stale]
     if not wanted:
         return []
-    if photo.approvers:  # asking someone added to the list since, or retrying after a failed email
-        expires = _photo_expiry(photo.id, now)
-    else:
-        expires = now + timedelta(seconds=settings.link_ttl_seconds)
-        _arm_timers(photo.id, now, expires)
     key = config.signing_key()
     thumbnail = _thumbnail(photo)
     emailed = []
@@ -110,7 +135,7 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
             photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=REQUESTER, event="approval-requested",
                                  changes={"approvers": photo.approvers if approver in photo.approvers
                                           else [*photo.approvers, approver],
-                                          "asking": {**photo.asking, approver: clock.iso(now)}},
+                                          "asking": {**photo.asking, approver: clock.iso(now)}, "reason": ""},
                                  detail={"approver": approver, "link_expires": clock.iso(expires)},
                                  condition=_unchanged(photo))
         except StaleTransition:
@@ -127,6 +152,28 @@ def request_approval(photo_id: str, *, now: datetime | None = None) -> list[str]
     return emailed
 
 
+def _hold(photo: Photo, now: datetime, *, retry: datetime | None) -> None:
+    """No approver can be asked: the photo waits with the reason shown, and the press office is told once.
+
+    Its expiry stays armed; its reminder (due at ``retry``, if before the expiry) or a redelivery of
+    the request asks whoever is configured by then. A failed email is raised, and sent by the next of those.
+    """
+    store, parameter = services.store(), get_settings().approvers_parameter
+    if photo.reason != NO_APPROVERS:
+        try:
+            photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=REQUESTER, event="approval-held",
+                                 changes={"reason": NO_APPROVERS}, detail={"parameter": parameter},
+                                 condition=_unchanged(photo))
+        except StaleTransition:  # another delivery held it, asked someone, or the photo moved on
+            latest = store.get(photo.id)
+            if latest is None or latest.state != State.NEEDS_APPROVAL or latest.reason != NO_APPROVERS:
+                return
+            photo = latest
+    send_once(store, services.mailer(), photo, lambda: no_approvers_email(
+        photo, config.press_office(), parameter, retry, _photo_expiry(photo.id, now)),
+              event="press-office-told", detail={"why": NO_APPROVERS}, field="office_told_at")
+
+
 def _confirm(photo: Photo, approver: str) -> Photo:
     """Record that ``approver``'s email went, so their claim is never taken for a dead one."""
     try:
@@ -138,12 +185,19 @@ def _confirm(photo: Photo, approver: str) -> Photo:
         return services.store().get(photo.id) or photo
 
 
-def _arm_timers(photo_id: str, now: datetime, expires: datetime) -> None:
-    settings, timers = get_settings(), services.timers()
-    target = settings.approval_timer_function_arn
-    timers.arm(reminder_schedule(photo_id), now + timedelta(seconds=settings.approval_reminder_seconds),
-               target, {"kind": "reminder", "photo_id": photo_id})
-    timers.arm(expiry_schedule(photo_id), expires, target, {"kind": "expiry", "photo_id": photo_id})
+def _arm_timers(photo_id: str, reminder: datetime, expires: datetime) -> None:
+    _arm_reminder(photo_id, reminder)
+    services.timers().arm(expiry_schedule(photo_id), expires, get_settings().approval_timer_function_arn,
+                          {"kind": "expiry", "photo_id": photo_id})
+
+
+def _arm_reminder(photo_id: str, when: datetime) -> None:
+    services.timers().arm(reminder_schedule(photo_id), when, get_settings().approval_timer_function_arn,
+                          {"kind": "reminder", "photo_id": photo_id})
+
+
+def _reminder_after() -> timedelta:
+    return timedelta(seconds=get_settings().approval_reminder_seconds)
 
 
 def _photo_expiry(photo_id: str, now: datetime) -> datetime:
@@ -214,26 +268,42 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
     if problem:
         return _review(photo, approver, claims, token, status=400, error=problem, reason=reason, ticked=ticked)
     decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
-    if action == "approve":
-        try:  # first: whatever happens after the approval is stored, the photo gets queued
-            services.timers().arm(publish_check_schedule(photo.id), now + PUBLISH_CHECK_AFTER,
-                                  settings.approval_timer_function_arn, {"kind": "publish-check", "photo_id": photo.id})
-        except (ClientError, BotoCoreError):
-            log.exception("could not arm the publish check", extra={"photo_id": photo.id})
-            return _refusal(LinkError(503, "Not recorded", "Your decision could not be recorded just now. "
-                                      "Nothing has changed: submit it again in a minute."))
+    try:  # first: whatever happens after the decision is stored, the photo is queued or the uploader told
+        services.timers().arm(publish_check_schedule(photo.id), now + PUBLISH_CHECK_AFTER,
+                              settings.approval_timer_function_arn, {"kind": "publish-check", "photo_id": photo.id})
+    except (ClientError, BotoCoreError):
+        log.exception("could not arm the publish check", extra={"photo_id": photo.id})
+        return _refusal(LinkError(503, "Not recorded", "Your decision could not be recorded just now. "
+                                  "Nothing has changed: submit it again in a minute."))
     try:
-        photo = services.store().transition(
-            photo.id, State.NEEDS_APPROVAL, _DECIDED[action], actor=approver,
-            changes={"decision": decision, "used_nonces": [*photo.used_nonces, claims.nonce]},
-            detail={"action": action, "why": reason})
+        photo = _store_decision(photo, approver, decision, claims.nonce)
     except StaleTransition:
         latest = services.store().get(photo.id)
-        if action == "approve" and (latest is None or latest.state != State.APPROVED):
-            _disarm(publish_check_schedule(photo.id), photo.id)  # an approval that won keeps the shared check
+        if latest is None or latest.state not in _DECIDED.values():
+            _disarm(publish_check_schedule(photo.id), photo.id)  # a decision that won keeps the shared check
         return (_closed(latest) if latest else None) or _refusal(LinkError(
             409, "Already decided", "Someone else changed this photo while you were deciding."))
     return _after_decision(photo, action, reason)
+
+
+def _store_decision(photo: Photo, approver: str, decision: dict[str, str], nonce: str) -> Photo:
+    """``NEEDS_APPROVAL →`` the decision, spending the link's nonce. Tried once more on the photo as
+    re-read when another write (a reminder, a request) landed meanwhile and it still waits;
+    StaleTransition when it was decided or moved on."""
+    store = services.store()
+
+    def write(current: Photo) -> Photo:
+        return store.transition(current.id, State.NEEDS_APPROVAL, _DECIDED[decision["action"]], actor=approver,
+                                changes={"decision": decision, "used_nonces": [*current.used_nonces, nonce]},
+                                detail={"action": decision["action"], "why": decision["why"]})
+
+    try:
+        return write(photo)
+    except StaleTransition:
+        latest = store.get(photo.id)
+        if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
+            raise
+    return write(latest)
 
 
 def _problem(photo: Photo, action: str, reason: str, ticked: set[int]) -> str:
@@ -265,11 +335,9 @@ def _after_decision(photo: Photo, action: str, reason: str) -> Page:
     else:
         title, message = "Rejected", "The photo is rejected and will not be published. The uploader is told why."
         try:
-            notify_uploader(services.mailer(), photo, "rejected", [reason])
-        except Exception:  # noqa: BLE001 - the rejection stands; the approver is asked to tell the uploader
-            log.exception("rejected but the uploader was not told", extra={"photo_id": photo.id})
-            message = ("The photo is rejected and will not be published, but the uploader could not be "
-                       "emailed: please tell them.")
+            notify_once(store, services.mailer(), photo, REJECTED_OUTCOME, [reason])
+        except Exception:  # noqa: BLE001 - the rejection stands; the publish check sends the notice
+            log.exception("rejected but the uploader was not told yet", extra={"photo_id": photo.id})
     return Page(200, notice_page(title, message, kind="ok", photo=photo,
                                  audit_lines=format_audit(store.audit(photo.id))))
 
@@ -395,32 +463,44 @@ def _first(form: Mapping[str, list[str]], name: str) -> str:
 
 
 def _waiting(store: PhotoStore, photo_id: str) -> tuple[Photo, list[str]] | None:
-    """The photo and the configured approvers, if it still waits for approval."""
+    """The photo and the configured approvers (none if not one address is valid), if it still waits."""
     photo = store.get(photo_id)
     if photo is None or photo.state != State.NEEDS_APPROVAL:
         return None
     approvers = config.approvers()
-    if not approvers:
-        raise RuntimeError(f"no approvers are configured in {get_settings().approvers_parameter}")
-    return photo, approvers
+    return photo, approvers if any(is_address(a) for a in approvers) else []
 
 
 # -- reminding and expiring -----------------------------------------------------------------------
 def remind(photo_id: str, *, now: datetime | None = None) -> list[str]:
-    """Once: email every approver a fresh link if ``photo_id`` still waits; return who was emailed."""
+    """Once: email every approver a fresh link if ``photo_id`` still waits; return who was emailed.
+
+    While nobody could be asked, it asks whoever is configured now (a first request) and re-arms
+    itself for the usual reminder; or, with still nobody to ask, looks again ``ASK_AGAIN_AFTER`` on.
+    """
     now = now or clock.now()
     store = services.store()
     waiting = _waiting(store, photo_id)
     if waiting is None:
         return []
     photo, approvers = waiting
+    if not photo.approvers or not approvers:  # nobody could be asked (or can be): ask whoever is now
+        expires = _photo_expiry(photo.id, now)
+        after = now + (_reminder_after() if approvers else ASK_AGAIN_AFTER)
+        retry = after if after < expires else None
+        if retry:  # first, so that a failed email is tried again then too
+            _arm_reminder(photo.id, retry)
+        if approvers:
+            return _ask(photo, approvers, now, expires)
+        _hold(photo, now, retry=retry)
+        return []
     asked = {a.lower() for a in photo.approvers}
     # all that may fail comes before reminded_at is set, so a retried invocation still reminds
     expires, key, thumbnail, sent = _photo_expiry(photo.id, now), config.signing_key(), _thumbnail(photo), []
     try:
         photo = store.update(photo.id, State.NEEDS_APPROVAL, actor=TIMER, event="approval-reminded",
                              changes={"approvers": [*photo.approvers, *(a for a in approvers if a.lower() not in asked)],
-                                      "asking": {}, "reminded_at": clock.iso(now)},
+                                      "asking": {}, "reminded_at": clock.iso(now), "reason": ""},
                              detail={"approvers": approvers},
                              condition=("attribute_not_exists(reminded_at) OR reminded_at = :never",
                                         {":never": ""}))
@@ -447,7 +527,6 @@ def expire(photo_id: str, *, now: datetime | None = None) -> bool:
     store = services.store()
     ttl = get_settings().link_ttl_seconds
     span = f"{ttl // 86400} days" if ttl % 86400 == 0 else f"{ttl // 3600} hours"
-    reasons = [f"No approver decided within {span} of being asked; the approval links have expired."]
     try:
         photo = store.transition(photo_id, State.NEEDS_APPROVAL, State.EXPIRED, actor=TIMER,
                                  detail={"at": clock.iso(now), "after": span})
@@ -455,8 +534,14 @@ def expire(photo_id: str, *, now: datetime | None = None) -> bool:
         latest = store.get(photo_id)
         if latest is None or latest.state != State.EXPIRED:
             return False
-        return notify_once(store, services.mailer(), latest, EXPIRED_OUTCOME, reasons)
+        return notify_once(store, services.mailer(), latest, EXPIRED_OUTCOME, _expiry_reasons(latest, span))
     _disarm(reminder_schedule(photo_id), photo_id)
-    notify_once(store, services.mailer(), photo, EXPIRED_OUTCOME, reasons)
+    notify_once(store, services.mailer(), photo, EXPIRED_OUTCOME, _expiry_reasons(photo, span))
     return True
+
+
+def _expiry_reasons(photo: Photo, span: str) -> list[str]:
+    if photo.reason == NO_APPROVERS:
+        return [f"Nobody could be asked to approve it within {span}: no approvers were configured."]
+    return [f"No approver decided within {span} of being asked; the approval links have expired."]
 
