@@ -1,6 +1,6 @@
-"""Palette entries no pixel uses: a PNG's PLTE and tRNS could carry a name or coordinates in entries
-no decoder shows. The scrubber zeroes them and cuts the palette after the last entry needed; every
-frame decodes (Pillow, RGBA) to the same pixels as before."""
+"""Palette entries no pixel uses: a PNG's PLTE and tRNS and a GIF's colour tables could carry a name
+or coordinates in entries no decoder shows. The scrubber zeroes them and cuts the tables after the
+last entry needed; every frame decodes (Pillow, RGBA) to the same pixels as before."""
 from __future__ import annotations
 
 import io
@@ -15,6 +15,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from pressroom.scrub import scrub_bytes
 from tests.corpus import corpus_files
+from tests.unit.test_scrub_gif import chunked, lzw_codes, pack
 
 SECRET = b"SECRET-JohnSmith-51.5N-0.12W"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -201,10 +202,127 @@ def test_png_pixels_are_unchanged(depth: int, width: int, height: int, interlace
         assert all(kept[b"PLTE"][3 * i : 3 * i + 3] == b"\0\0\0" for i in range(max(named) + 1) if i not in named)
 
 
+# ---- GIF ------------------------------------------------------------------------------------------
+
+def gif(screen: tuple[int, int], gct: bytes | None, frames: list[dict], background: int = 0) -> bytes:
+    """A GIF89a built by hand. Each frame: ``pixels``, ``box`` (x, y, width, height), optional
+    ``table`` (local colour table), ``disposal``, ``transparent`` (index or None), ``control``
+    (False: no graphic control extension)."""
+    def flags(table: bytes | None) -> int:  # a table of 2^n entries
+        return 0x80 | (len(table) // 3).bit_length() - 2 if table else 0
+
+    out = b"GIF89a" + struct.pack("<HHBBB", *screen, flags(gct) | 0x70, background, 0) + (gct or b"")
+    for frame in frames:
+        table, transparent = frame.get("table"), frame.get("transparent")
+        if frame.get("control", True):
+            out += b"\x21\xf9\x04" + bytes([frame.get("disposal", 0) << 2 | (transparent is not None)])
+            out += b"\x0a\x00" + bytes([transparent or 0]) + b"\x00"
+        out += b"," + struct.pack("<HHHHB", *frame["box"], flags(table)) + (table or b"")
+        min_size = max(2, max(frame["pixels"]).bit_length())
+        out += bytes([min_size]) + chunked(pack(lzw_codes(frame["pixels"], min_size) + [(1 << min_size) + 1],
+                                                min_size)[0])
+    return out + b";"
+
+
+def tables(data: bytes) -> list[bytes]:
+    """The global colour table (b"" when none), then each frame's local one (b"" when none)."""
+    def size(packed: int) -> int:
+        return 3 << (packed & 7) + 1 if packed & 0x80 else 0
+
+    found = [data[13 : 13 + size(data[10])]]
+    pos = 13 + len(found[0])
+    while data[pos] != 0x3B:
+        if data[pos] == 0x21:
+            pos += 2
+            while data[pos]:
+                pos += 1 + data[pos]
+            pos += 1
+            continue
+        found.append(data[pos + 10 : pos + 10 + size(data[pos + 9])])
+        pos += 10 + len(found[-1]) + 1
+        while data[pos]:
+            pos += 1 + data[pos]
+        pos += 1
+    return found
+
+
+def test_gif_unused_colour_table_entries_lose_what_they_hold() -> None:
+    gct, lct = secret_palette(3), secret_palette(6, 64)
+    data = gif((10, 8), gct, [
+        {"pixels": [(x * y) % 3 for y in range(8) for x in range(10)], "box": (0, 0, 10, 8)},
+        {"pixels": [i % 6 for i in range(20)], "box": (2, 2, 5, 4), "table": lct},
+    ])
+    assert SECRET in data and len(rgba_frames(data)) == 2
+    result = scrub_bytes(data)
+    assert SECRET not in result.data and SECRET[:6] not in result.data
+    assert rgba_frames(result.data) == rgba_frames(data)
+    assert tables(result.data) == [gct[:9] + bytes(3), b"", lct[:18] + bytes(6)]
+    assert "GIF colour table entries no pixel uses, cleared: 311" in result.removed
+
+
+def test_gif_background_and_transparent_indices_keep_their_meaning() -> None:
+    """The background and transparent entries keep their colour (Pillow shows the transparent one's
+    in places, as where a frame is disposed on an opaque canvas)."""
+    gct = secret_palette(256)
+    data = gif((6, 6), gct, [{"pixels": [1, 2] * 18, "box": (0, 0, 6, 6), "transparent": 40}], background=9)
+    out = scrubbed_same(data)
+    table, _ = tables(out)
+    assert len(table) == 3 * 64  # index 40 needs 64 entries
+    assert [i for i in range(64) if table[3 * i : 3 * i + 3] != b"\0\0\0"] == [1, 2, 9, 40]
+    assert out[11] == 9 and SECRET not in out
+
+
+def test_gif_pillow_shows_what_disposal_and_an_uncovered_screen_need() -> None:
+    """Pillow fills what the first frame leaves uncovered with entry 0, and a frame disposed to the
+    background with the background entry (entry 0 when its table is too short); a disposal method
+    of 0 leaves the last other one in force."""
+    gct, lct = secret_palette(16, 16), secret_palette(16, 16)[::-1]
+    data = gif((8, 8), gct, [
+        {"pixels": [3] * 16, "box": (2, 2, 4, 4)},
+        {"pixels": [4] * 4, "box": (0, 0, 2, 2), "disposal": 2, "transparent": 7},
+        {"pixels": [6] * 4, "box": (6, 6, 2, 2), "table": lct},
+    ], background=5)
+    out = scrubbed_same(data)
+    assert [[i for i in range(len(table) // 3) if table[3 * i : 3 * i + 3] != b"\0\0\0"]
+            for table in tables(out)] == [[0, 3, 4, 5, 7], [], [], [0, 5, 6]]
+
+
+def test_gif_index_past_its_table_keeps_the_table_whole() -> None:
+    gct = secret_palette(2, 4)
+    out = scrubbed_same(gif((4, 1), gct, [{"pixels": [0, 1, 9, 1], "box": (0, 0, 4, 1)}]))
+    assert tables(out) == [gct[:6] + bytes(6), b""]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), count=st.integers(1, 4), global_table=st.booleans())
+def test_gif_pixels_are_unchanged(seed: int, count: int, global_table: bool) -> None:
+    rnd = random.Random(seed)
+    screen = rnd.randint(1, 30), rnd.randint(1, 30)
+
+    def table() -> bytes:
+        return rnd.randbytes(3 << rnd.randint(1, 8))
+
+    gct = table() if global_table else None
+    frames = []
+    for _ in range(count):
+        local = table() if not gct or rnd.random() < 0.5 else None
+        entries = len(local or gct) // 3
+        chosen = rnd.sample(range(entries), rnd.randint(1, min(entries, 12)))
+        width, height = rnd.randint(1, screen[0]), rnd.randint(1, screen[1])
+        box = rnd.randint(0, screen[0] - width), rnd.randint(0, screen[1] - height), width, height
+        frames.append({"pixels": [rnd.choice(chosen) for _ in range(width * height)], "box": box, "table": local,
+                       "disposal": rnd.randint(0, 3), "control": rnd.random() < 0.8,
+                       "transparent": rnd.choice([None, rnd.randrange(entries), rnd.choice(chosen)])})
+    data = gif(screen, gct, frames, background=rnd.randrange(256))
+    out = scrubbed_same(data)
+    assert len(out) <= len(data)
+
+
 # ---- corpus photos as palette images --------------------------------------------------------------
 
 def corpus_palette_images() -> dict[str, bytes]:
-    """Corpus photos made into palette PNGs (adaptive and web palettes, 4-bit)."""
+    """Corpus photos made into palette PNGs (adaptive and web palettes, 4-bit), a GIF and an animated
+    GIF with a palette of its own per frame."""
     out = {}
     for path in corpus_files("*.jpg")[:3]:
         name = path.name
@@ -216,12 +334,18 @@ def corpus_palette_images() -> dict[str, bytes]:
             buffer = io.BytesIO()
             image.save(buffer, "PNG", **params)
             out[f"{name}-{label}.png"] = buffer.getvalue()
+        frames = [photo.rotate(angle).quantize(32 + angle) for angle in (0, 10, 20)]
+        for label, params in [("still", {}), ("animated", {"save_all": True, "append_images": frames[1:],
+                                                             "duration": 50, "loop": 0, "disposal": 2})]:
+            buffer = io.BytesIO()
+            frames[0].save(buffer, "GIF", optimize=False, **params)
+            out[f"{name}-{label}.gif"] = buffer.getvalue()
     return out
 
 
 def test_corpus_photos_as_palette_images_keep_their_pixels() -> None:
     images = corpus_palette_images()
-    assert len(images) == 9
+    assert len(images) == 15
     for name, data in images.items():
         scrubbed_same(data)
         if name.endswith("-web.png"):  # the web palette has more entries than any of these photos uses
