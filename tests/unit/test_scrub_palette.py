@@ -15,7 +15,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from pressroom.scrub import scrub_bytes
 from tests.corpus import corpus_files
-from tests.unit.test_scrub_gif import chunked, lzw_codes, pack
+from tests.unit.test_scrub_gif import chunked, image_blocks, lzw_codes, pack
 
 SECRET = b"SECRET-JohnSmith-51.5N-0.12W"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -229,21 +229,8 @@ def tables(data: bytes) -> list[bytes]:
     def size(packed: int) -> int:
         return 3 << (packed & 7) + 1 if packed & 0x80 else 0
 
-    found = [data[13 : 13 + size(data[10])]]
-    pos = 13 + len(found[0])
-    while data[pos] != 0x3B:
-        if data[pos] == 0x21:
-            pos += 2
-            while data[pos]:
-                pos += 1 + data[pos]
-            pos += 1
-            continue
-        found.append(data[pos + 10 : pos + 10 + size(data[pos + 9])])
-        pos += 10 + len(found[-1]) + 1
-        while data[pos]:
-            pos += 1 + data[pos]
-        pos += 1
-    return found
+    return [data[13 : 13 + size(data[10])]] + [data[start - size(packed) : start]
+                                                for start, *_, packed in image_blocks(data)]
 
 
 def test_gif_unused_colour_table_entries_lose_what_they_hold() -> None:
