@@ -9,6 +9,8 @@ Per format (``sniff`` decides by magic bytes, never by name):
   (not a truecolour PNG's suggested palette), and of a JPEG's quantisation/Huffman/arithmetic
   tables only the definitions a scan uses. Anything after the end of the image (motion-photo
   MP4, MPF images, Samsung SEF, FotoStation, archives) is dropped.
+- PNG and GIF palettes: entries no pixel uses (up to 768 bytes of anything) are zeroed and cut
+  from the end (``palette``, finding the indices with Pillow's decoders, one byte per pixel).
 - TIFF: rewritten as a single-page TIFF holding only the image-structure tags, the ICC profile
   and Orientation; strip/tile data copied byte for byte (any bit depth, lossless), each strip cut
   to the bytes its rows need (uncompressed) or to where its Deflate, PackBits or LZW stream ends.

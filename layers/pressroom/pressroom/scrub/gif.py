@@ -12,11 +12,19 @@ pixels than it holds or uses a code outside its table is refused (see ``giflzw``
 must fit the pixel limit, and all frames together ten times that limit, each counted as at least
 64x64 pixels: the work a frame costs does not shrink with it (a 200 MB upload holds 12 million
 1x1 frames, close to a minute's walk).
+
+Colour table entries no pixel uses are zeroed, and each table cut to the fewest entries (2, 4, ...
+256) holding those still needed (see ``palette``; every frame's pixels are decoded by Pillow, one
+byte per pixel, to find them). Needed besides the pixels': the background colour of the global
+table, each frame's transparent index (Pillow shows its colour in places, as when a frame is
+disposed on an opaque canvas), and what else Pillow, which later steps open these images with,
+shows (see ``_needed``). A table that is a greyscale ramp (entry i = grey i) holds nothing and stays.
 """
 from __future__ import annotations
 
 import struct
 
+from . import palette
 from .captions import CaptionReader
 from .giflzw import stream_end
 from .result import FRAMES_LIMIT, RejectedImage, Removals, Scrubbed, check_pixels
@@ -78,6 +86,37 @@ def _image_data(data: bytes, pos: int, pixels: int) -> tuple[int, bytearray, int
     return at + 1, out, len(lzw) - size, zeroed
 
 
+def _needed(image_data: bytearray, size: tuple[int, int], transparent: set[int], disposal: int,
+             background: int, uncovered: bool) -> set[int]:
+    """The entries of a frame's colour table whose colour stays: the indices its pixels use, its
+    transparent index, and what Pillow shows besides: for a frame disposed to the background (by
+    Pillow's ``disposal``: the last one other than 0 of this frame or any before it) the background
+    entry, or entry 0 when the table is too short for it; entry 0 where the first frame leaves the
+    screen ``uncovered``."""
+    keep = palette.gif_indices(image_data, size) | transparent
+    if disposal >= 2:
+        keep |= {background, 0}
+    if uncovered:
+        keep.add(0)
+    return keep
+
+
+def _cleared(table: memoryview, packed: int, keep: set[int]) -> tuple[int, bytes, int]:
+    """A colour table's flags byte (``packed`` with the table's new size), the table with every
+    entry not in ``keep`` zeroed, cut to the fewest entries (2, 4, ... 256) holding ``keep``, and
+    how many entries it lost or had zeroed (0 when it is unchanged). A table whose every entry is
+    the grey of its index is left as it is."""
+    if table == bytes(index for index in range(len(table) // 3) for _ in range(3)):
+        return packed, table, 0  # a greyscale ramp: nothing in it an index does not give (Pillow reads it as L)
+    bits = max(1, max(keep).bit_length())
+    if 1 << bits >= len(table) // 3:
+        bits = (packed & 7) + 1
+    out = palette.cleared(table, keep, 1 << bits)
+    if out == table:
+        return packed, out, 0
+    return packed & 0xF8 | bits - 1, out, len(table) // 3 - len({index for index in keep if index < 1 << bits})
+
+
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     view = memoryview(data)
     n = len(data)
@@ -89,7 +128,10 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     kept: list[bytes | bytearray | memoryview] = [view[:pos]]
     removed = Removals()
     captions = CaptionReader()
-    frames = pixels = cut = 0
+    frames = pixels = cut = unused = 0
+    transparent: set[int] = set()  # transparent indices of the GCEs before a frame
+    disposal = 0  # as Pillow reads it: a GCE's disposal method other than 0 holds until another
+    keep_global: set[int] = set()  # global colour table entries whose colour stays
     while True:
         if pos >= n:
             raise RejectedImage("truncated GIF: no trailer")
@@ -108,8 +150,18 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                                     f"{FRAME_MINIMUM}), over the limit of {FRAMES_LIMIT} x {max_pixels} for all "
                                     "frames together")
             start, pos = pos, pos + 10 + _table_size(fpacked)  # descriptor and local colour table
-            kept.append(view[start:pos])
-            pos, blocks, cut_bytes, zeroed = _image_data(data, pos, fw * fh)
+            end, blocks, cut_bytes, zeroed = _image_data(data, pos, fw * fh)
+            uncovered = not frames and struct.unpack_from("<HHHH", data, start + 1) != (0, 0, width, height)
+            keep = _needed(blocks, (fw, fh), transparent, disposal, data[11], uncovered)
+            if fpacked & 0x80:
+                flags, table, cleared = _cleared(view[start + 10 : pos], fpacked, keep)
+                kept.append(bytes(data[start : start + 9]) + bytes([flags]) + table)
+                unused += cleared
+            else:
+                keep_global |= keep
+                kept.append(view[start:pos])
+            transparent.clear()
+            pos = end
             kept.append(blocks)
             cut += cut_bytes
             if zeroed:
@@ -125,6 +177,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                 if ext[2] != 4 or len(ext) < 7:
                     raise RejectedImage("malformed GIF graphic control extension")
                 kept.append(bytes(ext[:7]) + b"\x00")  # its 4 defined bytes, no sub-blocks after
+                disposal = ext[3] >> 2 & 7 or disposal
+                if ext[3] & 1:
+                    transparent.add(ext[6])
             elif label == 0xFF and bytes(ext[2:14]) == b"\x0bNETSCAPE2.0" and bytes(ext[14:16]) == b"\x03\x01":
                 kept.append(b"\x21\xff\x0bNETSCAPE2.0\x03\x01" + bytes(ext[16:18]) + b"\x00")
             elif label == 0xFF and bytes(ext[2:14]) == b"\x0bXMP DataXMP":
@@ -139,6 +194,13 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             raise RejectedImage(f"malformed GIF: unexpected block 0x{block:02X}")
     if not frames:
         raise RejectedImage("GIF has no image")
+    if packed & 0x80:
+        keep_global.add(data[11])  # the background colour
+        flags, table, cleared = _cleared(view[13 : 13 + _table_size(packed)], packed, keep_global)
+        kept[0] = bytes(data[:10]) + bytes([flags]) + bytes(data[11:13]) + table
+        unused += cleared
+    if unused:
+        removed.add(f"GIF colour table entries no pixel uses, cleared: {unused}")
     if cut:
         removed.add(f"GIF image data after its end: {cut} bytes")
     if pos < n:

@@ -4,13 +4,17 @@ limited displays: up to 768 bytes of anything). Animated PNG (acTL/fcTL/fdAT) is
 original orientation is not 1, an eXIf chunk holding only Orientation is written after IHDR.
 IDAT and fdAT data after the end of its zlib stream, which decoders ignore, is cut (as TIFF strips
 are cut where their stream ends), found by ``pngcheck``, which refuses anything malformed.
+A palette image's PLTE and tRNS entries no pixel uses (of the image or any APNG frame) are zeroed
+(alpha: opaque) and those after the last one needed dropped (see ``palette``); bKGD's entry keeps
+its colour, and so does entry 0 of an APNG, which Pillow shows where a frame is disposed to the
+background. hIST and sPLT, which refer to the palette too, are dropped with the unknown chunks.
 """
 from __future__ import annotations
 
 import struct
 import zlib
 
-from . import icc, pngcheck
+from . import icc, palette, pngcheck
 from .captions import CaptionReader, xmp_orientation
 from .exif import ExifFacts, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
@@ -95,6 +99,56 @@ def _cut_streams(png: bytes, removed: Removals) -> bytes:
         pos = end
     removed.add(f"PNG image data after the end of its zlib stream: {cut} bytes")
     return b"".join(parts)
+
+
+def _clear_palette(png: bytes, removed: Removals) -> bytes:
+    """``png``, a palette image already walked by ``pngcheck``, with the palette entries no pixel
+    uses cleared: PLTE entries zeroed, tRNS entries opaque, both cut after the last entry needed
+    (a tRNS left all opaque goes)."""
+    view = memoryview(png)
+    width, height, depth, _, _, _, interlace = struct.unpack_from(">IIBBBBB", png, len(SIGNATURE) + 8)
+    found: dict[bytes, tuple[int, int]] = {}  # PLTE, tRNS: where each chunk starts and ends
+    keep: set[int] = set()  # entries whose colour stays
+    used: set[int] = set()  # entries pixels use (and an APNG's 0): their alpha stays too
+    streams: list[tuple[tuple[int, int], list[memoryview]]] = []
+    size, pieces = (width, height), None
+    pos = len(SIGNATURE)
+    while pos < len(png):
+        length, kind = struct.unpack_from(">I4s", png, pos)
+        body = view[pos + 8 : pos + 8 + length]
+        if kind in (b"PLTE", b"tRNS"):
+            found[kind] = pos, pos + 12 + length
+        elif kind == b"bKGD":
+            keep.add(body[0])
+        elif kind == b"acTL":
+            used.add(0)
+        elif kind == b"fcTL":
+            size, pieces = struct.unpack_from(">II", body, 4), None
+        elif kind in (b"IDAT", b"fdAT"):
+            if pieces is None:
+                pieces = []
+                streams.append((size, pieces))
+            pieces.append(body[4:] if kind == b"fdAT" else body)
+        pos += 12 + length
+    for size, pieces in streams:
+        used |= palette.png_indices(b"".join(pieces), size, depth, interlace)
+    keep |= used
+    start, end = found[b"PLTE"]
+    plte = png[start + 8 : end - 4]
+    entries = min(len(plte) // 3, max(keep) + 1)
+    colours = palette.cleared(plte, keep, entries)
+    parts: list[bytes | memoryview] = [view[:start], chunk(b"PLTE", colours)]
+    trns = alpha = b""
+    if b"tRNS" in found:
+        start, after = found[b"tRNS"]
+        trns = png[start + 8 : after - 4]
+        alpha = bytes(value if index in used else 255 for index, value in enumerate(trns[:entries])).rstrip(b"\xff")
+        parts += [view[end:start], chunk(b"tRNS", alpha) if alpha else b""]
+        end = after
+    if colours == plte and alpha == trns:
+        return png
+    removed.add(f"PNG palette entries no pixel uses, cleared: {len(plte) // 3 - len(keep & set(range(entries)))}")
+    return b"".join((*parts, view[end:]))
 
 
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
@@ -185,4 +239,6 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     head, rest = kept[0], kept[1:]
     extra = chunk(b"eXIf", minimal_exif(orientation)) if orientation != 1 else b""
     out = _cut_streams(b"".join((SIGNATURE, head, extra, *rest)), removed)
+    if colour == 3:
+        out = _clear_palette(out, removed)
     return Scrubbed(out, "png", size[0], size[1], orientation, removed.lines(), captions.result())
