@@ -1,4 +1,4 @@
-"""Palette entries no pixel uses: a PNG's PLTE and tRNS and a GIF's colour tables could carry a name
+"""Palette entries no pixel uses: a PNG's PLTE and tRNS, a GIF's colour tables and a TIFF's ColorMap could carry a name
 or coordinates in entries no decoder shows. The scrubber zeroes them and cuts the tables after the
 last entry needed; every frame decodes (Pillow, RGBA) to the same pixels as before."""
 from __future__ import annotations
@@ -337,3 +337,23 @@ def test_corpus_photos_as_palette_images_keep_their_pixels() -> None:
         scrubbed_same(data)
         if name.endswith("-web.png"):  # the web palette has more entries than any of these photos uses
             assert scrub_bytes(data).data != data, name
+
+
+@pytest.mark.parametrize("compression", ["raw", "tiff_lzw", "tiff_adobe_deflate", "packbits"])
+def test_tiff_colormap_entries_no_pixel_uses_lose_what_they_hold(compression: str) -> None:
+    """A ColorMap always has 2^bits entries of three 16-bit values: unused, they could carry 2 bytes
+    each. Those no pixel uses are zeroed, the used ones kept, and the pixels shown are the same."""
+    image = Image.new("P", (40, 30))
+    image.putdata([(x // 10 + y // 10) % 4 for y in range(30) for x in range(40)])
+    image.putpalette([0, 0, 0, 200, 0, 0, 0, 200, 0, 0, 0, 200] + list(SECRET.ljust(30, b"."))[: 3 * 12])
+    out = io.BytesIO()
+    image.save(out, "TIFF", compression=compression)
+    before = out.getvalue()
+    with Image.open(io.BytesIO(before)) as original:
+        assert bytes(original.getpalette()[12:40]) == SECRET  # the secret is in the file's ColorMap
+        used = {i for i, n in enumerate(original.histogram()) if n}
+    after = scrubbed_same(before)
+    with Image.open(io.BytesIO(after)) as scrubbed:
+        palette = scrubbed.getpalette()
+        assert all(palette[3 * i : 3 * i + 3] == [0, 0, 0] for i in range(len(palette) // 3) if i not in used)
+        assert SECRET[:6] not in bytes(palette)

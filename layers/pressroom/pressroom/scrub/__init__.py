@@ -14,7 +14,7 @@ Per format (``sniff`` decides by magic bytes, never by name):
 - TIFF: rewritten as a single-page TIFF holding only the image-structure tags, the ICC profile
   and Orientation; strip/tile data copied byte for byte (any bit depth, lossless), each strip cut
   to the bytes its rows need (uncompressed) or to where its Deflate, PackBits or LZW stream ends.
-  Other compressions (JPEG, CCITT) are refused.
+  Other compressions (JPEG, CCITT) are refused. A ColorMap's entries no pixel uses are zeroed.
 - GIF: blocks rewritten without comments, plain-text and application extensions; the
   NETSCAPE2.0 loop count is kept (a repeat count, harmless and needed for animations to loop).
   Each frame's LZW codes are copied up to its End-Of-Information code (or the code completing the

@@ -3,7 +3,8 @@ and Orientation; strip or tile data is copied byte for byte, so any bit depth an
 survives losslessly. EXIF/GPS IFDs, XMP, IPTC, Photoshop resources, make/model/serial/owner and
 text tags, SubIFDs and further pages (thumbnails) are dropped. Only uncompressed, Deflate, PackBits
 and LZW TIFF is accepted: JPEG strips are JPEG streams that could carry their own metadata, and
-the end of a CCITT fax stream is not looked for.
+the end of a CCITT fax stream is not looked for. A palette image's ColorMap keeps only the entries
+its pixels use (the others are zeroed; its length is fixed by the bit depth).
 
 Every kept tag must have a numeric type and the count its meaning gives it (a PlanarConfiguration
 written as text is refused, not copied). Uncompressed strips and tiles are cut to the size their
@@ -15,7 +16,10 @@ interoperability and SubIFDs: visited offsets are never revisited).
 """
 from __future__ import annotations
 
+import io
 import struct
+
+from PIL import Image
 
 from . import icc, tiffcodecs
 from .captions import CaptionReader
@@ -30,6 +34,7 @@ _SCALARS = frozenset({256, 257, 259, 262, 266, 277, 278, 284, 296, 317, 322, 323
 _RATIONALS = {282: 1, 283: 1, 318: 2, 319: 6, 529: 3, 532: 6}
 _PER_SAMPLE = frozenset({258, 339})
 _ICC = 34675
+_COLORMAP = 320
 _STRUCTURE = frozenset({
     256, 257, 258, 259, 262, 266, 277, 278, 282, 283, 284, 296, 301, 317, 318, 319, 320, 322, 323,
     338, 339, 340, 341, 529, 530, 531, 532, _ICC,
@@ -138,7 +143,26 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         else:
             kept[_ICC] = (7, len(profile), profile)
     out = _write(data, endian, kept, offsets_tag, offsets, counts, orientation)
+    if _COLORMAP in kept:  # a palette image: its ColorMap entries no pixel uses are cleared
+        kept[_COLORMAP] = _cleared_colormap(out, endian, kept[_COLORMAP])
+        out = _write(data, endian, kept, offsets_tag, offsets, counts, orientation)
     return Scrubbed(out, "tiff", layout.width, layout.height, orientation, removed.lines(), captions.result())
+
+
+def _cleared_colormap(tiff: bytes, endian: str, colormap: Value) -> Value:
+    """``colormap`` (red, green, then blue SHORTs for every index) with every entry the pixels of
+    ``tiff`` do not use set to 0. Its length is fixed (2^bits entries), so unused entries could carry
+    2 bytes a value; unchanged if Pillow cannot decode the pixels (the verification refuses them)."""
+    typ, num, raw = colormap
+    entries = num // 3
+    try:
+        with Image.open(io.BytesIO(tiff), formats=["TIFF"]) as im:
+            used = {index for index, count in enumerate(im.histogram()) if count and index < entries}
+    except Exception:  # noqa: BLE001 - undecodable: check_decodes refuses the output
+        return colormap
+    values = struct.unpack(f"{endian}{num}H", raw)
+    kept = [value if i % entries in used else 0 for i, value in enumerate(values)]
+    return typ, num, struct.pack(f"{endian}{num}H", *kept)
 
 
 def _name(tag: int) -> str:
