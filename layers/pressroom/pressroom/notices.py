@@ -36,11 +36,6 @@ def uploader_addresses(photo: Photo) -> list[str]:
     return config.press_office()
 
 
-def notify_uploader(mailer: Mailer, photo: Photo, outcome: str, reasons: list[str]) -> str:
-    """Email the uploader that ``photo`` was ``outcome`` (e.g. "blocked"), with the reasons."""
-    return mailer.send(notice(photo, outcome, reasons))
-
-
 def notice(photo: Photo, outcome: str, reasons: list[str]) -> Email:
     """The uploader's email saying that ``photo`` was ``outcome``, with the reasons."""
     name = photo.title or photo.original_key.rsplit("/", 1)[-1]
