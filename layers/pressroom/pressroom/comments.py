@@ -41,7 +41,7 @@ from pressroom.policy.text import normalise, scan
 from pressroom.publishing.port import Comment, Publisher, PublisherUnavailable
 from pressroom.settings import get_settings
 from pressroom.staleness import parse_time
-from pressroom.store import PhotoStore
+from pressroom.store import PhotoStore, condition_failed
 
 ACTOR = "comments"
 #: photos published this long ago or less are watched, and comments posted this long ago or less handled
@@ -326,7 +326,7 @@ class CommentsMonitor:
                 ConditionExpression="attribute_not_exists(read_at) OR read_at <= :due",
                 ExpressionAttributeValues={":now": {"S": clock.iso(now)}, ":due": {"S": clock.iso(now - FEED_EVERY)}})
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return set(), ""
             raise
         try:
@@ -428,7 +428,7 @@ class CommentsMonitor:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return None
             raise
         old_item = old.get("Attributes", {})
@@ -457,10 +457,6 @@ def _posted_since(comment: Comment, photo: Photo, since: datetime) -> bool:
     """Whether ``comment`` was posted at ``since`` or later (one with no time, after its photo was published)."""
     posted = parse_time(comment.created_at) or _published_at(photo)
     return posted is not None and posted >= since
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def monitor() -> CommentsMonitor:

@@ -22,7 +22,7 @@ from pressroom.mail import Email, Mailer
 from pressroom.photos import State
 from pressroom.schedules import Timers
 from pressroom.settings import Settings, get_settings
-from pressroom.store import PhotoStore
+from pressroom.store import PhotoStore, condition_failed
 
 SCHEDULE = "stale-account"
 KIND = "stale-account"
@@ -220,7 +220,7 @@ class StalenessReminder:
                                       UpdateExpression=expression, ConditionExpression=condition,
                                       ExpressionAttributeValues=values)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
+from itertools import islice
 from decimal import Decimal
 from typing import Any
 
@@ -91,25 +92,19 @@ class PhotoStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def by_state(self, state: State, limit: int = 100) -> list[Photo]:
-        """Photos in ``state``, most recently changed first."""
-        page = self._db.query(
-            TableName=self._table,
-            IndexName=BY_STATE_INDEX,
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":s": {"S": state.value}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [_photo_from_item(self._plain(i)) for i in page["Items"]]
+        """Photos in ``state``, most recently changed first: one query of at most ``limit``."""
+        return list(islice(self.each_in_state(state, page_size=limit), limit))
 
-    def each_in_state(self, state: State) -> Iterator[Photo]:
-        """Every photo in ``state``, most recently changed first, read a page at a time as it is needed."""
+    def each_in_state(self, state: State, *, page_size: int | None = None) -> Iterator[Photo]:
+        """Every photo in ``state``, most recently changed first, read a page (of at most
+        ``page_size``, if given) at a time as it is needed."""
         kwargs: dict[str, Any] = {
             "TableName": self._table, "IndexName": BY_STATE_INDEX, "KeyConditionExpression": "#s = :s",
             "ExpressionAttributeNames": {"#s": "state"}, "ExpressionAttributeValues": {":s": {"S": state.value}},
             "ScanIndexForward": False,
         }
+        if page_size is not None:
+            kwargs["Limit"] = page_size
         while True:
             page = self._db.query(**kwargs)
             yield from (_photo_from_item(self._plain(i)) for i in page["Items"])
@@ -137,7 +132,7 @@ class PhotoStore:
                 ]
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -212,7 +207,7 @@ class PhotoStore:
         try:
             self._db.update_item(**kwargs)
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -235,7 +230,7 @@ class PhotoStore:
             self._db.put_item(TableName=self._table, Item=item, ConditionExpression=condition,
                               **({"ExpressionAttributeValues": values} if values else {}))
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -247,7 +242,7 @@ class PhotoStore:
                                  UpdateExpression="SET photoset_id = :id", ConditionExpression="claim = :mine",
                                  ExpressionAttributeValues={":id": {"S": photoset_id}, ":mine": {"S": claim}})
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -287,7 +282,7 @@ class PhotoStore:
                 TransactItems=[{"Update": update}, {"Put": {"TableName": self._table, "Item": audit}}]
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 latest = self.get(photo_id)
                 raise StaleTransition(photo_id, expected, latest.state if latest else None) from exc
             raise
@@ -325,7 +320,8 @@ class PhotoStore:
         return {k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items()}
 
 
-def _condition_failed(exc: ClientError) -> bool:
+def condition_failed(exc: ClientError) -> bool:
+    """Whether DynamoDB refused a write (or a transaction) because its condition did not hold."""
     code = exc.response.get("Error", {}).get("Code", "")
     if code == "ConditionalCheckFailedException":
         return True
