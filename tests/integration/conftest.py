@@ -6,9 +6,9 @@ import pytest
 import responses
 from botocore import signers
 from botocore.client import BaseClient
+from pressroom import bootstrap
+from pressroom_local.functions import handler
 
-from pressroom import services
-from pressroom.local.functions import handler
 from tests.integration import helpers
 from tests.permissions import Recorder
 from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
@@ -20,7 +20,7 @@ def flickr(aws):
     boto3.client("secretsmanager").put_secret_value(SecretId="pressroom/flickr", SecretString=json.dumps(
         {"api_key": CREDENTIALS.api_key, "api_secret": CREDENTIALS.api_secret,
          "oauth_token": CREDENTIALS.oauth_token, "oauth_token_secret": CREDENTIALS.oauth_token_secret}))
-    services.reset()
+    bootstrap.reset()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeFlickr(mock)
 

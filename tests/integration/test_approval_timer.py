@@ -5,12 +5,13 @@ from email import policy
 
 import boto3
 import pytest
+from pressroom.adapters.mail import SesMailer
+from pressroom.domain.photos import State
+from pressroom_local.resources import Names
 from pydantic import ValidationError
 
-from pressroom.local.resources import Names
-from pressroom.mail import SesMailer
-from pressroom.photos import State
 from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked
+
 
 @pytest.fixture
 def asked(aws, store, load_event, corpus):

@@ -5,11 +5,12 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from pressroom import clock
-from pressroom.comments import CRIME_REPLY
-from pressroom.photos import Photo, State
-from pressroom.publishing.local_album import LocalAlbum
+from pressroom.adapters.local_album import LocalAlbum
+from pressroom.domain import clock
+from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
+from pressroom.stages.comments import CRIME_REPLY
+
 from tests.integration.helpers import invoke, sent_emails
 from tests.unit.test_publishing_flickr import ME
 

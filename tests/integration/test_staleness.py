@@ -6,16 +6,16 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
+from pressroom.domain import clock
+from pressroom.stages.staleness import reminder_timer
 
-from pressroom import clock
-from pressroom.staleness import reminder_timer
 from tests.integration.helpers import invoke, sent_emails
 
 PUBLISHED = datetime(2026, 11, 20, 10, 31, 17, 400000, tzinfo=timezone.utc)  # due 14 days on: the sample's
 
 
 def _at(monkeypatch, when: datetime) -> None:
-    """Make :func:`pressroom.clock.now` say ``when`` for this test."""
+    """Make :func:`pressroom.domain.clock.now` say ``when`` for this test."""
     monkeypatch.setattr(clock, "_offset", when - datetime.now(timezone.utc))
 
 

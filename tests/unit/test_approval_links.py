@@ -4,9 +4,8 @@ import struct
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from pressroom.approval import links
-from pressroom.approval.csrf import csrf_ok, csrf_token, same_origin_request
+from pressroom.domain import links
+from pressroom.web.csrf import csrf_ok, csrf_token, same_origin_request
 
 KEY = b"k" * 48
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)

@@ -4,9 +4,14 @@ import hashlib
 import re
 from html.parser import HTMLParser
 
-from pressroom.approval.audit import format_audit
-from pressroom.approval.page import CSS, Page, notice_page, review_page
-from pressroom.photos import Photo, State
+from pressroom.domain.photos import Photo, State
+from pressroom.web.audit import format_audit
+from pressroom.web.pages import (
+    CSS,
+    Page,
+    notice_page,
+    review_page,
+)
 
 EVIL = '<script>alert("x")</script>'
 

@@ -14,15 +14,16 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from PIL import Image
-
-from pressroom import aws as clients
-from pressroom import config, services
-from pressroom.approval import links, publish_check, service
-from pressroom.approval.csrf import csrf_token
-from pressroom.approval.service import MAX_REASON
-from pressroom.local.resources import Names
-from pressroom.photos import Photo, State
-from pressroom.schedules import Timers
+from pressroom import bootstrap
+from pressroom.adapters import aws as clients
+from pressroom.adapters import parameters
+from pressroom.adapters.timers import Timers
+from pressroom.domain import links
+from pressroom.domain.photos import Photo, State
+from pressroom.stages import approval, publish_check
+from pressroom.stages.approval import MAX_REASON
+from pressroom.web.csrf import csrf_token
+from pressroom_local.resources import Names
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 ONE, TWO = Names().approvers
@@ -40,7 +41,7 @@ FINDINGS = [{"rule": "credit.missing", "severity": "warn", "message": "No photog
 def waiting(store, corpus, *, pid=PID, title="Neighbourhood day in Ladywood", description="PCSOs meet residents.",
             checklist=CHECKLIST, image="DSCN0010_gps_nikon_coolpix_p6000.jpg"):
     """A photo the way the policy stage leaves it: clean copy in the bucket, NEEDS_APPROVAL."""
-    settings = services.get_settings()
+    settings = bootstrap.get_settings()
     key = f"clean/{pid}.jpg"
     clients.client("s3").put_object(Bucket=settings.clean_bucket, Key=key, Body=(corpus / image).read_bytes(),
                                 ContentType="image/jpeg")
@@ -83,7 +84,7 @@ def snapshot(store, pid=PID):
 
 
 def body(token, *, decision="approve", checks=range(len(CHECKLIST)), reason="", csrf=None):
-    key = config.signing_key()
+    key = parameters.signing_key()
     fields = [("t", token), ("csrf", csrf_token(key, token) if csrf is None else csrf)]
     fields += [("check", str(i)) for i in checks] + [("decision", decision), ("reason", reason)]
     return urlencode(fields)
@@ -99,21 +100,21 @@ def publish_messages(created):
 def set_approvers(*addresses):
     clients.client("ssm").put_parameter(Name="/pressroom/approvers", Type="StringList", Value=",".join(addresses),
                                     Overwrite=True)
-    config.reset()
+    parameters.reset()
 
 
 @pytest.fixture
 def asked(store, corpus):
     pid = waiting(store, corpus)
-    assert service.request_approval(pid, now=NOW) == [ONE, TWO]
+    assert approval.request_approval(pid, now=NOW) == [ONE, TWO]
     return tokens(pid)
 
 
 # -- asking --------------------------------------------------------------------------------------
 def test_request_emails_each_approver_once_and_records_it(store, corpus):
     pid = waiting(store, corpus)
-    assert service.request_approval(pid, now=NOW) == [ONE, TWO]
-    assert service.request_approval(pid, now=NOW) == []  # a duplicate SQS delivery
+    assert approval.request_approval(pid, now=NOW) == [ONE, TWO]
+    assert approval.request_approval(pid, now=NOW) == []  # a duplicate SQS delivery
     sent = outbox()
     assert sorted(m["To"] for m in sent) == [ONE, TWO]
     photo = store.get(pid)
@@ -121,15 +122,15 @@ def test_request_emails_each_approver_once_and_records_it(store, corpus):
     trail = store.audit(pid)
     assert [e["detail"]["approver"] for e in trail if e["event"] == "approval-requested"] == [ONE, TWO]
     for message in sent:
-        claims = links.verify(config.signing_key(), token_of(message), NOW)
+        claims = links.verify(parameters.signing_key(), token_of(message), NOW)
         assert claims.photo_id == pid and claims.expires_at == NOW + timedelta(days=7)
         assert links.find_approver(claims, [ONE, TWO]) == message["To"]
 
 
 def test_request_arms_reminder_and_expiry(store, corpus):
     pid = waiting(store, corpus)
-    service.request_approval(pid, now=NOW)
-    scheduler, settings = clients.client("scheduler"), services.get_settings()
+    approval.request_approval(pid, now=NOW)
+    scheduler, settings = clients.client("scheduler"), bootstrap.get_settings()
     for name, kind, due in ((f"approval-reminder-{pid}", "reminder", "2026-11-22T10:00:00"),
                             (f"approval-expiry-{pid}", "expiry", "2026-11-27T10:00:00")):
         schedule = scheduler.get_schedule(Name=name, GroupName=settings.scheduler_group)
@@ -139,10 +140,10 @@ def test_request_arms_reminder_and_expiry(store, corpus):
 
 
 def test_request_is_a_no_op_unless_waiting(store, corpus):
-    assert service.request_approval("0" * 24, now=NOW) == []
+    assert approval.request_approval("0" * 24, now=NOW) == []
     pid = waiting(store, corpus)
     store.transition(pid, State.NEEDS_APPROVAL, State.EXPIRED, actor="test")
-    assert service.request_approval(pid, now=NOW) == []
+    assert approval.request_approval(pid, now=NOW) == []
     assert outbox() == []
 
 
@@ -150,12 +151,12 @@ def test_a_failed_email_releases_the_claim_so_the_retry_asks_again(store, corpus
     pid = waiting(store, corpus)
     set_approvers(ONE, "approver.two")  # SES refuses an address without a domain
     with pytest.raises(Exception, match="InvalidParameterValue"):
-        service.request_approval(pid, now=NOW)
+        approval.request_approval(pid, now=NOW)
     assert store.get(pid).approvers == [ONE]
     set_approvers(ONE, TWO)
-    assert service.request_approval(pid, now=NOW + timedelta(minutes=5)) == [TWO]  # the SQS retry
+    assert approval.request_approval(pid, now=NOW + timedelta(minutes=5)) == [TWO]  # the SQS retry
     assert sorted(m["To"] for m in outbox()) == [ONE, TWO]
-    retried = links.verify(config.signing_key(), tokens(pid)[TWO], NOW)
+    retried = links.verify(parameters.signing_key(), tokens(pid)[TWO], NOW)
     assert retried.expires_at == NOW + timedelta(days=7)  # ends with the photo's approval, not later
     assert [e["event"] for e in store.audit(pid)][-6:] == [
         "approval-requested", "approval-emailed", "approval-requested", "approval-request-failed",
@@ -169,19 +170,19 @@ def test_an_approver_whose_delivery_died_before_emailing_is_asked_when_the_claim
     def killed(message):  # the process dies between the claim and the email: no code after it runs
         raise SystemExit("killed")
 
-    mailer = services.mailer()
+    mailer = bootstrap.mailer()
     real_send = mailer.send
     monkeypatch.setattr(mailer, "send", killed)
     with pytest.raises(SystemExit):
-        service.request_approval(pid, now=NOW)
+        approval.request_approval(pid, now=NOW)
     claimed = store.get(pid)
     assert claimed.approvers == [ONE] and list(claimed.asking) == [ONE]
     monkeypatch.setattr(mailer, "send", real_send)
     # a duplicate delivery while the claim may still be live asks only the others
-    assert service.request_approval(pid, now=NOW + timedelta(seconds=30)) == [TWO]
+    assert approval.request_approval(pid, now=NOW + timedelta(seconds=30)) == [TWO]
     # the redelivered message, after the queue's visibility timeout, asks the one whose claim died
-    assert service.request_approval(pid, now=NOW + timedelta(seconds=180)) == [ONE]
-    assert service.request_approval(pid, now=NOW + timedelta(seconds=400)) == []
+    assert approval.request_approval(pid, now=NOW + timedelta(seconds=180)) == [ONE]
+    assert approval.request_approval(pid, now=NOW + timedelta(seconds=400)) == []
     assert sorted(m["To"] for m in outbox()) == [ONE, TWO]
     photo = store.get(pid)
     assert photo.approvers == [ONE, TWO] and photo.asking == {}
@@ -191,9 +192,9 @@ def test_an_approver_whose_delivery_died_before_emailing_is_asked_when_the_claim
 
 def test_a_confirmed_email_is_never_sent_again(store, corpus):
     pid = waiting(store, corpus)
-    assert service.request_approval(pid, now=NOW) == [ONE, TWO]
+    assert approval.request_approval(pid, now=NOW) == [ONE, TWO]
     assert store.get(pid).asking == {}
-    assert service.request_approval(pid, now=NOW + timedelta(days=1)) == []
+    assert approval.request_approval(pid, now=NOW + timedelta(days=1)) == []
     assert len(outbox()) == 2
 
 
@@ -206,15 +207,15 @@ def _office_notices():
 def test_with_no_valid_approver_the_photo_waits_visibly_and_the_press_office_is_told_once(store, corpus, configured):
     pid = waiting(store, corpus)
     set_approvers(*configured)
-    assert service.request_approval(pid, now=NOW) == []  # no error: nothing for SQS to retry
-    assert service.request_approval(pid, now=NOW + timedelta(minutes=3)) == []  # a duplicate delivery
+    assert approval.request_approval(pid, now=NOW) == []  # no error: nothing for SQS to retry
+    assert approval.request_approval(pid, now=NOW + timedelta(minutes=3)) == []  # a duplicate delivery
     photo = store.get(pid)
     assert photo.state == State.NEEDS_APPROVAL and "no approvers are configured" in photo.reason
     told = _office_notices()
     assert len(told) == 1
     text = part(told[0], "text/plain")
     assert "/pressroom/approvers" in text and pid in text and "2026-11-27 10:00 UTC" in text
-    timers = services.timers()
+    timers = bootstrap.timers()
     assert timers.due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)  # it still ends on time
     assert timers.due(f"approval-reminder-{pid}") == NOW + timedelta(hours=6)  # looks for approvers again
     assert [e["event"] for e in store.audit(pid)].count("approval-held") == 1
@@ -223,12 +224,12 @@ def test_with_no_valid_approver_the_photo_waits_visibly_and_the_press_office_is_
 def test_a_photo_nobody_could_be_asked_about_expires_on_schedule_and_the_uploader_is_told(store, corpus):
     pid = waiting(store, corpus)
     set_approvers(" ")
-    service.request_approval(pid, now=NOW)
+    approval.request_approval(pid, now=NOW)
     for hours in range(6, 168, 6):  # still nobody, each time the reminder fires: no error either
-        assert service.remind(pid, now=NOW + timedelta(hours=hours)) == []
-        due = services.timers().due(f"approval-reminder-{pid}")
+        assert approval.remind(pid, now=NOW + timedelta(hours=hours)) == []
+        due = bootstrap.timers().due(f"approval-reminder-{pid}")
         assert due == NOW + timedelta(hours=min(hours + 6, 162))  # never re-armed past the expiry
-    assert service.expire(pid, now=NOW + timedelta(days=7)) is True
+    assert approval.expire(pid, now=NOW + timedelta(days=7)) is True
     assert store.get(pid).state == State.EXPIRED
     notice = [m for m in outbox() if m["To"] == UPLOADER]
     assert len(notice) == 1 and "no approvers were configured" in part(notice[0], "text/plain")
@@ -238,55 +239,55 @@ def test_a_photo_nobody_could_be_asked_about_expires_on_schedule_and_the_uploade
 def test_approvers_added_later_are_asked_by_the_next_delivery_and_links_end_with_the_photo(store, corpus):
     pid = waiting(store, corpus)
     set_approvers(" ")
-    service.request_approval(pid, now=NOW)
+    approval.request_approval(pid, now=NOW)
     set_approvers(ONE, TWO)
     later = NOW + timedelta(hours=5)
-    assert service.request_approval(pid, now=later) == [ONE, TWO]  # e.g. the policy stage's redelivery
+    assert approval.request_approval(pid, now=later) == [ONE, TWO]  # e.g. the policy stage's redelivery
     photo = store.get(pid)
     assert photo.reason == "" and photo.approvers == [ONE, TWO]
-    assert links.verify(config.signing_key(), tokens(pid)[ONE], later).expires_at == NOW + timedelta(days=7)
-    assert services.timers().due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)
-    assert services.timers().due(f"approval-reminder-{pid}") == later + timedelta(days=2)
+    assert links.verify(parameters.signing_key(), tokens(pid)[ONE], later).expires_at == NOW + timedelta(days=7)
+    assert bootstrap.timers().due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)
+    assert bootstrap.timers().due(f"approval-reminder-{pid}") == later + timedelta(days=2)
 
 
 def test_the_reminder_asks_approvers_added_since_nobody_could_be_asked(store, corpus):
     pid = waiting(store, corpus)
     set_approvers(" ")
-    service.request_approval(pid, now=NOW)
-    assert service.remind(pid, now=NOW + timedelta(hours=6)) == []
+    approval.request_approval(pid, now=NOW)
+    assert approval.remind(pid, now=NOW + timedelta(hours=6)) == []
     set_approvers(ONE, TWO)
-    assert service.remind(pid, now=NOW + timedelta(days=4)) == [ONE, TWO]  # after the usual reminder's time
-    assert services.timers().due(f"approval-reminder-{pid}") == NOW + timedelta(days=6)  # then reminded
+    assert approval.remind(pid, now=NOW + timedelta(days=4)) == [ONE, TWO]  # after the usual reminder's time
+    assert bootstrap.timers().due(f"approval-reminder-{pid}") == NOW + timedelta(days=6)  # then reminded
     asked = [m for m in outbox() if "Approval needed" in m["Subject"]]
     assert sorted(m["To"] for m in asked) == [ONE, TWO]
     assert not any(m["Subject"].startswith("Reminder") for m in asked)  # a first request, not a reminder
-    assert service.review(pid, tokens(pid)[ONE], now=NOW + timedelta(days=4)).status == 200
+    assert approval.review(pid, tokens(pid)[ONE], now=NOW + timedelta(days=4)).status == 200
     assert store.get(pid).reason == ""
-    assert service.remind(pid, now=NOW + timedelta(days=6)) == [ONE, TWO]  # the reminder, as for any photo
-    assert links.verify(config.signing_key(), tokens(pid)[ONE], NOW).expires_at == NOW + timedelta(days=7)
+    assert approval.remind(pid, now=NOW + timedelta(days=6)) == [ONE, TWO]  # the reminder, as for any photo
+    assert links.verify(parameters.signing_key(), tokens(pid)[ONE], NOW).expires_at == NOW + timedelta(days=7)
 
 
 def test_a_failed_press_office_notice_is_sent_by_a_later_delivery(store, corpus, monkeypatch):
     pid = waiting(store, corpus)
     set_approvers(" ")
-    mailer = services.mailer()
+    mailer = bootstrap.mailer()
     real_send = mailer.send
     with monkeypatch.context() as patch:
         patch.setattr(mailer, "send", _timeout)
         with pytest.raises(RuntimeError):
-            service.request_approval(pid, now=NOW)
+            approval.request_approval(pid, now=NOW)
     assert "no approvers are configured" in store.get(pid).reason  # visible before the email is tried
     monkeypatch.setattr(mailer, "send", real_send)
-    assert service.request_approval(pid, now=NOW + timedelta(minutes=3)) == []
+    assert approval.request_approval(pid, now=NOW + timedelta(minutes=3)) == []
     assert len(_office_notices()) == 1
-    assert services.timers().due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)
+    assert bootstrap.timers().due(f"approval-expiry-{pid}") == NOW + timedelta(days=7)
 
 
 # -- the review page never changes anything ------------------------------------------------------
 def test_get_with_a_valid_link_shows_the_page_and_changes_nothing(store, asked):
     before = snapshot(store)
     for _ in range(3):  # mail scanners, previews, the approver
-        page = service.review(PID, asked[ONE], now=NOW + timedelta(hours=1))
+        page = approval.review(PID, asked[ONE], now=NOW + timedelta(hours=1))
         assert page.status == 200
     assert snapshot(store) == before
     assert "Neighbourhood day in Ladywood" in page.html and "Credit the photographer" in page.html
@@ -302,7 +303,7 @@ def test_get_with_a_valid_link_shows_the_page_and_changes_nothing(store, asked):
 
 
 def test_the_preview_is_a_short_lived_presigned_url(store, asked):
-    page = service.review(PID, asked[ONE], now=NOW)
+    page = approval.review(PID, asked[ONE], now=NOW)
     src = re.search(r'<img src="([^"]+)"', page.html).group(1).replace("&amp;", "&")
     assert f"clean/{PID}.jpg" in src and "X-Amz-Expires=900" in src and "X-Amz-Signature=" in src
 
@@ -311,7 +312,7 @@ def _as_tiff(store, corpus, *, width=640, height=480):
     """The waiting photo's clean copy made a TIFF (which only Safari shows in an <img>)."""
     picture = io.BytesIO()
     Image.open(corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").save(picture, "TIFF")
-    clients.client("s3").put_object(Bucket=services.get_settings().clean_bucket, Key=f"clean/{PID}.jpg",
+    clients.client("s3").put_object(Bucket=bootstrap.get_settings().clean_bucket, Key=f"clean/{PID}.jpg",
                                     Body=picture.getvalue())
     store.update(PID, State.NEEDS_APPROVAL, actor="test", event="test",
                  changes={"content_type": "image/tiff", "width": width, "height": height})
@@ -319,7 +320,7 @@ def _as_tiff(store, corpus, *, width=640, height=480):
 
 def test_a_tiff_is_shown_on_the_review_page_as_a_jpeg_of_it(store, corpus, asked):
     _as_tiff(store, corpus)
-    page = service.review(PID, asked[ONE], now=NOW)
+    page = approval.review(PID, asked[ONE], now=NOW)
     src = re.search(r'<img src="([^"]+)"', page.html).group(1)
     assert src.startswith("data:image/jpeg;base64,")
     with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as shown:
@@ -329,7 +330,7 @@ def test_a_tiff_is_shown_on_the_review_page_as_a_jpeg_of_it(store, corpus, asked
 
 def test_a_tiff_too_large_to_convert_here_is_linked_as_it_is(store, corpus, asked):
     _as_tiff(store, corpus, width=6000, height=4001)
-    page = service.review(PID, asked[ONE], now=NOW)
+    page = approval.review(PID, asked[ONE], now=NOW)
     assert re.search(r'<img src="https://[^"]+X-Amz-Signature=', page.html)
     assert "img-src https://" in page.headers["Content-Security-Policy"]
 
@@ -337,7 +338,7 @@ def test_a_tiff_too_large_to_convert_here_is_linked_as_it_is(store, corpus, aske
 # -- bad links ------------------------------------------------------------------------------------
 def _other_token(store, corpus):
     other = waiting(store, corpus, pid="a" * 24)
-    service.request_approval(other, now=NOW)
+    approval.request_approval(other, now=NOW)
     return tokens(other)[ONE]
 
 
@@ -350,7 +351,7 @@ def _bad_links(store, corpus, asked):
         "forged signature": (forged, NOW, 403),
         "signed with another key": (links.issue(b"z" * 48, PID, ONE, NOW + timedelta(days=1)), NOW, 403),
         "another photo's link": (_other_token(store, corpus), NOW, 403),
-        "approver never asked": (links.issue(config.signing_key(), PID, "mallory@press-office.example",
+        "approver never asked": (links.issue(parameters.signing_key(), PID, "mallory@press-office.example",
                                              NOW + timedelta(days=1)), NOW, 403),
         "expired": (good, NOW + timedelta(days=7, seconds=1), 410),
         "malformed": (good[:40], NOW, 400),
@@ -362,10 +363,10 @@ def test_bad_links_get_a_clear_refusal_and_change_nothing(store, aws, corpus, as
     cases = _bad_links(store, corpus, asked)
     before = snapshot(store)
     for name, (token, now, status) in cases.items():
-        got = service.review(PID, token, now=now)
+        got = approval.review(PID, token, now=now)
         assert got.status == status, name
         assert "<form" not in got.html and "Ladywood" not in got.html, name
-        posted = service.decide(PID, body(token, csrf="x" if not token else None), FORM, now=now)
+        posted = approval.decide(PID, body(token, csrf="x" if not token else None), FORM, now=now)
         assert posted.status == status, name
         assert got.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert snapshot(store) == before
@@ -374,68 +375,68 @@ def test_bad_links_get_a_clear_refusal_and_change_nothing(store, aws, corpus, as
 
 def test_an_approver_removed_from_the_list_can_no_longer_decide(store, asked):
     set_approvers(TWO)
-    assert service.review(PID, asked[ONE], now=NOW).status == 403
-    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 403
+    assert approval.review(PID, asked[ONE], now=NOW).status == 403
+    assert approval.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 403
     assert store.get(PID).state == State.NEEDS_APPROVAL
-    assert service.review(PID, asked[TWO], now=NOW).status == 200
+    assert approval.review(PID, asked[TWO], now=NOW).status == 200
 
 
 def test_a_spent_nonce_cannot_decide(store, asked):
-    nonce = links.verify(config.signing_key(), asked[ONE], NOW).nonce
+    nonce = links.verify(parameters.signing_key(), asked[ONE], NOW).nonce
     photo = store.get(PID)
     store.update(PID, State.NEEDS_APPROVAL, actor="test", event="test", changes={"used_nonces": [nonce]})
     assert photo.state == State.NEEDS_APPROVAL
-    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 410
+    assert approval.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 410
     assert store.get(PID).state == State.NEEDS_APPROVAL
 
 
 def _rotate_signing_key():
-    clients.client("secretsmanager").put_secret_value(SecretId=services.get_settings().signing_key_secret,
+    clients.client("secretsmanager").put_secret_value(SecretId=bootstrap.get_settings().signing_key_secret,
                                                       SecretString="rotated-" + "k" * 48)
-    config.reset()
+    parameters.reset()
 
 
 def test_a_link_issued_before_the_key_was_rotated_still_decides(store, aws, asked):
-    old_key = config.signing_key()
+    old_key = parameters.signing_key()
     _rotate_signing_key()
-    assert config.signing_key() != old_key
-    page = service.review(PID, asked[ONE], now=NOW)
+    assert parameters.signing_key() != old_key
+    page = approval.review(PID, asked[ONE], now=NOW)
     assert page.status == 200, page.html
     assert f'name="csrf" value="{csrf_token(old_key, asked[ONE])}"' in page.html
-    assert service.decide(PID, body(asked[ONE], csrf=csrf_token(old_key, asked[ONE])), FORM, now=NOW).status == 200
+    assert approval.decide(PID, body(asked[ONE], csrf=csrf_token(old_key, asked[ONE])), FORM, now=NOW).status == 200
     assert store.get(PID).state == State.APPROVED
 
 
 def test_links_are_signed_with_the_new_key_and_a_key_two_rotations_old_is_refused(store, asked):
     _rotate_signing_key()
-    assert service.remind(PID, now=NOW + timedelta(days=2)) == [ONE, TWO]
+    assert approval.remind(PID, now=NOW + timedelta(days=2)) == [ONE, TWO]
     fresh = tokens()[ONE]
-    assert links.verify(config.signing_key(), fresh, NOW).photo_id == PID
+    assert links.verify(parameters.signing_key(), fresh, NOW).photo_id == PID
     _rotate_signing_key()  # twice: how a leaked key is revoked
-    assert service.review(PID, asked[ONE], now=NOW).status == 403
-    assert service.decide(PID, body(asked[ONE], csrf="x"), FORM, now=NOW).status == 403
-    assert service.review(PID, fresh, now=NOW).status == 200
+    assert approval.review(PID, asked[ONE], now=NOW).status == 403
+    assert approval.decide(PID, body(asked[ONE], csrf="x"), FORM, now=NOW).status == 403
+    assert approval.review(PID, fresh, now=NOW).status == 200
     assert store.get(PID).state == State.NEEDS_APPROVAL
 
 
 # -- the decision ----------------------------------------------------------------------------------
 def test_approve_records_once_and_queues_one_publish_message(store, aws, asked):
-    page = service.decide(PID, body(asked[ONE], reason="Good community shot"), FORM, now=NOW)
+    page = approval.decide(PID, body(asked[ONE], reason="Good community shot"), FORM, now=NOW)
     assert page.status == 200 and "Approved" in page.html
     photo = store.get(PID)
     assert photo.state == State.APPROVED
     assert photo.decision == {"action": "approve", "by": ONE, "at": "2026-11-20T10:00:00.000Z",
                               "why": "Good community shot"}
     assert publish_messages(aws) == [{"photo_id": PID}]
-    scheduler = services.timers()
+    scheduler = bootstrap.timers()
     assert scheduler.due(f"approval-reminder-{PID}") is None and scheduler.due(f"approval-expiry-{PID}") is None
 
-    again = service.decide(PID, body(asked[ONE]), FORM, now=NOW)  # a double click
+    again = approval.decide(PID, body(asked[ONE]), FORM, now=NOW)  # a double click
     assert again.status == 409
     assert f"already approved by {ONE} at 2026-11-20 10:00 UTC: Good community shot" in again.html
-    other = service.decide(PID, body(asked[TWO], decision="reject", reason="no"), FORM, now=NOW)
+    other = approval.decide(PID, body(asked[TWO], decision="reject", reason="no"), FORM, now=NOW)
     assert other.status == 409 and "already approved by" in other.html
-    assert service.review(PID, asked[TWO], now=NOW).status == 409
+    assert approval.review(PID, asked[TWO], now=NOW).status == 409
     assert store.get(PID).state == State.APPROVED
     assert publish_messages(aws) == [{"photo_id": PID}]  # still exactly one message
     assert [e.get("to") for e in store.audit(PID)].count("APPROVED") == 1
@@ -443,10 +444,10 @@ def test_approve_records_once_and_queues_one_publish_message(store, aws, asked):
 
 def test_reject_needs_a_reason_and_tells_the_uploader(store, aws, asked):
     before = snapshot(store)
-    page = service.decide(PID, body(asked[TWO], decision="reject", checks=[], reason="   "), FORM, now=NOW)
+    page = approval.decide(PID, body(asked[TWO], decision="reject", checks=[], reason="   "), FORM, now=NOW)
     assert page.status == 400 and "Give a reason" in page.html and "<form" in page.html
     assert snapshot(store) == before
-    page = service.decide(PID, body(asked[TWO], decision="reject", checks=[], reason="Faces of children"),
+    page = approval.decide(PID, body(asked[TWO], decision="reject", checks=[], reason="Faces of children"),
                           FORM, now=NOW)
     assert page.status == 200
     assert store.get(PID).state == State.REJECTED
@@ -457,7 +458,7 @@ def test_reject_needs_a_reason_and_tells_the_uploader(store, aws, asked):
 
 def test_a_rejection_notice_that_ses_refused_is_sent_once_by_the_check_after_the_decision(store, aws, asked,
                                                                                            monkeypatch):
-    mailer = services.mailer()
+    mailer = bootstrap.mailer()
     real_send = mailer.send
 
     def refused(message):
@@ -465,10 +466,10 @@ def test_a_rejection_notice_that_ses_refused_is_sent_once_by_the_check_after_the
 
     with monkeypatch.context() as patch:
         patch.setattr(mailer, "send", refused)
-        page = service.decide(PID, body(asked[TWO], decision="reject", reason="Faces of children"), FORM, now=NOW)
+        page = approval.decide(PID, body(asked[TWO], decision="reject", reason="Faces of children"), FORM, now=NOW)
     assert page.status == 200 and "Rejected" in page.html and "please tell them" not in page.html
     assert store.get(PID).state == State.REJECTED and store.get(PID).notified_at == ""
-    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+    assert bootstrap.timers().due(CHECK) == NOW + timedelta(minutes=15)
     monkeypatch.setattr(mailer, "send", real_send)
     assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is True
     assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is False  # Scheduler fired twice
@@ -479,7 +480,7 @@ def test_a_rejection_notice_that_ses_refused_is_sent_once_by_the_check_after_the
 
 
 def test_a_rejection_notice_that_went_is_not_sent_again_by_the_check(store, asked):
-    assert service.decide(PID, body(asked[TWO], decision="reject", reason="A face"), FORM, now=NOW).status == 200
+    assert approval.decide(PID, body(asked[TWO], decision="reject", reason="A face"), FORM, now=NOW).status == 200
     assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is False
     assert len([m for m in outbox() if m["To"] == UPLOADER]) == 1
 
@@ -487,9 +488,9 @@ def test_a_rejection_notice_that_went_is_not_sent_again_by_the_check(store, aske
 def test_a_reason_as_long_as_the_textarea_allows_is_accepted(store, asked):
     """Browsers count a line break once against ``maxlength`` but send it as CRLF."""
     typed = ("Two faces.\n" * 200)[:MAX_REASON]
-    assert f'maxlength="{MAX_REASON}"' in service.review(PID, asked[TWO], now=NOW).html
+    assert f'maxlength="{MAX_REASON}"' in approval.review(PID, asked[TWO], now=NOW).html
     sent = typed.replace("\n", "\r\n")
-    page = service.decide(PID, body(asked[TWO], decision="reject", checks=[], reason=sent), FORM, now=NOW)
+    page = approval.decide(PID, body(asked[TWO], decision="reject", checks=[], reason=sent), FORM, now=NOW)
     assert page.status == 200, page.html
     assert store.get(PID).decision["why"] == typed.strip()
 
@@ -497,7 +498,7 @@ def test_a_reason_as_long_as_the_textarea_allows_is_accepted(store, asked):
 def test_approve_needs_every_checklist_item_ticked(store, asked):
     before = snapshot(store)
     for checks in ([], [0], [1], [0, 0], [0, 2]):
-        page = service.decide(PID, body(asked[ONE], checks=checks, reason="kept"), FORM, now=NOW)
+        page = approval.decide(PID, body(asked[ONE], checks=checks, reason="kept"), FORM, now=NOW)
         assert page.status == 400 and "Tick every item" in page.html, checks
         assert ">kept</textarea>" in page.html
     assert snapshot(store) == before
@@ -505,8 +506,8 @@ def test_approve_needs_every_checklist_item_ticked(store, asked):
 
 def test_missing_wrong_or_borrowed_csrf_is_forbidden(store, asked):
     before = snapshot(store)
-    for csrf in ("", "wrong", "bad-" * 10, csrf_token(config.signing_key(), asked[TWO])):
-        assert service.decide(PID, body(asked[ONE], csrf=csrf), FORM, now=NOW).status == 403, csrf
+    for csrf in ("", "wrong", "bad-" * 10, csrf_token(parameters.signing_key(), asked[TWO])):
+        assert approval.decide(PID, body(asked[ONE], csrf=csrf), FORM, now=NOW).status == 403, csrf
     assert snapshot(store) == before
 
 
@@ -515,26 +516,26 @@ def test_cross_site_or_non_form_posts_are_refused(store, asked):
     for headers, status in (({**FORM, "origin": "https://evil.example"}, 403),
                             ({**FORM, "sec-fetch-site": "cross-site"}, 403),
                             ({**FORM, "content-type": "text/plain"}, 415)):
-        assert service.decide(PID, body(asked[ONE]), headers, now=NOW).status == status
+        assert approval.decide(PID, body(asked[ONE]), headers, now=NOW).status == status
     assert snapshot(store) == before
 
 
 def test_a_browser_without_sec_fetch_headers_posting_origin_null_can_decide(store, aws, asked):
     """Safari before 16.4 sends ``Origin: null`` (no-referrer page) and no Sec-Fetch-* headers."""
     old_safari = {"content-type": "application/x-www-form-urlencoded", "origin": "null"}
-    assert service.decide(PID, body(asked[ONE]), old_safari, now=NOW).status == 200
+    assert approval.decide(PID, body(asked[ONE]), old_safari, now=NOW).status == 200
     assert store.get(PID).state == State.APPROVED
 
 
 def test_origin_null_from_another_site_is_refused(store, asked):
     before = snapshot(store)
     cross = {"content-type": "application/x-www-form-urlencoded", "origin": "null", "sec-fetch-site": "cross-site"}
-    assert service.decide(PID, body(asked[ONE]), cross, now=NOW).status == 403
+    assert approval.decide(PID, body(asked[ONE]), cross, now=NOW).status == 403
     assert snapshot(store) == before
 
 
 def test_unknown_decision_is_a_bad_request(store, asked):
-    assert service.decide(PID, body(asked[ONE], decision="publish"), FORM, now=NOW).status == 400
+    assert approval.decide(PID, body(asked[ONE], decision="publish"), FORM, now=NOW).status == 400
     assert store.get(PID).state == State.NEEDS_APPROVAL
 
 
@@ -542,7 +543,7 @@ def test_unknown_decision_is_a_bad_request(store, asked):
 def test_a_checkbox_value_that_is_no_index_is_a_bad_request(store, asked, value):
     """``'²'.isdigit()`` is true and ``int('9' * 5000)`` raises: neither may end in a server error."""
     before = snapshot(store)
-    page = service.decide(PID, f"{body(asked[ONE], checks=[1])}&{urlencode({'check': value})}", FORM, now=NOW)
+    page = approval.decide(PID, f"{body(asked[ONE], checks=[1])}&{urlencode({'check': value})}", FORM, now=NOW)
     assert page.status == 400 and "Tick every item" in page.html
     assert snapshot(store) == before
 
@@ -559,32 +560,32 @@ def test_the_publish_check_is_armed_before_the_approval_is_stored(store, aws, as
     seen, real = [], store.transition
 
     def transition(*args, **kwargs):
-        seen.append(services.timers().due(CHECK))
+        seen.append(bootstrap.timers().due(CHECK))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(type(store), "transition", lambda self, *a, **k: transition(*a, **k))
-    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 200
+    assert approval.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 200
     assert seen == [NOW + timedelta(minutes=15)]
-    schedule = clients.client("scheduler").get_schedule(Name=CHECK, GroupName=services.get_settings().scheduler_group)
-    assert schedule["Target"]["Arn"] == services.get_settings().approval_timer_function_arn
+    schedule = clients.client("scheduler").get_schedule(Name=CHECK, GroupName=bootstrap.get_settings().scheduler_group)
+    assert schedule["Target"]["Arn"] == bootstrap.get_settings().approval_timer_function_arn
     assert json.loads(schedule["Target"]["Input"]) == {"kind": "publish-check", "photo_id": PID}
 
 
 def test_the_publish_message_is_sent_before_the_timers_are_disarmed(store, aws, asked, monkeypatch):
     monkeypatch.setattr(Timers, "disarm", _timeout)
     with pytest.raises(RuntimeError):
-        service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+        approval.decide(PID, body(asked[ONE]), FORM, now=NOW)
     assert store.get(PID).state == State.APPROVED
     assert publish_messages(aws) == [{"photo_id": PID}]
 
 
 def test_an_approval_lost_after_it_was_stored_is_queued_by_the_publish_check(store, aws, asked, monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(service, "_queue_publish", _timeout)
+        patch.setattr(approval, "_queue_publish", _timeout)
         with pytest.raises(RuntimeError):
-            service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+            approval.decide(PID, body(asked[ONE]), FORM, now=NOW)
     assert store.get(PID).state == State.APPROVED and publish_messages(aws) == []
-    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+    assert bootstrap.timers().due(CHECK) == NOW + timedelta(minutes=15)
     assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is True
     assert publish_messages(aws) == [{"photo_id": PID}]
     requeued = [e for e in store.audit(PID) if e["event"] == "publish-requeued"]
@@ -593,15 +594,15 @@ def test_an_approval_lost_after_it_was_stored_is_queued_by_the_publish_check(sto
 
 
 def test_a_failed_send_tells_the_approver_it_will_be_queued_again(store, aws, asked, monkeypatch):
-    queue_url = services.get_settings().publish_queue_url
+    queue_url = bootstrap.get_settings().publish_queue_url
     monkeypatch.setenv("PRESSROOM_PUBLISH_QUEUE_URL", queue_url + "-gone")
-    services.reset()
-    page = service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    bootstrap.reset()
+    page = approval.decide(PID, body(asked[ONE]), FORM, now=NOW)
     assert page.status == 500 and "queued again automatically within 15 minutes" in page.html
-    assert services.timers().due(f"approval-reminder-{PID}") is None
-    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+    assert bootstrap.timers().due(f"approval-reminder-{PID}") is None
+    assert bootstrap.timers().due(CHECK) == NOW + timedelta(minutes=15)
     monkeypatch.setenv("PRESSROOM_PUBLISH_QUEUE_URL", queue_url)
-    services.reset()
+    bootstrap.reset()
     assert publish_check.check(PID, now=NOW + timedelta(minutes=15)) is True
     assert publish_messages(aws) == [{"photo_id": PID}]
 
@@ -610,7 +611,7 @@ def test_the_publish_check_leaves_a_photo_being_published_or_moved_on(store, aws
     at = NOW + timedelta(minutes=15)
     assert publish_check.check(PID, now=at) is False  # still waiting for a decision
     assert publish_check.check("0" * 24, now=at) is False
-    service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    approval.decide(PID, body(asked[ONE]), FORM, now=NOW)
     publish_messages(aws)  # the first message is consumed by a publish delivery, which claims the photo
     store.update(PID, State.APPROVED, actor="publish", event="publish-attempt",
                  changes={"flickr": {"claim": "c1", "lease_until": "2026-11-20T10:20:00.000Z"}})
@@ -628,15 +629,15 @@ def test_no_decision_is_stored_when_the_publish_check_cannot_be_armed(store, aws
     before = snapshot(store)
     with monkeypatch.context() as patch:
         patch.setattr(Timers, "arm", refuse)
-        page = service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+        page = approval.decide(PID, body(asked[ONE]), FORM, now=NOW)
     assert page.status == 503 and "submit it again" in page.html
     assert snapshot(store) == before and publish_messages(aws) == []
-    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 200  # the approver tries again
+    assert approval.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 200  # the approver tries again
 
 
 def test_a_rejection_arms_the_check_too(store, asked):
-    assert service.decide(PID, body(asked[ONE], decision="reject", reason="a face"), FORM, now=NOW).status == 200
-    assert services.timers().due(CHECK) == NOW + timedelta(minutes=15)
+    assert approval.decide(PID, body(asked[ONE], decision="reject", reason="a face"), FORM, now=NOW).status == 200
+    assert bootstrap.timers().due(CHECK) == NOW + timedelta(minutes=15)
 
 
 def test_a_decision_that_lost_to_the_expiry_leaves_no_check(store, asked, monkeypatch):
@@ -648,8 +649,8 @@ def test_a_decision_that_lost_to_the_expiry_leaves_no_check(store, asked, monkey
         return real(self, photo_id, *args, **kwargs)
 
     monkeypatch.setattr(type(store), "transition", race)
-    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 410
-    assert services.timers().due(CHECK) is None
+    assert approval.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 410
+    assert bootstrap.timers().due(CHECK) is None
 
 
 @pytest.mark.parametrize("winner, kept", [("reject", True), ("approve", True)])
@@ -664,8 +665,8 @@ def test_an_approval_that_lost_the_race_leaves_the_winners_publish_check(store, 
         return real(self, photo_id, *args, **kwargs)
 
     monkeypatch.setattr(type(store), "transition", race)
-    assert service.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 409
-    assert (services.timers().due(CHECK) is not None) is kept
+    assert approval.decide(PID, body(asked[ONE]), FORM, now=NOW).status == 409
+    assert (bootstrap.timers().due(CHECK) is not None) is kept
 
 
 def _concurrently(store, monkeypatch, write):
@@ -685,20 +686,20 @@ def _concurrently(store, monkeypatch, write):
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
 def test_a_reminder_written_at_the_same_instant_does_not_refuse_the_decision(store, aws, asked, monkeypatch, action):
-    done = _concurrently(store, monkeypatch, lambda: service.remind(PID, now=NOW + timedelta(days=2)))
-    page = service.decide(PID, body(asked[ONE], decision=action, reason="a face"), FORM, now=NOW + timedelta(days=2))
+    done = _concurrently(store, monkeypatch, lambda: approval.remind(PID, now=NOW + timedelta(days=2)))
+    page = approval.decide(PID, body(asked[ONE], decision=action, reason="a face"), FORM, now=NOW + timedelta(days=2))
     assert done and page.status == 200, page.html
     photo = store.get(PID)
     assert photo.state == (State.APPROVED if action == "approve" else State.REJECTED) and photo.reminded_at
-    assert links.verify(config.signing_key(), asked[ONE], NOW).nonce in photo.used_nonces
-    assert services.timers().due(CHECK) is not None
+    assert links.verify(parameters.signing_key(), asked[ONE], NOW).nonce in photo.used_nonces
+    assert bootstrap.timers().due(CHECK) is not None
     assert publish_messages(aws) == ([{"photo_id": PID}] if action == "approve" else [])
 
 
 def test_a_decision_at_the_same_instant_still_wins_over_the_other(store, aws, asked, monkeypatch):
     other = body(asked[TWO], decision="reject", reason="a face")
-    done = _concurrently(store, monkeypatch, lambda: service.decide(PID, other, FORM, now=NOW))
-    page = service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    done = _concurrently(store, monkeypatch, lambda: approval.decide(PID, other, FORM, now=NOW))
+    page = approval.decide(PID, body(asked[ONE]), FORM, now=NOW)
     assert done and page.status == 409 and f"already rejected by {TWO}" in page.html
     assert store.get(PID).state == State.REJECTED and publish_messages(aws) == []
 
@@ -716,8 +717,8 @@ class _Tags(HTMLParser):
 def test_script_in_captions_is_shown_as_text_in_page_and_email(store, corpus):
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     pid = waiting(store, corpus, title=evil, description=evil, checklist=[evil])
-    service.request_approval(pid, now=NOW)
-    page = service.review(pid, tokens(pid)[ONE], now=NOW)
+    approval.request_approval(pid, now=NOW)
+    page = approval.review(pid, tokens(pid)[ONE], now=NOW)
     html_mail = part(outbox()[0], "text/html")
     for html in (page.html, html_mail):
         parser = _Tags()
@@ -730,15 +731,15 @@ def test_script_in_captions_is_shown_as_text_in_page_and_email(store, corpus):
 # -- reminders and expiry ----------------------------------------------------------------------------
 def test_reminder_goes_once_with_fresh_links(store, asked):
     later = NOW + timedelta(days=2)
-    assert service.remind(PID, now=later) == [ONE, TWO]
-    assert service.remind(PID, now=later) == []  # Scheduler delivered twice
+    assert approval.remind(PID, now=later) == [ONE, TWO]
+    assert approval.remind(PID, now=later) == []  # Scheduler delivered twice
     reminders = [m for m in outbox() if m["Subject"].strip().startswith("Reminder:")]
     assert sorted(m["To"] for m in reminders) == [ONE, TWO]
     fresh = token_of(reminders[0])
     assert fresh not in asked.values()
-    claims = links.verify(config.signing_key(), fresh, later)
+    claims = links.verify(parameters.signing_key(), fresh, later)
     assert claims.expires_at == NOW + timedelta(days=7)  # the photo's own expiry, not later
-    assert service.review(PID, fresh, now=later).status == 200
+    assert approval.review(PID, fresh, now=later).status == 200
     assert [e["event"] for e in store.audit(PID)].count("approval-reminded") == 1
 
 
@@ -749,28 +750,28 @@ def test_a_reminder_that_failed_before_emailing_is_sent_by_the_retry(store, aske
 
     later = NOW + timedelta(days=2)
     with monkeypatch.context() as patch:
-        patch.setattr(*((Timers, "due") if fails == "due" else (config, "signing_key")), throttled)
+        patch.setattr(*((Timers, "due") if fails == "due" else (parameters, "signing_key")), throttled)
         with pytest.raises(ClientError):
-            service.remind(PID, now=later)  # Lambda retries the asynchronous invocation
-    assert service.remind(PID, now=later) == [ONE, TWO]
+            approval.remind(PID, now=later)  # Lambda retries the asynchronous invocation
+    assert approval.remind(PID, now=later) == [ONE, TWO]
     assert len([m for m in outbox() if m["Subject"].strip().startswith("Reminder:")]) == 2
 
 
 def test_reminder_and_expiry_do_nothing_once_decided(store, asked):
-    service.decide(PID, body(asked[ONE]), FORM, now=NOW)
+    approval.decide(PID, body(asked[ONE]), FORM, now=NOW)
     sent = len(outbox())
-    assert service.remind(PID, now=NOW + timedelta(days=2)) == []
-    assert service.expire(PID, now=NOW + timedelta(days=7)) is False
+    assert approval.remind(PID, now=NOW + timedelta(days=2)) == []
+    assert approval.expire(PID, now=NOW + timedelta(days=7)) is False
     assert len(outbox()) == sent and store.get(PID).state == State.APPROVED
 
 
 def test_expiry_closes_the_photo_and_tells_the_uploader(store, asked):
-    assert service.expire(PID, now=NOW + timedelta(days=7)) is True
-    assert service.expire(PID, now=NOW + timedelta(days=7)) is False
+    assert approval.expire(PID, now=NOW + timedelta(days=7)) is True
+    assert approval.expire(PID, now=NOW + timedelta(days=7)) is False
     assert store.get(PID).state == State.EXPIRED
     notice = [m for m in outbox() if m["To"] == UPLOADER]
     assert len(notice) == 1 and "not approved in time" in notice[0]["Subject"]
     assert "within 7 days" in part(notice[0], "text/plain")
-    assert services.timers().due(f"approval-reminder-{PID}") is None
-    page = service.decide(PID, body(asked[ONE]), FORM, now=NOW + timedelta(days=1))
+    assert bootstrap.timers().due(f"approval-reminder-{PID}") is None
+    page = approval.decide(PID, body(asked[ONE]), FORM, now=NOW + timedelta(days=1))
     assert page.status == 410 and "expired" in page.html.lower()

@@ -8,14 +8,21 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from pressroom import aws as aws_clients
-from pressroom import config, services
-from pressroom.comments import CRIME_REPLY, CommentsIncomplete, CommentsMonitor, Kind, classify
-from pressroom.photos import Photo, State
-from pressroom.publishing.local_album import LocalAlbum
-from pressroom.publishing.port import PublisherUnavailable
+from pressroom import bootstrap
+from pressroom.adapters import aws as aws_clients
+from pressroom.adapters import parameters
+from pressroom.adapters.local_album import LocalAlbum
+from pressroom.adapters.publisher import PublisherUnavailable
+from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
+from pressroom.stages.comments import (
+    CRIME_REPLY,
+    CommentsIncomplete,
+    CommentsMonitor,
+    Kind,
+    classify,
+)
+
 from tests.integration.helpers import sent_emails
 
 NOW = datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc)
@@ -185,8 +192,8 @@ def _comment_on(album: LocalAlbum, site_id: str, *entries: dict) -> None:
     path.write_text(json.dumps(existing + list(entries)))
 
 
-def _monitor(album, press_office=config.press_office) -> CommentsMonitor:
-    return CommentsMonitor(services.store(), album, services.mailer(), press_office, aws_clients.client("dynamodb"),
+def _monitor(album, press_office=parameters.press_office) -> CommentsMonitor:
+    return CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), press_office, aws_clients.client("dynamodb"),
                            get_settings().table_name, now=lambda: NOW)
 
 
@@ -296,7 +303,7 @@ class CrashOnDelete(LocalAlbum):
 
 
 def _monitor_at(publisher, when: datetime, store=None) -> CommentsMonitor:
-    return CommentsMonitor(store or services.store(), publisher, services.mailer(), config.press_office,
+    return CommentsMonitor(store or bootstrap.store(), publisher, bootstrap.mailer(), parameters.press_office,
                            aws_clients.client("dynamodb"), get_settings().table_name, now=lambda: when)
 
 
@@ -430,7 +437,7 @@ def test_an_unreadable_feed_fails_the_run_after_the_recent_photos_and_is_read_ag
 
 
 def test_the_published_photos_are_read_only_as_far_back_as_needed(aws, store, album, monkeypatch):
-    import pressroom.store as store_module
+    import pressroom.adapters.store as store_module
 
     for n, days in enumerate((1, 2, 40, 50, 60)):
         monkeypatch.setattr(store_module, "now_iso", lambda d=days: _ago(timedelta(days=d)))
@@ -451,7 +458,7 @@ def test_the_published_photos_are_read_only_as_far_back_as_needed(aws, store, al
 def test_a_seen_marker_outlives_a_longer_window(aws, store, album):
     _, site_id = _published(store, album, "9" * 24, days_ago=80)
     _comment_on(album, site_id, {"id": "1", "text": "Lovely", "created_at": _ago(timedelta(days=1))})
-    monitor = CommentsMonitor(services.store(), album, services.mailer(), config.press_office,
+    monitor = CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), parameters.press_office,
                               aws_clients.client("dynamodb"), get_settings().table_name, window=timedelta(days=90),
                               now=lambda: NOW)
     assert monitor.run()["other"] == 1

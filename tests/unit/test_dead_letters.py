@@ -5,13 +5,20 @@ from email import policy
 
 import boto3
 import pytest
+from pressroom import bootstrap
+from pressroom.domain.messages import CreatedObject
+from pressroom.domain.photos import Photo, State, photo_id
+from pressroom.stages.dead_letters import (
+    ACTOR,
+    POLICY,
+    SCRUB,
+    checks_stopped,
+    scrubber_never_reached,
+    scrubber_stopped,
+    stage_of,
+)
+from pressroom_local.resources import Names
 
-from pressroom import services
-from pressroom.dead_letters import (ACTOR, POLICY, SCRUB, checks_stopped, scrubber_never_reached, scrubber_stopped,
-                                    stage_of)
-from pressroom.local.resources import Names
-from pressroom.photos import Photo, State, photo_id
-from pressroom.s3events import CreatedObject
 from tests.integration.helpers import drain, sent_emails
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"
@@ -24,7 +31,7 @@ CLEAN_COPY = CreatedObject(bucket=CLEAN, key=f"clean/{PID}.jpg", version="c1", s
 
 @pytest.fixture
 def dead_letters(aws):
-    return services.dead_letters()
+    return bootstrap.dead_letters()
 
 
 def _received(store, uploader=UPLOADER):
@@ -128,7 +135,7 @@ def test_a_photo_past_the_stage_is_left_alone(dead_letters, store, stage_object)
     outcome = dead_letters.handle(stage_object)
     assert (outcome.action, outcome.state) == ("left-alone", State.NEEDS_APPROVAL)
     assert store.audit(PID) == trail and sent_emails() == []
-    assert drain(boto3.client("sqs"), services.get_settings().approval_queue_url) == []
+    assert drain(boto3.client("sqs"), bootstrap.get_settings().approval_queue_url) == []
 
 
 def test_an_upload_already_scrubbed_is_left_alone(dead_letters, store):
@@ -154,7 +161,7 @@ def test_a_photo_stopped_before_its_approvers_were_asked_is_queued_for_approval(
     store.transition(PID, State.SCRUBBED, State.NEEDS_APPROVAL, actor="policy")
     outcome = dead_letters.handle(CLEAN_COPY)
     assert (outcome.action, outcome.state) == ("approval-requested", State.NEEDS_APPROVAL)
-    queued = drain(boto3.client("sqs"), services.get_settings().approval_queue_url)
+    queued = drain(boto3.client("sqs"), bootstrap.get_settings().approval_queue_url)
     assert [json.loads(m["Body"]) for m in queued] == [{"photo_id": PID}]
 
 

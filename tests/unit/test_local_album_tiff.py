@@ -1,5 +1,5 @@
 """The local album page shows every published photo a browser can show, and links the rest."""
-from pressroom.publishing.local_album import render_index
+from pressroom.adapters.local_album import render_index
 
 
 def _sidecar(file):

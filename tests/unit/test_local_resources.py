@@ -7,9 +7,9 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
+from pressroom_local import resources
+from pressroom_local.stack import CONSUMERS, DLQ_CONSUMERS
 
-from pressroom.local import resources
-from pressroom.local.stack import CONSUMERS, DLQ_CONSUMERS
 from tests.unit.test_template import TEMPLATE, CfnLoader
 
 QUEUE_RESOURCE = {"scrub": "ScrubQueue", "policy": "PolicyQueue", "approval": "ApprovalQueue",
@@ -106,14 +106,14 @@ def test_the_comments_schedule_matches(template, built):
 
 
 def _send(session, subject, text):
-    from pressroom.mail import Email, SesMailer
+    from pressroom.adapters.mail import Email, SesMailer
 
     SesMailer(session.client("ses"), resources.Names().sender).send(
         Email(to=["approver.one@press-office.example"], subject=subject, text=text))
 
 
 def test_the_outbox_names_each_mail_by_its_whole_subject(built, tmp_path):
-    from pressroom.local.emulator import Outbox
+    from pressroom_local.emulator import Outbox
 
     session, _ = built
     _send(session, 'Pressroom: your photo "Samsung galaxy s7 edge gps trailer" was rejected', "why")
@@ -128,7 +128,7 @@ def test_the_outbox_names_each_mail_by_its_whole_subject(built, tmp_path):
 
 
 def test_the_outbox_announces_each_mail_with_its_review_link_whole(built, tmp_path):
-    from pressroom.local.emulator import Outbox
+    from pressroom_local.emulator import Outbox
 
     session, _ = built
     link = "http://127.0.0.1:8787/review/0c90d39c8764d9d40517860c?t=" + "AWsRQczozBqrdY4HjGQtazov0X3BIwySmtM4mGk" * 3
@@ -145,7 +145,7 @@ def test_the_outbox_announces_each_mail_with_its_review_link_whole(built, tmp_pa
 def test_the_local_api_answers_a_bad_content_length_with_400(length):
     import socket
 
-    from pressroom.local.api import ApiServer
+    from pressroom_local.api import ApiServer
 
     server = ApiServer(lambda event, context: {"statusCode": 200, "body": "handled"})
     server.start()
@@ -163,7 +163,7 @@ def test_the_local_api_answers_500_when_the_handler_fails_as_api_gateway_does():
     import urllib.error
     import urllib.request
 
-    from pressroom.local.api import ApiServer
+    from pressroom_local.api import ApiServer
 
     def broken(event, context):
         raise RuntimeError("the function crashed")

@@ -4,17 +4,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
-from pressroom.mail import Email, to_mime
-from pressroom.notices import notice, uploader_addresses
-from pressroom.photos import Photo, State
+from pressroom.adapters.mail import Email, to_mime
+from pressroom.domain.photos import Photo, State
+from pressroom.stages.notify import notice, uploader_addresses
 
 PRESS_OFFICE = ["press.office@example.org"]
 
 
 @pytest.fixture(autouse=True)
 def _press_office(monkeypatch):
-    monkeypatch.setattr("pressroom.config.press_office", lambda: PRESS_OFFICE)
+    monkeypatch.setattr("pressroom.adapters.parameters.press_office", lambda: PRESS_OFFICE)
 
 
 def photo(uploader: str) -> Photo:

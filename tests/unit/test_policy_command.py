@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from pressroom.cli import build_parser
-from pressroom.policy.command import main
+from pressroom.guidance.command import main
+from pressroom_local.cli import build_parser
 
 DECLARE = [
     "--declare", "category=neighbourhood-initiative", "--declare", "people=none", "--declare", "children=no",

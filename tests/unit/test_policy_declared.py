@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import pytest
-
-from pressroom.policy import Facts, declared_facts, evaluate
-from pressroom.policy.declared import KEYS, invalid, minor_age, references
-from pressroom.policy.detector import Detections, Face
-from pressroom.policy.rules import CODE_CHECKS, load_rulebook
+from pressroom.guidance import Facts, declared_facts, evaluate
+from pressroom.guidance.declared import (
+    KEYS,
+    invalid,
+    minor_age,
+    references,
+)
+from pressroom.guidance.detector import Detections, Face
+from pressroom.guidance.rules import CODE_CHECKS, load_rulebook
 
 COMPLETE = {
     "category": "campaign",

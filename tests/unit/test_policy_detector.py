@@ -7,10 +7,18 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from PIL import Image
+from pressroom.guidance import Facts, evaluate
+from pressroom.guidance import detector as detector_module
+from pressroom.guidance.detector import (
+    OFFLINE_NOTE,
+    Detections,
+    Face,
+    Label,
+    OfflineDetector,
+    RekognitionDetector,
+    analysis_copy,
+)
 
-from pressroom.policy import Facts, evaluate
-from pressroom.policy import detector as detector_module
-from pressroom.policy.detector import OFFLINE_NOTE, Detections, Face, Label, OfflineDetector, RekognitionDetector, analysis_copy
 from tests.memory import growth_kib, linux_only
 
 COMPLETE = {
@@ -170,7 +178,7 @@ def test_a_large_camera_jpeg_is_decoded_at_a_reduced_scale_for_analysis(tmp_path
     assert path.stat().st_size > detector_module.REKOGNITION_MAX_BYTES
     with Image.open(io.BytesIO(analysis_copy(path.read_bytes()))) as copy:
         assert copy.size == (2500, 3600)  # decoded at half scale
-    assert growth_kib("from pressroom.policy.detector import analysis_copy", "analysis_copy(data)", path) < 150 * 1024
+    assert growth_kib("from pressroom.guidance.detector import analysis_copy", "analysis_copy(data)", path) < 150 * 1024
 
 
 @linux_only
@@ -182,7 +190,7 @@ def test_a_large_webp_is_scaled_as_it_decodes_for_analysis(tmp_path):
     Image.linear_gradient("L").resize((6000, 4000)).convert("RGB").save(path, quality=50, exif=exif.tobytes())
     with Image.open(io.BytesIO(analysis_copy(path.read_bytes()))) as copy:
         assert copy.size == (2731, 4096)  # upright
-    assert growth_kib("from pressroom.policy.detector import analysis_copy", "analysis_copy(data)", path) < 160 * 1024
+    assert growth_kib("from pressroom.guidance.detector import analysis_copy", "analysis_copy(data)", path) < 160 * 1024
 
 
 def test_offline_detector_states_the_gap(corpus):

@@ -7,10 +7,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-
-from pressroom.policy import Facts, evaluate, published_caption
-from pressroom.policy.detector import Detections
-from pressroom.policy.rules import load_rulebook, parse_rulebook
+from pressroom.guidance import Facts, evaluate, published_caption
+from pressroom.guidance.detector import Detections
+from pressroom.guidance.rules import load_rulebook, parse_rulebook
 
 #: the guidance beside the checkout (``<parent>/shared/guidance``), from the main checkout or a worktree
 GUIDANCE = next(
@@ -40,7 +39,7 @@ def guidance_text() -> str:
 
 @pytest.fixture(scope="module")
 def data() -> dict:
-    return tomllib.loads(resources.files("pressroom.policy").joinpath("rules.toml").read_text(encoding="utf-8"))
+    return tomllib.loads(resources.files("pressroom.guidance").joinpath("rules.toml").read_text(encoding="utf-8"))
 
 
 def test_packaged_rules_load():
@@ -75,7 +74,7 @@ def test_rule_ids_name_the_kind_of_guidance_line(data):
 
 def test_load_from_a_path(tmp_path, data):
     path = tmp_path / "rules.toml"
-    path.write_bytes(resources.files("pressroom.policy").joinpath("rules.toml").read_bytes())
+    path.write_bytes(resources.files("pressroom.guidance").joinpath("rules.toml").read_bytes())
     assert [r.id for r in load_rulebook(path).rules] == [r["id"] for r in data["rule"]]
 
 
@@ -89,7 +88,7 @@ def test_a_press_officer_can_add_a_word():
 
 
 def _fresh() -> dict:
-    return tomllib.loads(resources.files("pressroom.policy").joinpath("rules.toml").read_text(encoding="utf-8"))
+    return tomllib.loads(resources.files("pressroom.guidance").joinpath("rules.toml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
-
-from pressroom.policy import Facts, evaluate
-from pressroom.policy.detector import Detections, Label
-from pressroom.policy.rules import load_rulebook
+from pressroom.guidance import Facts, evaluate
+from pressroom.guidance.detector import Detections, Label
+from pressroom.guidance.rules import load_rulebook
 
 #: Declarations that satisfy every declared-fact check, so only text findings remain.
 COMPLETE = {

@@ -2,20 +2,29 @@
 from __future__ import annotations
 
 import pytest
+from pressroom.adapters.local_album import LocalAlbum
+from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
+from pressroom.domain.photos import State
+from pressroom.stages.publish import MAX_ATTEMPTS, PublishRetry
 
-from pressroom.photos import State
-from pressroom.publishing.local_album import LocalAlbum
-from pressroom.publishing.port import PublisherUnavailable, PublishRefused
-from pressroom.publishing.service import MAX_ATTEMPTS, PublishRetry
 from tests.integration.helpers import sent_emails
 from tests.unit.test_publishing_service import (  # noqa: F401 - fixtures
-    LEASE, PID, Flaky, _published_files, album, approved_photo, clock, jpeg, make_stage, root,
+    LEASE,
+    PID,
+    Flaky,
+    _published_files,
+    album,
+    approved_photo,
+    clock,
+    jpeg,
+    make_stage,
+    root,
 )
 
 
 def _ses_failing(monkeypatch, times: int) -> list[str]:
     """SES refuses the next ``times`` messages; the subjects of every attempt are returned."""
-    from pressroom.mail import SesMailer
+    from pressroom.adapters.mail import SesMailer
 
     real, calls = SesMailer.send, []
 
@@ -95,8 +104,7 @@ def test_the_last_attempt_records_its_own_upload_when_the_album_step_fails(aws, 
 
 def test_a_photo_that_fails_again_after_pressroom_retry_is_reported_again(aws, store, jpeg, root, clock):
     import boto3
-
-    from pressroom.publishing.service import requeue
+    from pressroom.stages.publish import requeue
 
     approved_photo(store, jpeg)
     stage = make_stage(Refusing(root), clock)
@@ -164,7 +172,7 @@ def test_a_dead_letter_whose_upload_went_through_records_it_published(aws, store
 
 
 def test_a_dead_letter_of_a_photo_another_delivery_is_publishing_waits_for_it(aws, store, jpeg, root, clock):
-    from pressroom.publishing.service import PublishBusy
+    from pressroom.stages.publish import PublishBusy
 
     approved_photo(store, jpeg)
     stage = make_stage(Hanging(root), clock)
@@ -201,7 +209,7 @@ def test_a_conflicting_write_before_the_record_is_retried_not_reported_published
     """The conditional write APPROVED → PUBLISHED loses to a concurrent write (the photo is still
     APPROVED): the upload is on the site but not recorded, so the message must fail and the retry
     record it, not be deleted as "already-published"."""
-    from pressroom.store import StaleTransition
+    from pressroom.adapters.store import StaleTransition
 
     approved_photo(store, jpeg)
     real, conflicts = store.transition, [1]
@@ -225,8 +233,8 @@ def test_the_last_attempt_keeps_an_upload_whose_page_lookup_failed(aws, store, j
     """Flickr took the upload, then photos.getInfo failed, and its search has not indexed the new
     photo yet: the upload's id is in hand, so the photo is PUBLISHED, not PUBLISH_FAILED."""
     import responses
+    from pressroom.adapters.flickr import connect
 
-    from pressroom.publishing.flickr import connect
     from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr, _ok
 
     approved_photo(store, jpeg)
@@ -245,7 +253,7 @@ def test_the_last_attempt_keeps_an_upload_whose_page_lookup_failed(aws, store, j
 
 def test_pressroom_status_says_published_only_of_a_published_photo(aws, store, jpeg, root, clock):
     """A failed photo's record holds its publish claim; the status must not read "published"."""
-    from pressroom.status import describe_photo, list_photos
+    from pressroom_local.status import describe_photo, list_photos
 
     approved_photo(store, jpeg)
     make_stage(Refusing(root), clock).publish(PID, lease=LEASE, attempt=1)
@@ -253,8 +261,7 @@ def test_pressroom_status_says_published_only_of_a_published_photo(aws, store, j
     detail = describe_photo(PID)
     assert detail[1].startswith("state     PUBLISH_FAILED") and not any(line.startswith("published") for line in detail)
     import boto3
-
-    from pressroom.publishing.service import requeue
+    from pressroom.stages.publish import requeue
 
     requeue(store, boto3.client("sqs"), aws.queue_urls["publish"], PID, actor="cli")
     url = make_stage(LocalAlbum(root), clock).publish(PID, lease=LEASE, attempt=1).detail
@@ -266,8 +273,8 @@ def test_pressroom_status_says_published_only_of_a_published_photo(aws, store, j
 def test_flickr_refusing_for_now_is_retried_and_publishes_once(aws, store, jpeg, clock, failure):
     import requests
     import responses
+    from pressroom.adapters.flickr import connect
 
-    from pressroom.publishing.flickr import connect
     from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
 
     injected = {"rate-limited": 429, "timed out": requests.ReadTimeout("read timed out"), "down": 503}[failure]

@@ -10,14 +10,13 @@ import flickrapi
 import pytest
 import requests
 import responses
-from requests_toolbelt.multipart.decoder import MultipartDecoder
-
-from pressroom import clock
-from pressroom.config import FlickrCredentials
-from pressroom.publishing import make_publisher
-from pressroom.publishing.flickr import FlickrPublisher, connect
-from pressroom.publishing.port import Published, PublisherUnavailable, PublishRefused
+from pressroom.adapters.flickr import FlickrPublisher, connect
+from pressroom.adapters.parameters import FlickrCredentials
+from pressroom.adapters.publisher import Published, PublisherUnavailable, PublishRefused
+from pressroom.bootstrap import make_publisher
+from pressroom.domain import clock
 from pressroom.settings import Settings
+from requests_toolbelt.multipart.decoder import MultipartDecoder
 
 ME = "99887766@N04"
 CREDENTIALS = FlickrCredentials("key-abc", "consumer-secret-xyz", "token-123", "token-secret-456")
@@ -424,7 +423,7 @@ def test_api_errors_on_other_calls_are_unavailable(flickr, publisher):
 
 
 def test_short_urls_use_flickrs_base58_alphabet():
-    from pressroom.publishing.flickr import short_url
+    from pressroom.adapters.flickr import short_url
 
     assert [short_url(str(n)) for n in (1, 9, 10, 33, 34, 57, 58)] == [
         f"https://flic.kr/p/{s}" for s in ("2", "a", "b", "z", "A", "Z", "21")]

@@ -9,10 +9,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from pressroom.policy import published_caption
-from pressroom.publishing.local_album import LocalAlbum, linkify, render_index
-from pressroom.publishing.port import Published, PublisherUnavailable
+from pressroom.adapters.local_album import LocalAlbum, linkify, render_index
+from pressroom.adapters.publisher import Published, PublisherUnavailable
+from pressroom.guidance import published_caption
 
 
 @pytest.fixture

@@ -8,18 +8,25 @@ from pathlib import Path
 
 import boto3
 import pytest
-
-from pressroom import aws as aws_clients
-from pressroom import config, services
-from pressroom.photos import Photo, State
-from pressroom.publishing.flickr import connect
-from pressroom.publishing.local_album import LocalAlbum
-from pressroom.publishing.port import PublisherUnavailable, PublishRefused
-from pressroom.publishing.service import (
-    MAX_ATTEMPTS, PublishBusy, PublishRetry, PublishStage, machine_tag, parse_message, requeue,
-)
+from pressroom import bootstrap
+from pressroom.adapters import aws as aws_clients
+from pressroom.adapters import parameters
+from pressroom.adapters.flickr import connect
+from pressroom.adapters.local_album import LocalAlbum
+from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
+from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
-from pressroom.staleness import reminder_timer
+from pressroom.stages.publish import (
+    MAX_ATTEMPTS,
+    PublishBusy,
+    PublishRetry,
+    PublishStage,
+    machine_tag,
+    parse_message,
+    requeue,
+)
+from pressroom.stages.staleness import reminder_timer
+
 from tests.integration.helpers import drain, sent_emails
 from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
 
@@ -77,8 +84,8 @@ def album(root) -> LocalAlbum:
 
 
 def make_stage(publisher, clock: Clock, **kw) -> PublishStage:
-    return PublishStage(get_settings(), services.store(), aws_clients.client("s3"), publisher, services.mailer(),
-                        reminder_timer(), config.press_office, now=clock, **kw)
+    return PublishStage(get_settings(), bootstrap.store(), aws_clients.client("s3"), publisher, bootstrap.mailer(),
+                        reminder_timer(), parameters.press_office, now=clock, **kw)
 
 
 class Flaky(LocalAlbum):
@@ -208,8 +215,8 @@ def test_two_deliveries_that_read_together_upload_once(aws, store, jpeg, album, 
             return real_update(*args, **kw)
 
     slow_store = ReadThenWait(aws_clients.client("dynamodb"), get_settings().table_name)
-    b = PublishStage(get_settings(), slow_store, aws_clients.client("s3"), album, services.mailer(),
-                     reminder_timer(), config.press_office, now=clock)
+    b = PublishStage(get_settings(), slow_store, aws_clients.client("s3"), album, bootstrap.mailer(),
+                     reminder_timer(), parameters.press_office, now=clock)
     with pytest.raises(PublishBusy):
         b.publish(PID, lease=LEASE, attempt=1)
     assert interleaved[0].status == "published"

@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
-from pressroom.scrub import jpeg, scrub_bytes, scrub_file
-from pressroom.scrub.captions import CaptionReader, iptc_from_photoshop, read_iptc, read_xmp, xmp_orientation
-from pressroom.scrub.exif import minimal_exif, read_exif
+from pressroom.imaging import jpeg, scrub_bytes, scrub_file
+from pressroom.imaging.captions import (
+    CaptionReader,
+    iptc_from_photoshop,
+    read_iptc,
+    read_xmp,
+    xmp_orientation,
+)
+from pressroom.imaging.exif import minimal_exif, read_exif
 
 EXIFTOOL = shutil.which("exiftool")
 needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed")

@@ -16,9 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageSequence
-
-from pressroom.scrub import RejectedImage, scrub_bytes
-from pressroom.scrub.giflzw import stream_end
+from pressroom.imaging import RejectedImage, scrub_bytes
+from pressroom.imaging.giflzw import stream_end
 
 SECRET = b"SECRET-JohnSmith-51.5N"
 CUT = "GIF image data after its end: {} bytes"

@@ -7,9 +7,14 @@ import re
 
 import pytest
 from PIL import Image
+from pressroom.imaging import (
+    _SCRUBBERS,
+    RejectedImage,
+    jpegcheck,
+    scrub_bytes,
+)
+from pressroom.imaging.sniff import sniff
 
-from pressroom.scrub import _SCRUBBERS, RejectedImage, jpegcheck, scrub_bytes
-from pressroom.scrub.sniff import sniff
 from tests.corpus import corpus_files
 
 RST = re.compile(rb"\xff[\xd0-\xd7]")

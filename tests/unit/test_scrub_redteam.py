@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import subprocess
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms
+from pressroom.imaging import RejectedImage, scrub_bytes
 
-from pressroom.scrub import RejectedImage, scrub_bytes
 from tests.corpus import CORPUS, corpus_files
 
 SECRET = b"SECRET-JohnSmith-51.5N"

@@ -12,9 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-
-from pressroom.scrub import RejectedImage
-from pressroom.scrub.tiffcodecs import _lzw
+from pressroom.imaging import RejectedImage
+from pressroom.imaging.tiffcodecs import _lzw
 
 CLEAR, EOI, FIRST, TABLE = 256, 257, 258, 4096
 

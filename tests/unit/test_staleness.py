@@ -6,13 +6,20 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-
-from pressroom import aws as aws_clients
-from pressroom import config, services
-from pressroom.photos import Photo, State
-from pressroom.staleness import (
-    GUIDANCE, StalenessReminder, assess, due_after, due_iso, reminder_email, reminder_timer,
+from pressroom import bootstrap
+from pressroom.adapters import aws as aws_clients
+from pressroom.adapters import parameters
+from pressroom.domain.photos import Photo, State
+from pressroom.stages.staleness import (
+    GUIDANCE,
+    StalenessReminder,
+    assess,
+    due_after,
+    due_iso,
+    reminder_email,
+    reminder_timer,
 )
+
 from tests.integration.helpers import sent_emails
 
 T0 = datetime(2026, 11, 20, 10, 31, 17, 500000, tzinfo=timezone.utc)
@@ -73,8 +80,8 @@ class Clock:
         return self.at
 
 
-def _reminder(clock, press_office=config.press_office) -> StalenessReminder:
-    return StalenessReminder(reminder_timer(), services.mailer(), press_office, aws_clients.client("dynamodb"),
+def _reminder(clock, press_office=parameters.press_office) -> StalenessReminder:
+    return StalenessReminder(reminder_timer(), bootstrap.mailer(), press_office, aws_clients.client("dynamodb"),
                              now=clock)
 
 
