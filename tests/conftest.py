@@ -8,9 +8,9 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
+
 from pressroom import bootstrap
 from pressroom_local import motofixes, resources
-
 from tests.corpus import CORPUS, corpus_files
 
 ROOT = Path(__file__).resolve().parents[1]

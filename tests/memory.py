@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pressroom
 import pytest
+
+import pressroom
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
+
 from pressroom.adapters.parameters import reset as reset_parameters
 
 STACK, ACCOUNT, REGION = "pressroom", "123456789012", "eu-west-2"
@@ -158,7 +160,7 @@ CfnLoader.add_multi_constructor("!", _tag)
 
 @lru_cache(maxsize=1)
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
 
 
 def parameters() -> dict[str, str]:

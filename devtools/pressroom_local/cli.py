@@ -14,7 +14,6 @@ STACK_FILE = Path(".pressroom/stack.json")
 def _use_running_local_stack() -> None:
     """Point this process at ``pressroom local up`` when it runs and nothing else is configured."""
     from pressroom import bootstrap
-
     from pressroom_local.stack import StackInfo
 
     if STACK_FILE.exists() and "PRESSROOM_TABLE_NAME" not in os.environ:

@@ -5,11 +5,13 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from PIL import Image
+
 from pressroom import bootstrap
 from pressroom.adapters import parameters
 from pressroom.domain import clock
@@ -19,7 +21,6 @@ from pressroom.domain.photos import (
     State,
     photo_id,
 )
-
 from pressroom_local import review_client
 from pressroom_local.samples import SAMPLES, render
 from pressroom_local.stack import LocalStack
@@ -77,10 +78,10 @@ def run(out: TextIO, home: Path = Path(".pressroom")) -> int:
                   file=out)
 
         for name, pid in ids.items():
-            _wait(f"{name} to be checked", lambda: _state(pid) not in (None, State.RECEIVED, State.SCRUBBED))
+            _wait(f"{name} to be checked", lambda pid=pid: _state(pid) not in (None, State.RECEIVED, State.SCRUBBED))
             if _state(pid) != State.NEEDS_APPROVAL:
                 raise DemoFailed(f"{name} is {_state(pid)}: {bootstrap.store().get(pid).reason}")
-            _wait(f"the approval email for {name}", lambda: pid in review_client.review_links(stack.outbox))
+            _wait(f"the approval email for {name}", lambda pid=pid: pid in review_client.review_links(stack.outbox))
             link = review_client.review_links(stack.outbox)[pid][0]
             page = review_client.decide(link, "approve")
             if page.status != 200:
@@ -88,7 +89,7 @@ def run(out: TextIO, home: Path = Path(".pressroom")) -> int:
             print(f"approved  {name} through the review page {link.split('?')[0]}", file=out)
 
         for name, pid in ids.items():
-            _wait(f"{name} to be published", lambda: _state(pid) in FINAL_STATES)
+            _wait(f"{name} to be published", lambda pid=pid: _state(pid) in FINAL_STATES)
 
         failures = 0
         print("\nphoto                 state      published at", file=out)

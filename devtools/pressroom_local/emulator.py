@@ -8,14 +8,14 @@ import re
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import policy
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pressroom.adapters.timers import parse_at
 from pressroom.domain import clock
-
 from pressroom_local import review_client
 from pressroom_local.functions import LambdaContext
 
@@ -33,7 +33,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
         "body": m["Body"],
         "attributes": m.get("Attributes", {}),
         "messageAttributes": m.get("MessageAttributes", {}),
-        "md5OfBody": m.get("MD5OfBody", hashlib.md5(m["Body"].encode()).hexdigest()),  # noqa: S324 - SQS's own
+        "md5OfBody": m.get("MD5OfBody", hashlib.md5(m["Body"].encode()).hexdigest()),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": region,

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pressroom
 
@@ -20,7 +21,7 @@ def functions_dir() -> Path:
     return Path(override) if override else Path(pressroom.__file__).resolve().parents[3] / "functions"
 
 
-@lru_cache(maxsize=None)
+@cache
 def module(name: str) -> ModuleType:
     path = functions_dir() / name / "app.py"
     spec = importlib.util.spec_from_file_location(f"pressroom_function_{name}", path)

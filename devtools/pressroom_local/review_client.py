@@ -82,7 +82,7 @@ class Page:
 def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> Page:
     request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - our own local URL
+        with urllib.request.urlopen(request, timeout=30) as reply:
             return Page(reply.status, reply.url, reply.read().decode())
     except urllib.error.HTTPError as err:
         return Page(err.code, url, err.read().decode(errors="replace"))

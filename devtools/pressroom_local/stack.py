@@ -8,14 +8,15 @@ import shutil
 import socket
 import urllib.request
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
+
 from pressroom import bootstrap
 from pressroom.domain import clock
-
 from pressroom_local import functions, motofixes, resources
 from pressroom_local.api import ApiServer
 from pressroom_local.emulator import (
@@ -65,7 +66,7 @@ class StackInfo:
         path.write_text(json.dumps(self.__dict__, indent=2))
 
     @classmethod
-    def load(cls, path: Path) -> "StackInfo":
+    def load(cls, path: Path) -> StackInfo:
         return cls(**json.loads(path.read_text()))
 
 
@@ -204,7 +205,7 @@ class LocalStack:
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
 
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> LocalStack:
         self.start()
         return self
 

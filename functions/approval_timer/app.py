@@ -4,6 +4,7 @@ from typing import Literal
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
+
 from pressroom.stages import approval, publish_check
 
 logger = Logger()

@@ -3,6 +3,7 @@
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from pressroom.domain import clock
 from pressroom.stages.comments import monitor
 from pressroom.stages.staleness import reminder_timer

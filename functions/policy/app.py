@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from pressroom import bootstrap
 from pressroom.domain.messages import created_objects
 from pressroom.stages.policy import photo_id_of_clean_key

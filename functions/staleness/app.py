@@ -2,6 +2,7 @@
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from pressroom.stages.staleness import KIND, reminder
 
 logger = Logger()

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from pressroom_local.samples import SAMPLES, render
 
 pytestmark = pytest.mark.e2e

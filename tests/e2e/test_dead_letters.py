@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+
 from pressroom import bootstrap
 from pressroom.domain.photos import State, photo_id
 from pressroom_local import functions

@@ -7,6 +7,7 @@ import subprocess
 import time
 
 import pytest
+
 from pressroom import bootstrap
 from pressroom.domain.photos import State, photo_id
 from pressroom_local.demo import run

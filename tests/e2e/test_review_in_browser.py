@@ -6,6 +6,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from PIL import Image
+
 from pressroom import bootstrap
 from pressroom.domain.photos import State, photo_id
 from pressroom_local.review_client import review_links

@@ -6,9 +6,9 @@ import pytest
 import responses
 from botocore import signers
 from botocore.client import BaseClient
+
 from pressroom import bootstrap
 from pressroom_local.functions import handler
-
 from tests.integration import helpers
 from tests.permissions import Recorder
 from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
@@ -35,7 +35,7 @@ def permissions(monkeypatch):
         recorder.note(self.meta.service_model.service_name, operation, params)
         return call(self, operation, params)
 
-    def recorded_presign(self, ClientMethod, Params=None, **kwargs):  # noqa: N803 - botocore's names
+    def recorded_presign(self, ClientMethod, Params=None, **kwargs):
         # the browser's GET of a presigned URL is authorised as the signing role's own call
         operation = self.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
         recorder.note(self.meta.service_model.service_name, operation, Params or {})

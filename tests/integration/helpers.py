@@ -68,6 +68,7 @@ def upload_until_asked(aws: Any, load_event: Any, body: bytes, metadata: dict[st
     """Upload ``body`` to the raw bucket and run scrub, policy and request_approval on what each
     queues, as Lambda would; return the photo id (its approvers have been emailed)."""
     import boto3
+
     from pressroom.domain.photos import photo_id
 
     raw = "pressroom-raw"

@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 
 import boto3
 import pytest
+
 from pressroom import bootstrap
 from pressroom.adapters import parameters
 from pressroom.domain.photos import State
 from pressroom.web.csrf import csrf_token
 from pressroom_local.resources import Names
-
 from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked
 
 BASE = "https://a1b2c3d4e5.execute-api.eu-west-2.amazonaws.com"  # the host the sample events were sent to

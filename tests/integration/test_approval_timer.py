@@ -5,11 +5,11 @@ from email import policy
 
 import boto3
 import pytest
+from pydantic import ValidationError
+
 from pressroom.adapters.mail import SesMailer
 from pressroom.domain.photos import State
 from pressroom_local.resources import Names
-from pydantic import ValidationError
-
 from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked
 
 

@@ -10,7 +10,6 @@ from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
 from pressroom.stages.comments import CRIME_REPLY
-
 from tests.integration.helpers import invoke, sent_emails
 from tests.unit.test_publishing_flickr import ME
 
@@ -43,7 +42,7 @@ def test_the_sample_run_handles_local_album_comments(aws, store, load_event):
     assert len(sent_emails()) == 1
 
 
-def test_flickr_comments_are_replied_to_and_deleted_through_the_api(aws, store, load_event, flickr):  # noqa: F811
+def test_flickr_comments_are_replied_to_and_deleted_through_the_api(aws, store, load_event, flickr):
     flickr.photos["53300000001"] = {"title": "Fun day in the park", "tag_list": [f"pressroom:photo={PID}"]}
     photo = _published(store, "53300000001", "https://www.flickr.com/photos/westmidlandspolice/53300000001/")
     abusive = flickr.add_comment("53300000001", "ACAB scumbags")

@@ -11,10 +11,10 @@ from email import policy
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
 from pressroom.domain.photos import State, photo_id
 from pressroom_local.emulator import sqs_event
 from pressroom_local.resources import Names
-
 from tests.integration.helpers import (
     drain,
     failed_messages,

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from email import policy
 
 import boto3
+
 from pressroom.domain.photos import State, photo_id
 from pressroom_local.resources import Names
-
 from tests.integration.helpers import (
     drain,
     invoke,
@@ -87,6 +87,7 @@ def test_the_policy_function_may_ask_rekognition(aws, store, load_event, corpus,
     """Deployed, the policy function analyses the image with Rekognition (moto has no detect_faces:
     Rekognition's answers are stubbed, the calls are still made through botocore and checked)."""
     from botocore.stub import Stubber
+
     from pressroom import bootstrap
     from pressroom.adapters import aws as clients
 

@@ -3,8 +3,8 @@ import json
 
 import boto3
 import pytest
-from pressroom.domain.photos import State, photo_id
 
+from pressroom.domain.photos import State, photo_id
 from tests.integration.helpers import (
     drain,
     failed_messages,

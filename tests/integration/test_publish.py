@@ -8,12 +8,12 @@ from pathlib import Path
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
 from pressroom import bootstrap
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.domain.photos import State
 from pressroom.settings import get_settings
 from pressroom.stages.publish import MAX_ATTEMPTS
-
 from tests.integration.helpers import invoke, sent_emails
 from tests.unit.test_publishing_service import PID, approved_photo
 

@@ -7,10 +7,10 @@ from email import policy
 
 import boto3
 from PIL import Image
+
 from pressroom.adapters import parameters
 from pressroom.domain.photos import State, photo_id
 from pressroom_local.resources import Names
-
 from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"

@@ -6,8 +6,8 @@ from urllib.parse import unquote_plus
 
 import boto3
 import pytest
-from pressroom.domain.photos import State, photo_id
 
+from pressroom.domain.photos import State, photo_id
 from tests.integration.helpers import (
     drain,
     failed_messages,

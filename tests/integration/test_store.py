@@ -1,5 +1,6 @@
 """The photo store against moto: conditional transitions, duplicates, audit trail."""
 import pytest
+
 from pressroom.adapters.store import IllegalTransition, StaleTransition
 from pressroom.domain.photos import (
     Photo,

@@ -1,18 +1,19 @@
 """The approval email (text, HTML, one link, inline preview) and the metadata-free thumbnail."""
 import email
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 
 import pytest
 from PIL import Image
+
 from pressroom.adapters.mail import Email, to_mime
 from pressroom.domain.photos import Photo, State
 from pressroom.web.emails import PREVIEW_CID, approval_email
 from pressroom.web.preview import thumbnail
 
 LINK = "https://approve.example/review/3f1c2a9b7d4e5f60718293a4?t=AWsJShvfgEF_Y3YoCqfR7E38"
-EXPIRES = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+EXPIRES = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 EVIL = '<script>alert("x")</script>'
 
 

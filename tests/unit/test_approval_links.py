@@ -1,14 +1,15 @@
 """Approval links: signed, expiring, naming one photo and one approver; anything else refused."""
 import base64
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from pressroom.domain import links
 from pressroom.web.csrf import csrf_ok, csrf_token, same_origin_request
 
 KEY = b"k" * 48
-NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 PHOTO = "3f1c2a9b7d4e5f60718293a4"
 ALICE, BOB = "alice@press-office.example", "bob@press-office.example"
 

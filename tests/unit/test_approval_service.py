@@ -4,7 +4,7 @@ import email
 import io
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from html.parser import HTMLParser
 from urllib.parse import urlencode
@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from PIL import Image
+
 from pressroom import bootstrap
 from pressroom.adapters import aws as clients
 from pressroom.adapters import parameters
@@ -28,7 +29,7 @@ from pressroom_local.resources import Names
 PID = "3f1c2a9b7d4e5f60718293a4"
 ONE, TWO = Names().approvers
 UPLOADER = "pc.jones@west-midlands.example"
-NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 ORIGIN = "http://127.0.0.1:8787"
 FORM = {"content-type": "application/x-www-form-urlencoded", "origin": ORIGIN, "sec-fetch-site": "same-origin"}
 CHECKLIST = ["No member of the public is identifiable without a release form",

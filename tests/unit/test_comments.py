@@ -4,10 +4,11 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from pressroom import bootstrap
 from pressroom.adapters import aws as aws_clients
 from pressroom.adapters import parameters
@@ -22,10 +23,9 @@ from pressroom.stages.comments import (
     Kind,
     classify,
 )
-
 from tests.integration.helpers import sent_emails
 
-NOW = datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
 
 
 def _mails() -> list[str]:

@@ -5,6 +5,7 @@ from email import policy
 
 import boto3
 import pytest
+
 from pressroom import bootstrap
 from pressroom.domain.messages import CreatedObject
 from pressroom.domain.photos import Photo, State, photo_id
@@ -18,7 +19,6 @@ from pressroom.stages.dead_letters import (
     stage_of,
 )
 from pressroom_local.resources import Names
-
 from tests.integration.helpers import drain, sent_emails
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"

@@ -7,9 +7,9 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
+
 from pressroom_local import resources
 from pressroom_local.stack import CONSUMERS, DLQ_CONSUMERS
-
 from tests.unit.test_template import TEMPLATE, CfnLoader
 
 QUEUE_RESOURCE = {"scrub": "ScrubQueue", "policy": "PolicyQueue", "approval": "ApprovalQueue",
@@ -24,7 +24,7 @@ FUNCTION_RESOURCE = {"scrub": "ScrubFunction", "policy": "PolicyFunction",
 
 @pytest.fixture(scope="module")
 def template():
-    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)["Resources"]  # noqa: S506 - SafeLoader
+    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)["Resources"]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from pressroom.adapters.mail import Email, to_mime
 from pressroom.domain.photos import Photo, State
 from pressroom.stages.notify import notice, uploader_addresses

@@ -1,8 +1,9 @@
 """Pure pieces of the pipeline's plumbing: events, keys, clocks, metadata encoding."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from pressroom.adapters.timers import at_expression, parse_at
 from pressroom.domain import clock
 from pressroom.domain.messages import created_objects
@@ -51,6 +52,7 @@ def test_metadata_round_trips_non_ascii_text():
 
 def test_a_long_non_ascii_description_uploads(aws, tmp_path):
     import boto3
+
     from pressroom_local.uploads import upload
 
     photo = tmp_path / "café.jpg"
@@ -62,7 +64,7 @@ def test_a_long_non_ascii_description_uploads(aws, tmp_path):
 
 
 def test_at_expressions_round_trip_in_utc():
-    when = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     assert at_expression(when) == "at(2026-12-01T09:30:00)"
     assert parse_at(at_expression(when)) == when
     assert parse_at("rate(15 minutes)") is None

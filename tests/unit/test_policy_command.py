@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from pressroom.guidance.command import main
 from pressroom_local.cli import build_parser
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pressroom.guidance import Facts, declared_facts, evaluate
 from pressroom.guidance.declared import (
     KEYS,
@@ -106,7 +107,7 @@ def test_a_value_outside_the_choices_is_asked_about_and_named():
     report = judged(with_(people="maybe"))
     (finding,) = [f for f in report.findings if f.rule == "do-release-forms"]
     assert finding.severity == "warn"
-    assert '"maybe"' in finding.message and 'people="maybe" (not understood)' == finding.evidence
+    assert '"maybe"' in finding.message and finding.evidence == 'people="maybe" (not understood)'
 
 
 @pytest.mark.parametrize("category", ["neighbourhood-initiative", "force-photographer-pr", "campaign", "Campaign"])

@@ -7,6 +7,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from PIL import Image
+
 from pressroom.guidance import Facts, evaluate
 from pressroom.guidance import detector as detector_module
 from pressroom.guidance.detector import (
@@ -18,7 +19,6 @@ from pressroom.guidance.detector import (
     RekognitionDetector,
     analysis_copy,
 )
-
 from tests.memory import growth_kib, linux_only
 
 COMPLETE = {

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
 from pressroom.guidance import Facts, evaluate, published_caption
 from pressroom.guidance.detector import Detections
 from pressroom.guidance.rules import load_rulebook, parse_rulebook

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pressroom.guidance import Facts, evaluate
 from pressroom.guidance.detector import Detections, Label
 from pressroom.guidance.rules import load_rulebook

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
 from pressroom.domain.photos import State
 from pressroom.stages.publish import MAX_ATTEMPTS, PublishRetry
-
 from tests.integration.helpers import sent_emails
 from tests.unit.test_publishing_service import (  # noqa: F401 - fixtures
     LEASE,
@@ -104,6 +104,7 @@ def test_the_last_attempt_records_its_own_upload_when_the_album_step_fails(aws, 
 
 def test_a_photo_that_fails_again_after_pressroom_retry_is_reported_again(aws, store, jpeg, root, clock):
     import boto3
+
     from pressroom.stages.publish import requeue
 
     approved_photo(store, jpeg)
@@ -233,8 +234,8 @@ def test_the_last_attempt_keeps_an_upload_whose_page_lookup_failed(aws, store, j
     """Flickr took the upload, then photos.getInfo failed, and its search has not indexed the new
     photo yet: the upload's id is in hand, so the photo is PUBLISHED, not PUBLISH_FAILED."""
     import responses
-    from pressroom.adapters.flickr import connect
 
+    from pressroom.adapters.flickr import connect
     from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr, _ok
 
     approved_photo(store, jpeg)
@@ -261,6 +262,7 @@ def test_pressroom_status_says_published_only_of_a_published_photo(aws, store, j
     detail = describe_photo(PID)
     assert detail[1].startswith("state     PUBLISH_FAILED") and not any(line.startswith("published") for line in detail)
     import boto3
+
     from pressroom.stages.publish import requeue
 
     requeue(store, boto3.client("sqs"), aws.queue_urls["publish"], PID, actor="cli")
@@ -273,8 +275,8 @@ def test_pressroom_status_says_published_only_of_a_published_photo(aws, store, j
 def test_flickr_refusing_for_now_is_retried_and_publishes_once(aws, store, jpeg, clock, failure):
     import requests
     import responses
-    from pressroom.adapters.flickr import connect
 
+    from pressroom.adapters.flickr import connect
     from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
 
     injected = {"rate-limited": 429, "timed out": requests.ReadTimeout("read timed out"), "down": 503}[failure]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 from urllib.parse import parse_qs
 
@@ -10,13 +10,14 @@ import flickrapi
 import pytest
 import requests
 import responses
+from requests_toolbelt.multipart.decoder import MultipartDecoder
+
 from pressroom.adapters.flickr import FlickrPublisher, connect
 from pressroom.adapters.parameters import FlickrCredentials
 from pressroom.adapters.publisher import Published, PublisherUnavailable, PublishRefused
 from pressroom.bootstrap import make_publisher
 from pressroom.domain import clock
 from pressroom.settings import Settings
-from requests_toolbelt.multipart.decoder import MultipartDecoder
 
 ME = "99887766@N04"
 CREDENTIALS = FlickrCredentials("key-abc", "consumer-secret-xyz", "token-123", "token-secret-456")
@@ -237,7 +238,7 @@ def test_make_publisher_picks_flickr_with_credentials_and_the_album_without(tmp_
 def test_a_deployment_without_flickr_credentials_publishes_nothing_and_says_why():
     unconfigured = make_publisher(None, Settings(local_album_dir="", flickr_secret="pressroom/flickr"))
     for call in (lambda: _publish(unconfigured), lambda: unconfigured.find("x"), lambda: unconfigured.comments([]),
-                 lambda: unconfigured.commented_since(datetime.now(timezone.utc))):
+                 lambda: unconfigured.commented_since(datetime.now(UTC))):
         with pytest.raises(PublisherUnavailable, match="fill in the pressroom/flickr secret"):
             call()
 
@@ -345,7 +346,7 @@ def test_reply_and_delete(flickr, publisher):
     assert [c["id"] for c in flickr.comments[published.photo_id]] == [reply_id]
 
 
-NOW = datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -406,7 +407,7 @@ def test_transient_failures_are_unavailable(flickr, publisher, failure):
         publisher.comments(["1"])
     flickr.fail("activity.userPhotos", failure)
     with pytest.raises(PublisherUnavailable):
-        publisher.commented_since(datetime.now(timezone.utc) - timedelta(days=30))
+        publisher.commented_since(datetime.now(UTC) - timedelta(days=30))
     assert flickr.photos == {}
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from pressroom.adapters.local_album import LocalAlbum, linkify, render_index
 from pressroom.adapters.publisher import Published, PublisherUnavailable
 from pressroom.guidance import published_caption
@@ -159,7 +160,7 @@ def test_replies_are_the_accounts_own_and_deletions_remove(album, photo_bytes):
 
 
 def test_commented_since_names_the_photos_with_a_visitors_comment_since(album, photo_bytes):
-    assert album.commented_since(datetime(2026, 11, 1, tzinfo=timezone.utc)) == set()  # no comments at all
+    assert album.commented_since(datetime(2026, 11, 1, tzinfo=UTC)) == set()  # no comments at all
     photos = {name: _publish(album, photo_bytes, pid=name * 24).photo_id for name in "abcdef"}
     comments = {
         "a": [{"text": "Is this Aston?", "created_at": "2026-11-20T09:00:00Z"}],
@@ -174,9 +175,9 @@ def test_commented_since_names_the_photos_with_a_visitors_comment_since(album, p
         path = _comments_file(album, photos[name])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(entries))
-    assert album.commented_since(datetime(2026, 11, 19, 22, 0, tzinfo=timezone.utc)) == {photos["a"], photos["e"]}
-    assert album.commented_since(datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)) == {photos["a"]}
-    assert album.commented_since(datetime(2026, 9, 1, tzinfo=timezone.utc)) == {photos[n] for n in "abe"}
+    assert album.commented_since(datetime(2026, 11, 19, 22, 0, tzinfo=UTC)) == {photos["a"], photos["e"]}
+    assert album.commented_since(datetime(2026, 11, 20, 9, 0, tzinfo=UTC)) == {photos["a"]}
+    assert album.commented_since(datetime(2026, 9, 1, tzinfo=UTC)) == {photos[n] for n in "abe"}
 
 
 def test_a_broken_comments_file_is_reported(album, photo_bytes):
@@ -187,7 +188,7 @@ def test_a_broken_comments_file_is_reported(album, photo_bytes):
     with pytest.raises(PublisherUnavailable, match="not valid JSON"):
         album.comments([published.photo_id])
     with pytest.raises(PublisherUnavailable, match="not valid JSON"):
-        album.commented_since(datetime(2026, 11, 1, tzinfo=timezone.utc))
+        album.commented_since(datetime(2026, 11, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(("text", "html"), [

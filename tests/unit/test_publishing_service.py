@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
+
 from pressroom import bootstrap
 from pressroom.adapters import aws as aws_clients
 from pressroom.adapters import parameters
@@ -26,13 +27,12 @@ from pressroom.stages.publish import (
     requeue,
 )
 from pressroom.stages.staleness import reminder_timer
-
 from tests.integration.helpers import drain, sent_emails
 from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 CLEAN = "pressroom-clean"
-T0 = datetime(2026, 11, 20, 10, 30, 0, 250000, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 30, 0, 250000, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
 from pressroom.imaging import jpeg, scrub_bytes, scrub_file
 from pressroom.imaging.captions import (
     CaptionReader,
@@ -71,7 +72,7 @@ def test_malformed_or_dtd_xmp_contributes_nothing() -> None:
 
 def test_iptc_utf8_extended_length_and_photoshop_wrapper() -> None:
     caption = "Café opening".encode() * 3000  # over 32767 bytes: extended length form
-    block = (iim(1, 90, b"\x1b%G") + iim(2, 105, b"Headline") + iim(2, 5, "Opening".encode()) + iim(2, 25, b"cafe") + iim(2, 25, b"opening")
+    block = (iim(1, 90, b"\x1b%G") + iim(2, 105, b"Headline") + iim(2, 5, b"Opening") + iim(2, 25, b"cafe") + iim(2, 25, b"opening")
              + iim(2, 80, b"PC Smith") + iim(2, 110, b"WMP") + iim(2, 116, b"(c) WMP") + iim(2, 92, b"High St")
              + iim(2, 90, b"Walsall") + bytes((0x1C, 2, 120)) + b"\x80\x04" + struct.pack(">I", len(caption)) + caption)
     irb = b"8BIM\x04\x0c\x00\x00" + struct.pack(">I", 3) + b"abc\x00" + b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(block)) + block

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
 from pressroom.imaging.command import main, output_name, register
 
 

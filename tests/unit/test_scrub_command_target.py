@@ -1,6 +1,5 @@
 """``pressroom scrub DIR OUT`` where OUT cannot be a folder: a plain message, not a traceback."""
 from pressroom.imaging.command import main
-
 from tests.unit.test_scrub_command import photo
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms, ImageOps
+
 from pressroom.imaging import (
     RejectedImage,
     icc,
     scrub_bytes,
     scrub_file,
 )
-
 from tests.corpus import CORPUS, corpus_files
 
 pillow_heif = pytest.importorskip("pillow_heif")

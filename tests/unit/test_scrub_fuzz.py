@@ -8,8 +8,8 @@ import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from pressroom.imaging import RejectedImage, scrub_bytes
 
+from pressroom.imaging import RejectedImage, scrub_bytes
 from tests.corpus import corpus_files
 
 

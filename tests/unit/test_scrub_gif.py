@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageSequence
+
 from pressroom.imaging import RejectedImage, scrub_bytes
 from pressroom.imaging.giflzw import stream_end
 

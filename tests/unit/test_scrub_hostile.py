@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
+
 from pressroom.imaging import RejectedImage, scrub_bytes, scrub_file
 from pressroom.imaging.exif import minimal_exif
-
 from tests.corpus import CORPUS
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from PIL import Image
+
 from pressroom.imaging import (
     _SCRUBBERS,
     RejectedImage,
@@ -14,7 +15,6 @@ from pressroom.imaging import (
     scrub_bytes,
 )
 from pressroom.imaging.sniff import sniff
-
 from tests.corpus import corpus_files
 
 RST = re.compile(rb"\xff[\xd0-\xd7]")

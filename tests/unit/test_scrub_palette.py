@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps, ImageSequence
-from pressroom.imaging import scrub_bytes
 
+from pressroom.imaging import scrub_bytes
 from tests.corpus import corpus_files
 from tests.unit.test_scrub_gif import chunked, image_blocks, lzw_codes, pack
 

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
+
 from pressroom.imaging import (
     RejectedImage,
     png,
     pngcheck,
     scrub_bytes,
 )
-
 from tests.corpus import corpus_files
 from tests.memory import check_growth_kib, linux_only
 

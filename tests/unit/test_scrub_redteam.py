@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms
-from pressroom.imaging import RejectedImage, scrub_bytes
 
+from pressroom.imaging import RejectedImage, scrub_bytes
 from tests.corpus import CORPUS, corpus_files
 
 SECRET = b"SECRET-JohnSmith-51.5N"

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+
 from pressroom.imaging import RejectedImage
 from pressroom.imaging.tiffcodecs import _lzw
 

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
+
 from pressroom.imaging import (
     RejectedImage,
     libwebp,
     scrub_bytes,
     webpcheck,
 )
-
 from tests.memory import check_growth_kib, linux_only
 
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+
 from pressroom import bootstrap
 from pressroom.adapters import aws as aws_clients
 from pressroom.adapters import parameters
@@ -19,17 +20,16 @@ from pressroom.stages.staleness import (
     reminder_email,
     reminder_timer,
 )
-
 from tests.integration.helpers import sent_emails
 
-T0 = datetime(2026, 11, 20, 10, 31, 17, 500000, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 31, 17, 500000, tzinfo=UTC)
 N = timedelta(days=14)
 
 
 # -- pure parts -----------------------------------------------------------------------------------
 def test_due_times_round_up_to_the_second():
-    assert due_after(T0, N) == datetime(2026, 12, 4, 10, 31, 18, tzinfo=timezone.utc)
-    assert due_after(T0.replace(microsecond=0), N) == datetime(2026, 12, 4, 10, 31, 17, tzinfo=timezone.utc)
+    assert due_after(T0, N) == datetime(2026, 12, 4, 10, 31, 18, tzinfo=UTC)
+    assert due_after(T0.replace(microsecond=0), N) == datetime(2026, 12, 4, 10, 31, 17, tzinfo=UTC)
     assert due_iso(due_after(T0, N)) == "2026-12-04T10:31:18Z"
 
 
@@ -102,7 +102,7 @@ def test_reminds_then_rearms_until_someone_publishes(aws, store):
     first_due = _schedule()["payload"]["due"]
     assert first_due == "2026-12-04T10:31:18Z"
 
-    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=timezone.utc))
+    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=UTC))
     assert _reminder(clock).fire(first_due) == "reminded"
     [mail] = sent_emails()
     assert "press.office@press-office.example" in mail and "for 14 days" in mail
@@ -115,7 +115,7 @@ def test_reminds_then_rearms_until_someone_publishes(aws, store):
     assert _reminder(clock).fire(first_due) == "superseded"  # the same firing again: no second email
     assert len(sent_emails()) == 1
 
-    clock.at = datetime(2026, 12, 18, 10, 31, 20, tzinfo=timezone.utc)
+    clock.at = datetime(2026, 12, 18, 10, 31, 20, tzinfo=UTC)
     assert _reminder(clock).fire("2026-12-18T10:31:19Z") == "reminded"
     assert "for 28 days" in sent_emails()[1]
 
@@ -159,7 +159,7 @@ def test_an_overtaken_firing_whose_reminder_never_went_out_is_caught_up(aws, sto
 
 def test_a_deployment_that_never_publishes_is_armed_once_and_reminded(aws, store):
     timer = reminder_timer()
-    assert timer.ensure_armed(T0) == datetime(2026, 12, 4, 10, 31, 18, tzinfo=timezone.utc)
+    assert timer.ensure_armed(T0) == datetime(2026, 12, 4, 10, 31, 18, tzinfo=UTC)
     assert _schedule() == {"at": "at(2026-12-04T10:31:18)",
                            "payload": {"kind": "stale-account", "due": "2026-12-04T10:31:18Z"}}
     assert store.account() == {"PK": "ACCOUNT", "SK": "STATE", "stale_schedule": "stale-account",
@@ -167,7 +167,7 @@ def test_a_deployment_that_never_publishes_is_armed_once_and_reminded(aws, store
     assert timer.ensure_armed(T0 + timedelta(minutes=15)) is None  # armed: the due time stays
     assert _schedule()["payload"]["due"] == "2026-12-04T10:31:18Z"
 
-    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=timezone.utc))
+    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=UTC))
     assert _reminder(clock).fire("2026-12-04T10:31:18Z") == "reminded"
     [mail] = sent_emails()
     assert "nothing has been published to Flickr yet" in mail
@@ -187,6 +187,6 @@ def test_a_schedule_armed_by_a_run_that_died_before_recording_it_is_kept(aws, st
     timer.arm(due_after(T0, N))  # ensure_armed got this far
     assert timer.ensure_armed(T0 + timedelta(minutes=15)) is None
     assert _schedule()["payload"]["due"] == "2026-12-04T10:31:18Z"
-    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=timezone.utc))
+    clock = Clock(datetime(2026, 12, 4, 10, 31, 19, tzinfo=UTC))
     assert _reminder(clock).fire("2026-12-04T10:31:18Z") == "reminded"
     assert store.account()["stale_due"] == "2026-12-18T10:31:19Z"

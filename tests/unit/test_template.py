@@ -6,16 +6,17 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
+
 from pressroom.adapters.store import BY_STATE_INDEX, PhotoStore
 from pressroom.domain.photos import State
 from pressroom.settings import Settings
-
 from tests import permissions
 from tests.permissions import CfnLoader
 
@@ -26,7 +27,7 @@ EVENTS = ROOT / "events"
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
 
 
 @pytest.fixture(scope="module")

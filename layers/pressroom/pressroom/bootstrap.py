@@ -31,7 +31,7 @@ def mailer() -> Mailer:
 
 
 @lru_cache(maxsize=1)
-def detector() -> "Detector":
+def detector() -> Detector:
     """Amazon Rekognition when deployed; the offline detector for the local stack."""
     from pressroom.guidance.detector import OfflineDetector, RekognitionDetector
 
@@ -40,11 +40,11 @@ def detector() -> "Detector":
     return RekognitionDetector(aws.client("rekognition"))
 
 
-def publisher() -> "Publisher":
+def publisher() -> Publisher:
     return make_publisher(parameters.flickr_credentials(), get_settings())
 
 
-def make_publisher(credentials: "FlickrCredentials | None", settings: Settings) -> "Publisher":
+def make_publisher(credentials: FlickrCredentials | None, settings: Settings) -> Publisher:
     """Flickr when ``credentials`` are given; else the local album when ``settings.local_album_dir``
     is set (the local stack); else a deployment with no Flickr yet, which publishes nothing."""
     if credentials is not None:
@@ -61,7 +61,7 @@ def make_publisher(credentials: "FlickrCredentials | None", settings: Settings) 
 
 
 @lru_cache(maxsize=1)
-def timers() -> "Timers":
+def timers() -> Timers:
     from pressroom.adapters.timers import Timers
 
     settings = get_settings()
@@ -69,21 +69,21 @@ def timers() -> "Timers":
 
 
 @lru_cache(maxsize=1)
-def intake() -> "Intake":
+def intake() -> Intake:
     from pressroom.stages.scrub import Intake
 
     return Intake(get_settings(), store(), aws.client("s3"), mailer())
 
 
 @lru_cache(maxsize=1)
-def checker() -> "Checker":
+def checker() -> Checker:
     from pressroom.stages.policy import Checker
 
     return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector())
 
 
 @lru_cache(maxsize=1)
-def dead_letters() -> "DeadLetters":
+def dead_letters() -> DeadLetters:
     from pressroom.stages.dead_letters import DeadLetters
 
     return DeadLetters(get_settings(), store(), aws.client("sqs"), mailer())

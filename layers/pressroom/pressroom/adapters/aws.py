@@ -1,7 +1,7 @@
 """boto3 clients bound to the configured region and (for the local stack) endpoint."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -12,7 +12,7 @@ from pressroom.settings import get_settings
 _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version=None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service``."""
     settings = get_settings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 from xml.etree.ElementTree import Element
 
@@ -29,7 +29,7 @@ _ACTIVITY_PAGE = 50  # flickr.activity.userPhotos' largest page
 _BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0, O, I or l
 
 
-def connect(credentials: FlickrCredentials, timeout: float = 60.0) -> "FlickrPublisher":
+def connect(credentials: FlickrCredentials, timeout: float = 60.0) -> FlickrPublisher:
     """A publisher acting as the account whose OAuth token ``credentials`` holds (write access)."""
     token = flickrapi.auth.FlickrAccessToken(credentials.oauth_token, credentials.oauth_token_secret, "write")
     api = flickrapi.FlickrAPI(credentials.api_key, credentials.api_secret, token=token, format="etree",
@@ -214,5 +214,5 @@ def short_url(photo_id: str) -> str:
 
 
 def _iso(unix: str) -> str:
-    return datetime.fromtimestamp(int(unix), timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(int(unix), UTC).isoformat().replace("+00:00", "Z")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,13 +13,13 @@ _AT = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
 
 def at_expression(when: datetime) -> str:
     """``at(yyyy-mm-ddThh:mm:ss)`` in UTC, the form Scheduler's one-time schedules take."""
-    return f"at({when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S')})"
+    return f"at({when.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})"
 
 
 def parse_at(expression: str) -> datetime | None:
     """The time of an ``at(...)`` expression, or None for rate/cron schedules."""
     match = _AT.match(expression or "")
-    return datetime.fromisoformat(match.group(1)).replace(tzinfo=timezone.utc) if match else None
+    return datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC) if match else None
 
 
 class Timers:

@@ -6,18 +6,18 @@ in-process handler agreeing on what "now" is.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc) + _offset
+    return datetime.now(UTC) + _offset
 
 
 def iso(when: datetime | None = None) -> str:
     """``when`` (default now) as ISO 8601 UTC with milliseconds and a ``Z``."""
-    return (when or now()).astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (when or now()).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def advance(delta: timedelta) -> None:

@@ -19,15 +19,16 @@ import secrets
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import chain
 
 VERSION = 1
 _HEAD = struct.Struct(">BI12s12s")
 _MAC_BYTES = 32
 _MAX_PHOTO_ID = 64
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{%d,%d}$" % (
-    -(-(_HEAD.size + 1 + _MAC_BYTES) * 4 // 3), -(-(_HEAD.size + _MAX_PHOTO_ID + _MAC_BYTES) * 4 // 3)))
+_SHORTEST = -(-(_HEAD.size + 1 + _MAC_BYTES) * 4 // 3)
+_LONGEST = -(-(_HEAD.size + _MAX_PHOTO_ID + _MAC_BYTES) * 4 // 3)
+_TOKEN = re.compile(rf"^[A-Za-z0-9_-]{{{_SHORTEST},{_LONGEST}}}$")
 _DOMAIN = b"pressroom/approval-link\x00"
 
 
@@ -66,7 +67,7 @@ class Claims:
 
     @property
     def expires_at(self) -> datetime:
-        return datetime.fromtimestamp(self.expires, timezone.utc)
+        return datetime.fromtimestamp(self.expires, UTC)
 
 
 def approver_tag(key: bytes, approver: str) -> bytes:

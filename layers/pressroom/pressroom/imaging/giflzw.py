@@ -129,7 +129,7 @@ def stream_end(data: bytes, min_size: int, pixels: int) -> int:
                     buf |= int.from_bytes(data[at : at + _READ], "little") << bits
                     at, bits = at + _READ, bits + 8 * _READ
                 count = bits // 12
-                for read in range(1, count + 1):
+                for read in range(1, count + 1):  # noqa: B007 - how many were read is used after the loop
                     code = buf & 4095
                     buf >>= 12
                     produced += lengths[code]

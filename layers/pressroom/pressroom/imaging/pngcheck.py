@@ -338,7 +338,7 @@ def _profile(body: memoryview) -> None:
 def _frame(header: _Header, body: memoryview, number: int, first: bool) -> tuple[int, int]:
     """Check an fcTL chunk; return its frame's size."""
     width, height, x, y, _, _, dispose, blend = struct.unpack_from(">IIIIHHBB", body, 4)
-    if not (0 < width and 0 < height and x + width <= header.width and y + height <= header.height):
+    if not (width > 0 and height > 0 and x + width <= header.width and y + height <= header.height):
         raise RejectedImage(f"APNG frame {number} ({width}x{height} at {x},{y}) is not inside the "
                             f"{header.width}x{header.height} canvas")
     if first and (number != 1 or (width, height, x, y) != (header.width, header.height, 0, 0)):

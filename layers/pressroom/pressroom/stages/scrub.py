@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from pressroom_local.uploads import decode_metadata
-
 from pressroom.adapters.mail import Mailer
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain.messages import CreatedObject
@@ -22,6 +20,7 @@ from pressroom.guidance import declared_facts
 from pressroom.imaging import RejectedImage, scrub_bytes
 from pressroom.settings import Settings
 from pressroom.stages.notify import notify_once
+from pressroom_local.uploads import decode_metadata
 
 ACTOR = "scrubber"
 log = logging.getLogger(__name__)
