@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pressroom.policy.comment_rules import Kind, locating, offensive_words, personal_details, read_rules, unmask
+from pressroom.guidance.comment_rules import Kind, locating, offensive_words, personal_details, read_rules, unmask
 
 
 @pytest.mark.parametrize(("masked", "word"), [
