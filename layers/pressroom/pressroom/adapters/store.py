@@ -329,3 +329,151 @@ def condition_failed(exc: ClientError) -> bool:
         reasons = exc.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False
+
+
+class CommentLedger:
+    """What the comments monitor has seen, answered and left for the daily digest, in the photo
+    table; the only code that knows these items' keys.
+
+    - ``PK=COMMENT#<id>, SK=SEEN``: the claim on one comment (``outcome`` handling / retry / its
+      kind; ``step_<name>`` for each step done), expiring when the comment can no longer be listed;
+    - ``PK=ACCOUNT, SK=COMMENTS-FEED``: when Flickr's activity feed was last read;
+    - ``PK=REPLY#<site photo id>#<author>, SK=REPLIED``: the one reply an author gets on a photo;
+    - ``PK=DIGEST#<day>, SK=COMMENT#<id>``: a comment nothing else handled, for that day's digest;
+      ``SK=SENT``: the digest's own claim (``status`` sending / sent).
+    """
+
+    def __init__(self, dynamodb: Any, table: str):
+        self._db = dynamodb
+        self._table = table
+
+    # -- one comment ---------------------------------------------------------------------------
+    def claim(self, comment_id: str, *, photo_id: str, site_photo_id: str, now: str, stale_before: str,
+              expires_at: int) -> dict[str, str] | None:
+        """Mark the comment as being handled and return the steps an earlier handling did; None if
+        it was seen before (and neither handed back nor abandoned before ``stale_before``)."""
+        try:
+            old = self._db.update_item(
+                TableName=self._table, Key=self._seen(comment_id),
+                UpdateExpression="SET photo_id = :p, site_photo_id = :s, seen_at = :now, outcome = :handling, "
+                                 "expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR outcome = :retry "
+                                    "OR (outcome = :handling AND seen_at < :stale)",
+                ExpressionAttributeValues={
+                    ":p": {"S": photo_id}, ":s": {"S": site_photo_id}, ":now": {"S": now},
+                    ":handling": {"S": "handling"}, ":retry": {"S": "retry"}, ":stale": {"S": stale_before},
+                    ":exp": {"N": str(expires_at)},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return None
+            raise
+        return {k.removeprefix("step_"): v["S"] for k, v in old.get("Attributes", {}).items() if k.startswith("step_")}
+
+    def note_step(self, comment_id: str, name: str, value: str) -> None:
+        """Note on the claim that step ``name`` is done (``value``: when, or what it made)."""
+        self._db.update_item(TableName=self._table, Key=self._seen(comment_id), UpdateExpression="SET #n = :v",
+                             ExpressionAttributeNames={"#n": f"step_{name}"}, ExpressionAttributeValues={":v": {"S": value}})
+
+    def finish(self, comment_id: str, outcome: str) -> None:
+        """``outcome``: the comment's kind once handled, or "retry" to hand the claim back."""
+        self._db.update_item(TableName=self._table, Key=self._seen(comment_id), UpdateExpression="SET outcome = :o",
+                             ExpressionAttributeValues={":o": {"S": outcome}})
+
+    # -- Flickr's activity feed ------------------------------------------------------------------
+    def take_feed_turn(self, now: str, due: str) -> bool:
+        """Whether this run may read the activity feed: nobody read it since ``due``."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._feed(), UpdateExpression="SET read_at = :now",
+                ConditionExpression="attribute_not_exists(read_at) OR read_at <= :due",
+                ExpressionAttributeValues={":now": {"S": now}, ":due": {"S": due}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def hand_back_feed_turn(self) -> None:
+        self._db.update_item(TableName=self._table, Key=self._feed(), UpdateExpression="REMOVE read_at")
+
+    # -- replies -----------------------------------------------------------------------------------
+    def claim_reply(self, site_photo_id: str, author: str, comment_id: str, now: str) -> bool:
+        """Whether ``comment_id`` may be the one answered for ``author`` on the photo: nobody by
+        this author was answered there yet (or this very comment was, by a handling cut short)."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._reply(site_photo_id, author),
+                UpdateExpression="SET comment_id = :c, claimed_at = if_not_exists(claimed_at, :now)",
+                ConditionExpression="attribute_not_exists(PK) OR comment_id = :c",
+                ExpressionAttributeValues={":c": {"S": comment_id}, ":now": {"S": now}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- the daily digest ---------------------------------------------------------------------------
+    def add_to_digest(self, day: str, comment_id: str, entry: dict[str, Any], expires_at: int) -> None:
+        """Put a comment in ``day``'s digest (again is harmless: same item)."""
+        values = {f":v{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(entry.values())}
+        names = {f"#n{i}": k for i, k in enumerate(entry)}
+        sets = ", ".join(f"#n{i} = :v{i}" for i in range(len(entry)))
+        self._db.update_item(TableName=self._table, Key=self._digest(day, f"COMMENT#{comment_id}"),
+                             UpdateExpression=f"SET {sets}, expires_at = :exp", ExpressionAttributeNames=names,
+                             ExpressionAttributeValues={**values, ":exp": {"N": str(expires_at)}})
+
+    def digest(self, day: str) -> list[dict[str, Any]]:
+        """Every comment in ``day``'s digest, in the order they were added."""
+        entries: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True}
+        while True:
+            page = self._db.query(**kwargs)
+            entries += [{k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items() if k not in ("PK", "SK")}
+                        for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(entries, key=lambda e: (str(e.get("handled_at", "")), str(e.get("comment_id", ""))))
+
+    def claim_digest(self, day: str, now: str, stale_before: str, expires_at: int) -> bool:
+        """Take the sending of ``day``'s digest: nobody sent it, nor is sending it since ``stale_before``."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._digest(day, "SENT"),
+                UpdateExpression="SET #s = :sending, claimed_at = :now, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR #s = :retry OR (#s = :sending AND claimed_at < :stale)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}, ":retry": {"S": "retry"}, ":now": {"S": now},
+                                           ":stale": {"S": stale_before}, ":exp": {"N": str(expires_at)}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def digest_done(self, day: str, outcome: str) -> None:
+        """``outcome``: "sent" (or "empty"), or "retry" to hand the digest back to the next run."""
+        self._db.update_item(TableName=self._table, Key=self._digest(day, "SENT"), UpdateExpression="SET #s = :o",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":o": {"S": outcome}})
+
+    # -- keys --------------------------------------------------------------------------------------
+    @staticmethod
+    def _seen(comment_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"COMMENT#{comment_id}"}, "SK": {"S": "SEEN"}}
+
+    @staticmethod
+    def _feed() -> dict[str, Any]:
+        return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}
+
+    @staticmethod
+    def _reply(site_photo_id: str, author: str) -> dict[str, Any]:
+        return {"PK": {"S": f"REPLY#{site_photo_id}#{author}"}, "SK": {"S": "REPLIED"}}
+
+    @staticmethod
+    def _digest(day: str, sk: str) -> dict[str, Any]:
+        return {"PK": {"S": f"DIGEST#{day}"}, "SK": {"S": sk}}
