@@ -49,3 +49,10 @@ def test_the_split_is_the_one_written_down():
     text = (corpus.CORPUS.parent / "SPLIT.md").read_text()
     assert f"evaluation {len(corpus.evaluation())} comments" in text
     assert f"{len(corpus.comments())} comments in {len({c.family for c in corpus.comments()})} families" in text
+
+
+def test_the_comments_written_for_training_share_nothing_with_the_corpus():
+    extra = corpus.training()
+    assert len(extra) >= 200 and {c.kind for c in extra} == KINDS
+    assert not {c.family for c in extra} & {c.family for c in corpus.comments()}
+    assert not {c.text.casefold() for c in extra} & {c.text.casefold() for c in corpus.comments()}
