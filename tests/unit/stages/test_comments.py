@@ -365,3 +365,176 @@ def test_a_seen_marker_outlives_a_longer_window(aws, store, album):
         TableName=get_settings().table_name, Key={"PK": {"S": f"COMMENT#{site_id}:1"}, "SK": {"S": "SEEN"}})["Item"]
     # the comment can be listed until 90 days after it was posted: its marker must last that long
     assert int(marker["expires_at"]["N"]) >= (NOW - timedelta(days=1) + timedelta(days=90)).timestamp()
+
+
+# -- threats, disclosures, unsure verdicts ----------------------------------------------------------
+def _entries(album: LocalAlbum, site_id: str) -> list[dict]:
+    return json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+
+
+def test_a_threat_is_deleted_kept_as_evidence_and_the_press_office_and_control_room_alerted_urgently(aws, store, album):
+    photo, site_id = _published(store, album, "1" * 24)
+    text = "the PC on the left is getting stabbed when I see him"
+    _comment_on(album, site_id, {"id": "1", "author": "u9", "author_name": "Jay", "text": text,
+                                 "created_at": "2026-11-20T09:00:00Z"})
+    counts = _monitor(album).run()
+    assert counts["threat"] == 1 and counts["unsure"] == 0
+    assert _entries(album, site_id) == []  # deleted, nothing posted in reply
+    [mail] = _mails()
+    assert "Subject: URGENT: Pressroom: a comment threatens violence" in mail
+    assert "press.office@press-office.example" in mail and "control.room@press-office.example" in mail
+    assert text in mail and "Jay (u9)" in mail
+    [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-threat-removed"]
+    evidence = event["detail"]["evidence"]
+    assert evidence["text"] == text and evidence["author"] == "u9" and evidence["posted_at"] == "2026-11-20T09:00:00Z"
+    assert event["detail"]["deleted"] is True
+
+
+def test_a_threat_the_rules_find_is_a_threat_whatever_the_judge_says(aws, store, album):
+    _, site_id = _published(store, album, "2" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "u", "text": "I'm gonna kill you, copper"})
+    assert _monitor(album).run()["threat"] == 1
+    assert _entries(album, site_id) == []
+
+
+def test_an_unsure_threat_alerts_the_press_office_and_nothing_is_done_in_public(aws, store, album):
+    photo, site_id = _published(store, album, "3" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "u", "text": "gonna get that one on the left"})
+    counts = _monitor(album).run()
+    assert counts["threat"] == 1 and counts["unsure"] == 1
+    assert [e["id"] for e in _entries(album, site_id)] == ["1"]  # neither deleted nor answered
+    [mail] = _mails()
+    assert "Please check a comment that may be: threat" in mail and "nothing was done in public" in mail
+    assert "URGENT" not in mail and "control.room" not in mail
+    [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-threat-to-check"]
+    assert event["detail"]["evidence"]["text"] == "gonna get that one on the left"
+    assert "deleted" not in event["detail"]
+
+
+def test_a_disclosure_gets_the_emergency_reply_and_an_urgent_alert_and_stays_when_it_places_nobody(aws, store, album):
+    photo, site_id = _published(store, album, "4" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "s", "text": "my partner hits me when he's been drinking"})
+    assert _monitor(album).run()["disclosure"] == 1
+    entries = _entries(album, site_id)
+    assert [e["id"] for e in entries if not e.get("own")] == ["1"]
+    [reply] = [e for e in entries if e.get("own")]
+    assert reply["text"] == DISCLOSURE_REPLY and "in an emergency call 999" in DISCLOSURE_REPLY
+    [mail] = _mails()
+    assert "URGENT" in mail and "control.room@press-office.example" in mail and "also deleted" not in mail
+    [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-disclosure-answered"]
+    assert event["detail"]["evidence"]["text"] == "my partner hits me when he's been drinking"
+    assert event["detail"]["reply_id"] == f"{site_id}:{reply['id']}" and "deleted" not in event["detail"]
+
+
+def test_a_disclosure_that_places_someone_is_answered_and_deleted(aws, store, album):
+    photo, site_id = _published(store, album, "5" * 24)
+    text = "my neighbour at number 42 Laburnum Road hits his wife every night"
+    _comment_on(album, site_id, {"id": "1", "author": "s", "text": text})
+    _monitor(album).run()
+    entries = _entries(album, site_id)
+    assert [e["text"] for e in entries] == [DISCLOSURE_REPLY]  # the disclosure gone, the reply posted
+    [mail] = _mails()
+    assert "named or placed somebody, so it was also deleted" in mail and text in mail
+    [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-disclosure-answered"]
+    assert event["detail"]["deleted"] is True and event["detail"]["evidence"]["text"] == text
+
+
+def test_an_unsure_crime_report_is_not_answered_in_public(aws, store, album):
+    photo, site_id = _published(store, album, "6" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "s", "text": "got mugged by the bus station lol"})
+    counts = _monitor(album).run()
+    assert counts["crime-report"] == 1 and counts["unsure"] == 1
+    assert [e["id"] for e in _entries(album, site_id)] == ["1"]
+    [mail] = _mails()
+    assert "may be: crime report" in mail and CRIME_REPLY not in mail
+    assert {e["event"] for e in store.audit(photo.id)} >= {"comment-crime-report-to-check"}
+
+
+def test_abuse_the_judge_finds_without_listed_words_is_deleted_and_followed_up(aws, store, album):
+    _, site_id = _published(store, album, "7" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "s", "text": "you lot are a bunch of clowns"})
+    assert _monitor(album).run()["offensive"] == 1
+    assert _entries(album, site_id) == []
+    assert "as per offensive comment reporting process" in _mails()[0]
+
+
+# -- one reply per author and photo --------------------------------------------------------------
+def test_an_author_gets_one_reply_on_a_photo_however_many_crimes_they_report(aws, store, album):
+    photo, site_id = _published(store, album, "8" * 24)
+    _, other_site = _published(store, album, "9" * 24)
+    _comment_on(album, site_id,
+                {"id": "1", "author": "same", "text": "My car was stolen last night"},
+                {"id": "2", "author": "same", "text": "someone keyed my car outside my house"},
+                {"id": "3", "author": "another", "text": "someone keyed my car outside my house"})
+    _comment_on(album, other_site, {"id": "1", "author": "same", "text": "My car was stolen last night"})
+    assert _monitor(album).run()["crime-report"] == 4
+    replies = [e for e in _entries(album, site_id) if e.get("own")]
+    assert [r["text"] for r in replies] == [CRIME_REPLY, CRIME_REPLY]  # one for "same", one for "another"
+    assert [e["text"] for e in _entries(album, other_site) if e.get("own")] == [CRIME_REPLY]  # another photo
+    events = [e["detail"] for e in store.audit(photo.id) if e["event"] == "comment-crime-report-replied"]
+    assert sorted("reply_id" in d for d in events) == [False, True, True]
+    assert [d["reply_skipped"] for d in events if "reply_skipped" in d] == [
+        "this author was answered on this photo already"]
+    assert len(_mails()) == 4  # the press office still hears of every one
+
+
+# -- the daily digest ------------------------------------------------------------------------------
+def _digests() -> list[str]:
+    return [m for m in _mails() if "daily digest" in m]
+
+
+def test_every_comment_nobody_acted_on_is_in_one_daily_digest_sent_once(aws, store, album):
+    photo, site_id = _published(store, album, "a" * 24)
+    _comment_on(album, site_id,
+                {"id": "1", "author": "p1", "author_name": "Pat", "text": "Lovely photo",
+                 "created_at": "2026-11-20T09:00:00Z"},
+                {"id": "2", "author": "p2", "author_name": "Ali", "text": "the horse is stealing the show",
+                 "created_at": "2026-11-20T09:05:00Z"},
+                {"id": "3", "author": "p3", "text": "Where was this taken?"})
+    assert _monitor(album).run()["other"] == 2
+    _comment_on(album, site_id, {"id": "4", "author": "p4", "author_name": "Mo", "text": "brilliant day",
+                                 "created_at": "2026-11-20T20:00:00Z"})
+    assert _monitor(album, when=NOW.replace(hour=21)).run()["other"] == 1
+    assert _digests() == []
+    assert _monitor(album, when=datetime(2026, 11, 21, 6, 59, tzinfo=UTC)).run()["digest"] == 0  # not yet due
+    assert _monitor(album, when=datetime(2026, 11, 21, 7, 0, tzinfo=UTC)).run()["digest"] == 1
+    [digest] = _digests()
+    assert "Subject: Pressroom: daily digest of 3 comment(s), 2026-11-20" in digest
+    for expected in ("Lovely photo", "Pat (p1)", "the horse is stealing the show", "Ali (p2)", "brilliant day",
+                     "Mo (p4)", "Fun day", "Read as: other"):
+        assert expected in digest
+    assert "Where was this taken?" not in digest  # a question went to the press office at once
+    for later in (datetime(2026, 11, 21, 7, 15, tzinfo=UTC), datetime(2026, 11, 22, 3, 0, tzinfo=UTC)):
+        assert _monitor(album, when=later).run()["digest"] == 0
+    assert len(_digests()) == 1
+
+
+def test_a_digest_that_could_not_be_sent_is_sent_by_a_later_run_and_only_once(aws, store, album):
+    _, site_id = _published(store, album, "b" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "p", "text": "Lovely photo", "created_at": "2026-11-20T09:00:00Z"})
+    _monitor(album).run()
+    due = datetime(2026, 11, 21, 7, 30, tzinfo=UTC)
+    with pytest.raises(CommentsIncomplete, match="the digest of 2026-11-20 was not sent"):
+        _monitor(album, press_office=lambda: [], when=due).run()
+    assert _monitor(album, when=due + timedelta(minutes=15)).run()["digest"] == 1
+    assert _monitor(album, when=due + timedelta(minutes=30)).run()["digest"] == 0
+    assert len(_digests()) == 1
+
+
+def test_a_digest_left_sending_by_a_run_that_died_is_taken_over_after_the_lease(aws, store, album):
+    _, site_id = _published(store, album, "c" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "p", "text": "Lovely photo", "created_at": "2026-11-20T09:00:00Z"})
+    _monitor(album).run()
+    due = datetime(2026, 11, 21, 7, 30, tzinfo=UTC)
+    assert _ledger().claim_digest("2026-11-20", due.isoformat(), (due - timedelta(minutes=15)).isoformat(), 2**31)
+    assert _monitor(album, when=due + timedelta(minutes=5)).run()["digest"] == 0  # the other run may still send it
+    assert _monitor(album, when=due + timedelta(minutes=16)).run()["digest"] == 1
+    assert len(_digests()) == 1
+
+
+def test_a_day_whose_every_run_failed_still_gets_its_digest(aws, store, album):
+    _, site_id = _published(store, album, "d" * 24)
+    _comment_on(album, site_id, {"id": "1", "author": "p", "text": "Lovely photo", "created_at": "2026-11-20T09:00:00Z"})
+    _monitor(album).run()
+    assert _monitor(album, when=datetime(2026, 11, 22, 12, 0, tzinfo=UTC)).run()["digest"] == 1
+    assert "2026-11-20" in _digests()[0]
