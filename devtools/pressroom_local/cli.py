@@ -138,6 +138,7 @@ def _at_least_one(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from pressroom.guidance.command import register as register_check
+    from pressroom.guidance.comment_command import register as register_comment
     from pressroom.imaging.command import register as register_scrub
 
     parser = argparse.ArgumentParser(prog="pressroom", description="Pressroom: publish a press office's photos "
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     register_scrub(commands)
     register_check(commands)
+    register_comment(commands)
 
     status = commands.add_parser("status", help="photos by state, newest first; or one photo's audit trail")
     status.add_argument("photo_id", nargs="?")

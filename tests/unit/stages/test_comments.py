@@ -405,7 +405,7 @@ def test_an_unsure_threat_alerts_the_press_office_and_nothing_is_done_in_public(
     assert [e["id"] for e in _entries(album, site_id)] == ["1"]  # neither deleted nor answered
     [mail] = _mails()
     assert "Please check a comment that may be: threat" in mail and "nothing was done in public" in mail
-    assert "URGENT" not in mail and "control.room" not in mail
+    assert "Subject: URGENT: Pressroom: please check" in mail and "control.room" not in mail  # sure ones only
     [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-threat-to-check"]
     assert event["detail"]["evidence"]["text"] == "gonna get that one on the left"
     assert "deleted" not in event["detail"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .comment_reading import Reading
 from .comment_rules import Kind
 
 ACTIONS = ("evidence", "alert", "reply", "delete", "delete-if-locates", "delete-if-private", "digest")
@@ -73,3 +74,33 @@ def parse(text: str) -> CommentActions:
 @lru_cache(maxsize=1)
 def load(path: Path = HERE / "comment_actions.toml") -> CommentActions:
     return parse(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What will be done with one comment."""
+
+    kind: Kind
+    sure: bool
+    steps: tuple[str, ...]
+    #: the alert's subject says URGENT; when sure, the control room is told too
+    urgent: bool
+    reply: str
+    delete: bool
+    headline: str
+    advice: str
+
+    def as_json(self) -> dict:
+        return {"steps": list(self.steps), "urgent": self.urgent, "reply": self.reply or None, "delete": self.delete,
+                "public": bool(self.reply or self.delete), "headline": self.headline}
+
+
+def plan(reading: Reading, actions: CommentActions | None = None) -> Plan:
+    """The actions for ``reading``: its kind's, or when the judge is unsure, the unsure ones (never public)."""
+    kind = (actions or load())[reading.kind]
+    steps = kind.actions if reading.sure else kind.unsure_actions
+    delete = ("delete" in steps or ("delete-if-locates" in steps and bool(reading.locates))
+              or ("delete-if-private" in steps and bool(reading.private)))
+    reply = kind.reply if "reply" in steps else ""
+    headline = kind.headline if reading.sure else f"Please check a comment that may be: {reading.kind.value.replace('-', ' ')}"
+    return Plan(reading.kind, reading.sure, steps, kind.urgent, reply, delete, headline, kind.advice)

@@ -50,8 +50,9 @@ class JudgeReading:
 
     @property
     def confidence(self) -> float:
-        """How sure the judge is of ``kind`` (for "other": that it needs nothing)."""
-        return round(1 - self.needs, 3) if self.kind == Kind.OTHER else round(self.needs * self.share, 3)
+        """How sure the judge is that the comment needs something (for "other": that it needs nothing);
+        the act and warn thresholds compare this. Which kind it is, is ``share``."""
+        return round(1 - self.needs, 3) if self.kind == Kind.OTHER else round(self.needs, 3)
 
 
 class CommentJudge:

@@ -48,7 +48,7 @@ from pressroom.adapters.publisher import Comment, Publisher, PublisherUnavailabl
 from pressroom.adapters.store import CommentLedger, PhotoStore
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
-from pressroom.guidance.comment_actions import CommentActions, KindActions
+from pressroom.guidance.comment_actions import CommentActions, KindActions, Plan, plan
 from pressroom.guidance.comment_actions import load as load_actions
 from pressroom.guidance.comment_reading import Reading, read
 from pressroom.guidance.comment_rules import Kind
@@ -189,8 +189,8 @@ class CommentsMonitor:
     def _handle(self, comment: Comment, photo: Photo, done: dict[str, str]) -> Reading:
         """Act on ``comment``, skipping the steps in ``done`` (an earlier, unfinished handling's)."""
         reading = self.reader(comment.text)
-        plan = self.actions[reading.kind]
-        steps = plan.actions if reading.sure else plan.unsure_actions
+        planned = plan(reading, self.actions)
+        steps = planned.steps
         detail: dict[str, Any] = {"comment_id": comment.id, "author": comment.author,
                                   "author_name": comment.author_name, "kind": reading.kind.value,
                                   "confidence": reading.confidence, "sure": reading.sure, "by": reading.by,
@@ -199,14 +199,11 @@ class CommentsMonitor:
             detail["evidence"] = {"text": comment.text, "author": comment.author, "author_name": comment.author_name,
                                   "posted_at": comment.created_at, "permalink": comment.permalink,
                                   "seen_at": clock.iso(self.now())}
-        deleting = ("delete" in steps or ("delete-if-locates" in steps and bool(reading.locates))
-                    or ("delete-if-private" in steps and bool(reading.private)))
-        replying = "reply" in steps and bool(plan.reply)
         if "alert" in steps:
-            self._alert(comment, photo, reading, plan, done, replying=replying, deleting=deleting)
-        if replying:
-            detail |= self._reply_once(comment, plan.reply, done)
-        if deleting:
+            self._alert(comment, photo, reading, planned, self.actions[reading.kind], done)
+        if planned.reply:
+            detail |= self._reply_once(comment, planned.reply, done)
+        if planned.delete:
             self.publisher.delete_comment(comment.id)  # already gone is fine
             detail["deleted"] = True
         if "digest" in steps:
@@ -225,27 +222,24 @@ class CommentsMonitor:
             self.ledger.note_step(comment.id, "replied", reply_id)
         return {"reply_id": reply_id}
 
-    def _alert(self, comment: Comment, photo: Photo, reading: Reading, plan: KindActions, done: dict[str, str], *,
-               replying: bool, deleting: bool) -> None:
+    def _alert(self, comment: Comment, photo: Photo, reading: Reading, planned: Plan, kind: KindActions,
+               done: dict[str, str]) -> None:
         if "emailed" in done:
             return
         title = photo.title or photo.id
-        urgent = plan.urgent and reading.sure
+        urgent, headline = planned.urgent, planned.headline
         if reading.sure:
-            headline, advice = plan.headline, [plan.advice]
-            if plan.reply and not replying:
-                advice.append("No reply was posted.")
-            if replying:
-                advice += ["This reply is posted (once per author and photo):", f"  \"{plan.reply}\""]
-            if deleting and "delete" not in plan.actions:
+            advice = [kind.advice]
+            if planned.reply:
+                advice += ["This reply is posted (once per author and photo):", f"  \"{planned.reply}\""]
+            if planned.delete and "delete" not in planned.steps:
                 why = "named or placed somebody" if reading.locates else f"held a {' and a '.join(reading.private)}"
                 advice.append(f"It {why}, so it was also deleted from Flickr (keep this email: it is the only copy of "
                               "the comment).")
         else:
-            headline = f"Please check a comment that may be: {reading.kind.value.replace('-', ' ')}"
             advice = [f"Pressroom is not sure ({reading.confidence:.0%}), so nothing was done in public: no reply, "
                       "nothing deleted. If it is what it may be, act on it as the guidance asks "
-                      f"({plan.headline.lower()}: {plan.advice})"]
+                      f"({kind.headline.lower()}: {kind.advice})"]
         lines = [
             f"{headline} on the Flickr photo \"{title}\" (album {photo.album}):",
             f"  {photo.flickr.get('url', '')}",
@@ -264,7 +258,7 @@ class CommentsMonitor:
             f"Flagged by: {', '.join(reading.signals) or 'its meaning'}. Photo reference: {photo.id}",
         ]
         recipients = self.press_office() + ([a for a in self.control_room() if a not in self.press_office()]
-                                            if urgent else [])
+                                            if urgent and reading.sure else [])
         subject = f"{'URGENT: ' if urgent else ''}Pressroom: {headline[0].lower() + headline[1:]} on \"{title}\""
         self.mailer.send(Email(to=recipients, subject=subject, text="\n".join(lines),
                                headers={"Importance": "high", "X-Priority": "1"} if urgent else {}))
