@@ -47,6 +47,11 @@ class JudgeReading:
     #: at or above the trained warn threshold: a person is asked to look, nothing public
     flagged: bool
     resembles: tuple[Resemblance, ...] = ()
+    #: every kind's share of the probability that the comment needs something
+    shares: tuple[tuple[str, float], ...] = ()
+
+    def share_of(self, kind: Kind) -> float:
+        return dict(self.shares).get(kind.value, 0.0)
 
     @property
     def confidence(self) -> float:
@@ -73,13 +78,15 @@ class CommentJudge:
         needs, probabilities, sentence = self._judge.probabilities(text)
         others = probabilities[1:]
         index = int(np.argmax(others))
-        share = float(others[index] / max(float(others.sum()), 1e-12))
+        total = max(float(others.sum()), 1e-12)
+        shares = tuple((label.id, round(float(p) / total, 3)) for label, p in zip(self._judge.config.labels, others))
         flagged = needs >= self.warn_threshold
         kind = Kind(self._judge.config.labels[index].id)
         resembles = self._judge._resembles(sentence, kind.value) if flagged else ()  # noqa: SLF001 - same engine
         if not flagged:
-            return JudgeReading(Kind.OTHER, round(float(needs), 3), 1.0, False, False)
-        return JudgeReading(kind, round(float(needs), 3), round(share, 3), needs >= self.act_threshold, True, resembles)
+            return JudgeReading(Kind.OTHER, round(float(needs), 3), 1.0, False, False, shares=shares)
+        return JudgeReading(kind, round(float(needs), 3), dict(shares)[kind.value], needs >= self.act_threshold, True,
+                            resembles, shares)
 
 
 @lru_cache(maxsize=1)

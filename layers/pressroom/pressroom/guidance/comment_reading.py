@@ -73,14 +73,17 @@ def combine(rules: RuleFindings, judged: JudgeReading | None) -> Reading:
         return reading(judged.kind, judged.confidence, judged.sure, "judge")
     if rules.offensive:
         return reading(Kind.OFFENSIVE, 1.0, True, "rules+judge" if judged.kind == Kind.OFFENSIVE else "rules")
-    if judged.flagged and judged.kind == Kind.CRIME_REPORT:
-        return reading(Kind.CRIME_REPORT, judged.confidence, judged.sure, "rules+judge" if rules.crime else "judge")
+    if judged.flagged and judged.kind == Kind.CRIME_REPORT:  # the rules' crime words and the judge agreeing is sure
+        return reading(Kind.CRIME_REPORT, judged.confidence, judged.sure or bool(rules.crime),
+                       "rules+judge" if rules.crime else "judge")
     if rules.private:
         return reading(Kind.PERSONAL_DETAILS, 1.0, True, "rules")
     if judged.flagged:
         return reading(judged.kind, judged.confidence, judged.sure, "judge")
-    if rules.crime:  # crime words the judge does not read as a crime report: a person looks, nothing public
-        return reading(Kind.CRIME_REPORT, judged.confidence, False, "rules")
+    if rules.crime:  # crime words the judge does not read as a crime report: a person looks, nothing public,
+        # unless someone asks in earnest to report a crime here (the guidance's very case for the reply)
+        return reading(Kind.CRIME_REPORT, 1.0 if rules.asking_to_report else judged.confidence, rules.asking_to_report,
+                       "rules")
     if rules.removal:
         return reading(Kind.REMOVAL_REQUEST, 1.0, True, "rules")
     if rules.question:

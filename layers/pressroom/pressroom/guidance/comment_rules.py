@@ -169,6 +169,10 @@ _MASKED = re.compile(r"(?<![\w*#!%@$])[\w*#!%@$]*[*#!%][\w*#!%@$]*")
 #: letters written apart: "f u c k", "a.c.a.b", "F-U-C-K"
 _SPELLED_OUT = re.compile(r"(?<![a-z])[a-z](?:(?:\s+|[.-])[a-z]){2,}(?![a-z])")
 _CRIME = [re.compile(p) for p in CRIME_REPORT_PATTERNS]
+#: the first patterns are someone asking to report a crime here ("I want to report", "can I report")
+_ASKING_TO_REPORT = _CRIME[:5]
+#: laughter and winks: a "report" in a joke ("the dog ate my sandwich, I want to report a theft 😂")
+_JOKING = re.compile(r"(?<![a-z])(?:lol|lmao|haha\w*|jk|joking)(?![a-z])|[\U0001F602\U0001F923\U0001F609\U0001F61C\U0001F639]")
 _REMOVAL = [re.compile(p) for p in REMOVAL_PATTERNS]
 _TAG = re.compile(r"<[^<>]*>")  # Flickr comments may carry HTML (links, line breaks)
 #: the policy's rule whose findings make a comment inappropriate to leave on the force's page
@@ -218,6 +222,8 @@ class RuleFindings:
     threat: tuple[str, ...] = ()
     offensive: tuple[str, ...] = ()
     crime: tuple[str, ...] = ()
+    #: asking, in earnest, to report a crime here: the guidance's case for the crime-reporting reply
+    asking_to_report: bool = False
     removal: tuple[str, ...] = ()
     question: tuple[str, ...] = ()
     #: the kinds of personal details it holds ("UK phone number")
@@ -262,6 +268,7 @@ def read_rules(text: str) -> RuleFindings:
         threat=tuple(sorted({m.group(0) for m in _THREAT.finditer(plain.translate(_LEET))})),
         offensive=tuple(sorted(offensive_words(plain))),
         crime=tuple(m.group(0) for p in _CRIME if (m := p.search(plain))),
+        asking_to_report=any(p.search(plain) for p in _ASKING_TO_REPORT) and not _JOKING.search(plain),
         removal=tuple(m.group(0) for p in _REMOVAL if (m := p.search(plain))),
         question=question,
         private=private,
