@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 APT    := $(shell command -v apt-get 2>/dev/null)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo up test lint bench system-deps clean encoder train-captions bench-captions
+.PHONY: demo up test lint bench system-deps clean encoder train-captions bench-captions train-comments bench-comments
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ train-captions: $(STAMP)
 ## bench-captions: rules, judge and both on the caption corpus's evaluation part
 bench-captions: $(STAMP)
 	$(VENV)/bin/python benchmarks/captions.py
+
+## train-comments: retrain the comment judge from the comment corpus's development part and training.jsonl (same bytes)
+train-comments: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 $(VENV)/bin/python -m pressroom.guidance.comment_judge
+
+## bench-comments: rules, judge and both on the comment corpus's evaluation part
+bench-comments: $(STAMP)
+	$(VENV)/bin/python benchmarks/comments.py
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis
