@@ -66,6 +66,8 @@ def measure(comments: list, read: Callable[[str], Reading]) -> dict:
             "n": len(labelled),
             "recall": _share(sum(r.kind.value == kind for r in labelled), len(labelled)),
             "sure": _share(sum(r.kind.value == kind and r.sure for r in labelled), len(labelled)),
+            # alerted as this kind, or as possibly this kind beside another ("it may also be a threat")
+            "alerted": _share(sum(r.kind.value == kind or Kind(kind) in r.also for r in labelled), len(labelled)),
             "precision": _share(sum(k == kind for k, _ in called), len(called)),
         }
     innocent = [r for k, r in rows if k == Kind.OTHER.value]
@@ -92,16 +94,18 @@ def table(results: dict[str, dict]) -> str:
         goal = f"  (goal R >= {GOALS[kind]:.0%})" if kind in GOALS else ""
         lines.append(f"{kind:17} {n:>4}  {cells}{goal}")
     lines.append("")
-    for label, key in (("sure (acted on) of threats", ("threat", "sure")), ("sure of disclosures", ("disclosure", "sure")),
+    for label, key in (("threats alerted (as a threat or possibly one)", ("threat", "alerted")),
+                       ("disclosures alerted (as one or possibly one)", ("disclosure", "alerted")),
+                       ("sure (acted on) of threats", ("threat", "sure")), ("sure of disclosures", ("disclosure", "sure")),
                        ("sure of crime reports", ("crime-report", "sure")), ("sure of offensive", ("offensive", "sure"))):
-        lines.append(f"{label:42} " + "  ".join(f"{name}: {_pct(results[name]['per_kind'][key[0]][key[1]])}" for name in names))
-    lines.append(f"{'innocent comments acted on (goal <= 2%)':42} "
+        lines.append(f"{label:46} " + "  ".join(f"{name}: {_pct(results[name]['per_kind'][key[0]][key[1]])}" for name in names))
+    lines.append(f"{'innocent comments acted on (goal <= 2%)':46} "
                  + "  ".join(f"{name}: {_pct(results[name]['innocent_acted_on'])}" for name in names))
-    lines.append(f"{'innocent comments acted on in public':42} "
+    lines.append(f"{'innocent comments acted on in public':46} "
                  + "  ".join(f"{name}: {_pct(results[name]['innocent_public'])}" for name in names))
-    lines.append(f"{'comments needing action left to the digest':42} "
+    lines.append(f"{'comments needing action left to the digest':46} "
                  + "  ".join(f"{name}: {_pct(results[name]['needing_action_left_to_digest'])}" for name in names))
-    lines.append(f"{'time per comment (ms, one thread)':42} "
+    lines.append(f"{'time per comment (ms, one thread)':46} "
                  + "  ".join(f"{name}: {results[name]['ms_per_comment']}" for name in names))
     return "\n".join(lines)
 

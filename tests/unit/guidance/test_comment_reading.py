@@ -97,3 +97,13 @@ def test_the_shipped_judge_was_trained_on_the_development_comments_and_never_on_
     assert metadata["classes"] == [k.value for k in (Kind.OTHER, Kind.THREAT, Kind.DISCLOSURE, Kind.CRIME_REPORT,
                                                      Kind.OFFENSIVE, Kind.PERSONAL_DETAILS, Kind.REMOVAL_REQUEST,
                                                      Kind.QUESTION)]
+
+
+def test_a_grave_second_thought_of_the_judge_makes_the_alert_urgent_and_keeps_evidence():
+    text = "PC Harland lives on Foxglove Close, might pay him a visit with some petrol"
+    r = combine(read_rules(text), judged("personal-details", threat=0.4, personal_details=0.6))
+    assert r.kind == Kind.PERSONAL_DETAILS and r.also == (Kind.THREAT,)
+    p = plan(r)
+    assert p.urgent and p.delete and p.steps[:2] == ("evidence", "alert")
+    quiet = combine(read_rules(text), judged("personal-details", threat=0.1, personal_details=0.9))
+    assert quiet.also == () and not plan(quiet).urgent and "evidence" not in plan(quiet).steps

@@ -99,8 +99,11 @@ def plan(reading: Reading, actions: CommentActions | None = None) -> Plan:
     """The actions for ``reading``: its kind's, or when the judge is unsure, the unsure ones (never public)."""
     kind = (actions or load())[reading.kind]
     steps = kind.actions if reading.sure else kind.unsure_actions
+    if reading.also:  # it may also be a threat or a disclosure: kept as evidence, and the press office told
+        steps = tuple(dict.fromkeys(("evidence", "alert", *(s for s in steps if s != "digest"))))
     delete = ("delete" in steps or ("delete-if-locates" in steps and bool(reading.locates))
               or ("delete-if-private" in steps and bool(reading.private)))
     reply = kind.reply if "reply" in steps else ""
     headline = kind.headline if reading.sure else f"Please check a comment that may be: {reading.kind.value.replace('-', ' ')}"
-    return Plan(reading.kind, reading.sure, steps, kind.urgent, reply, delete, headline, kind.advice)
+    urgent = kind.urgent or bool(reading.also)
+    return Plan(reading.kind, reading.sure, steps, urgent, reply, delete, headline, kind.advice)

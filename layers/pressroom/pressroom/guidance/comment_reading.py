@@ -18,6 +18,10 @@ from .comment_rules import Kind, RuleFindings, read_rules
 
 #: kinds whose harm outranks abuse: a threat or a disclosure that swears is still a threat or a disclosure
 _GRAVE = (Kind.THREAT, Kind.DISCLOSURE)
+#: a grave kind the judge gives this share of its weight to, when another kind wins, is flagged as well
+#: ("it may also be a threat"): the alert is urgent and the comment kept as evidence. Chosen on the
+#: development folds: threats caught rise from 84% to 89% with nothing more done to innocent comments.
+GRAVE_SHARE = 0.3
 
 
 class Judge(Protocol):
@@ -41,10 +45,13 @@ class Reading:
     #: how it names or places somebody ("street", "a titled name")
     locates: tuple[str, ...] = ()
     judge: JudgeReading | None = field(default=None, compare=False)
+    #: grave kinds it may also be (the judge's second thought): the press office is alerted urgently
+    also: tuple[Kind, ...] = ()
 
     def as_json(self) -> dict:
         out = {"kind": self.kind.value, "confidence": self.confidence, "sure": self.sure, "by": self.by,
-               "signals": list(self.signals), "private": list(self.private), "locates": list(self.locates)}
+               "signals": list(self.signals), "private": list(self.private), "locates": list(self.locates),
+               "also": [kind.value for kind in self.also]}
         if self.judge is not None:
             out["judge"] = {"kind": self.judge.kind.value, "needs_something": self.judge.needs,
                             "share": self.judge.share, "resembles": [
@@ -62,8 +69,10 @@ def read(text: str, judge: Judge | None) -> Reading:
 def combine(rules: RuleFindings, judged: JudgeReading | None) -> Reading:
     def reading(kind: Kind, confidence: float, sure: bool, by: str, extra: tuple[str, ...] = ()) -> Reading:
         said = (f"judge: {judged.kind.value} ({judged.confidence:.0%})",) if judged is not None and judged.flagged else ()
+        also = tuple(grave for grave in _GRAVE if grave != kind and judged is not None and judged.flagged
+                     and judged.share_of(grave) >= GRAVE_SHARE)
         return Reading(kind, round(confidence, 3), sure, by, rules.signals() + extra + said, rules.private,
-                       rules.locates, judged)
+                       rules.locates, judged, also)
 
     if judged is None:
         return _rules_alone(rules)

@@ -253,6 +253,8 @@ class CommentsMonitor:
             *advice,
             "",
             f"Read as: {reading.kind.value} ({reading.confidence:.0%} sure, by {reading.by}).",
+            *([f"It may also be: {' or '.join(k.value for k in reading.also)}. Please read it with that in mind; "
+               "it is kept in the photo's audit trail."] if reading.also else []),
             *([f"It resembles: {'; '.join(repr(r.text) for r in reading.judge.resembles)}."]
               if reading.judge is not None and reading.judge.resembles else []),
             f"Flagged by: {', '.join(reading.signals) or 'its meaning'}. Photo reference: {photo.id}",
