@@ -15,7 +15,6 @@ from pressroom.adapters import aws as aws_clients
 from pressroom.adapters import parameters
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable
-from pressroom.adapters.store import CommentLedger
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.comment_judge import JudgeReading
 from pressroom.guidance.comment_reading import read
@@ -87,12 +86,8 @@ def _comment_on(album: LocalAlbum, site_id: str, *entries: dict) -> None:
     path.write_text(json.dumps(existing + list(entries)))
 
 
-def _ledger() -> CommentLedger:
-    return CommentLedger(aws_clients.client("dynamodb"), get_settings().table_name)
-
-
 def _monitor(album, press_office=parameters.press_office, when: datetime = NOW) -> CommentsMonitor:
-    return CommentsMonitor(bootstrap.store(), _ledger(), album, bootstrap.mailer(), press_office,
+    return CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), press_office,
                            control_room=lambda: CONTROL_ROOM, reader=reader, now=lambda: when)
 
 
@@ -203,7 +198,7 @@ class CrashOnDelete(LocalAlbum):
 
 
 def _monitor_at(publisher, when: datetime, store=None) -> CommentsMonitor:
-    return CommentsMonitor(store or bootstrap.store(), _ledger(), publisher, bootstrap.mailer(),
+    return CommentsMonitor(store or bootstrap.store(), publisher, bootstrap.mailer(),
                            parameters.press_office, reader=reader, now=lambda: when)
 
 
@@ -358,7 +353,7 @@ def test_the_published_photos_are_read_only_as_far_back_as_needed(aws, store, al
 def test_a_seen_marker_outlives_a_longer_window(aws, store, album):
     _, site_id = _published(store, album, "9" * 24, days_ago=80)
     _comment_on(album, site_id, {"id": "1", "text": "Lovely", "created_at": _ago(timedelta(days=1))})
-    monitor = CommentsMonitor(bootstrap.store(), _ledger(), album, bootstrap.mailer(), parameters.press_office,
+    monitor = CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), parameters.press_office,
                               reader=reader, window=timedelta(days=90), now=lambda: NOW)
     assert monitor.run()["other"] == 1
     marker = aws_clients.client("dynamodb").get_item(
@@ -526,7 +521,7 @@ def test_a_digest_left_sending_by_a_run_that_died_is_taken_over_after_the_lease(
     _comment_on(album, site_id, {"id": "1", "author": "p", "text": "Lovely photo", "created_at": "2026-11-20T09:00:00Z"})
     _monitor(album).run()
     due = datetime(2026, 11, 21, 7, 30, tzinfo=UTC)
-    assert _ledger().claim_digest("2026-11-20", due.isoformat(), (due - timedelta(minutes=15)).isoformat(), 2**31)
+    assert bootstrap.store().claim_digest("2026-11-20", due.isoformat(), (due - timedelta(minutes=15)).isoformat(), 2**31)
     assert _monitor(album, when=due + timedelta(minutes=5)).run()["digest"] == 0  # the other run may still send it
     assert _monitor(album, when=due + timedelta(minutes=16)).run()["digest"] == 1
     assert len(_digests()) == 1

@@ -19,6 +19,8 @@ _SER = TypeSerializer()
 _DES = TypeDeserializer()
 BY_STATE_INDEX = "by-state"
 
+_STEP = "step_"  # a comment claim's attributes noting the steps done: step_emailed, step_replied
+
 
 class StaleTransition(Exception):
     """The photo was not in the expected state: a duplicate or out-of-order event."""
@@ -212,6 +214,132 @@ class PhotoStore:
             raise
         return True
 
+    def claim_stale_reminder(self, due: str, next_due: str, schedule: str, at: str, last_published: str | None) -> bool:
+        """Mark the stale-account firing for ``due`` reminded and move the due time to ``next_due``,
+        unless a firing for ``due`` already did or a publish happened meanwhile (False then)."""
+        values = {":due": {"S": due}, ":next": {"S": next_due}, ":name": {"S": schedule}, ":at": {"S": at}}
+        condition = "(attribute_not_exists(reminded_due) OR reminded_due <> :due)"
+        if last_published:
+            condition += " AND last_published_at = :last"
+            values[":last"] = {"S": last_published}
+        else:
+            condition += " AND attribute_not_exists(last_published_at)"
+        return self._conditional_update(
+            self._account_key(), "SET reminded_due = :due, reminded_at = :at, stale_due = :next, stale_schedule = :name",
+            condition, values)
+
+    def unclaim_stale_reminder(self, due: str) -> bool:
+        """Undo :meth:`claim_stale_reminder` (its email failed), so that a retry sends it."""
+        return self._conditional_update(self._account_key(), "SET stale_due = :due REMOVE reminded_due, reminded_at",
+                                        "reminded_due = :due", {":due": {"S": due}})
+
+    # -- comments ------------------------------------------------------------------------------
+    def claim_feed_read(self, now: str, due: str) -> bool:
+        """Take the activity feed's turn: True if it was last read at ``due`` or earlier (or never)."""
+        return self._conditional_update(self._feed_key(), "SET read_at = :now",
+                                        "attribute_not_exists(read_at) OR read_at <= :due",
+                                        {":now": {"S": now}, ":due": {"S": due}})
+
+    def release_feed_read(self) -> None:
+        """Hand the feed's turn back (it could not be read)."""
+        self._db.update_item(TableName=self._table, Key=self._feed_key(), UpdateExpression="REMOVE read_at")
+
+    def claim_comment(self, comment_id: str, *, photo_id: str, site_photo_id: str, now: str, stale_before: str,
+                      expires_at: int) -> dict[str, str] | None:
+        """Mark a comment as being handled; return the steps an earlier handling noted, or None if
+        it was seen before (and neither handed back nor left ``handling`` since before ``stale_before``)."""
+        try:
+            old = self._db.update_item(
+                TableName=self._table, Key=self._comment_key(comment_id),
+                UpdateExpression="SET photo_id = :p, site_photo_id = :s, seen_at = :now, outcome = :handling, "
+                                 "expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR outcome = :retry "
+                                    "OR (outcome = :handling AND seen_at < :stale)",
+                ExpressionAttributeValues={
+                    ":p": {"S": photo_id}, ":s": {"S": site_photo_id}, ":now": {"S": now},
+                    ":handling": {"S": "handling"}, ":retry": {"S": "retry"}, ":stale": {"S": stale_before},
+                    ":exp": {"N": str(expires_at)},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return None
+            raise
+        old_item = old.get("Attributes", {})
+        return {k.removeprefix(_STEP): v["S"] for k, v in old_item.items() if k.startswith(_STEP)}
+
+    def note_comment_step(self, comment_id: str, name: str, value: str) -> None:
+        """Note on a comment's claim that step ``name`` is done (``value``: when, or what it made)."""
+        self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id), UpdateExpression="SET #n = :v",
+                             ExpressionAttributeNames={"#n": _STEP + name}, ExpressionAttributeValues={":v": {"S": value}})
+
+    def finish_comment(self, comment_id: str, outcome: str) -> None:
+        self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id),
+                             UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
+
+    # -- comment replies: one per author and photo (PK=REPLY#<site photo id>#<author>, SK=REPLIED) -----
+    def claim_reply(self, site_photo_id: str, author: str, comment_id: str, now: str) -> bool:
+        """Whether ``comment_id`` may be the one answered for ``author`` on the photo: nobody by
+        this author was answered there yet (or this very comment was, by a handling cut short)."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._reply_key(site_photo_id, author),
+                UpdateExpression="SET comment_id = :c, claimed_at = if_not_exists(claimed_at, :now)",
+                ConditionExpression="attribute_not_exists(PK) OR comment_id = :c",
+                ExpressionAttributeValues={":c": {"S": comment_id}, ":now": {"S": now}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- the daily digest (PK=DIGEST#<day>; SK=COMMENT#<id> a comment, SK=SENT its claim) ----------
+    def add_to_digest(self, day: str, comment_id: str, entry: dict[str, Any], expires_at: int) -> None:
+        """Put a comment in ``day``'s digest (again is harmless: same item)."""
+        values = {f":v{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(entry.values())}
+        names = {f"#n{i}": k for i, k in enumerate(entry)}
+        sets = ", ".join(f"#n{i} = :v{i}" for i in range(len(entry)))
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, f"COMMENT#{comment_id}"),
+                             UpdateExpression=f"SET {sets}, expires_at = :exp", ExpressionAttributeNames=names,
+                             ExpressionAttributeValues={**values, ":exp": {"N": str(expires_at)}})
+
+    def digest(self, day: str) -> list[dict[str, Any]]:
+        """Every comment in ``day``'s digest, in the order they were added."""
+        entries: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True}
+        while True:
+            page = self._db.query(**kwargs)
+            entries += [{k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items() if k not in ("PK", "SK")}
+                        for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(entries, key=lambda e: (str(e.get("handled_at", "")), str(e.get("comment_id", ""))))
+
+    def claim_digest(self, day: str, now: str, stale_before: str, expires_at: int) -> bool:
+        """Take the sending of ``day``'s digest: nobody sent it, nor is sending it since ``stale_before``."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._digest_key(day, "SENT"),
+                UpdateExpression="SET #s = :sending, claimed_at = :now, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR #s = :retry OR (#s = :sending AND claimed_at < :stale)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}, ":retry": {"S": "retry"}, ":now": {"S": now},
+                                           ":stale": {"S": stale_before}, ":exp": {"N": str(expires_at)}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def finish_digest(self, day: str, outcome: str) -> None:
+        """``outcome``: "sent" (or "empty"), or "retry" to hand the digest back to the next run."""
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, "SENT"), UpdateExpression="SET #s = :o",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":o": {"S": outcome}})
+
     # -- albums --------------------------------------------------------------------------------
     def album(self, album: str) -> dict[str, Any]:
         """The item of ``album``'s photoset (``PK=ALBUM#<album>, SK=PHOTOSET``): ``claim`` and
@@ -248,7 +376,9 @@ class PhotoStore:
         return True
 
     # -- internals -----------------------------------------------------------------------------
-    def _write(self, photo_id, expected, to, *, actor, changes, event, detail, condition=None) -> Photo:
+    def _write(self, photo_id: str, expected: State, to: State | None, *, actor: str, changes: dict[str, Any],
+               event: str, detail: dict[str, Any] | None,
+               condition: tuple[str, dict[str, Any]] | None = None) -> Photo:
         current = self.get(photo_id)
         if current is None or current.state != expected:
             raise StaleTransition(photo_id, expected, current.state if current else None)
@@ -291,7 +421,8 @@ class PhotoStore:
                 setattr(current, key, State(value) if key == "state" else value)
         return current
 
-    def _event_item(self, photo_id, stamp, n, event, actor, from_state, to_state, detail) -> dict[str, Any]:
+    def _event_item(self, photo_id: str, stamp: str, n: int | str, event: str, actor: str, from_state: State | None,
+                    to_state: State | None, detail: dict[str, Any] | None) -> dict[str, Any]:
         item: dict[str, Any] = {"at": stamp, "event": event, "actor": actor, "detail": detail or {}}
         if from_state is not None:
             item["from"] = from_state.value
@@ -312,6 +443,33 @@ class PhotoStore:
         return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}
 
     @staticmethod
+    def _feed_key() -> dict[str, Any]:
+        return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}  # read_at: when the feed was last read
+
+    @staticmethod
+    def _reply_key(site_photo_id: str, author: str) -> dict[str, Any]:
+        return {"PK": {"S": f"REPLY#{site_photo_id}#{author}"}, "SK": {"S": "REPLIED"}}
+
+    @staticmethod
+    def _digest_key(day: str, sk: str) -> dict[str, Any]:
+        return {"PK": {"S": f"DIGEST#{day}"}, "SK": {"S": sk}}
+
+    @staticmethod
+    def _comment_key(comment_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"COMMENT#{comment_id}"}, "SK": {"S": "SEEN"}}
+
+    def _conditional_update(self, key: dict[str, Any], expression: str, condition: str,
+                            values: dict[str, Any]) -> bool:
+        try:
+            self._db.update_item(TableName=self._table, Key=key, UpdateExpression=expression,
+                                 ConditionExpression=condition, ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
     def _serialize(item: dict[str, Any]) -> dict[str, Any]:
         return {k: _SER.serialize(_to_dynamo(v)) for k, v in item.items()}
 
@@ -330,150 +488,3 @@ def condition_failed(exc: ClientError) -> bool:
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False
 
-
-class CommentLedger:
-    """What the comments monitor has seen, answered and left for the daily digest, in the photo
-    table; the only code that knows these items' keys.
-
-    - ``PK=COMMENT#<id>, SK=SEEN``: the claim on one comment (``outcome`` handling / retry / its
-      kind; ``step_<name>`` for each step done), expiring when the comment can no longer be listed;
-    - ``PK=ACCOUNT, SK=COMMENTS-FEED``: when Flickr's activity feed was last read;
-    - ``PK=REPLY#<site photo id>#<author>, SK=REPLIED``: the one reply an author gets on a photo;
-    - ``PK=DIGEST#<day>, SK=COMMENT#<id>``: a comment nothing else handled, for that day's digest;
-      ``SK=SENT``: the digest's own claim (``status`` sending / sent).
-    """
-
-    def __init__(self, dynamodb: Any, table: str):
-        self._db = dynamodb
-        self._table = table
-
-    # -- one comment ---------------------------------------------------------------------------
-    def claim(self, comment_id: str, *, photo_id: str, site_photo_id: str, now: str, stale_before: str,
-              expires_at: int) -> dict[str, str] | None:
-        """Mark the comment as being handled and return the steps an earlier handling did; None if
-        it was seen before (and neither handed back nor abandoned before ``stale_before``)."""
-        try:
-            old = self._db.update_item(
-                TableName=self._table, Key=self._seen(comment_id),
-                UpdateExpression="SET photo_id = :p, site_photo_id = :s, seen_at = :now, outcome = :handling, "
-                                 "expires_at = :exp",
-                ConditionExpression="attribute_not_exists(PK) OR outcome = :retry "
-                                    "OR (outcome = :handling AND seen_at < :stale)",
-                ExpressionAttributeValues={
-                    ":p": {"S": photo_id}, ":s": {"S": site_photo_id}, ":now": {"S": now},
-                    ":handling": {"S": "handling"}, ":retry": {"S": "retry"}, ":stale": {"S": stale_before},
-                    ":exp": {"N": str(expires_at)},
-                },
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if condition_failed(exc):
-                return None
-            raise
-        return {k.removeprefix("step_"): v["S"] for k, v in old.get("Attributes", {}).items() if k.startswith("step_")}
-
-    def note_step(self, comment_id: str, name: str, value: str) -> None:
-        """Note on the claim that step ``name`` is done (``value``: when, or what it made)."""
-        self._db.update_item(TableName=self._table, Key=self._seen(comment_id), UpdateExpression="SET #n = :v",
-                             ExpressionAttributeNames={"#n": f"step_{name}"}, ExpressionAttributeValues={":v": {"S": value}})
-
-    def finish(self, comment_id: str, outcome: str) -> None:
-        """``outcome``: the comment's kind once handled, or "retry" to hand the claim back."""
-        self._db.update_item(TableName=self._table, Key=self._seen(comment_id), UpdateExpression="SET outcome = :o",
-                             ExpressionAttributeValues={":o": {"S": outcome}})
-
-    # -- Flickr's activity feed ------------------------------------------------------------------
-    def take_feed_turn(self, now: str, due: str) -> bool:
-        """Whether this run may read the activity feed: nobody read it since ``due``."""
-        try:
-            self._db.update_item(
-                TableName=self._table, Key=self._feed(), UpdateExpression="SET read_at = :now",
-                ConditionExpression="attribute_not_exists(read_at) OR read_at <= :due",
-                ExpressionAttributeValues={":now": {"S": now}, ":due": {"S": due}})
-        except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
-
-    def hand_back_feed_turn(self) -> None:
-        self._db.update_item(TableName=self._table, Key=self._feed(), UpdateExpression="REMOVE read_at")
-
-    # -- replies -----------------------------------------------------------------------------------
-    def claim_reply(self, site_photo_id: str, author: str, comment_id: str, now: str) -> bool:
-        """Whether ``comment_id`` may be the one answered for ``author`` on the photo: nobody by
-        this author was answered there yet (or this very comment was, by a handling cut short)."""
-        try:
-            self._db.update_item(
-                TableName=self._table, Key=self._reply(site_photo_id, author),
-                UpdateExpression="SET comment_id = :c, claimed_at = if_not_exists(claimed_at, :now)",
-                ConditionExpression="attribute_not_exists(PK) OR comment_id = :c",
-                ExpressionAttributeValues={":c": {"S": comment_id}, ":now": {"S": now}})
-        except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
-
-    # -- the daily digest ---------------------------------------------------------------------------
-    def add_to_digest(self, day: str, comment_id: str, entry: dict[str, Any], expires_at: int) -> None:
-        """Put a comment in ``day``'s digest (again is harmless: same item)."""
-        values = {f":v{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(entry.values())}
-        names = {f"#n{i}": k for i, k in enumerate(entry)}
-        sets = ", ".join(f"#n{i} = :v{i}" for i in range(len(entry)))
-        self._db.update_item(TableName=self._table, Key=self._digest(day, f"COMMENT#{comment_id}"),
-                             UpdateExpression=f"SET {sets}, expires_at = :exp", ExpressionAttributeNames=names,
-                             ExpressionAttributeValues={**values, ":exp": {"N": str(expires_at)}})
-
-    def digest(self, day: str) -> list[dict[str, Any]]:
-        """Every comment in ``day``'s digest, in the order they were added."""
-        entries: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
-            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True}
-        while True:
-            page = self._db.query(**kwargs)
-            entries += [{k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items() if k not in ("PK", "SK")}
-                        for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return sorted(entries, key=lambda e: (str(e.get("handled_at", "")), str(e.get("comment_id", ""))))
-
-    def claim_digest(self, day: str, now: str, stale_before: str, expires_at: int) -> bool:
-        """Take the sending of ``day``'s digest: nobody sent it, nor is sending it since ``stale_before``."""
-        try:
-            self._db.update_item(
-                TableName=self._table, Key=self._digest(day, "SENT"),
-                UpdateExpression="SET #s = :sending, claimed_at = :now, expires_at = :exp",
-                ConditionExpression="attribute_not_exists(PK) OR #s = :retry OR (#s = :sending AND claimed_at < :stale)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":sending": {"S": "sending"}, ":retry": {"S": "retry"}, ":now": {"S": now},
-                                           ":stale": {"S": stale_before}, ":exp": {"N": str(expires_at)}})
-        except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
-
-    def digest_done(self, day: str, outcome: str) -> None:
-        """``outcome``: "sent" (or "empty"), or "retry" to hand the digest back to the next run."""
-        self._db.update_item(TableName=self._table, Key=self._digest(day, "SENT"), UpdateExpression="SET #s = :o",
-                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":o": {"S": outcome}})
-
-    # -- keys --------------------------------------------------------------------------------------
-    @staticmethod
-    def _seen(comment_id: str) -> dict[str, Any]:
-        return {"PK": {"S": f"COMMENT#{comment_id}"}, "SK": {"S": "SEEN"}}
-
-    @staticmethod
-    def _feed() -> dict[str, Any]:
-        return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}
-
-    @staticmethod
-    def _reply(site_photo_id: str, author: str) -> dict[str, Any]:
-        return {"PK": {"S": f"REPLY#{site_photo_id}#{author}"}, "SK": {"S": "REPLIED"}}
-
-    @staticmethod
-    def _digest(day: str, sk: str) -> dict[str, Any]:
-        return {"PK": {"S": f"DIGEST#{day}"}, "SK": {"S": sk}}

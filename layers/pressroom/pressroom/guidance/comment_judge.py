@@ -24,7 +24,8 @@ import numpy as np
 from .comment_corpus import Labelled, load, split
 from .comment_rules import Kind
 from .meaning import corpus as meaning_corpus
-from .meaning.config import HERE as MEANING, load_config
+from .meaning.config import HERE as MEANING
+from .meaning.config import load_config
 from .meaning.encoder import MODELS
 from .meaning.judge import Judge, Resemblance
 
@@ -82,7 +83,7 @@ class CommentJudge:
         shares = tuple((label.id, round(float(p) / total, 3)) for label, p in zip(self._judge.config.labels, others))
         flagged = needs >= self.warn_threshold
         kind = Kind(self._judge.config.labels[index].id)
-        resembles = self._judge._resembles(sentence, kind.value) if flagged else ()  # noqa: SLF001 - same engine
+        resembles = self._judge._resembles(sentence, kind.value) if flagged else ()
         if not flagged:
             return JudgeReading(Kind.OTHER, round(float(needs), 3), 1.0, False, False, shares=shares)
         return JudgeReading(kind, round(float(needs), 3), dict(shares)[kind.value], needs >= self.act_threshold, True,

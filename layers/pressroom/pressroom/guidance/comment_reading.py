@@ -11,7 +11,7 @@ an innocent joke with crime words never gets the crime-reporting reply in public
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .comment_judge import JudgeReading
 from .comment_rules import Kind, RuleFindings, read_rules
@@ -48,8 +48,8 @@ class Reading:
     #: grave kinds it may also be (the judge's second thought): the press office is alerted urgently
     also: tuple[Kind, ...] = ()
 
-    def as_json(self) -> dict:
-        out = {"kind": self.kind.value, "confidence": self.confidence, "sure": self.sure, "by": self.by,
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind.value, "confidence": self.confidence, "sure": self.sure, "by": self.by,
                "signals": list(self.signals), "private": list(self.private), "locates": list(self.locates),
                "also": [kind.value for kind in self.also]}
         if self.judge is not None:

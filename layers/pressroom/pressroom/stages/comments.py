@@ -14,7 +14,7 @@ deleted when it names or places anyone; and so on. When the judge is unsure, not
 done: the press office is asked to look. A comment that no action handles goes into the daily
 digest, so a person sees every comment.
 
-Each comment is handled once: its id is claimed in the ledger by a conditional write before
+Each comment is handled once: its id is claimed in the store by a conditional write before
 anything is done, and the claim is handed back if handling fails, so the next run tries again; a
 claim left "handling" by a run that died (timeout, crash) is taken over once it is
 :data:`CLAIM_LEASE` old. The press office is emailed before any public action (a reply, a
@@ -41,21 +41,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pressroom import bootstrap
-from pressroom.adapters import aws, parameters
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import Comment, Publisher, PublisherUnavailable
-from pressroom.adapters.store import CommentLedger, PhotoStore
+from pressroom.adapters.store import PhotoStore
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.comment_actions import CommentActions, KindActions, Plan, plan
 from pressroom.guidance.comment_actions import load as load_actions
 from pressroom.guidance.comment_reading import Reading, read
 from pressroom.guidance.comment_rules import Kind
-from pressroom.settings import get_settings
 from pressroom.stages.staleness import parse_time
 
-__all__ = ["CRIME_REPLY", "DISCLOSURE_REPLY", "CommentsIncomplete", "CommentsMonitor", "Kind", "classify", "monitor"]
+__all__ = ["CRIME_REPLY", "DISCLOSURE_REPLY", "CommentsIncomplete", "CommentsMonitor", "Kind", "classify"]
 
 ACTOR = "comments"
 #: photos published this long ago or less are watched, and comments posted this long ago or less handled
@@ -102,7 +99,6 @@ class CommentsIncomplete(Exception):
 @dataclass(frozen=True)
 class CommentsMonitor:
     store: PhotoStore
-    ledger: CommentLedger
     publisher: Publisher
     mailer: Mailer
     press_office: Callable[[], list[str]]
@@ -133,11 +129,11 @@ class CommentsMonitor:
             try:
                 reading = self._handle(comment, photo, done)
             except Exception as exc:  # noqa: BLE001 - hand the claim back; the rest still get handled
-                self.ledger.finish(comment.id, "retry")
+                self.store.finish_comment(comment.id, "retry")
                 failures.append(f"{comment.id}: {type(exc).__name__}: {exc}")
                 counts["failed"] += 1
                 continue
-            self.ledger.finish(comment.id, reading.kind.value)
+            self.store.finish_comment(comment.id, reading.kind.value)
             counts[reading.kind.value] += 1
             counts["unsure"] += not reading.sure
         problems = [f"{len(failures)} comment(s) not handled: " + "; ".join(failures)] if failures else []
@@ -177,12 +173,12 @@ class CommentsMonitor:
         """The photos the site's activity feed names as commented on since ``since``, if the feed is
         due to be read (else none), and why it could not be read (its turn is handed back)."""
         now = self.now()
-        if not self.ledger.take_feed_turn(clock.iso(now), clock.iso(now - FEED_EVERY)):
+        if not self.store.claim_feed_read(clock.iso(now), clock.iso(now - FEED_EVERY)):
             return set(), ""
         try:
             return set(self.publisher.commented_since(since)), ""
         except PublisherUnavailable as exc:
-            self.ledger.hand_back_feed_turn()
+            self.store.release_feed_read()
             return set(), str(exc)
 
     # -- one comment ---------------------------------------------------------------------------
@@ -216,10 +212,10 @@ class CommentsMonitor:
         """Post ``text`` on the photo unless this author was answered there already."""
         reply_id = done.get("replied")
         if reply_id is None:
-            if not self.ledger.claim_reply(comment.photo_id, comment.author, comment.id, clock.iso(self.now())):
+            if not self.store.claim_reply(comment.photo_id, comment.author, comment.id, clock.iso(self.now())):
                 return {"reply_skipped": "this author was answered on this photo already"}
             reply_id = self.publisher.reply(comment.photo_id, text)
-            self.ledger.note_step(comment.id, "replied", reply_id)
+            self.store.note_comment_step(comment.id, "replied", reply_id)
         return {"reply_id": reply_id}
 
     def _alert(self, comment: Comment, photo: Photo, reading: Reading, planned: Plan, kind: KindActions,
@@ -264,7 +260,7 @@ class CommentsMonitor:
         subject = f"{'URGENT: ' if urgent else ''}Pressroom: {headline[0].lower() + headline[1:]} on \"{title}\""
         self.mailer.send(Email(to=recipients, subject=subject, text="\n".join(lines),
                                headers={"Importance": "high", "X-Priority": "1"} if urgent else {}))
-        self.ledger.note_step(comment.id, "emailed", clock.iso(self.now()))
+        self.store.note_comment_step(comment.id, "emailed", clock.iso(self.now()))
 
     # -- the daily digest -------------------------------------------------------------------------
     def _into_digest(self, comment: Comment, photo: Photo, reading: Reading) -> None:
@@ -274,7 +270,7 @@ class CommentsMonitor:
                  "author_name": comment.author_name, "text": comment.text, "posted_at": comment.created_at,
                  "permalink": comment.permalink, "kind": reading.kind.value, "confidence": reading.confidence,
                  "handled_at": clock.iso(now)}
-        self.ledger.add_to_digest(now.date().isoformat(), comment.id, entry, int((now + DIGEST_KEPT).timestamp()))
+        self.store.add_to_digest(now.date().isoformat(), comment.id, entry, int((now + DIGEST_KEPT).timestamp()))
 
     def _send_digests(self) -> tuple[int, str]:
         """Send each day's digest that is due and not sent yet (oldest first); how many were sent,
@@ -286,24 +282,24 @@ class CommentsMonitor:
             if now < datetime.combine(day + timedelta(days=1), time(self.digest_hour), tzinfo=now.tzinfo):
                 continue
             stamp = day.isoformat()
-            if not self.ledger.claim_digest(stamp, clock.iso(now), clock.iso(now - CLAIM_LEASE),
+            if not self.store.claim_digest(stamp, clock.iso(now), clock.iso(now - CLAIM_LEASE),
                                             int((now + DIGEST_KEPT).timestamp())):
                 continue
             try:
-                entries = self.ledger.digest(stamp)
+                entries = self.store.digest(stamp)
                 if entries:
                     self.mailer.send(_digest_email(stamp, entries, self.press_office()))
                     sent += 1
             except Exception as exc:  # noqa: BLE001 - the next run sends it
-                self.ledger.digest_done(stamp, "retry")
+                self.store.finish_digest(stamp, "retry")
                 return sent, f"the digest of {stamp} was not sent: {type(exc).__name__}: {exc}"
-            self.ledger.digest_done(stamp, "sent" if entries else "empty")
+            self.store.finish_digest(stamp, "sent" if entries else "empty")
         return sent, ""
 
     # -- seen markers ----------------------------------------------------------------------------
     def _claim(self, comment: Comment, photo: Photo) -> dict[str, str] | None:
         now = self.now()
-        return self.ledger.claim(comment.id, photo_id=photo.id, site_photo_id=comment.photo_id, now=clock.iso(now),
+        return self.store.claim_comment(comment.id, photo_id=photo.id, site_photo_id=comment.photo_id, now=clock.iso(now),
                                  stale_before=clock.iso(now - CLAIM_LEASE),
                                  expires_at=int((now + self.window + SEEN_MARGIN).timestamp()))
 
@@ -334,11 +330,3 @@ def _posted_since(comment: Comment, photo: Photo, since: datetime) -> bool:
     posted = parse_time(comment.created_at) or _published_at(photo)
     return posted is not None and posted >= since
 
-
-def monitor() -> CommentsMonitor:
-    """The monitor of this process's deployment."""
-    settings = get_settings()
-    return CommentsMonitor(bootstrap.store(), CommentLedger(aws.client("dynamodb"), settings.table_name),
-                           bootstrap.publisher(), bootstrap.mailer(), parameters.press_office,
-                           control_room=parameters.control_room, window=timedelta(days=settings.comments_window_days),
-                           digest_hour=settings.comments_digest_hour)

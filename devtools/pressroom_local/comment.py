@@ -11,8 +11,8 @@ import argparse
 import json
 import sys
 
-from .comment_actions import plan
-from .comment_reading import read
+from pressroom.guidance.comment_actions import plan
+from pressroom.guidance.comment_reading import read
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def describe(text: str, *, rules_only: bool = False) -> dict:
     """The reading and the planned action of ``text``, as the JSON the command prints."""
-    from .comment_judge import shipped
+    from pressroom.guidance.comment_judge import shipped
 
     reading = read(text, None if rules_only else shipped())
     planned = plan(reading)
