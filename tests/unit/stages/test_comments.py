@@ -29,7 +29,9 @@ CONTROL_ROOM = ["control.room@press-office.example"]
 def _mails() -> list[str]:
     """Recipients, subject and text of every email sent, decoded."""
     parsed = [email.message_from_string(raw, policy=email.policy.default) for raw in sent_emails()]
-    return [f"To: {m['To']}\nSubject: {m['Subject']}\n\n{m.get_body(('plain',)).get_content()}" for m in parsed]
+    # a long subject is folded onto a second line, which the parser reads back with a leading space
+    return [f"To: {m['To']}\nSubject: {' '.join(str(m['Subject']).split())}\n\n{m.get_body(('plain',)).get_content()}"
+            for m in parsed]
 
 
 def judged(kind: str, *, sure: bool = True) -> JudgeReading:
