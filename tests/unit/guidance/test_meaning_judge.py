@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
-from pressroom.guidance.meaning import Judge, load_config
-from pressroom.guidance.meaning import corpus
+from pressroom.guidance.meaning import Judge, corpus, load_config
 from pressroom.guidance.meaning.classifier import fit_platt, fit_softmax, knn_probabilities, platt, softmax
 from pressroom.guidance.meaning.config import parse
 from pressroom.guidance.meaning.encoder import MODELS, WEIGHTS, Encoder, _gelu, dequantised
 from pressroom.guidance.meaning.export import export, quantised
 from pressroom.guidance.meaning.train import development_examples, save, thresholds, train
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "captions"
 
 
