@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from pressroom.guidance.caption import published_caption
 from pressroom.guidance.checks import judge
 from pressroom.guidance.declared import declared_facts
-from pressroom.guidance.judged import meaning_findings
 from pressroom.guidance.detector import (
     NOT_RUN_NOTE,
     Detections,
@@ -21,6 +20,7 @@ from pressroom.guidance.detector import (
     OfflineDetector,
     RekognitionDetector,
 )
+from pressroom.guidance.judged import meaning_findings
 from pressroom.guidance.model import (
     SEVERITIES,
     Facts,

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from pressroom.guidance import Facts, evaluate
-from pressroom.guidance.judged import packaged_judge
 from pressroom.guidance.declared import (
     KEYS,
     declared_facts,
@@ -21,6 +20,7 @@ from pressroom.guidance.declared import (
     normalise_key,
 )
 from pressroom.guidance.detector import Detector, OfflineDetector, RekognitionDetector
+from pressroom.guidance.judged import packaged_judge
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
