@@ -196,3 +196,16 @@ def test_a_judge_for_other_labels_trains_from_the_same_engine(tmp_path, encoder)
     assert kinds.config.classes == ("other", "question", "praise")
     verdicts = kinds.assess("When does the police station open tomorrow?")
     assert verdicts and verdicts[0].label == "question"
+
+
+def test_the_judge_runs_without_torch_and_its_artefacts_are_small():
+    """What the layer ships: numpy, tokenizers and safetensors at run time, artefacts under 30 MB."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pressroom.guidance.meaning import Judge; "
+            "j = Judge.load(); j.assess('Have you seen Doreen? She left home on Monday.'); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+    assert sum(path.stat().st_size for path in MODELS.iterdir()) < 30 * 2**20
