@@ -18,7 +18,6 @@ from pressroom.guidance.detector import (
     Detections,
     Detector,
     OfflineDetector,
-    RekognitionDetector,
 )
 from pressroom.guidance.judged import meaning_findings
 from pressroom.guidance.model import (
@@ -40,7 +39,6 @@ __all__ = [
     "Facts",
     "Finding",
     "OfflineDetector",
-    "RekognitionDetector",
     "Report",
     "declared_facts",
     "evaluate",
