@@ -130,6 +130,23 @@ def _local_demo(args: argparse.Namespace) -> int:
         return 2
 
 
+def _export_labels(args: argparse.Namespace) -> int:
+    from pressroom import bootstrap
+    from pressroom_local.labels import UNLABELLED, export_labels, write
+
+    _use_running_local_stack()
+    examples = export_labels(bootstrap.store())
+    text = write(examples)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    unlabelled = sum(1 for example in examples if example.label == UNLABELLED)
+    print(f"pressroom: {len(examples)} decided captions exported"
+          + (f"; {unlabelled} rejections need a person to set their label" if unlabelled else ""), file=sys.stderr)
+    return 0
+
+
 def _at_least_one(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
@@ -168,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     retry = commands.add_parser("retry", help="queue a PUBLISH_FAILED photo (or an APPROVED one that never got queued) to publish again")
     retry.add_argument("photo_id")
     retry.set_defaults(func=_retry)
+
+    labels = commands.add_parser(
+        "export-labels",
+        help="approvers' decisions (rejection reasons, findings overridden) as labelled captions for make train-captions",
+    )
+    labels.add_argument("--out", help="write the JSON Lines here instead of standard output")
+    labels.set_defaults(func=_export_labels)
 
     local = commands.add_parser("local", help="the whole pipeline on this machine, no AWS account needed")
     local_commands = local.add_subparsers(dest="local_command", required=True)

@@ -19,8 +19,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from hand_breaches import BREACHES  # noqa: E402
-from hand_ok import OK  # noqa: E402
 from hand_more import MORE_BREACHES, MORE_OK  # noqa: E402
+from hand_ok import OK  # noqa: E402
 
 GUIDANCE = {
     "dont-sentenced-or-missing-people": "Add images of people sentenced, missing people or wanted offenders (see below)",

@@ -24,6 +24,7 @@ class Calibration:
 
     block_harmless_rate: float = 0.01
     warn_breach_recall: float = 0.99
+    block_resemblance_quantile: float = 0.02
     folds: int = 5
 
 

@@ -81,7 +81,8 @@ def dump(examples: Iterable[Example]) -> str:
 
 def split(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
     """(development, evaluation) by each example's case."""
-    development, evaluation = [], []
+    development: list[Example] = []
+    evaluation: list[Example] = []
     for example in examples:
         (evaluation if part_of(example.case) == "evaluation" else development).append(example)
     return development, evaluation

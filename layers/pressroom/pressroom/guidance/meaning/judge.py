@@ -7,7 +7,9 @@
 ``confidence`` is the calibrated probability that the text is not neutral (Platt scaling fitted
 on out-of-fold predictions over the development folds); the label is the one the classifier
 finds most likely among the others. ``block`` when the confidence reaches the trained block
-threshold, ``warn`` (with the label's question for the approver) from the warn threshold up.
+threshold and the text resembles a labelled example of the label closely enough (the trained
+resemblance floor: text unlike anything labelled is never blocked), ``warn`` (with the label's
+question for the approver) from the warn threshold up.
 A second label the classifier finds nearly as likely becomes a warning of its own.
 """
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Judge:
         self.encoder = encoder
         self.block_threshold = float(metadata["block"])
         self.warn_threshold = float(metadata["warn"])
+        self.resemblance_floor = float(metadata.get("block_resemblance", 0.0))
         self._platt = (float(metadata["platt"][0]), float(metadata["platt"][1]))
         self._weights = tensors["weights"].astype(np.float64)
         self._bias = tensors["bias"].astype(np.float64)
@@ -117,7 +120,9 @@ class Judge:
             if rank and share[index] < SECOND_LABEL_SHARE:
                 break
             label = self.config.labels[index]
-            sure = rank == 0 and confidence >= self.block_threshold
+            examples = self._resembles(sentence, label.id)
+            close = bool(examples) and examples[0].similarity >= self.resemblance_floor
+            sure = rank == 0 and confidence >= self.block_threshold and close
             verdicts.append(Verdict(
                 label=label.id,
                 severity="block" if sure else "warn",
@@ -126,7 +131,7 @@ class Judge:
                 question=label.question,
                 message=label.message,
                 phrase=self._phrase(text, index + 1),
-                examples=self._resembles(sentence, label.id),
+                examples=examples,
             ))
         return verdicts
 

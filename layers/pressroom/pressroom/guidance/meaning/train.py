@@ -41,6 +41,8 @@ class CrossValidation:
     platt: tuple[float, float]
     block: float
     warn: float
+    nearest: np.ndarray  # similarity to the closest training-fold example of the predicted label
+    floor: float
 
 
 def fold_of(case: str, folds: int) -> int:
@@ -61,22 +63,39 @@ def thresholds(calibrated: np.ndarray, breach: np.ndarray, config: JudgeConfig) 
     return min(block, 0.999999), min(warn, block)
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, cases: list[str], config: JudgeConfig) -> CrossValidation:
+def cross_validate(x: np.ndarray, y: np.ndarray, sentences: np.ndarray, cases: list[str], config: JudgeConfig) -> CrossValidation:
     folds = config.calibration.folds
     fold = np.array([fold_of(case, folds) for case in cases])
     probabilities = np.zeros((len(y), len(config.classes)))
+    nearest = np.zeros(len(y))
     for index in range(folds):
         train, test = fold != index, fold == index
         if not test.any():
             continue
         weights, bias = fit_softmax(x[train], y[train], len(config.classes))
         probabilities[test] = softmax(x[test] @ weights.T + bias)
+        predicted = probabilities[test][:, 1:].argmax(axis=1) + 1
+        similarity = sentences[test] @ sentences[train].T
+        for row, klass in enumerate(predicted):
+            same = y[train] == klass
+            nearest[np.flatnonzero(test)[row]] = similarity[row, same].max() if same.any() else 0.0
     breach = (y != 0).astype(np.int64)
     raw = 1 - probabilities[:, 0]
     a, b = fit_platt(raw, breach)
     calibrated = np.array([platt(score, a, b) for score in raw])
     block, warn = thresholds(calibrated, breach, config)
-    return CrossValidation(breach, raw, calibrated, (a, b), block, warn)
+    floor = resemblance_floor(nearest[(breach == 1) & (calibrated >= block)], config)
+    return CrossValidation(breach, raw, calibrated, (a, b), block, warn, nearest, floor)
+
+
+def resemblance_floor(similarities: np.ndarray, config: JudgeConfig) -> float:
+    """The least similarity to a labelled example that a block needs: the configured low quantile
+    of the similarities of the breaches the folds blocked. A text that resembles no labelled
+    breach that closely (a product code, a list of names) is asked about, never blocked."""
+    if not len(similarities):
+        return 0.0
+    value = float(np.quantile(similarities, config.calibration.block_resemblance_quantile, method="lower"))
+    return math.floor(value * 1e4) / 1e4
 
 
 def train(examples: list[corpus.Example], config: JudgeConfig, encoder: Encoder) -> tuple[dict[str, np.ndarray], dict]:
@@ -90,7 +109,7 @@ def train(examples: list[corpus.Example], config: JudgeConfig, encoder: Encoder)
     spread = np.round(means.std(axis=0) + 1e-3, 6)
     x = standardise(means, centre, spread)
     y = np.array([config.classes.index(example.label) for example in examples])
-    cv = cross_validate(x, y, [example.case for example in examples], config)
+    cv = cross_validate(x, y, sentences, [example.case for example in examples], config)
     weights, bias = fit_softmax(x, y, len(config.classes))
     tensors = {
         "weights": weights.astype(np.float32),
@@ -99,13 +118,14 @@ def train(examples: list[corpus.Example], config: JudgeConfig, encoder: Encoder)
         "spread": spread.astype(np.float32),
         "examples": sentences.astype(np.float16),
     }
-    blocked = cv.calibrated >= cv.block
+    blocked = (cv.calibrated >= cv.block) & (cv.nearest >= cv.floor)
     flagged = cv.calibrated >= cv.warn
     metadata = {
         "name": config.name,
         "classes": list(config.classes),
         "platt": [round(cv.platt[0], 6), round(cv.platt[1], 6)],
         "block": cv.block,
+        "block_resemblance": cv.floor,
         "warn": cv.warn,
         "encoder": hashlib.sha256((MODELS / WEIGHTS).read_bytes()).hexdigest(),
         "development": {
@@ -132,11 +152,15 @@ def save(tensors: dict[str, np.ndarray], metadata: dict, path: Path) -> None:
     save_file(tensors, str(path), metadata={"judge": json.dumps(metadata, ensure_ascii=False, sort_keys=True)})
 
 
+UNLABELLED = "unlabelled"  # exported rejections whose guidance line a person has not set yet
+
+
 def development_examples(paths: list[Path]) -> list[corpus.Example]:
+    """The development part of every corpus, less examples still ``unlabelled``."""
     examples: list[corpus.Example] = []
     for path in paths:
         development, _ = corpus.split(corpus.load(path))
-        examples += development
+        examples += [example for example in development if example.label != UNLABELLED]
     return examples
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from pressroom.guidance.meaning.corpus import Example, dump, joined, load, part_of, split
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "captions"
 CORPUS = DATA / "captions.jsonl"
 #: the guidance beside the checkout (``<parent>/shared/guidance``), from the main checkout or a worktree

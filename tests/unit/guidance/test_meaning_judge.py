@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
-from pressroom.guidance.meaning import Judge, load_config
-from pressroom.guidance.meaning import corpus
+from pressroom.guidance.meaning import Judge, corpus, load_config
 from pressroom.guidance.meaning.classifier import fit_platt, fit_softmax, knn_probabilities, platt, softmax
 from pressroom.guidance.meaning.config import parse
 from pressroom.guidance.meaning.encoder import MODELS, WEIGHTS, Encoder, _gelu, dequantised
 from pressroom.guidance.meaning.export import export, quantised
 from pressroom.guidance.meaning.train import development_examples, save, thresholds, train
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "captions"
 
 
@@ -197,3 +196,16 @@ def test_a_judge_for_other_labels_trains_from_the_same_engine(tmp_path, encoder)
     assert kinds.config.classes == ("other", "question", "praise")
     verdicts = kinds.assess("When does the police station open tomorrow?")
     assert verdicts and verdicts[0].label == "question"
+
+
+def test_the_judge_runs_without_torch_and_its_artefacts_are_small():
+    """What the layer ships: numpy, tokenizers and safetensors at run time, artefacts under 30 MB."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pressroom.guidance.meaning import Judge; "
+            "j = Judge.load(); j.assess('Have you seen Doreen? She left home on Monday.'); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+    assert sum(path.stat().st_size for path in MODELS.iterdir()) < 30 * 2**20
