@@ -107,3 +107,26 @@ def test_a_grave_second_thought_of_the_judge_makes_the_alert_urgent_and_keeps_ev
     assert p.urgent and p.delete and p.steps[:2] == ("evidence", "alert")
     quiet = combine(read_rules(text), judged("personal-details", threat=0.1, personal_details=0.9))
     assert quiet.also == () and not plan(quiet).urgent and "evidence" not in plan(quiet).steps
+
+
+def test_training_the_comment_judge_is_reproducible(tmp_path):
+    from pressroom.guidance import comment_judge
+
+    corpus_file = tmp_path / "comments.jsonl"
+    chosen = [c for c in corpus.comments() if c.family in {
+        "threat-slang", "threat-typos", "threat-family", "disc-typos", "disc-coercive", "disc-stalking-ex",
+        "crime-bike", "crime-shed", "crime-fraud", "off-pig", "off-symbols", "off-troll", "oth-praise",
+        "oth-pet-jokes", "oth-game-jokes", "oth-memories", "q-where", "q-who", "q-event", "rm-me", "rm-polite",
+        "rm-typos", "pd-email", "pd-plate", "pd-phone-offer"}]
+    corpus_file.write_text("".join(json.dumps(c.__dict__) + "\n" for c in chosen))
+    outs = []
+    for n in (1, 2):
+        out = tmp_path / f"judge{n}.safetensors"
+        assert comment_judge.main(["--corpus", str(corpus_file), "--training", str(tmp_path / "none.jsonl"),
+                                   "--out", str(out)]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    with safe_open(str(tmp_path / "judge1.safetensors"), framework="numpy") as handle:
+        trained = set(json.loads(handle.metadata()["judge"])["example_ids"])
+    development, _ = __import__("pressroom.guidance.comment_corpus", fromlist=["split"]).split(tuple(chosen))
+    assert trained == {c.id for c in development}

@@ -86,8 +86,10 @@ class CommentJudge:
         resembles = self._judge._resembles(sentence, kind.value) if flagged else ()
         if not flagged:
             return JudgeReading(Kind.OTHER, round(float(needs), 3), 1.0, False, False, shares=shares)
-        return JudgeReading(kind, round(float(needs), 3), dict(shares)[kind.value], needs >= self.act_threshold, True,
-                            resembles, shares)
+        # sure needs the engine's resemblance floor too: a comment unlike any labelled one of its kind is asked about
+        close = bool(resembles) and resembles[0].similarity >= self._judge.resemblance_floor
+        return JudgeReading(kind, round(float(needs), 3), dict(shares)[kind.value],
+                            needs >= self.act_threshold and close, True, resembles, shares)
 
 
 @lru_cache(maxsize=1)
