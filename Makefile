@@ -9,7 +9,7 @@ MAPPING = sed -n 's/^ *$(1): *"*\([0-9a-z.]*\)"*.*/\1/p' template.yaml
 RUNTIME := $(shell $(call MAPPING,PythonRuntime))
 GLIBC   := $(shell $(call MAPPING,Glibc))
 
-.PHONY: venv demo up test lint bench system-deps clean lock layer
+.PHONY: venv demo up test lint bench system-deps clean lock layer typecheck-target
 
 venv: $(STAMP)
 
@@ -57,8 +57,20 @@ system-deps:
 	fi
 
 ## test: unit, integration (moto) and end-to-end (local stack, real browser) tests; any skip fails
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps typecheck-target
 	PRESSROOM_NO_SKIPS=1 $(VENV)/bin/pytest
+
+## typecheck-target: mypy as the Lambda runtime's Python sees the code (its stubs know what that
+## version removed or changed). It fails on any error that version adds to those of Python 3.11.
+typecheck-target: $(STAMP)
+	@mkdir -p .pressroom
+	@for v in 3.11 $(RUNTIME:python%=%); do \
+	  $(VENV)/bin/mypy --python-version $$v > .pressroom/mypy-$$v.txt; \
+	  [ $$? -le 1 ] || { cat .pressroom/mypy-$$v.txt; exit 1; }; \
+	  grep ': error:' .pressroom/mypy-$$v.txt | sort > .pressroom/mypy-$$v.errors; \
+	done
+	@if comm -13 .pressroom/mypy-3.11.errors .pressroom/mypy-$(RUNTIME:python%=%).errors | grep .; then \
+	  echo "mypy: the errors above appear only with --python-version $(RUNTIME:python%=%)"; exit 1; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml

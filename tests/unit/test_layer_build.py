@@ -43,7 +43,7 @@ SHT_GNU_VERNEED = 0x6FFFFFFE
 
 
 def _runtime() -> tuple[str, tuple[int, int]]:
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)  # noqa: S506
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
     python = template["Mappings"]["Lambda"]["Python"]
     major, minor = python["Glibc"].split(".")
     return python["PythonRuntime"], (int(major), int(minor))
