@@ -130,3 +130,12 @@ def test_training_the_comment_judge_is_reproducible(tmp_path):
         trained = set(json.loads(handle.metadata()["judge"])["example_ids"])
     development, _ = __import__("pressroom.guidance.comment_corpus", fromlist=["split"]).split(tuple(chosen))
     assert trained == {c.id for c in development}
+
+
+def test_the_replies_use_the_guidance_wording_and_the_emergency_number():
+    from pressroom.stages.comments import CRIME_REPLY, DISCLOSURE_REPLY
+
+    assert "We cannot accept reports of crime through our social media sites." in CRIME_REPLY
+    assert "0345 113 5000" in CRIME_REPLY and "www.west-midlands.police.uk" in CRIME_REPLY and "999" in CRIME_REPLY
+    assert "in an emergency call 999" in DISCLOSURE_REPLY and "0345 113 5000" in DISCLOSURE_REPLY
+    assert read_rules(CRIME_REPLY).private == () and read_rules(DISCLOSURE_REPLY).private == ()  # public numbers
