@@ -119,7 +119,8 @@ def report(runs: list[dict]) -> str:
     summaries = {run["configuration"]: summarise(run) for run in runs}
     names = [run["configuration"] for run in runs]
     width = 18
-    out = ["Evaluation part: " + ", ".join(f"{k} {v[1]}" for k, v in list(summaries[names[0]]["overall"].items())[::2]), ""]
+    overall = summaries[names[0]]["overall"]
+    out = [f"Evaluation part: {overall['breaches blocked'][1]} breaches, {overall['harmless blocked'][1]} harmless captions", ""]
     out.append(f"{'':28s}" + "".join(f"{name:>{width}s}" for name in names))
     for key in summaries[names[0]]["overall"]:
         out.append(f"{key:28s}" + "".join(f"{_ratio(*summaries[n]['overall'][key]):>{width}s}" for n in names))

@@ -205,7 +205,25 @@ def test_the_judge_runs_without_torch_and_its_artefacts_are_small():
 
     code = ("import sys; from pressroom.guidance.meaning import Judge; "
             "j = Judge.load(); j.assess('Have you seen Doreen? She left home on Monday.'); "
-            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'tokenizers', 'huggingface_hub') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
     assert sum(path.stat().st_size for path in MODELS.iterdir()) < 30 * 2**20
+
+
+AWKWARD = ["Café naïve résumé Ångström", "emoji 🚓👮\u200d♀️ here", "中文字符 test", "tab\there\nnew\rline",
+           "zero\u200bwidth soft\u00adhyphen", "[MASK] and [CLS] inside", "a" * 150, "x" * 2000,
+           "£43,000 in cash — 'quoted' “curly” ‘apos’", "ǅ Ǉ ß ẞ İ", "", "   ", "don't O'Neill",
+           "B73 6AB 07700 900123 www.example.co.uk/foo?a=1", "\x00null\ufffdrepl", "Ｆｕｌｌｗｉｄｔｈ", "العربية हिन्दी ไทย"]
+
+
+def test_our_wordpiece_tokenizer_matches_the_tokenizers_package(encoder):
+    """The layer's own tokenizer gives the very tokens Hugging Face's does (dev dependency only)."""
+    from tokenizers import Tokenizer
+
+    reference = Tokenizer.from_file(str(MODELS / "tokenizer.json"))
+    reference.no_padding()
+    reference.enable_truncation(256)
+    texts = [e.full_text for e in corpus.load(DATA / "captions.jsonl")] + AWKWARD
+    for text in texts:
+        assert encoder.tokens(text) == reference.encode(text).tokens, text

