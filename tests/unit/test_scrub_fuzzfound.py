@@ -32,7 +32,8 @@ EXPECTED: dict[str, tuple[tuple[bytes, ...], str]] = {
     "jpeg_progressive_scan_flood.jpg": ((), "refused"),
     "leak_webp_bytes_after_vp8l_bitstream.webp": ((SECRET,), "either"),
     "leak_webp_stray_alph_chunk.webp": ((SECRET,), "either"),
-    "leak_jpeg_bytes_before_eoi.jpg": ((SECRET,), "either"),
+    # bytes inside a scan after its last MCU: what survives, as the README says (see the test below)
+    "leak_jpeg_bytes_before_eoi.jpg": ((), "scrubbed"),
     # the private tag's text, the header's device manufacturer and model, its creation date
     "leak_icc_private_tag_device_date.jpg": ((SECRET, b"SMTHJ123", b"\x07\xe8\x00\x03\x00\x0e\x00\t\x00\x1a\x005",
                                               b"zzzz"), "scrubbed"),
@@ -117,3 +118,40 @@ def test_directory_mode_outlives_every_reproducer(fuzz_found: Path, tmp_path: Pa
         assert any(f": {name}: rejected: " in line for line in rejected) or any(
             w.startswith(stem) for w in written), name
     assert main is not None
+
+
+def test_bytes_after_the_last_mcu_of_a_scan_are_the_documented_survivor(fuzz_found: Path) -> None:
+    """Finding where a scan's MCUs end means Huffman-decoding it; the scrubber copies scans instead.
+    The README's list of what survives names this place, and it is the only place the text is."""
+    data = (fuzz_found / "leak_jpeg_bytes_before_eoi.jpg").read_bytes()
+    result = scrub_bytes(data)
+    assert result.data.count(SECRET) == 1
+    scan = result.data.rindex(b"\xff\xda")
+    assert scan < result.data.index(SECRET) < len(result.data) - 2 == result.data.rindex(b"\xff\xd9")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "after its last MCU" in readme
+
+
+def test_a_crashing_heic_decoder_is_that_file_s_refusal(fuzz_found: Path) -> None:
+    """Past the box check, straight to a worker: the segfault is a refusal, and the next file gets
+    a new worker."""
+    from pressroom.scrub import heic
+
+    crashing = (fuzz_found / "heic_invalid_utf8_content_type_segfault.heic").read_bytes()
+    with pytest.raises(RejectedImage, match="crashed"):
+        heic._WORKERS.run(crashing, 100_000_000)
+    fixed = bytearray(crashing)
+    fixed[fixed.index(b"a\xffplication") + 1] = ord("p")
+    heic.check_boxes(bytes(fixed))
+    assert heic._WORKERS.run(bytes(fixed), 100_000_000).format == "jpeg"
+
+
+@pytest.mark.parametrize("box,bad", [(b"mime\x00", b"\xff"), (b"\x00\x00mime", b"m\xffme")])
+def test_heif_item_text_must_be_utf8(box: bytes, bad: bytes, fuzz_found: Path) -> None:
+    data = (fuzz_found / "heic_invalid_utf8_content_type_segfault.heic").read_bytes()
+    with pytest.raises(RejectedImage, match="not UTF-8|not printable"):
+        scrub_bytes(data)
+    at = data.index(box)
+    mangled = data[:at] + data[at:].replace(box[:len(bad)] if box.startswith(b"mime") else b"mime", bad, 1)
+    with pytest.raises(RejectedImage):
+        scrub_bytes(mangled)
