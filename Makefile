@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 APT    := $(shell command -v apt-get 2>/dev/null)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo up test lint bench system-deps clean
+.PHONY: demo up test lint bench fuzz system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scrub.py
+
+## fuzz: the scrubber fuzzer's long run (MINUTES=20, JOBS=cores); new failures saved, minimised, to tests/fuzzing/found
+MINUTES ?= 20
+fuzz: $(STAMP) system-deps
+	$(VENV)/bin/python -m tests.fuzzing.run --minutes $(MINUTES) $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis

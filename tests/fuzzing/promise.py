@@ -35,7 +35,7 @@ KEPT = frozenset({"scrubbed", "refused"})
 
 #: group -> tags exiftool may report on a scrubbed file (None: the whole group)
 ALLOWED: dict[str, set[str] | None] = {
-    "ExifTool": {"ExifToolVersion", "Warning"},
+    "ExifTool": {"ExifToolVersion"},
     "System": None,
     "File": {"FileType", "FileTypeExtension", "MIMEType", "ImageWidth", "ImageHeight", "EncodingProcess",
              "BitsPerSample", "ColorComponents", "YCbCrSubSampling", "ExifByteOrder"},
@@ -50,7 +50,7 @@ ALLOWED: dict[str, set[str] | None] = {
     "PNG-pHYs": {"PixelsPerUnitX", "PixelsPerUnitY", "PixelUnits"},
     "RIFF": {"WebP_Flags", "ImageWidth", "ImageHeight", "VP8Version", "HorizontalScale", "VerticalScale",
              "AlphaPreprocessing", "AlphaFiltering", "AlphaCompression", "BackgroundColor",
-             "AnimationLoopCount"},
+             "AnimationLoopCount", "Duration"},
     "GIF": {"GIFVersion", "ImageWidth", "ImageHeight", "HasColorMap", "ColorResolutionDepth",
             "BitsPerPixel", "BackgroundColor", "AnimationIterations", "FrameCount", "Duration",
             "TransparentColor"},
@@ -64,6 +64,7 @@ ALLOWED: dict[str, set[str] | None] = {
                     "Chromaticity", "AToB0", "AToB1", "AToB2", "BToA0", "BToA1", "BToA2", "DToB0",
                     "DToB1", "DToB2", "DToB3", "BToD0", "BToD1", "BToD2", "BToD3", "Luminance",
                     "ProfileDescription", "ColorRepresentation"},
+    "ICC-chrm": None,  # the chrm tag's chromaticities
 }
 TIFF_STRUCTURE = {"ImageWidth", "ImageHeight", "BitsPerSample", "Compression", "PhotometricInterpretation",
                   "StripOffsets", "SamplesPerPixel", "RowsPerStrip", "StripByteCounts", "PlanarConfiguration",
@@ -76,8 +77,6 @@ TIFF_STRUCTURE = {"ImageWidth", "ImageHeight", "BitsPerSample", "Compression", "
 ICC_BLANK = {"ProfileDateTime": {"0000:00:00 00:00:00"}, "DeviceManufacturer": {"", "0"},
              "DeviceModel": {"", "0"}, "ProfileCreator": {"", "0"}, "PrimaryPlatform": {"", "0",
              "Unknown ()"}, "ProfileCMMType": {"", "0", "Unknown ()"}}
-#: exiftool warnings that say nothing was left behind
-_HARMLESS_WARNINGS = re.compile(r"^$")
 
 
 class Broken(Exception):
@@ -119,13 +118,19 @@ def _open(data: bytes) -> Image.Image:
     return Image.open(io.BytesIO(data))
 
 
+#: formats whose frames are an animation; a TIFF's further pages and an MPO's second picture are
+#: not the picture (the scrubber leaves them behind by design)
+_ANIMATED = frozenset({"GIF", "PNG", "WEBP"})
+
+
 def frames(data: bytes) -> list[Image.Image]:
     """Every frame as displayed: decoded in full, composited as Pillow shows it, orientation applied."""
     shown = []
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")  # decompression-bomb and corrupt-EXIF warnings
         with _open(data) as image:
-            for index in range(getattr(image, "n_frames", 1)):
+            count = getattr(image, "n_frames", 1) if image.format in _ANIMATED else 1
+            for index in range(count):
                 image.seek(index)
                 image.load()
                 frame = ImageOps.exif_transpose(image)

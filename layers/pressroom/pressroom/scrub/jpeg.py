@@ -15,8 +15,8 @@ refinement; an AC one in sequential scans and progressive AC scans; Huffman tabl
 Huffman frames, conditioning tables only in arithmetic ones). A segment left with no definition is
 dropped. An unused table would otherwise carry up to 273 bytes of anything. A table segment holding
 anything but whole, well-formed definitions is refused, as are hierarchical (multi-frame) JPEGs,
-which no decoder we publish to reads; DNL (height 0 is refused) and the hierarchical DHP/EXP
-markers are dropped.
+which no decoder we publish to reads; DNL (height 0 is refused) is dropped, and any marker
+libjpeg stops at (reserved, JPG extensions, DHP/EXP, a second SOI) refused.
 
 Refused besides: a side over 65,500 pixels (libjpeg's JPEG_MAX_DIMENSION: no decoder built on it
 opens such a file), more than ``MAX_SCANS`` scans (every scan is a pass over the image for every
@@ -252,7 +252,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             if not scans:
                 raise RejectedImage("JPEG has no image data before its end-of-image marker")
             break
-        if marker in _STANDALONE:
+        if marker == 0xD8:
+            raise RejectedImage("JPEG holds a second start-of-image marker")
+        if marker in _STANDALONE:  # restart markers outside a scan: libjpeg skips them
             pos += 2
             continue
         if pos + 4 > n:
@@ -339,8 +341,10 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             removed.add(f"APP{marker - 0xE0} {app_name(payload)}")
         elif marker == 0xFE:
             removed.add("JPEG comment")
-        else:
-            removed.add(f"JPEG marker 0xFF{marker:02X}")
+        elif marker == 0xDC:
+            removed.add("JPEG DNL marker")
+        else:  # libjpeg stops with an error at any other marker: no decoder shows this file
+            raise RejectedImage(f"JPEG marker 0xFF{marker:02X} is one libjpeg does not read")
         pos = end
     trailer = n - (pos + 2)
     if trailer:

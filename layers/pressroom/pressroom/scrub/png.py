@@ -190,12 +190,12 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                 raise RejectedImage(f"APNG frames count {pixels} pixels by frame {frames} (each at least "
                                     f"{FRAME_MINIMUM}), over the limit of {FRAMES_LIMIT} x {max_pixels} for all "
                                     "frames together")
+        (crc,) = struct.unpack_from(">I", data, end - 4)
+        if zlib.crc32(view[pos + 4 : end - 4]) != crc:  # any chunk: Pillow refuses the file then
+            raise RejectedImage(f"PNG chunk {kind.decode()} fails its CRC check (corrupt file)")
         if kind == b"PLTE" and colour in _TRUECOLOUR:
             removed.add("PNG suggested palette (PLTE of a truecolour image)")
         elif kind in _KEEP:
-            (crc,) = struct.unpack_from(">I", data, end - 4)
-            if zlib.crc32(view[pos + 4 : end - 4]) != crc:
-                raise RejectedImage(f"PNG chunk {kind.decode()} fails its CRC check (corrupt file)")
             kept.append(view[pos:end])
             if kind == b"IEND":
                 break

@@ -8,11 +8,15 @@ Each VP8 or VP8L chunk is cut to where its bitstream ends (``libwebp.used_length
 bytes after the end are read by no decoder), and an ALPH chunk to what its alpha plane needs (raw:
 one byte a pixel; compressed: the shortest length that still decodes, found by decoding). An ALPH
 chunk is kept only directly before the VP8 bitstream it belongs to (a lossless VP8L carries its own
-alpha); only the first ICCP chunk is kept (decoders read no other).
+alpha); only the first ICCP chunk is kept (decoders read no other). An input libwebp's demuxer
+refuses (through Pillow's open) is refused: no viewer built on libwebp shows it.
 """
 from __future__ import annotations
 
+import io
 import struct
+
+from PIL import Image
 
 from . import icc, libwebp
 from .captions import CaptionReader, xmp_orientation
@@ -132,6 +136,11 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     else:
         raise RejectedImage(f"WebP starts with an unexpected chunk {first_kind!r}")
     check_pixels(width, height, max_pixels)
+    try:  # libwebp's demuxer, which every decoder built on it goes through, must take the input
+        with Image.open(io.BytesIO(data), formats=["WEBP"]):
+            pass
+    except Exception as exc:  # noqa: BLE001 - any demuxer failure: no viewer shows this file
+        raise RejectedImage(f"WebP container does not parse (libwebp's demuxer): {exc}") from None
     has_image, frames, profiles = False, 0, 0
     pending: list[tuple[bytes, memoryview]] = []  # the picture's image chunks, kept where the first was
     for kind, body in found[1:] if first_kind == b"VP8X" else found:
