@@ -16,6 +16,7 @@ import re
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import time
 import warnings
@@ -133,7 +134,10 @@ def frames(data: bytes) -> list[Image.Image]:
             for index in range(count):
                 image.seek(index)
                 image.load()
-                frame = ImageOps.exif_transpose(image)
+                try:
+                    frame = ImageOps.exif_transpose(image)
+                except (SyntaxError, ValueError, struct.error, OSError):  # unreadable EXIF: shown as stored
+                    frame = image
                 shown.append(frame.copy() if frame is image else frame)
     return shown
 
