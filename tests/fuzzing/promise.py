@@ -132,7 +132,8 @@ def frames(data: bytes) -> list[Image.Image]:
         with _open(data) as image:
             count = getattr(image, "n_frames", 1) if image.format in _ANIMATED else 1
             for index in range(count):
-                image.seek(index)
+                if count > 1:  # else the image as opened: HEIF opens on its primary image
+                    image.seek(index)
                 image.load()
                 try:
                     frame = ImageOps.exif_transpose(image)

@@ -71,6 +71,7 @@ def tiled_tiff(size: tuple[int, int], tile: int = 16, deflate: bool = False) -> 
     return bytes(out) + ifd + b"\x00" * 4 + extra
 
 
+@cache
 def srgb() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 

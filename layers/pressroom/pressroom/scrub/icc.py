@@ -12,7 +12,9 @@ Kept, and nothing else:
   (``rXYZ gXYZ bXYZ rTRC gTRC bTRC``), ``kTRC`` for grey, the media white and black points
   (``wtpt bkpt``), chromatic adaptation (``chad``), chromaticity (``chrm``), luminance (``lumi``)
   and coding-independent code points (``cicp``); each tag's 4 reserved bytes zeroed, and an XYZ,
-  curve, parametric curve or s15Fixed16 array cut to the length its own count gives it;
+  curve, parametric curve, chromaticity or s15Fixed16 array cut to the length its own count gives
+  it (dropped when shorter). A kept tag whose element is not of a type the specification gives it
+  makes the profile malformed;
 - a neutral description (``desc``: "ICC profile"), the one text tag the specification requires
   that a profile reader may look for.
 
@@ -35,6 +37,15 @@ KEEP = frozenset(
     b"A2B0 A2B1 A2B2 B2A0 B2A1 B2A2 D2B0 D2B1 D2B2 D2B3 B2D0 B2D1 B2D2 B2D3 "
     b"rXYZ gXYZ bXYZ rTRC gTRC bTRC kTRC wtpt bkpt chad chrm lumi cicp".split()
 )
+#: the element types each kept tag may have (ICC.1:2022 and v2): a profile whose kept tag has
+#: another is malformed, and no colour engine reads it
+_TYPES = {
+    **{sig: {b"mft1", b"mft2", b"mAB ", b"mBA "} for sig in b"A2B0 A2B1 A2B2 B2A0 B2A1 B2A2".split()},
+    **{sig: {b"mpet"} for sig in b"D2B0 D2B1 D2B2 D2B3 B2D0 B2D1 B2D2 B2D3".split()},
+    **{sig: {b"XYZ "} for sig in b"rXYZ gXYZ bXYZ wtpt bkpt lumi".split()},
+    **{sig: {b"curv", b"para"} for sig in b"rTRC gTRC bTRC kTRC".split()},
+    b"chad": {b"sf32"}, b"chrm": {b"chrm"}, b"cicp": {b"cicp"},
+}
 DESCRIPTION = "ICC profile"
 #: header byte ranges copied; everything else in the header is zero
 _HEADER_KEPT = ((8, 24), (36, 40), (68, 80))
@@ -56,14 +67,19 @@ def clean(profile: bytes) -> bytes | None:
         sig, offset, length = struct.unpack_from(">4sII", profile, _HEADER + 4 + 12 * i)
         if offset < table_end or offset + length > size:
             return None
-        if sig in KEEP and length >= 8 and sig not in (t[0] for t in tags):
+        if sig in KEEP and sig not in (t[0] for t in tags):
+            if length < 8 or profile[offset : offset + 4] not in _TYPES[sig]:
+                return None
             tags.append((sig, offset, length))
     tags.append((b"desc", -1, 0))
     entries, blobs, placed = [], [], {}
+    elements = {(offset, length): _description(profile[8]) if offset < 0 else _element(profile[offset : offset + length])
+                for _sig, offset, length in tags}
+    tags = [tag for tag in tags if elements[tag[1:]] is not None]  # a malformed element goes with its tags
     pos = _HEADER + 4 + 12 * len(tags)
     for sig, offset, length in tags:
         if (offset, length) not in placed:  # tags sharing one element keep sharing it
-            blob = _description(profile[8]) if offset < 0 else _element(profile[offset : offset + length])
+            blob = elements[offset, length]
             placed[offset, length] = pos, len(blob)
             blobs.append(blob + b"\x00" * (-len(blob) % 4))
             pos += len(blobs[-1])
@@ -83,20 +99,24 @@ def _header(profile: bytes, size: int) -> bytes:
     return bytes(header)
 
 
-def _element(blob: bytes) -> bytes:
+def _element(blob: bytes) -> bytes | None:
     """A tag's element with its reserved bytes zeroed and, for a type whose length its own count
-    gives, nothing after that length."""
+    gives, nothing after that length; None when it is shorter than that (malformed)."""
     kind = blob[:4]
     need = len(blob)
     if kind == b"XYZ ":
-        need = 8 + 12 * ((len(blob) - 8) // 12)
+        need = 8 + 12 * max(1, (len(blob) - 8) // 12)
     elif kind == b"sf32":
-        need = 8 + 4 * ((len(blob) - 8) // 4)
-    elif kind == b"curv" and len(blob) >= 12:
-        need = 12 + 2 * struct.unpack_from(">I", blob, 8)[0]
-    elif kind == b"para" and len(blob) >= 12:
-        need = 12 + 4 * _PARAMETERS.get(struct.unpack_from(">H", blob, 8)[0], 0)
-    return kind + bytes(4) + blob[8 : min(need, len(blob))]
+        need = 8 + 4 * max(1, (len(blob) - 8) // 4)
+    elif kind == b"curv":
+        need = 12 + 2 * struct.unpack_from(">I", blob, 8)[0] if len(blob) >= 12 else 12
+    elif kind == b"para":
+        need = 12 + 4 * _PARAMETERS.get(struct.unpack_from(">H", blob, 8)[0], 1 << 30) if len(blob) >= 12 else 12
+    elif kind == b"chrm":
+        need = 12 + 8 * struct.unpack_from(">H", blob, 8)[0] if len(blob) >= 12 else 12
+    if need > len(blob):
+        return None
+    return kind + bytes(4) + blob[8:need]
 
 
 def _description(major: int) -> bytes:

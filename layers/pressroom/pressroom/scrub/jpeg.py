@@ -40,7 +40,7 @@ import struct
 
 from . import icc
 from .captions import CaptionReader, xmp_orientation
-from .exif import ExifFacts, minimal_exif, read_exif
+from .exif import ExifFacts, doubted, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
@@ -356,6 +356,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if photoshop:
         captions.photoshop(b"".join(photoshop))
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
+    doubted(exif)
     exif_segment = segment(0xE1, b"Exif\x00\x00" + minimal_exif(orientation)) if orientation != 1 else b""
     assert size is not None
     colour = icc_segments(profile, removed) if profile else b""

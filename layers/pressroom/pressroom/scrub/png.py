@@ -18,7 +18,7 @@ import zlib
 
 from . import icc, palette, pngcheck
 from .captions import CaptionReader, xmp_orientation
-from .exif import ExifFacts, minimal_exif, read_exif
+from .exif import ExifFacts, doubted, minimal_exif, read_exif
 from .gif import FRAME_MINIMUM
 from .result import FRAMES_LIMIT, RejectedImage, Removals, Scrubbed, check_pixels
 
@@ -247,6 +247,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     orientation = next(
         (f.orientation for f in (exif, raw_exif) if f and f.orientation), xmp_orientation(xmp) if xmp else 1
     )
+    doubted(exif or raw_exif)
     head, rest = kept[0], kept[1:]
     extra = chunk(b"eXIf", minimal_exif(orientation)) if orientation != 1 else b""
     out = _cut_streams(b"".join((SIGNATURE, head, extra, *rest)), removed)

@@ -8,7 +8,8 @@ Each VP8 or VP8L chunk is cut to where its bitstream ends (``libwebp.used_length
 bytes after the end are read by no decoder), and an ALPH chunk to what its alpha plane needs (raw:
 one byte a pixel; compressed: the shortest length that still decodes, found by decoding). An ALPH
 chunk is kept only directly before the VP8 bitstream it belongs to (a lossless VP8L carries its own
-alpha); only the first ICCP chunk is kept (decoders read no other). An input libwebp's demuxer
+alpha); only the first ICCP chunk is kept (decoders read no other). In a simple-format file (no
+VP8X) no decoder reads ICCP, EXIF or XMP chunks: they go, and their orientation is not applied. An input libwebp's demuxer
 refuses (through Pillow's open) is refused: no viewer built on libwebp shows it.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from PIL import Image
 
 from . import icc, libwebp
 from .captions import CaptionReader, xmp_orientation
-from .exif import ExifFacts, minimal_exif, read_exif
+from .exif import ExifFacts, doubted, minimal_exif, read_exif
 from .result import FRAMES_LIMIT, RejectedImage, Removals, Scrubbed, check_pixels
 
 _IMAGE = frozenset((b"VP8 ", b"VP8L", b"ALPH"))
@@ -156,6 +157,11 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             if len(body) < 6:
                 raise RejectedImage("malformed WebP ANIM chunk")
             kept.append(chunk(kind, body[:6]))  # background colour and loop count, nothing after
+        elif kind in (b"ICCP", b"EXIF", b"XMP ") and first_kind != b"VP8X":
+            # a simple-format file: libwebp's demuxer reads no chunk but the bitstream
+            if kind == b"XMP ":
+                captions.xmp(bytes(body))
+            removed.add(f"WebP {kind.decode().strip()} chunk of a simple-format file (no decoder reads it)")
         elif kind == b"ICCP":
             profiles += 1
             profile = icc.clean(body) if profiles == 1 else b""
@@ -193,6 +199,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if stop < len(data):
         removed.add(f"trailer: {len(data) - stop} bytes")
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
+    doubted(exif)
     if orientation != 1:
         if first_kind != b"VP8X":
             alpha = 0x10 if first_kind == b"VP8L" and first[4] & 0x10 else 0
