@@ -97,7 +97,11 @@ def worker(index: int, minutes: float, found: str, report: str, known: list[str]
                              "seed": item.seed, "steps": " ".join(item.steps)})
             print(f"[job {index}] {verdict.outcome}: {verdict.detail[:160]} -> {path.name}", flush=True)
 
-        fuzz_round()
+        try:
+            fuzz_round()
+        except Exception as exc:  # noqa: BLE001 - a fault of the generator: counted, the run goes on
+            counts[f"fuzzer error:{type(exc).__name__}"] += 1
+            print(f"[job {index}] fuzzer error: {type(exc).__name__}: {str(exc)[:200]}", flush=True)
     exiftool.close()
     Path(report).write_text(json.dumps({"counts": counts, "failures": failures, "slowest": slowest,
                                         "peak_mb": peak, "rounds": round_number}))
@@ -136,15 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         Path(part).unlink()
     formats: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for key, value in counts.items():
-        fmt, outcome = key.split()
-        formats[fmt][outcome] += value
+        fmt, _, outcome = key.partition(" ")
+        formats[fmt][outcome or "error"] += value
     total = sum(counts.values())
     print(f"\n{total} inputs in {(time.time() - started) / 60:.1f} min on {args.jobs} jobs")
     print(f"{'format':8} {'inputs':>7} {'scrubbed':>9} {'refused':>8} {'other':>6}")
     for fmt, row in sorted(formats.items()):
         other = sum(v for k, v in row.items() if k not in ("scrubbed", "refused"))
         print(f"{fmt:8} {sum(row.values()):7} {row['scrubbed']:9} {row['refused']:8} {other:6}")
-    bad = {k: v for k, v in counts.items() if k.split()[1] not in ("scrubbed", "refused")}
+    bad = {k: v for k, v in counts.items() if k.partition(" ")[2] not in ("scrubbed", "refused")}
     print(f"anything else: {sum(bad.values())} {dict(bad) if bad else ''}")
     print(f"slowest scrub: {slowest[0]:.2f} s ({slowest[1][:160]})")
     print(f"largest memory growth: {peak[0]:.0f} MB ({peak[1][:160]})")

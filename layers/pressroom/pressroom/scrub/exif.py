@@ -27,6 +27,7 @@ class ExifFacts:
     #: an IFD0 entry before Orientation has a value running past the block: Pillow stops reading
     #: there (so shows no orientation) where other readers go on
     doubtful: bool = False
+    parsed: bool = False  # the block starts with a TIFF header: Pillow can read it
     texts: dict[str, str] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
 
@@ -72,6 +73,7 @@ def read_exif(tiff: bytes) -> ExifFacts:
         endian = ">"
     else:
         return facts
+    facts.parsed = True
     entries, nxt = _ifd(tiff, struct.unpack_from(endian + "I", tiff, 4)[0], endian)
     kinds: set[str] = set()
     sub: list[tuple[int, int, int, int]] = []
@@ -104,9 +106,11 @@ def read_exif(tiff: bytes) -> ExifFacts:
     return facts
 
 
-def doubted(facts: ExifFacts | None) -> None:
-    """Refuse an orientation decoders would disagree on (``ExifFacts.doubtful``)."""
-    if facts is not None and facts.doubtful:
+def doubted(facts: ExifFacts | None, orientation: int) -> None:
+    """Refuse an ``orientation`` decoders would disagree on: one read after a damaged IFD0 value
+    (``ExifFacts.doubtful``), or one taken from XMP beside an EXIF block that does not parse
+    (Pillow fails on it, browsers show the picture as stored)."""
+    if facts is not None and (facts.doubtful or (not facts.parsed and orientation != 1)):
         from .result import RejectedImage
 
         raise RejectedImage("EXIF is damaged before its Orientation entry: decoders disagree on how the picture is turned")

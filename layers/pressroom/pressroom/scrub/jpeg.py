@@ -356,7 +356,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if photoshop:
         captions.photoshop(b"".join(photoshop))
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
-    doubted(exif)
+    doubted(exif, orientation)
     exif_segment = segment(0xE1, b"Exif\x00\x00" + minimal_exif(orientation)) if orientation != 1 else b""
     assert size is not None
     colour = icc_segments(profile, removed) if profile else b""

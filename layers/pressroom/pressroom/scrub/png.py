@@ -247,7 +247,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     orientation = next(
         (f.orientation for f in (exif, raw_exif) if f and f.orientation), xmp_orientation(xmp) if xmp else 1
     )
-    doubted(exif or raw_exif)
+    doubted(exif or raw_exif, orientation)
     head, rest = kept[0], kept[1:]
     extra = chunk(b"eXIf", minimal_exif(orientation)) if orientation != 1 else b""
     out = _cut_streams(b"".join((SIGNATURE, head, extra, *rest)), removed)

@@ -199,7 +199,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if stop < len(data):
         removed.add(f"trailer: {len(data) - stop} bytes")
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
-    doubted(exif)
+    doubted(exif, orientation)
     if orientation != 1:
         if first_kind != b"VP8X":
             alpha = 0x10 if first_kind == b"VP8L" and first[4] & 0x10 else 0
