@@ -44,7 +44,7 @@ def main() -> int:
     args = parser.parse_args()
     from PIL import Image
 
-    from pressroom.scrub import scrub_bytes
+    from pressroom.imaging import scrub_bytes
 
     files = [p for p in sorted(args.corpus.iterdir()) if p.read_bytes()[:3] == b"\xff\xd8\xff"]
     datas = [p.read_bytes() for p in files]

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from pressroom.scrub import RejectedImage, scrub_bytes
-from pressroom.scrub.sniff import sniff
+from pressroom.imaging import RejectedImage, scrub_bytes
+from pressroom.imaging.sniff import sniff
 
 #: what the promise allows: under these on the machine the scrubber runs on (the issue's bounds)
 SECONDS, MEGABYTES = 5.0, 1024
@@ -237,7 +237,7 @@ def judge(data: bytes, planted: Sequence[bytes] = (), exiftool: Exiftool | None 
         if not exc.reason or "\n" in exc.reason:
             return Verdict("broken", f"refusal reason is not one line: {exc.reason!r}", fmt)
         return Verdict("refused", exc.reason, fmt, time.perf_counter() - started)
-    except Exception as exc:  # noqa: BLE001 - anything but a refusal breaks the promise
+    except Exception as exc:  # anything but a refusal breaks the promise
         return Verdict("crash", f"{type(exc).__name__}: {exc}", fmt)
     seconds = time.perf_counter() - started
     try:
@@ -255,11 +255,11 @@ def check_output(data: bytes, out: bytes, out_format: str, planted: Sequence[byt
             raise Broken(f"planted bytes {secret[:24]!r} left in the output")
     try:
         after = frames(out)
-    except Exception as exc:  # noqa: BLE001 - any decoder failure breaks the promise
+    except Exception as exc:  # any decoder failure breaks the promise
         raise Broken(f"output does not decode: {type(exc).__name__}: {exc}") from None
     try:
         before = frames(data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise Broken(f"input scrubbed though Pillow cannot decode it: {type(exc).__name__}: {exc}") from None
     same_pictures(before, after, lossy=sniff(data) == "heic")
     try:
@@ -305,7 +305,7 @@ def judge_isolated(data: bytes, planted: Sequence[bytes] = (), exiftool: Exiftoo
                 failure = None
             except RejectedImage as exc:
                 result, failure = None, exc
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 result, failure = None, exc
             seconds = time.perf_counter() - started
             peak = (_kib("VmHWM") - base) / 1024
@@ -321,7 +321,7 @@ def judge_isolated(data: bytes, planted: Sequence[bytes] = (), exiftool: Exiftoo
                 except Broken as exc:
                     verdict = Verdict("broken", str(exc), fmt, seconds, peak)
             os.write(write, json.dumps(asdict(verdict)).encode())
-        except BaseException:  # noqa: BLE001 - the parent reports a child that says nothing
+        except BaseException:  # the parent reports a child that says nothing
             status = 3
         finally:
             os._exit(status)

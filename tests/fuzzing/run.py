@@ -1,7 +1,7 @@
 """``make fuzz``: the scrubber fuzzer's long run. Hypothesis draws format-aware mutations of the seeds
 (``mutate``), each input is judged in a forked child against the whole promise (``promise``), and
 every failure of a kind not seen before is minimised and saved under ``tests/fuzzing/found/`` (the
-bytes, and a line in its README), where ``test_scrub_fuzzer`` replays it in every ``make test``.
+bytes, and a line in its README), where ``tests/unit/imaging/test_fuzzer.py`` replays it in every ``make test``.
 Prints, and writes to ``--report``, the counts: inputs per format, scrubbed, refused, anything else.
 
     python -m tests.fuzzing.run [--minutes 20] [--jobs 2] [--found tests/fuzzing/found]
@@ -99,7 +99,7 @@ def worker(index: int, minutes: float, found: str, report: str, known: list[str]
 
         try:
             fuzz_round()
-        except Exception as exc:  # noqa: BLE001 - a fault of the generator: counted, the run goes on
+        except Exception as exc:  # a fault of the generator: counted, the run goes on
             counts[f"fuzzer error:{type(exc).__name__}"] += 1
             print(f"[job {index}] fuzzer error: {type(exc).__name__}: {str(exc)[:200]}", flush=True)
     exiftool.close()

@@ -7,9 +7,15 @@ from email import policy
 
 import boto3
 
-from pressroom.local.resources import Names
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked, with_s3_object
+from pressroom.domain.photos import State, photo_id
+from pressroom_local.resources import Names
+from tests.integration.helpers import (
+    drain,
+    invoke,
+    sent_emails,
+    upload_until_asked,
+    with_s3_object,
+)
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"
 KEY = "incoming/neighbourhood-day/park.jpg"
@@ -82,10 +88,11 @@ def test_the_policy_function_may_ask_rekognition(aws, store, load_event, corpus,
     Rekognition's answers are stubbed, the calls are still made through botocore and checked)."""
     from botocore.stub import Stubber
 
-    from pressroom import aws as clients, services
+    from pressroom import bootstrap
+    from pressroom.adapters import aws as clients
 
     monkeypatch.setenv("PRESSROOM_DETECTOR", "rekognition")
-    services.reset()
+    bootstrap.reset()
     rekognition = Stubber(clients.client("rekognition"))  # the cached client the handler will use
     face = {"AgeRange": {"Low": 30, "High": 40}, "Confidence": 99.0}
     rekognition.add_response("detect_faces", {"FaceDetails": [face]})

@@ -4,8 +4,14 @@ import json
 import boto3
 import pytest
 
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, failed_messages, invoke, sent_emails, with_s3_object
+from pressroom.domain.photos import State, photo_id
+from tests.integration.helpers import (
+    drain,
+    failed_messages,
+    invoke,
+    sent_emails,
+    with_s3_object,
+)
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"
 SAFE = {"category": "neighbourhood-initiative", "people": "none", "children": "no",
@@ -78,7 +84,7 @@ def test_keys_outside_clean_prefix_fail_loudly(aws, load_event, key):
 
 def _failing_once(monkeypatch):
     """SES refuses the next message only."""
-    from pressroom.mail import SesMailer
+    from pressroom.adapters.mail import SesMailer
 
     real, calls = SesMailer.send, []
 
@@ -109,7 +115,7 @@ def test_checks_that_keep_failing_block_the_photo_on_the_last_attempt(aws, store
     def broken(self, image):
         raise RuntimeError("Rekognition is down")
 
-    monkeypatch.setattr("pressroom.policy.detector.OfflineDetector.detect", broken)
+    monkeypatch.setattr("pressroom.guidance.detector.OfflineDetector.detect", broken)
     event = with_s3_object(load_event("policy"), CLEAN, store.get(pid).clean_key, None)
     assert failed_messages("policy", event)
     assert store.get(pid).state == State.SCRUBBED

@@ -1,0 +1,34 @@
+"""Uploading a photo to the raw bucket the way staff do, with declared facts as object metadata."""
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+
+from pressroom.adapters import aws
+from pressroom.domain.metadata import encode_metadata
+from pressroom.domain.photos import photo_id
+from pressroom.settings import get_settings
+
+_ALBUM = re.compile(r"^[\w][\w .()&'-]{0,99}$")
+MAX_METADATA_BYTES = 2048  # S3's limit for all user metadata together
+
+
+class UploadError(ValueError):
+    pass
+
+
+def upload(path: Path, album: str, declared: dict[str, str]) -> str:
+    """Put ``path`` at ``incoming/<album>/<name>``; return the photo id it will have."""
+    if not _ALBUM.match(album) or "/" in album:
+        raise UploadError(f"album name {album!r} must be letters, digits, spaces or .()&'- (no slashes)")
+    metadata = {k.lower(): encode_metadata(v) for k, v in declared.items()}
+    if sum(len(k) + len(v) for k, v in metadata.items()) > MAX_METADATA_BYTES:
+        raise UploadError("declared facts exceed S3's 2 KB of object metadata: shorten the description")
+    settings = get_settings()
+    key = f"incoming/{album}/{path.name}"
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    with path.open("rb") as body:
+        put = aws.client("s3").put_object(Bucket=settings.raw_bucket, Key=key, Body=body,
+                                          ContentType=content_type, Metadata=metadata)
+    return photo_id(settings.raw_bucket, key, put.get("VersionId"))
