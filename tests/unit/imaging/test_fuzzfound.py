@@ -128,7 +128,7 @@ def test_bytes_after_the_last_mcu_of_a_scan_are_the_documented_survivor(fuzz_fou
     assert result.data.count(SECRET) == 1
     scan = result.data.rindex(b"\xff\xda")
     assert scan < result.data.index(SECRET) < len(result.data) - 2 == result.data.rindex(b"\xff\xd9")
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     assert "after its last MCU" in readme
 
 
