@@ -5,6 +5,7 @@ Each runs in a forked child (``judge_isolated``): a segfault is a failed test, n
 from __future__ import annotations
 
 import importlib.util
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,78 @@ def test_heif_item_text_must_be_utf8(box: bytes, bad: bytes, fuzz_found: Path) -
     mangled = data[:at] + data[at:].replace(box[:len(bad)] if box.startswith(b"mime") else b"mime", bad, 1)
     with pytest.raises(RejectedImage):
         scrub_bytes(mangled)
+
+
+def test_icc_profile_keeps_colour_tags_and_a_blank_header() -> None:
+    import struct as st
+
+    from PIL import ImageCms
+
+    from pressroom.imaging import icc
+    from tests.fuzzing.mutate import hostile_profile
+
+    secret = b"PLANTED-SECRET-00000001"
+    hostile = hostile_profile(secret)
+    cleaned = icc.clean(hostile)
+    assert cleaned is not None and secret not in cleaned
+    header = cleaned[:128]
+    for start, end in ((4, 8), (24, 36), (40, 44), (48, 64), (80, 128)):  # CMM, date, platform, device, creator, ID
+        assert header[start:end] == bytes(end - start)
+    count = st.unpack_from(">I", cleaned, 128)[0]
+    tags = {cleaned[132 + 12 * i : 136 + 12 * i] for i in range(count)}
+    assert tags <= icc.KEEP | {b"desc"} and b"desc" in tags and b"zzzz" not in tags and b"dmnd" not in tags
+    srgb = ImageCms.createProfile("sRGB")
+    from tests.fuzzing.seeds import picture
+
+    sample = picture((16, 16))
+    assert (ImageCms.profileToProfile(sample, io.BytesIO(hostile), srgb).tobytes()
+            == ImageCms.profileToProfile(sample, io.BytesIO(cleaned), srgb).tobytes())
+
+
+def _tiles(tiff: bytes) -> list[bytes]:
+    """The tile data of a little-endian tiled TIFF, as stored."""
+    import struct as st
+
+    ifd = st.unpack_from("<I", tiff, 4)[0]
+    entries = {st.unpack_from("<H", tiff, ifd + 2 + 12 * i)[0]: ifd + 2 + 12 * i
+               for i in range(st.unpack_from("<H", tiff, ifd)[0])}
+
+    def values(tag: int) -> tuple[int, ...]:
+        count = st.unpack_from("<I", tiff, entries[tag] + 4)[0]
+        where = entries[tag] + 8 if count == 1 else st.unpack_from("<I", tiff, entries[tag] + 8)[0]
+        return st.unpack_from(f"<{count}I", tiff, where)
+
+    return [tiff[o : o + c] for o, c in zip(values(324), values(325))]
+
+
+def test_deflate_tile_padding_is_zeroed_and_pixels_stay() -> None:
+    """A secret in the padding of an edge tile (past the image's right edge) is zeroed: the tile is
+    inflated, cleared and deflated again; the pixels shown are the same."""
+    import zlib
+
+    from tests.fuzzing.promise import frames
+    from tests.fuzzing.seeds import tiled_tiff
+
+    data = tiled_tiff((21, 40), deflate=True)  # 16x16 tiles: the second column shows 5 of 16 pixels
+    tiles = _tiles(data)
+    secret = b"PLANTED-SECRET-00000002"
+    raw = bytearray(zlib.decompress(tiles[1]))
+    raw[5 * 3 : 5 * 3 + len(secret)] = secret  # row 0, just past the image's edge
+    # rebuild with the changed tile appended and its offset and count pointed at it
+    import struct as st
+
+    tile = zlib.compress(bytes(raw), 9)
+    out = bytearray(data + tile)
+    ifd = st.unpack_from("<I", data, 4)[0]
+    for i in range(st.unpack_from("<H", data, ifd)[0]):
+        tag, _typ, _count, where = st.unpack_from("<HHII", data, ifd + 2 + 12 * i)
+        if tag == 324:
+            st.pack_into("<I", out, where + 4, len(data))
+        elif tag == 325:
+            st.pack_into("<I", out, where + 4, len(tile))
+    hostile = bytes(out)
+    assert secret in zlib.decompress(_tiles(hostile)[1])
+    result = scrub_bytes(hostile)
+    assert all(secret not in zlib.decompress(t) for t in _tiles(result.data))
+    assert [f.tobytes() for f in frames(result.data)] == [f.tobytes() for f in frames(hostile)]
+    assert any("tile padding" in line for line in result.removed)
