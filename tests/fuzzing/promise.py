@@ -29,8 +29,10 @@ from PIL import Image, ImageOps
 from pressroom.imaging import RejectedImage, scrub_bytes
 from pressroom.imaging.sniff import sniff
 
-#: what the promise allows: under these on the machine the scrubber runs on (the issue's bounds)
-SECONDS, MEGABYTES = 5.0, 1024
+#: what the promise allows: under these on the machine the scrubber runs on (the issue's bounds).
+#: Time is the scrub's CPU time (the HEIC worker's wall time for HEIC): a machine shared with
+#: other work stretches wall time; past WALL seconds of it the input is slow all the same
+SECONDS, MEGABYTES, WALL = 5.0, 1024, 15.0
 #: outcomes that keep the promise; anything else is a failure
 KEPT = frozenset({"scrubbed", "refused"})
 
@@ -91,6 +93,7 @@ class Verdict:
     input_format: str = "unknown"
     seconds: float = 0.0
     peak_mb: float = 0.0
+    cpu: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -299,7 +302,7 @@ def judge_isolated(data: bytes, planted: Sequence[bytes] = (), exiftool: Exiftoo
             with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
                 clear.write("5")
             base = _kib("VmRSS")
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             try:
                 result = scrub_bytes(data)
                 failure = None
@@ -308,18 +311,20 @@ def judge_isolated(data: bytes, planted: Sequence[bytes] = (), exiftool: Exiftoo
             except Exception as exc:
                 result, failure = None, exc
             seconds = time.perf_counter() - started
+            cpu = seconds if fmt == "heic" else time.process_time() - cpu_started
             peak = (_kib("VmHWM") - base) / 1024
             if failure is not None and not isinstance(failure, RejectedImage):
-                verdict = Verdict("crash", f"{type(failure).__name__}: {failure}", fmt, seconds, peak)
+                verdict = Verdict("crash", f"{type(failure).__name__}: {failure}", fmt, seconds, peak, cpu=cpu)
             elif failure is not None:
                 reason = failure.reason
-                verdict = Verdict("refused" if reason and "\n" not in reason else "broken", reason, fmt, seconds, peak)
+                verdict = Verdict("refused" if reason and "\n" not in reason else "broken", reason, fmt, seconds, peak,
+                                  cpu=cpu)
             else:
                 try:
                     check_output(data, result.data, result.format, planted, exiftool, scratch)
-                    verdict = Verdict("scrubbed", result.format, fmt, seconds, peak)
+                    verdict = Verdict("scrubbed", result.format, fmt, seconds, peak, cpu=cpu)
                 except Broken as exc:
-                    verdict = Verdict("broken", str(exc), fmt, seconds, peak)
+                    verdict = Verdict("broken", str(exc), fmt, seconds, peak, cpu=cpu)
             os.write(write, json.dumps(asdict(verdict)).encode())
         except BaseException:  # the parent reports a child that says nothing
             status = 3
@@ -349,9 +354,10 @@ def judge_isolated(data: bytes, planted: Sequence[bytes] = (), exiftool: Exiftoo
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
         return Verdict("killed", f"the process died ({how})", fmt)
     verdict = Verdict(**json.loads(b"".join(chunks)))
-    if verdict.kept and verdict.seconds > SECONDS:
+    if verdict.kept and (verdict.cpu > SECONDS or verdict.seconds > WALL):
         verdict.notes.append(verdict.outcome)
-        verdict.outcome, verdict.detail = "slow", f"{verdict.seconds:.1f} s to scrub ({verdict.detail})"
+        verdict.outcome = "slow"
+        verdict.detail = f"{verdict.cpu:.1f} s CPU, {verdict.seconds:.1f} s to scrub ({verdict.detail})"
     elif verdict.kept and verdict.peak_mb > MEGABYTES:
         verdict.notes.append(verdict.outcome)
         verdict.outcome, verdict.detail = "memory", f"{verdict.peak_mb:.0f} MB to scrub ({verdict.detail})"

@@ -84,8 +84,8 @@ def worker(index: int, minutes: float, found: str, report: str, known: list[str]
                 return
             verdict = judge_isolated(item.data, item.planted, exiftool)
             counts[f"{verdict.input_format} {verdict.outcome}"] += 1
-            if verdict.seconds > slowest[0]:
-                slowest[:] = [verdict.seconds, f"{item!r} {verdict.outcome}"]
+            if verdict.cpu > slowest[0]:
+                slowest[:] = [verdict.cpu, f"{item!r} {verdict.outcome} ({verdict.seconds:.2f} s wall)"]
             if verdict.peak_mb > peak[0]:
                 peak[:] = [verdict.peak_mb, f"{item!r} {verdict.outcome}"]
             if verdict.kept or verdict.signature() in seen:
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{fmt:8} {sum(row.values()):7} {row['scrubbed']:9} {row['refused']:8} {other:6}")
     bad = {k: v for k, v in counts.items() if k.partition(" ")[2] not in ("scrubbed", "refused")}
     print(f"anything else: {sum(bad.values())} {dict(bad) if bad else ''}")
-    print(f"slowest scrub: {slowest[0]:.2f} s ({slowest[1][:160]})")
+    print(f"slowest scrub: {slowest[0]:.2f} s CPU ({slowest[1][:200]})")
     print(f"largest memory growth: {peak[0]:.0f} MB ({peak[1][:160]})")
     args.report.write_text(json.dumps({"inputs": total, "formats": formats, "anything_else": bad,
                                        "failures": failures, "slowest": slowest, "peak_mb": peak}, indent=2))
