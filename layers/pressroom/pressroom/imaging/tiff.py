@@ -6,7 +6,8 @@ and LZW TIFF is accepted: JPEG strips are JPEG streams that could carry their ow
 the end of a CCITT fax stream is not looked for. A palette image's ColorMap keeps only the entries
 its pixels use (the others are zeroed; its length is fixed by the bit depth).
 
-Every kept tag must have a numeric type and the count its meaning gives it (a PlanarConfiguration
+A tag given twice in IFD0 is refused (libtiff reads the first, Pillow the last). Every kept tag
+must have a numeric type and the count its meaning gives it (a PlanarConfiguration
 written as text is refused, not copied). Uncompressed strips and tiles are cut to the size their
 rows need, Deflate, PackBits and LZW ones to where their stream ends (``tiffcodecs``: it must
 decode to exactly that size), so a stated size running past the pixels brings nothing along.
@@ -95,6 +96,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     for i in range(count):
         pos = ifd + 2 + 12 * i
         tag, typ, num = struct.unpack_from(endian + "HHI", data, pos)
+        if tag in values:  # libtiff reads the first, Pillow's tag table keeps the last
+            raise RejectedImage(f"malformed TIFF: IFD0 holds {_name(tag)} twice")
         if typ not in _TYPE_SIZES:
             if tag in _STRUCTURE or tag in _DATA or tag in _DATA.values() or tag == ORIENTATION:
                 raise RejectedImage(f"malformed TIFF: {_name(tag)} has an unknown type {typ}")
