@@ -9,7 +9,7 @@ MAPPING = sed -n 's/^ *$(1): *"*\([0-9a-z.]*\)"*.*/\1/p' template.yaml
 RUNTIME := $(shell $(call MAPPING,PythonRuntime))
 GLIBC   := $(shell $(call MAPPING,Glibc))
 
-.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments
+.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz
 
 venv: $(STAMP)
 
@@ -96,6 +96,11 @@ train-comments: $(STAMP)
 ## bench-comments: rules, judge and both on the comment corpus's evaluation part
 bench-comments: $(STAMP)
 	$(VENV)/bin/python benchmarks/comments.py
+
+## fuzz: the scrubber fuzzer's long run (MINUTES=20, JOBS=cores); new failures saved, minimised, to tests/fuzzing/found
+MINUTES ?= 20
+fuzz: $(STAMP) system-deps
+	$(VENV)/bin/python -m tests.fuzzing.run --minutes $(MINUTES) $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis
