@@ -13,9 +13,9 @@ photo record, never by remembering anything in memory:
   process died in the instant after the first was sent, rather than none until the reminder.
 * Deciding: ``NEEDS_APPROVAL → APPROVED|REJECTED`` is one conditional write that also spends the
   link's nonce; only the winner sends the publish message or tells the uploader. A second click or
-  a second approver gets 409 with who decided, when and why. A reminder or request written in the
-  same instant does not refuse a decision: the write is tried once more on the photo as re-read,
-  if it still waits and the link is unspent. Before a decision is stored a one-time *publish
+  a second approver gets 409 with who decided, when and why. Reminders or request writes landing
+  meanwhile do not refuse a decision: the write is tried again on the photo as re-read while it
+  still waits and the link is unspent. Before a decision is stored a one-time *publish
   check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
   (or the uploader's notice of a rejection, recorded by ``notified_at``) is sent right after the
   decision is stored. If the send fails or the process dies before it, the publish check finds
@@ -75,6 +75,8 @@ MAX_FORM_BYTES = 16 * 1024
 CLAIM_LEASE = timedelta(seconds=120)
 #: after an approval, when the publish check makes sure the photo was queued to publish
 PUBLISH_CHECK_AFTER = timedelta(minutes=15)
+#: how often a decision is written again while other writes to the waiting photo keep landing first
+DECISION_ATTEMPTS = 20
 _DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
 _PAST = {"approve": "approved", "reject": "rejected"}
 EXPIRED_OUTCOME = "not approved in time"
@@ -294,23 +296,32 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
 
 
 def _store_decision(photo: Photo, approver: str, decision: dict[str, str], nonce: str) -> Photo:
-    """``NEEDS_APPROVAL →`` the decision, spending the link's nonce. Tried once more on the photo as
-    re-read when another write (a reminder, a request) landed meanwhile and it still waits;
-    StaleTransition when it was decided or moved on."""
+    """``NEEDS_APPROVAL →`` the decision, spending the link's nonce; StaleTransition when it was
+    decided or moved on.
+
+    Tried again on the photo as re-read for as long as it still waits with the link unspent: each
+    failed write means another write (a request's claim or confirmation, a reminder) landed
+    meanwhile, and one request writes twice per approver, so a single retry could still refuse a
+    decision nobody else made. Writes to a waiting photo are few (bounded by approvers and
+    deliveries); ``DECISION_ATTEMPTS`` only stops a loop should that ever not hold."""
     store = bootstrap.store()
+    current = photo
+    for _ in range(DECISION_ATTEMPTS - 1):
+        try:
+            return _write_decision(store, current, approver, decision, nonce)
+        except StaleTransition:
+            latest = store.get(photo.id)
+            if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
+                raise
+            current = latest
+    return _write_decision(store, current, approver, decision, nonce)
 
-    def write(current: Photo) -> Photo:
-        return store.transition(current.id, State.NEEDS_APPROVAL, _DECIDED[decision["action"]], actor=approver,
-                                changes={"decision": decision, "used_nonces": [*current.used_nonces, nonce]},
-                                detail={"action": decision["action"], "why": decision["why"]})
 
-    try:
-        return write(photo)
-    except StaleTransition:
-        latest = store.get(photo.id)
-        if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
-            raise
-    return write(latest)
+def _write_decision(store: PhotoStore, current: Photo, approver: str, decision: dict[str, str],
+                    nonce: str) -> Photo:
+    return store.transition(current.id, State.NEEDS_APPROVAL, _DECIDED[decision["action"]], actor=approver,
+                            changes={"decision": decision, "used_nonces": [*current.used_nonces, nonce]},
+                            detail={"action": decision["action"], "why": decision["why"]})
 
 
 def _problem(photo: Photo, action: str, reason: str, ticked: set[int]) -> str:
