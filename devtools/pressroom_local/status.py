@@ -1,4 +1,8 @@
-"""What ``pressroom status`` prints: photos by state, or one photo's record and audit trail."""
+"""What ``pressroom status`` prints: photos by state, or one photo's record and audit trail.
+
+Every line goes through :func:`pressroom.domain.text.shown`: text is cleaned as it enters, but a
+record stored before that, or an object key (which may hold any character), must not reach the
+operator's terminal raw, where an escape sequence could clear or recolour the screen."""
 from __future__ import annotations
 
 import json
@@ -6,6 +10,7 @@ from pathlib import PurePosixPath
 
 from pressroom import bootstrap
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.text import shown
 
 
 def why(photo: Photo) -> str:
@@ -43,7 +48,7 @@ def list_photos(limit: int = 20) -> list[str]:
                          + (f"  {where}" if where else "") + (f"  ({reason})" if reason else ""))
     if full:
         lines.append(f"(at most {limit} photos a state: pressroom status --limit N shows more)")
-    return lines
+    return [shown(line) for line in lines]
 
 
 def describe_photo(photo_id: str) -> list[str]:
@@ -72,4 +77,4 @@ def describe_photo(photo_id: str) -> list[str]:
     for event in store.audit(photo_id):
         detail = json.dumps(event.get("detail") or {}, sort_keys=True)
         lines.append(f"  {event['at']}  {event['actor']:<24} {event['event']}  {detail if detail != '{}' else ''}")
-    return lines
+    return [shown(line) for line in lines]

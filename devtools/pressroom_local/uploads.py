@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from email.header import Header, decode_header, make_header
+from email.header import Header
 from pathlib import Path
 
 from pressroom.adapters import aws
 from pressroom.domain.photos import photo_id
+from pressroom.domain.text import metadata_text
 from pressroom.settings import get_settings
 
 _ALBUM = re.compile(r"^[\w][\w .()&'-]{0,99}$")
@@ -24,9 +25,8 @@ def encode_metadata(value: str) -> str:
     return value if value.isascii() else Header(value, "utf-8").encode(linesep=" ")
 
 
-def decode_metadata(value: str) -> str:
-    """The text of an S3 metadata value, RFC 2047-encoded or not."""
-    return str(make_header(decode_header(value))) if "=?" in value else value
+#: the text of an S3 metadata value, RFC 2047-encoded or not (the scrub stage reads it so)
+decode_metadata = metadata_text
 
 
 def upload(path: Path, album: str, declared: dict[str, str]) -> str:

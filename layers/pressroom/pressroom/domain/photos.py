@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pressroom.domain.text import clean
+
 
 class State(StrEnum):
     RECEIVED = "RECEIVED"
@@ -44,11 +46,11 @@ def photo_id(bucket: str, key: str, version: str | None) -> str:
 
 
 def album_of(key: str) -> str:
-    """The album an upload belongs to: ``incoming/<album>/<file>`` → ``<album>``."""
+    """The album an upload belongs to: ``incoming/<album>/<file>`` → ``<album>`` (as clean text: a
+    key may hold any character, control characters too)."""
     parts = key.split("/")
-    if len(parts) >= 3 and parts[0] == "incoming" and parts[1]:
-        return parts[1]
-    return "Unsorted"
+    album = clean(parts[1]).strip() if len(parts) >= 3 and parts[0] == "incoming" else ""
+    return album or "Unsorted"
 
 
 @dataclass

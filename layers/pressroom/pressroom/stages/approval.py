@@ -51,6 +51,7 @@ from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock, links
 from pressroom.domain.links import LinkError
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.text import clean
 from pressroom.settings import get_settings
 from pressroom.stages.notify import is_address, notify_once, send_once
 from pressroom.web import preview
@@ -271,7 +272,7 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
         return _refusal(LinkError(403, "Request refused",
                                   "The form was missing its security code. Open the link from your email "
                                   "again and decide from that page."))
-    action, reason = _first(form, "decision"), _first(form, "reason").replace("\r\n", "\n").strip()  # as typed
+    action, reason = _first(form, "decision"), clean(_first(form, "reason"), lines=True).strip()  # as typed
     ticked = {int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4}
     problem = _problem(photo, action, reason, ticked)
     if problem:

@@ -23,6 +23,7 @@ photo of any age is handled once, never again when its marker has expired.
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from pressroom.adapters.publisher import Comment, Publisher, PublisherUnavailabl
 from pressroom.adapters.store import PhotoStore, condition_failed
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.text import clean
 from pressroom.guidance.rules import load_rulebook
 from pressroom.guidance.text import normalise, scan
 from pressroom.settings import get_settings
@@ -271,7 +273,7 @@ class CommentsMonitor:
         watched, unread = self._watched(since)
         counts["photos"] = len(watched)
         failures: list[str] = []
-        for comment in self.publisher.comments(list(watched)) if watched else []:
+        for comment in map(_cleaned, self.publisher.comments(list(watched)) if watched else []):
             photo = watched.get(comment.photo_id)
             if photo is not None and not _posted_since(comment, photo, since):
                 continue  # older than the window, so than any seen marker: it was handled when it was new
@@ -449,6 +451,14 @@ class CommentsMonitor:
     @staticmethod
     def _key(comment: Comment) -> dict[str, Any]:
         return {"PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"}}
+
+
+def _cleaned(comment: Comment) -> Comment:
+    """``comment`` as clean text (:mod:`pressroom.domain.text`): it is read, mailed and recorded."""
+    return dataclasses.replace(
+        comment, text=clean(comment.text, lines=True), author=clean(comment.author),
+        author_name=clean(comment.author_name), created_at=clean(comment.created_at),
+        permalink=clean(comment.permalink))
 
 
 def _published_at(photo: Photo) -> datetime | None:
