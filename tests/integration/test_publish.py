@@ -15,7 +15,7 @@ from pressroom.domain.photos import State
 from pressroom.settings import get_settings
 from pressroom.stages.publish import MAX_ATTEMPTS
 from tests.integration.helpers import invoke, sent_emails
-from tests.unit.test_publishing_service import PID, approved_photo
+from tests.unit.stages.test_publish import PID, approved_photo
 
 
 def received(event: dict, count: int) -> dict:

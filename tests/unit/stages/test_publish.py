@@ -28,7 +28,7 @@ from pressroom.stages.publish import (
 )
 from pressroom.stages.staleness import reminder_timer
 from tests.integration.helpers import drain, sent_emails
-from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
+from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 CLEAN = "pressroom-clean"
