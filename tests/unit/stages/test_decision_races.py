@@ -14,7 +14,7 @@ from pressroom.adapters import parameters
 from pressroom.domain import clock, links
 from pressroom.domain.photos import State
 from pressroom.stages import approval
-from tests.unit.test_approval_service import FORM, NOW, ONE, PID, TWO, body, publish_messages, tokens, waiting
+from tests.unit.stages.test_approval import FORM, NOW, ONE, PID, TWO, body, publish_messages, tokens, waiting
 
 
 def _between_each_attempt(store, monkeypatch, writes):
