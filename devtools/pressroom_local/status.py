@@ -45,7 +45,8 @@ def list_photos(limit: int = 20) -> list[str]:
             name = photo.title or PurePosixPath(photo.original_key).name
             reason = why(photo)
             lines.append(f"  {photo.updated_at}  {photo.id}  {photo.album}/{name}"
-                         + (f"  {where}" if where else "") + (f"  ({reason})" if reason else ""))
+                         + (f"  {where}" if where else "") + (f"  ({reason})" if reason else "")
+                         + (f"  [duplicate of {photo.duplicate_of}]" if photo.duplicate_of else ""))
     if full:
         lines.append(f"(at most {limit} photos a state: pressroom status --limit N shows more)")
     return [shown(line) for line in lines]
@@ -65,6 +66,11 @@ def describe_photo(photo_id: str) -> list[str]:
         f"title     {photo.title}",
         f"uploaded  s3://{photo.original_bucket}/{photo.original_key} by {photo.uploader or 'unknown'}",
     ]
+    if photo.duplicate_of:
+        earlier = store.get(photo.duplicate_of)
+        lines.append(f"duplicate of {photo.duplicate_of} (the same scrubbed image"
+                     + (f", {earlier.state.value}" if earlier else "") + ")"
+                     + ("; approved to publish again" if photo.decision.get("publish_again") else ""))
     if photo.findings:
         lines.append("findings")
         lines += [f"  [{f['severity']}] {f['rule']}: {f['message']}" for f in photo.findings]

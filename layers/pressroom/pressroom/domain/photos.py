@@ -37,6 +37,8 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 }
 
 FINAL_STATES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+#: final states from which a photo is never published
+NEVER_PUBLISHED = FINAL_STATES - {State.PUBLISHED}
 
 
 def photo_id(bucket: str, key: str, version: str | None) -> str:
@@ -89,6 +91,8 @@ class Photo:
     office_told_at: str = ""
     flickr: dict[str, Any] = field(default_factory=dict)
     publish_attempts: int = 0
+    #: the earlier photo whose scrubbed image is the same as this one's (same SHA-256), if any
+    duplicate_of: str = ""
 
     @property
     def title(self) -> str:

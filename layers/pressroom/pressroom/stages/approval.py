@@ -53,6 +53,7 @@ from pressroom.domain.links import LinkError
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.text import clean
 from pressroom.settings import get_settings
+from pressroom.stages import duplicates
 from pressroom.stages.notify import is_address, notify_once, send_once
 from pressroom.web import preview
 from pressroom.web.audit import format_audit, when
@@ -274,10 +275,13 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
                                   "again and decide from that page."))
     action, reason = _first(form, "decision"), clean(_first(form, "reason"), lines=True).strip()  # as typed
     ticked = {int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4}
-    problem = _problem(photo, action, reason, ticked)
+    again, first = _first(form, duplicates.FIELD) == "yes", duplicates.earlier(bootstrap.store(), photo)
+    problem = _problem(photo, action, reason, ticked) or duplicates.problem(first, action, again)
     if problem:
-        return _review(photo, approver, claims, token, status=400, error=problem, reason=reason, ticked=ticked)
-    decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
+        return _review(photo, approver, claims, token, status=400, error=problem, reason=reason, ticked=ticked,
+                       again=again)
+    decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason,
+                **({"publish_again": True} if action == "approve" and duplicates.needs_consent(first) else {})}
     try:  # first: whatever happens after the decision is stored, the photo is queued or the uploader told
         bootstrap.timers().arm(publish_check_schedule(photo.id), now + PUBLISH_CHECK_AFTER,
                               settings.approval_timer_function_arn, {"kind": "publish-check", "photo_id": photo.id})
@@ -435,12 +439,13 @@ def _spent(photo: Photo, claims: links.Claims) -> Page | None:
 
 
 def _review(photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
-            error: str = "", reason: str = "", ticked: set[int] | None = None) -> Page:
-    url = _shown(photo)
+            error: str = "", reason: str = "", ticked: set[int] | None = None, again: bool = False) -> Page:
+    url, first = _shown(photo), duplicates.earlier(bootstrap.store(), photo)
     html = review_page(
         photo, format_audit(bootstrap.store().audit(photo.id)), approver=approver,
         action_url=review_url(photo.id), token=token, csrf=csrf_token(claims.key, token), preview_url=url,
-        expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or ())
+        expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or (),
+        earlier=first, again_needed=duplicates.needs_consent(first), again=again)
     return Page(status, html, img_origin="data:" if url.startswith("data:") else origin_of(url))
 
 

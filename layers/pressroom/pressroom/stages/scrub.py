@@ -79,12 +79,14 @@ class Intake:
                            ContentType=result.content_type, Metadata={"photo-id": pid, "sha256": digest})
         read = clean_fields(result.captions)  # the image's IPTC/XMP fields, as text from outside
         captions = _captions(read, metadata, upload.key)
+        first = self.store.first_with_image(digest, pid)
+        duplicate = {"duplicate_of": first} if first != pid else {}
         try:
             return self.store.transition(pid, State.RECEIVED, State.SCRUBBED, actor=ACTOR, changes={
                 "clean_key": clean_key, "sha256": digest, "content_type": result.content_type,
                 "width": result.width, "height": result.height, "captions": captions,
-                "declared": declared_facts(metadata, read), "removed": result.removed,
-            }, detail={"removed": result.removed, "bytes": len(result.data)})
+                "declared": declared_facts(metadata, read), "removed": result.removed, **duplicate,
+            }, detail={"removed": result.removed, "bytes": len(result.data), **duplicate})
         except StaleTransition:
             return self.store.get(pid)
 
