@@ -21,13 +21,13 @@ from pressroom import bootstrap
 from pressroom.adapters import aws as aws_clients
 from pressroom.adapters import parameters
 from pressroom.adapters.local_album import LocalAlbum
+from pressroom.domain.metadata import encode_metadata
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
 from pressroom.stages import approval
 from pressroom.stages.comments import CommentsMonitor
 from pressroom.web.csrf import csrf_token
 from pressroom_local.cli import main
-from pressroom_local.uploads import encode_metadata
 from tests.integration.helpers import SAFE_METADATA, sent_emails, upload_until_asked
 
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -4,7 +4,8 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pressroom.domain.text import BIDI_CONTROLS, clean, clean_fields, metadata_text, shown
+from pressroom.domain.metadata import decode_metadata
+from pressroom.domain.text import BIDI_CONTROLS, clean, clean_fields, shown
 
 
 def _unsafe(text: str, allowed: str = "") -> list[str]:
@@ -35,10 +36,10 @@ def test_fields_are_cleaned_deep_and_only_multiline_fields_keep_breaks():
 
 
 def test_metadata_values_are_decoded_and_broken_words_taken_as_they_are():
-    assert metadata_text("=?utf-8?b?Q2Fmw6kKeA==?=") == "Café\nx"
-    assert metadata_text("=?utf-8?q?caf=C3=A9?=") == "café"
-    assert metadata_text("plain") == "plain"
-    assert metadata_text("=?x-unknown?q?abc?=") == "=?x-unknown?q?abc?="
+    assert decode_metadata("=?utf-8?b?Q2Fmw6kKeA==?=") == "Café\nx"
+    assert decode_metadata("=?utf-8?q?caf=C3=A9?=") == "café"
+    assert decode_metadata("plain") == "plain"
+    assert decode_metadata("=?x-unknown?q?abc?=") == "=?x-unknown?q?abc?="
 
 
 def test_shown_makes_every_control_visible_and_leaves_clean_text_alone():

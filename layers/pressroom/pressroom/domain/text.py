@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from email.header import decode_header, make_header
 from typing import Any
 
 #: embeddings and overrides (LRE RLE PDF LRO RLO) and isolates (LRI RLI FSI PDI)
@@ -60,19 +59,6 @@ def _clean_value(value: Any, *, lines: bool) -> Any:
     if isinstance(value, (list, tuple)):
         return [_clean_value(v, lines=lines) for v in value]
     return value
-
-
-def metadata_text(value: str) -> str:
-    """The text of an S3 metadata value: RFC 2047-encoded when not ASCII, as S3 returns it (and
-    as ``pressroom upload`` sends it). Not cleaned here: which field it is decides whether its line
-    breaks (an encoded word may decode to any character) are kept. A value that does not decode
-    (an unknown charset, broken base64) is taken as it is."""
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except (ValueError, LookupError, UnicodeError):
-        return value
 
 
 def shown(value: Any) -> str:

@@ -37,10 +37,10 @@ photo record, never by remembering anything in memory:
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, quote
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -50,6 +50,7 @@ from pressroom.adapters import aws, parameters
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock, links
 from pressroom.domain.links import LinkError
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.text import clean
 from pressroom.settings import get_settings
@@ -300,7 +301,7 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
     return _after_decision(photo, action, reason)
 
 
-def _store_decision(photo: Photo, approver: str, decision: dict[str, str], nonce: str) -> Photo:
+def _store_decision(photo: Photo, approver: str, decision: dict[str, Any], nonce: str) -> Photo:
     """``NEEDS_APPROVAL →`` the decision, spending the link's nonce; StaleTransition when it was
     decided or moved on.
 
@@ -322,7 +323,7 @@ def _store_decision(photo: Photo, approver: str, decision: dict[str, str], nonce
     return _write_decision(store, current, approver, decision, nonce)
 
 
-def _write_decision(store: PhotoStore, current: Photo, approver: str, decision: dict[str, str],
+def _write_decision(store: PhotoStore, current: Photo, approver: str, decision: dict[str, Any],
                     nonce: str) -> Photo:
     return store.transition(current.id, State.NEEDS_APPROVAL, _DECIDED[decision["action"]], actor=approver,
                             changes={"decision": decision, "used_nonces": [*current.used_nonces, nonce]},
@@ -369,7 +370,7 @@ def _queue_publish(photo: Photo) -> bool:
     """Send the publish message; False (logged) if it could not be sent: the publish check will."""
     try:
         aws.client("sqs").send_message(QueueUrl=get_settings().publish_queue_url,
-                                       MessageBody=json.dumps({"photo_id": photo.id}))
+                                       MessageBody=PhotoMessage(photo.id).body())
     except (ClientError, BotoCoreError):
         log.exception("approved but not queued for publishing", extra={"photo_id": photo.id})
         return False
