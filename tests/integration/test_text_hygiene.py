@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from PIL import Image
 
 from pressroom import bootstrap
-from pressroom.adapters import aws as aws_clients
 from pressroom.adapters import parameters
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.domain.metadata import encode_metadata
@@ -181,8 +180,7 @@ def test_a_comment_is_read_mailed_and_recorded_without_controls(aws, store):
     path.write_text(json.dumps([{"id": "1", "author": "v1\x1b[2J", "author_name": "Sam\u202e\x07 Evil",
                                  "text": "Where\x1b[31m was\x9b this\u2066 taken?\r\nThanks\x00",
                                  "created_at": "2026-11-20T09:00:00Z"}]))
-    monitor = CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), parameters.press_office,
-                              aws_clients.client("dynamodb"), get_settings().table_name, now=lambda: now)
+    monitor = CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), parameters.press_office, now=lambda: now)
     assert monitor.run()["question"] == 1
     [message] = mails()
     assert_clean_mail(message)
