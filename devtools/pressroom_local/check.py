@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from pressroom.domain.text import clean_fields
 from pressroom.guidance import Facts, evaluate
 from pressroom.guidance.declared import (
     KEYS,
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _reject(f"{args.image}: {exc.strerror or exc}")
     try:
-        captions = scrub_bytes(data).captions
+        captions = clean_fields(scrub_bytes(data).captions)  # judged as the pipeline stores them
     except RejectedImage as exc:
         return _reject(f"{args.image}: {exc.reason}")
     declared = declared_facts(declarations, captions)

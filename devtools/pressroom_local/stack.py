@@ -27,11 +27,13 @@ from pressroom_local.emulator import (
 )
 
 REGION = "eu-west-2"
-#: queue → the function its event source mapping invokes, and its batch size (as in template.yaml)
-CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("request_approval", 5),
-             "publish": ("publish", 1)}
-#: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
-DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10), "publish": ("publish", 1)}
+#: queue → the function its event source mapping invokes, its batch size and its MaximumConcurrency
+#: (as in template.yaml, scrub and request approval at the default SES send rate)
+CONSUMERS = {"scrub": ("scrub", 1, 2), "policy": ("policy", 1, 5), "approval": ("request_approval", 5, 3),
+             "publish": ("publish", 1, 2)}
+#: dead-letter queue → the function consuming it, its batch size and MaximumConcurrency (the rest nothing consumes)
+DLQ_CONSUMERS = {"scrub": ("dead_letters", 10, 2), "policy": ("dead_letters", 10, 2), "publish": ("publish", 1, 2)}
+Handler = Callable[[dict, Any], Any]
 
 
 class StackError(RuntimeError):
@@ -90,8 +92,13 @@ class LocalStack:
     """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
 
     def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0,
-                 announce: Callable[[str], None] | None = None):
+                 announce: Callable[[str], None] | None = None,
+                 wrap: Callable[[str, Handler], Handler] | None = None):
+        """``wrap(function name, handler)`` may stand in for a handler (a fault-injecting soak does)."""
         self.home = home.resolve()
+        self._wrap = wrap or (lambda name, handler: handler)
+        self.queue_urls: dict[str, str] = {}
+        self.dlq_urls: dict[str, str] = {}
         self._announce = announce  # told of each email sent, with its review links
         self._api_port = api_port
         self._moto_port = moto_port
@@ -114,8 +121,8 @@ class LocalStack:
 
         self._refuse_if_running()
         try:
-            self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
-                                 port=self._api_port)
+            api = self._wrap("approval_api", functions.handler("approval_api"))
+            self.api = ApiServer(api, port=self._api_port)
         except OSError as exc:
             raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
                              "stop what uses it, or choose another with --port") from exc
@@ -149,16 +156,19 @@ class LocalStack:
         bootstrap.reset()
         names = resources.Names()
         sqs = session.client("sqs")
+        self.queue_urls, self.dlq_urls = dict(created.queue_urls), dict(created.dlq_urls)
         sources: list[Any] = [
-            QueueSource(function, sqs, created.queue_urls[queue], functions.handler(function), REGION, batch)
-            for queue, (function, batch) in CONSUMERS.items()
+            QueueSource(function, sqs, created.queue_urls[queue], self._wrap(function, functions.handler(function)),
+                        REGION, batch, concurrency)
+            for queue, (function, batch, concurrency) in CONSUMERS.items()
         ]
         sources += [
-            QueueSource(function, sqs, created.dlq_urls[queue], functions.handler(function), REGION, batch)
-            for queue, (function, batch) in DLQ_CONSUMERS.items()
+            QueueSource(function, sqs, created.dlq_urls[queue], self._wrap(function, functions.handler(function)),
+                        REGION, batch, concurrency)
+            for queue, (function, batch, concurrency) in DLQ_CONSUMERS.items()
         ]
         sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
-            resources.function_arn(REGION, name): functions.handler(name)
+            resources.function_arn(REGION, name): self._wrap(name, functions.handler(name))
             for name in ("staleness", "approval_timer", "comments")
         }))
         sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))

@@ -1,4 +1,8 @@
-"""What ``pressroom status`` prints: photos by state, or one photo's record and audit trail."""
+"""What ``pressroom status`` prints: photos by state, or one photo's record and audit trail.
+
+Every line goes through :func:`pressroom.domain.text.shown`: text is cleaned as it enters, but a
+record stored before that, or an object key (which may hold any character), must not reach the
+operator's terminal raw, where an escape sequence could clear or recolour the screen."""
 from __future__ import annotations
 
 import json
@@ -6,6 +10,7 @@ from pathlib import PurePosixPath
 
 from pressroom import bootstrap
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.text import shown
 
 
 def why(photo: Photo) -> str:
@@ -40,10 +45,11 @@ def list_photos(limit: int = 20) -> list[str]:
             name = photo.title or PurePosixPath(photo.original_key).name
             reason = why(photo)
             lines.append(f"  {photo.updated_at}  {photo.id}  {photo.album}/{name}"
-                         + (f"  {where}" if where else "") + (f"  ({reason})" if reason else ""))
+                         + (f"  {where}" if where else "") + (f"  ({reason})" if reason else "")
+                         + (f"  [duplicate of {photo.duplicate_of}]" if photo.duplicate_of else ""))
     if full:
         lines.append(f"(at most {limit} photos a state: pressroom status --limit N shows more)")
-    return lines
+    return [shown(line) for line in lines]
 
 
 def describe_photo(photo_id: str) -> list[str]:
@@ -60,6 +66,11 @@ def describe_photo(photo_id: str) -> list[str]:
         f"title     {photo.title}",
         f"uploaded  s3://{photo.original_bucket}/{photo.original_key} by {photo.uploader or 'unknown'}",
     ]
+    if photo.duplicate_of:
+        earlier = store.get(photo.duplicate_of)
+        lines.append(f"duplicate of {photo.duplicate_of} (the same scrubbed image"
+                     + (f", {earlier.state.value}" if earlier else "") + ")"
+                     + ("; approved to publish again" if photo.decision.get("publish_again") else ""))
     if photo.findings:
         lines.append("findings")
         lines += [f"  [{f['severity']}] {f['rule']}: {f['message']}" for f in photo.findings]
@@ -72,4 +83,4 @@ def describe_photo(photo_id: str) -> list[str]:
     for event in store.audit(photo_id):
         detail = json.dumps(event.get("detail") or {}, sort_keys=True)
         lines.append(f"  {event['at']}  {event['actor']:<24} {event['event']}  {detail if detail != '{}' else ''}")
-    return lines
+    return [shown(line) for line in lines]

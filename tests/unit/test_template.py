@@ -111,11 +111,11 @@ def with_stack_name(value: Any, stack: str = "pressroom") -> str:
 # --------------------------------------------------------------------------------------------
 # Buckets
 # --------------------------------------------------------------------------------------------
-def test_there_are_exactly_the_raw_and_clean_buckets(resources):
-    assert set(of_type(resources, "AWS::S3::Bucket")) == {"RawBucket", "CleanBucket"}
+def test_there_are_exactly_the_raw_clean_and_access_log_buckets(resources):
+    assert set(of_type(resources, "AWS::S3::Bucket")) == {"RawBucket", "CleanBucket", "RawAccessLogBucket"}
 
 
-@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket"])
+@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket", "RawAccessLogBucket"])
 def test_bucket_is_private_encrypted_versioned_and_owner_enforced(resources, bucket):
     props = resources[bucket]["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
@@ -127,7 +127,7 @@ def test_bucket_is_private_encrypted_versioned_and_owner_enforced(resources, buc
     assert resources[bucket]["DeletionPolicy"] == "Retain"
 
 
-@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket"])
+@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket", "RawAccessLogBucket"])
 def test_bucket_policy_refuses_plain_http(resources, bucket):
     (policy,) = [p for p in of_type(resources, "AWS::S3::BucketPolicy").values()
                  if p["Properties"]["Bucket"] == {"Ref": bucket}]
@@ -139,6 +139,46 @@ def test_bucket_policy_refuses_plain_http(resources, bucket):
     targets = as_list(statement["Resource"])
     assert {"Fn::GetAtt": [bucket, "Arn"]} in targets
     assert {"Fn::Sub": "${" + bucket + ".Arn}/*"} in targets
+
+
+def test_every_read_of_an_original_is_recorded_by_a_trail_of_its_own(resources):
+    (name, trail), = of_type(resources, "AWS::CloudTrail::Trail").items()
+    props = trail["Properties"]
+    assert props["S3BucketName"] == {"Ref": "RawAccessLogBucket"} and props["IsLogging"] is True
+    assert props["EnableLogFileValidation"] is True  # digest files show a log was altered or removed
+    assert trail["DependsOn"] == "RawAccessLogBucketPolicy"  # CloudTrail checks it may write first
+    (selector,) = props["AdvancedEventSelectors"]
+    fields = {f["Field"]: f for f in selector["FieldSelectors"]}
+    assert fields["eventCategory"] == {"Field": "eventCategory", "Equals": ["Data"]}
+    assert fields["resources.type"] == {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}
+    assert fields["resources.ARN"] == {"Field": "resources.ARN", "StartsWith": [{"Fn::Sub": "${RawBucket.Arn}/"}]}
+    assert "readOnly" not in fields  # reads (GetObject, HeadObject) are what this trail is for
+    assert with_stack_name(props["TrailName"]) == "pressroom-raw-access"
+
+
+def test_the_access_log_bucket_takes_only_this_trails_logs_and_keeps_them_locked(template, resources):
+    props = resources["RawAccessLogBucket"]["Properties"]
+    retention = {"Ref": "AccessLogRetentionDays"}
+    assert props["ObjectLockEnabled"] is True
+    assert props["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled", "Rule": {
+        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": retention}}}
+    (expire,) = [r for r in props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    assert expire["ExpirationInDays"] == retention  # never before the lock ends
+    assert "NotificationConfiguration" not in props
+    (policy,) = [p["Properties"]["PolicyDocument"]["Statement"] for p in of_type(resources, "AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": "RawAccessLogBucket"}]
+    allows = [s for s in policy if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allows} == {"cloudtrail.amazonaws.com"}
+    trail = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-raw-access"
+    assert all(s["Condition"] == {"StringEquals": {"aws:SourceArn": {"Fn::Sub": trail}}} for s in allows)
+    assert {a for s in allows for a in as_list(s["Action"])} == {"s3:GetBucketAcl", "s3:PutObject"}
+    (deletes,) = [s for s in policy if s["Effect"] == "Deny" and "s3:DeleteObject" in as_list(s["Action"])]
+    assert deletes["Principal"] == "*" and "Condition" not in deletes
+    assert set(as_list(deletes["Action"])) >= {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"}
+    readers = [owner for owner, s in statements(resources) if s["Effect"] == "Allow"
+               and mentions(s.get("Resource"), "RawAccessLogBucket") and owner != "RawAccessLogBucketPolicy"]
+    assert readers == []  # no role of ours may read or write the logs
+    assert int(template["Parameters"]["AccessLogRetentionDays"]["MinValue"]) >= 90
 
 
 def test_raw_bucket_expires_originals_and_aborted_uploads(resources):
@@ -573,6 +613,25 @@ def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_time
     assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 1
     assert resources["PolicyFunction"]["Properties"]["Events"]["ScrubbedCopies"]["Properties"]["BatchSize"] == 1
     assert resources["PublishFunction"]["Properties"]["Events"]["Approved"]["Properties"]["BatchSize"] == 1
+
+
+#: the most emails one invocation of a mailing function sends a second (template.yaml, Mappings)
+MAIL_PER_INVOCATION_SECOND = {"Scrub": 5, "RequestApproval": 4}
+
+
+@pytest.mark.parametrize("function, event, key", [("ScrubFunction", "Uploads", "Scrub"),
+                                                  ("RequestApprovalFunction", "ApprovalRequests", "RequestApproval")])
+def test_mailing_event_sources_are_capped_to_the_ses_send_rate(template, resources, function, event, key):
+    scaling = resources[function]["Properties"]["Events"][event]["Properties"]["ScalingConfig"]
+    assert scaling == {"MaximumConcurrency": {"Fn::FindInMap": ["MailConcurrency", {"Ref": "SesMaxSendRate"}, key]}}
+    rates = template["Parameters"]["SesMaxSendRate"]["AllowedValues"]
+    assert template["Parameters"]["SesMaxSendRate"]["Default"] in rates and "1" in rates  # the sandbox's
+    mapping = template["Mappings"]["MailConcurrency"]
+    assert set(mapping) == set(rates)
+    for rate in rates:
+        cap = mapping[rate][key]
+        assert 2 <= cap <= 1000  # what SQS event sources accept
+        assert cap == max(2, int(rate) // MAIL_PER_INVOCATION_SECOND[key]), rate  # the most within the rate
 
 
 # --------------------------------------------------------------------------------------------

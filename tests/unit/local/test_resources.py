@@ -86,10 +86,23 @@ def test_bucket_notifications_match(template, built):
         assert local["QueueArn"].endswith("-" + {v: k for k, v in QUEUE_RESOURCE.items()}[queue])
 
 
-def test_consumers_and_batch_sizes_match(template):
-    consumed = [(QUEUE_RESOURCE[queue], function, batch) for queue, (function, batch) in CONSUMERS.items()]
-    consumed += [(DLQ_RESOURCE[queue], function, batch) for queue, (function, batch) in DLQ_CONSUMERS.items()]
-    deployed = [(event["Properties"]["Queue"]["Fn::GetAtt"][0], function, event["Properties"]["BatchSize"])
+def _concurrency(scaling: dict) -> int:
+    """An event source's MaximumConcurrency, a mapping's entry resolved at the parameters' defaults."""
+    value = scaling["MaximumConcurrency"]
+    if isinstance(value, int):
+        return value
+    whole = yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
+    mapping, key, entry = value["Fn::FindInMap"]
+    return whole["Mappings"][mapping][whole["Parameters"][key["Ref"]]["Default"]][entry]
+
+
+def test_consumers_batch_sizes_and_concurrency_match(template):
+    consumed = [(QUEUE_RESOURCE[queue], function, batch, concurrency)
+                for queue, (function, batch, concurrency) in CONSUMERS.items()]
+    consumed += [(DLQ_RESOURCE[queue], function, batch, concurrency)
+                 for queue, (function, batch, concurrency) in DLQ_CONSUMERS.items()]
+    deployed = [(event["Properties"]["Queue"]["Fn::GetAtt"][0], function, event["Properties"]["BatchSize"],
+                 _concurrency(event["Properties"]["ScalingConfig"]))
                 for function in FUNCTION_RESOURCE
                 for event in template[FUNCTION_RESOURCE[function]]["Properties"]["Events"].values()
                 if event["Type"] == "SQS"]

@@ -182,6 +182,21 @@ class PhotoStore:
         item = self._event_item(photo_id, now_iso(), uuid.uuid4().hex[:8], event, actor, None, None, detail)
         self._db.put_item(TableName=self._table, Item=item)
 
+    # -- images --------------------------------------------------------------------------------
+    def first_with_image(self, sha256: str, photo_id: str) -> str:
+        """The photo that first recorded a scrubbed image with this SHA-256: ``photo_id`` itself when
+        no photo had (it is recorded now, ``PK=IMAGE#<sha256>, SK=FIRST``), else the earlier one."""
+        key = {"PK": {"S": f"IMAGE#{sha256}"}, "SK": {"S": "FIRST"}}
+        item = {**key, **self._serialize({"photo_id": photo_id, "at": now_iso()})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            first = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item") or {}
+            return str(self._plain(first).get("photo_id") or photo_id)
+        return photo_id
+
     # -- the account ---------------------------------------------------------------------------
     def account(self) -> dict[str, Any]:
         item = self._db.get_item(TableName=self._table, Key=self._account_key(), ConsistentRead=True).get("Item")

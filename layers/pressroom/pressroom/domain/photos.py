@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pressroom.domain.text import clean
+
 
 class State(StrEnum):
     RECEIVED = "RECEIVED"
@@ -35,6 +37,8 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 }
 
 FINAL_STATES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+#: final states from which a photo is never published
+NEVER_PUBLISHED = FINAL_STATES - {State.PUBLISHED}
 
 
 def photo_id(bucket: str, key: str, version: str | None) -> str:
@@ -44,11 +48,11 @@ def photo_id(bucket: str, key: str, version: str | None) -> str:
 
 
 def album_of(key: str) -> str:
-    """The album an upload belongs to: ``incoming/<album>/<file>`` → ``<album>``."""
+    """The album an upload belongs to: ``incoming/<album>/<file>`` → ``<album>`` (as clean text: a
+    key may hold any character, control characters too)."""
     parts = key.split("/")
-    if len(parts) >= 3 and parts[0] == "incoming" and parts[1]:
-        return parts[1]
-    return "Unsorted"
+    album = clean(parts[1]).strip() if len(parts) >= 3 and parts[0] == "incoming" else ""
+    return album or "Unsorted"
 
 
 @dataclass
@@ -87,6 +91,8 @@ class Photo:
     office_told_at: str = ""
     flickr: dict[str, Any] = field(default_factory=dict)
     publish_attempts: int = 0
+    #: the earlier photo whose scrubbed image is the same as this one's (same SHA-256), if any
+    duplicate_of: str = ""
 
     @property
     def title(self) -> str:

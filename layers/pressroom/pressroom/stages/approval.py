@@ -13,9 +13,9 @@ photo record, never by remembering anything in memory:
   process died in the instant after the first was sent, rather than none until the reminder.
 * Deciding: ``NEEDS_APPROVAL → APPROVED|REJECTED`` is one conditional write that also spends the
   link's nonce; only the winner sends the publish message or tells the uploader. A second click or
-  a second approver gets 409 with who decided, when and why. A reminder or request written in the
-  same instant does not refuse a decision: the write is tried once more on the photo as re-read,
-  if it still waits and the link is unspent. Before a decision is stored a one-time *publish
+  a second approver gets 409 with who decided, when and why. Reminders or request writes landing
+  meanwhile do not refuse a decision: the write is tried again on the photo as re-read while it
+  still waits and the link is unspent. Before a decision is stored a one-time *publish
   check* is armed (``publish-check-<id>``, 15 minutes on); the publish message
   (or the uploader's notice of a rejection, recorded by ``notified_at``) is sent right after the
   decision is stored. If the send fails or the process dies before it, the publish check finds
@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, quote
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -51,7 +52,9 @@ from pressroom.domain import clock, links
 from pressroom.domain.links import LinkError
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.text import clean
 from pressroom.settings import get_settings
+from pressroom.stages import duplicates
 from pressroom.stages.notify import is_address, notify_once, send_once
 from pressroom.web import preview
 from pressroom.web.audit import format_audit, when
@@ -75,6 +78,8 @@ MAX_FORM_BYTES = 16 * 1024
 CLAIM_LEASE = timedelta(seconds=120)
 #: after an approval, when the publish check makes sure the photo was queued to publish
 PUBLISH_CHECK_AFTER = timedelta(minutes=15)
+#: how often a decision is written again while other writes to the waiting photo keep landing first
+DECISION_ATTEMPTS = 20
 _DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
 _PAST = {"approve": "approved", "reject": "rejected"}
 EXPIRED_OUTCOME = "not approved in time"
@@ -269,12 +274,15 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
         return _refusal(LinkError(403, "Request refused",
                                   "The form was missing its security code. Open the link from your email "
                                   "again and decide from that page."))
-    action, reason = _first(form, "decision"), _first(form, "reason").replace("\r\n", "\n").strip()  # as typed
+    action, reason = _first(form, "decision"), clean(_first(form, "reason"), lines=True).strip()  # as typed
     ticked = {int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4}
-    problem = _problem(photo, action, reason, ticked)
+    again, first = _first(form, duplicates.FIELD) == "yes", duplicates.earlier(bootstrap.store(), photo)
+    problem = _problem(photo, action, reason, ticked) or duplicates.problem(first, action, again)
     if problem:
-        return _review(photo, approver, claims, token, status=400, error=problem, reason=reason, ticked=ticked)
-    decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
+        return _review(photo, approver, claims, token, status=400, error=problem, reason=reason, ticked=ticked,
+                       again=again)
+    decision = {"action": action, "by": approver, "at": clock.iso(now), "why": reason,
+                **({"publish_again": True} if action == "approve" and duplicates.needs_consent(first) else {})}
     try:  # first: whatever happens after the decision is stored, the photo is queued or the uploader told
         bootstrap.timers().arm(publish_check_schedule(photo.id), now + PUBLISH_CHECK_AFTER,
                               settings.approval_timer_function_arn, {"kind": "publish-check", "photo_id": photo.id})
@@ -293,24 +301,33 @@ def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: 
     return _after_decision(photo, action, reason)
 
 
-def _store_decision(photo: Photo, approver: str, decision: dict[str, str], nonce: str) -> Photo:
-    """``NEEDS_APPROVAL →`` the decision, spending the link's nonce. Tried once more on the photo as
-    re-read when another write (a reminder, a request) landed meanwhile and it still waits;
-    StaleTransition when it was decided or moved on."""
+def _store_decision(photo: Photo, approver: str, decision: dict[str, Any], nonce: str) -> Photo:
+    """``NEEDS_APPROVAL →`` the decision, spending the link's nonce; StaleTransition when it was
+    decided or moved on.
+
+    Tried again on the photo as re-read for as long as it still waits with the link unspent: each
+    failed write means another write (a request's claim or confirmation, a reminder) landed
+    meanwhile, and one request writes twice per approver, so a single retry could still refuse a
+    decision nobody else made. Writes to a waiting photo are few (bounded by approvers and
+    deliveries); ``DECISION_ATTEMPTS`` only stops a loop should that ever not hold."""
     store = bootstrap.store()
+    current = photo
+    for _ in range(DECISION_ATTEMPTS - 1):
+        try:
+            return _write_decision(store, current, approver, decision, nonce)
+        except StaleTransition:
+            latest = store.get(photo.id)
+            if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
+                raise
+            current = latest
+    return _write_decision(store, current, approver, decision, nonce)
 
-    def write(current: Photo) -> Photo:
-        return store.transition(current.id, State.NEEDS_APPROVAL, _DECIDED[decision["action"]], actor=approver,
-                                changes={"decision": decision, "used_nonces": [*current.used_nonces, nonce]},
-                                detail={"action": decision["action"], "why": decision["why"]})
 
-    try:
-        return write(photo)
-    except StaleTransition:
-        latest = store.get(photo.id)
-        if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
-            raise
-    return write(latest)
+def _write_decision(store: PhotoStore, current: Photo, approver: str, decision: dict[str, Any],
+                    nonce: str) -> Photo:
+    return store.transition(current.id, State.NEEDS_APPROVAL, _DECIDED[decision["action"]], actor=approver,
+                            changes={"decision": decision, "used_nonces": [*current.used_nonces, nonce]},
+                            detail={"action": decision["action"], "why": decision["why"]})
 
 
 def _problem(photo: Photo, action: str, reason: str, ticked: set[int]) -> str:
@@ -423,12 +440,13 @@ def _spent(photo: Photo, claims: links.Claims) -> Page | None:
 
 
 def _review(photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
-            error: str = "", reason: str = "", ticked: set[int] | None = None) -> Page:
-    url = _shown(photo)
+            error: str = "", reason: str = "", ticked: set[int] | None = None, again: bool = False) -> Page:
+    url, first = _shown(photo), duplicates.earlier(bootstrap.store(), photo)
     html = review_page(
         photo, format_audit(bootstrap.store().audit(photo.id)), approver=approver,
         action_url=review_url(photo.id), token=token, csrf=csrf_token(claims.key, token), preview_url=url,
-        expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or ())
+        expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or (),
+        earlier=first, again_needed=duplicates.needs_consent(first), again=again)
     return Page(status, html, img_origin="data:" if url.startswith("data:") else origin_of(url))
 
 

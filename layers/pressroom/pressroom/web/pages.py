@@ -4,7 +4,9 @@ Form contract (the decision endpoint and browser tests rely on it): one ``<form 
 method="post">`` posting to ``/review/<photo id>`` with hidden fields ``t`` (the link token) and
 ``csrf``, one checkbox ``name="check"`` per checklist item (``value`` = its index), a textarea
 ``name="reason"`` (``id="reason"``) and two buttons ``name="decision"``: ``value="approve"``
-(``id="approve"``) and ``value="reject"`` (``id="reject"``).
+(``id="approve"``) and ``value="reject"`` (``id="reject"``). A duplicate of a photo that may be
+published (``stages.duplicates``) has a note (``id="duplicate"``) and, to approve it, a checkbox
+``name="publish_again" value="yes"`` (``id="publish-again"``).
 """
 from __future__ import annotations
 
@@ -108,8 +110,12 @@ def review_page(
     error: str = "",
     reason: str = "",
     ticked: Iterable[int] = (),
+    earlier: Photo | None = None,
+    again_needed: bool = False,
+    again: bool = False,
 ) -> str:
-    """The page an approver decides on."""
+    """The page an approver decides on; ``earlier``: the photo this one duplicates (same scrubbed
+    image), with a checkbox to publish it again when ``again_needed`` (ticked when ``again``)."""
     e = escape
     name = display_name(photo)
     ticked = set(ticked)
@@ -124,6 +130,7 @@ def review_page(
 <p class="brand">Pressroom · photo approval</p>
 <h1>{e(name)}</h1>
 {_notice(error, "error") if error else ""}
+{_duplicate(photo, earlier, again_needed) if photo.duplicate_of else ""}
 <figure><img src="{e(preview_url)}" alt="Scrubbed photo: {e(name)}">
 <figcaption>The copy that will be published, with its metadata removed.</figcaption></figure>
 <h2>Caption</h2>
@@ -135,6 +142,7 @@ def review_page(
 <input type="hidden" name="t" value="{e(token)}">
 <input type="hidden" name="csrf" value="{e(csrf)}">
 {checklist}
+{_again(again) if again_needed else ""}
 <label for="reason"><strong>Reason</strong> <span class="muted">(required to reject; sent to the uploader)</span></label>
 <textarea id="reason" name="reason" rows="3" maxlength="2000">{e(reason)}</textarea>
 <div class="actions">
@@ -171,6 +179,29 @@ def _document(title: str, body: str) -> str:
 def _notice(message: str, kind: str) -> str:
     role = "alert" if kind == "error" else "status"
     return f'<div class="notice {escape(kind)}" role="{role}">{escape(message)}</div>'
+
+
+def _duplicate(photo: Photo, earlier: Photo | None, again_needed: bool) -> str:
+    ref = escape(photo.duplicate_of)
+    if earlier is None:
+        about = f"photo {ref}"
+    else:
+        url = str(earlier.flickr.get("url") or "") if earlier.state.value == "PUBLISHED" else ""
+        state = earlier.state.value.replace("_", " ").lower()
+        about = (f"photo {ref} (&ldquo;{escape(display_name(earlier))}&rdquo;), which is {escape(state)}"
+                 + (f' at <a href="{escape(url)}" rel="noreferrer">{escape(url)}</a>' if url else ""))
+    then = (" Approving this one publishes the same picture again: tick &ldquo;Publish it again&rdquo; "
+            "to do that, or reject it as a duplicate." if again_needed else
+            " That photo will not be published, so this one may be.")
+    return (f'<div class="notice error" role="alert" id="duplicate"><strong>Uploaded before.</strong> '
+            f"This picture is the same as {about}.{then}</div>")
+
+
+def _again(again: bool) -> str:
+    return ('<fieldset id="again"><legend>The same picture was uploaded before</legend>'
+            '<label class="check"><input type="checkbox" id="publish-again" name="publish_again" value="yes" '
+            f'required{" checked" if again else ""}><span>Publish it again: I know this picture is already '
+            "published or waiting to be, and it should appear twice</span></label></fieldset>")
 
 
 def _details(photo: Photo) -> str:
