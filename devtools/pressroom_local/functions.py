@@ -12,7 +12,7 @@ from typing import Any
 import pressroom
 
 NAMES = ("scrub", "policy", "request_approval", "approval_api", "approval_timer", "publish",
-         "staleness", "comments", "dead_letters")
+         "staleness", "comments", "dead_letters", "amend", "amend_api", "photo_events")
 
 
 def functions_dir() -> Path:

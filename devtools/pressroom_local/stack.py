@@ -24,12 +24,22 @@ from pressroom_local.emulator import (
     Outbox,
     QueueSource,
     ScheduleSource,
+    StreamSource,
 )
 
 REGION = "eu-west-2"
 #: queue → the function its event source mapping invokes, and its batch size (as in template.yaml)
 CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("request_approval", 5),
-             "publish": ("publish", 1)}
+             "publish": ("publish", 1), "amend": ("amend", 1)}
+#: the photo table's stream → the function its event source mapping invokes, and its batch size
+STREAM_CONSUMER = ("photo_events", 10)
+#: path prefix → the function the HTTP API routes it to (as template.yaml's OpenAPI body does)
+API_ROUTES = {"/takedown/": "amend_api", "/correction/": "amend_api", "/review/": "approval_api"}
+
+
+def api_function(path: str) -> str:
+    """The function serving ``path`` (the approval API answers anything unknown with its 404)."""
+    return next((name for prefix, name in API_ROUTES.items() if path.startswith(prefix)), "approval_api")
 #: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
 DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10), "publish": ("publish", 1)}
 
@@ -114,7 +124,7 @@ class LocalStack:
 
         self._refuse_if_running()
         try:
-            self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
+            self.api = ApiServer(lambda event, context: functions.handler(api_function(event["rawPath"]))(event, context),
                                  port=self._api_port)
         except OSError as exc:
             raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
@@ -157,6 +167,10 @@ class LocalStack:
             QueueSource(function, sqs, created.dlq_urls[queue], functions.handler(function), REGION, batch)
             for queue, (function, batch) in DLQ_CONSUMERS.items()
         ]
+        function, batch = STREAM_CONSUMER
+        sources.append(StreamSource(function, session.client("dynamodbstreams"), created.stream_arn,
+                                    functions.handler(function), REGION, batch_size=batch,
+                                    on_failure=(sqs, created.dlq_urls["photo_events"])))
         sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
             resources.function_arn(REGION, name): functions.handler(name)
             for name in ("staleness", "approval_timer", "comments")

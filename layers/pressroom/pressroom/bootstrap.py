@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pressroom.adapters import aws, parameters
 from pressroom.adapters.mail import Mailer, SesMailer
@@ -58,6 +58,13 @@ def make_publisher(credentials: FlickrCredentials | None, settings: Settings) ->
     from pressroom.adapters.publisher import Unconfigured
 
     return Unconfigured(settings.flickr_secret)
+
+
+def crossposters() -> list[Any]:
+    """The networks batch announcements are cross-posted to: none unless configured."""
+    from pressroom.adapters.crosspost import configured
+
+    return list(configured(parameters.crosspost_settings()))
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from flickrapi.exceptions import FlickrError
 from pressroom.adapters.parameters import FlickrCredentials
 from pressroom.adapters.publisher import (
     Comment,
+    NotPermitted,
     Published,
     PublisherUnavailable,
     PublishRefused,
@@ -25,13 +26,18 @@ from pressroom.domain import clock
 _REFUSED_UPLOAD = {4, 5}
 _SET_NOT_FOUND, _ALREADY_IN_SET = 1, 3  # flickr.photosets.addPhoto
 _COMMENT_NOT_FOUND = 2  # flickr.photos.comments.deleteComment
+_PHOTO_NOT_FOUND = 1  # flickr.photos.delete, setPerms, setMeta, setTags
+_NOT_PERMITTED = 99  # "User not logged in / Insufficient permissions"
+_REMOVED_ALREADY = {1, 2}  # flickr.photosets.removePhoto: photoset not found, photo not found
+#: the access a token needs: flickr.photos.delete (a take-down) requires "delete"
+PERMS = "delete"
 _ACTIVITY_PAGE = 50  # flickr.activity.userPhotos' largest page
 _BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0, O, I or l
 
 
 def connect(credentials: FlickrCredentials, timeout: float = 60.0) -> FlickrPublisher:
     """A publisher acting as the account whose OAuth token ``credentials`` holds (write access)."""
-    token = flickrapi.auth.FlickrAccessToken(credentials.oauth_token, credentials.oauth_token_secret, "write")
+    token = flickrapi.auth.FlickrAccessToken(credentials.oauth_token, credentials.oauth_token_secret, PERMS)
     api = flickrapi.FlickrAPI(credentials.api_key, credentials.api_secret, token=token, format="etree",
                               store_token=False, timeout=timeout)
     return FlickrPublisher(api)
@@ -160,6 +166,47 @@ class FlickrPublisher:
             if exc.code != _COMMENT_NOT_FOUND:
                 raise PublisherUnavailable(f"Flickr photos.comments.deleteComment failed: {exc}") from exc
 
+    # -- after publishing --------------------------------------------------------------------------
+    def remove_from_album(self, photo_id: str, photoset_id: str) -> None:
+        self._gone_is_fine("photosets.removePhoto", _REMOVED_ALREADY, photoset_id=photoset_id, photo_id=photo_id)
+
+    def delete(self, photo_id: str) -> None:
+        """``flickr.photos.delete``, which needs a token with "delete" access (``pressroom flickr
+        auth`` asks for it); a token with less is refused (99) and the take-down is retried."""
+        try:
+            self._gone_is_fine("photos.delete", {_PHOTO_NOT_FOUND}, photo_id=photo_id)
+        except PublisherUnavailable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, FlickrError) and cause.code == _NOT_PERMITTED:
+                raise NotPermitted(f"Flickr refused to delete: the token lacks \"delete\" access ({cause})") from cause
+            raise
+
+    def hide(self, photo_id: str) -> None:
+        self._gone_is_fine("photos.setPerms", {_PHOTO_NOT_FOUND}, photo_id=photo_id, is_public="0", is_friend="0",
+                           is_family="0", perm_comment="0", perm_addmeta="0")
+
+    def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
+        self._on_photo("photos.setMeta", photo_id=photo_id, title=title,
+                       description=escape(description, quote=False))
+
+    def set_tags(self, photo_id: str, tags: list[str]) -> None:
+        self._on_photo("photos.setTags", photo_id=photo_id, tags=_tag_list(tags))
+
+    def _gone_is_fine(self, method: str, gone: set[int], **params: str) -> None:
+        try:
+            self._raw(method, **params)
+        except FlickrError as exc:
+            if exc.code not in gone:
+                raise PublisherUnavailable(f"Flickr {method} failed: {exc}") from exc
+
+    def _on_photo(self, method: str, **params: str) -> None:
+        try:
+            self._raw(method, **params)
+        except FlickrError as exc:
+            if exc.code == _PHOTO_NOT_FOUND:
+                raise PublishRefused(f"the photo is no longer on Flickr ({method}: {exc})") from exc
+            raise PublisherUnavailable(f"Flickr {method} failed: {exc}") from exc
+
     # -- internals -------------------------------------------------------------------------------
     def _call(self, method: str, **params: str) -> Element:
         """``flickr.<method>``; any failure is :class:`PublisherUnavailable`."""
@@ -202,6 +249,16 @@ class FlickrPublisher:
                     return photoset.get("id", "")
             page += 1
         return ""
+
+
+def album_url(photo_page: str, photoset_id: str) -> str:
+    """The page of photoset ``photoset_id``, from the page of one of the account's photos
+    (``https://www.flickr.com/photos/<account>/<photo id>/``); "" when that is not such a page."""
+    head, _, rest = photo_page.partition("://www.flickr.com/photos/")
+    account = rest.split("/", 1)[0]
+    if head != "https" or not account or not photoset_id.isdigit():
+        return ""
+    return f"https://www.flickr.com/photos/{account}/albums/{photoset_id}"
 
 
 def short_url(photo_id: str) -> str:

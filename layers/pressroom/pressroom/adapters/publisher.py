@@ -33,6 +33,10 @@ class PublisherUnavailable(Exception):
     """The site could not be reached or failed (network, 5xx, API error): try again later."""
 
 
+class NotPermitted(PublisherUnavailable):
+    """The site refused because the account's token lacks the access this needs (Flickr's "delete")."""
+
+
 class PublishRefused(Exception):
     """The site refused this photo for good (e.g. it does not recognise the file)."""
 
@@ -64,6 +68,24 @@ class Publisher(Protocol):
     def delete_comment(self, comment_id: str) -> None:
         """Remove a comment from one of the account's photos (already gone is fine)."""
 
+    # -- after publishing (stages.takedown, stages.update) ---------------------------------------
+    def remove_from_album(self, photo_id: str, photoset_id: str) -> None:
+        """Take a photo out of a photoset; the photo or the photoset already gone is fine."""
+
+    def delete(self, photo_id: str) -> None:
+        """Delete a photo from the site for good; already gone is fine."""
+
+    def hide(self, photo_id: str) -> None:
+        """Make a photo private (only the account sees it), comments and notes closed; already gone
+        is fine."""
+
+    def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
+        """Replace a published photo's title and description (plain text, as for ``publish``);
+        :class:`PublishRefused` if the photo is no longer on the site."""
+
+    def set_tags(self, photo_id: str, tags: list[str]) -> None:
+        """Replace all of a published photo's tags; :class:`PublishRefused` if it is gone."""
+
 
 class Unconfigured:
     """The publisher of a deployment whose Flickr secret is not filled in: every call is
@@ -76,3 +98,4 @@ class Unconfigured:
         raise PublisherUnavailable(self._reason)
 
     publish = find = add_to_album = comments = commented_since = reply = delete_comment = _unavailable
+    remove_from_album = delete = hide = set_meta = set_tags = _unavailable
