@@ -96,6 +96,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _local_flickr(home: Path) -> dict[str, str] | None:
+    """The Flickr credentials ``pressroom flickr auth`` kept here (``<home>/flickr.json``), if any:
+    with them the local stack publishes to that Flickr account instead of the local album."""
+    try:
+        value = json.loads((home / "flickr.json").read_text())
+    except (OSError, ValueError):
+        return None
+    keys = ("api_key", "api_secret", "oauth_token", "oauth_token_secret")
+    return {k: str(value[k]) for k in keys} if isinstance(value, dict) and all(value.get(k) for k in keys) else None
+
+
 class LocalStack:
     """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
 
@@ -154,7 +165,7 @@ class LocalStack:
             "PRESSROOM_DETECTOR": "offline",
         }
         self._set_env(base_env)
-        created = resources.create_all(session)
+        created = resources.create_all(session, flickr=_local_flickr(self.home))
         self._set_env(created.env)
         bootstrap.reset()
         names = resources.Names()

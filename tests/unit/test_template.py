@@ -348,6 +348,8 @@ def _dead_letter_queues(resources) -> set[str]:
                for q in of_type(resources, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]}
     for f in of_type(resources, "AWS::Serverless::Function").values():
         on_failure = f["Properties"].get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+        for event in f["Properties"].get("Events", {}).values():  # a stream's failed records
+            on_failure = on_failure or event["Properties"].get("DestinationConfig", {}).get("OnFailure")
         if on_failure:
             assert on_failure["Type"] == "SQS"
             targets.add(on_failure["Destination"]["Fn::GetAtt"][0])
@@ -364,7 +366,7 @@ def test_every_work_queue_redrives_to_a_fourteen_day_dead_letter_queue(resources
     queues = of_type(resources, "AWS::SQS::Queue")
     dlqs = _dead_letter_queues(resources)
     work = set(queues) - dlqs
-    assert work == {"ScrubQueue", "PolicyQueue", "ApprovalQueue", "PublishQueue"}
+    assert work == {"ScrubQueue", "PolicyQueue", "ApprovalQueue", "PublishQueue", "AmendQueue"}
     for name in work:
         redrive = queues[name]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == 5, name
@@ -567,7 +569,7 @@ def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_time
     assert consumed == {"ScrubQueue": "ScrubFunction", "PolicyQueue": "PolicyFunction",
                         "ApprovalQueue": "RequestApprovalFunction", "PublishQueue": "PublishFunction",
                         "ScrubDeadLetterQueue": "DeadLettersFunction", "PolicyDeadLetterQueue": "DeadLettersFunction",
-                        "PublishDeadLetterQueue": "PublishFunction"}
+                        "PublishDeadLetterQueue": "PublishFunction", "AmendQueue": "AmendFunction"}
     # an image that kills its invocation (out of memory or time) must not take batch-mates with it
     assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 1
     assert resources["PolicyFunction"]["Properties"]["Events"]["ScrubbedCopies"]["Properties"]["BatchSize"] == 1
@@ -593,6 +595,24 @@ def test_table_keys_index_ttl_recovery_and_encryption(resources):
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert props["DeletionProtectionEnabled"] is True
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_the_photo_events_function_follows_photo_records_of_the_stream(resources):
+    """Only META items (the filter), old and new image, retried and bisected, failures kept."""
+    f = resources["PhotoEventsFunction"]["Properties"]
+    (event,) = f["Events"].values()
+    props = event["Properties"]
+    assert event["Type"] == "DynamoDB" and props["Stream"] == {"Fn::GetAtt": ["PhotoTable", "StreamArn"]}
+    assert props["StartingPosition"] == "TRIM_HORIZON" and props["BisectBatchOnFunctionError"] is True
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and 0 < props["MaximumRetryAttempts"] <= 10
+    (pattern,) = props["FilterCriteria"]["Filters"]
+    assert json.loads(pattern["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": ["META"]}}}}
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["PhotoEventsDeadLetterQueue", "Arn"]}
+    from pressroom_local.emulator import StreamSource
+    import inspect
+
+    assert inspect.signature(StreamSource).parameters["sort_keys"].default == ("META",)
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,7 +622,8 @@ FUNCTIONS = {
     "ScrubFunction": "scrub", "PolicyFunction": "policy", "RequestApprovalFunction": "request_approval",
     "ApprovalApiFunction": "approval_api", "ApprovalTimerFunction": "approval_timer",
     "PublishFunction": "publish", "StalenessFunction": "staleness", "CommentsFunction": "comments",
-    "DeadLettersFunction": "dead_letters",
+    "DeadLettersFunction": "dead_letters", "AmendFunction": "amend", "AmendApiFunction": "amend_api",
+    "PhotoEventsFunction": "photo_events",
 }
 
 
@@ -678,6 +699,7 @@ REACHES = {
     "PRESSROOM_RAW_BUCKET": ({"s3:GetObject"}, "RawBucket"),
     "PRESSROOM_APPROVAL_QUEUE_URL": ({"sqs:SendMessage"}, "ApprovalQueue"),
     "PRESSROOM_PUBLISH_QUEUE_URL": ({"sqs:SendMessage"}, "PublishQueue"),
+    "PRESSROOM_AMEND_QUEUE_URL": ({"sqs:SendMessage"}, "AmendQueue"),
     "PRESSROOM_APPROVERS_PARAMETER": ({"ssm:GetParameter"}, "ApproversParameter"),
     "PRESSROOM_PRESS_OFFICE_PARAMETER": ({"ssm:GetParameter"}, "PressOfficeParameter"),
     "PRESSROOM_SCHEDULER_GROUP": ({"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}, "PressroomScheduleGroup"),
@@ -705,17 +727,20 @@ def test_names_match_the_settings_defaults_for_a_stack_called_pressroom(resource
     defaults = Settings()
     assert with_stack_name(resources["FlickrSecret"]["Properties"]["Name"]) == defaults.flickr_secret
     assert with_stack_name(resources["ApprovalSigningKey"]["Properties"]["Name"]) == defaults.signing_key_secret
+    assert with_stack_name(resources["PublishedLinksKey"]["Properties"]["Name"]) == defaults.published_links_secret
     assert with_stack_name(resources["ApproversParameter"]["Properties"]["Name"]) == defaults.approvers_parameter
     assert with_stack_name(resources["PressOfficeParameter"]["Properties"]["Name"]) == defaults.press_office_parameter
     assert with_stack_name(resources["PressroomScheduleGroup"]["Properties"]["Name"]) == defaults.scheduler_group
 
 
 def test_secret_environment_names_the_secrets_the_roles_may_read(template, resources):
-    secrets = {"PRESSROOM_FLICKR_SECRET": "FlickrSecret", "PRESSROOM_SIGNING_KEY_SECRET": "ApprovalSigningKey"}
+    secrets = {"PRESSROOM_FLICKR_SECRET": "FlickrSecret", "PRESSROOM_SIGNING_KEY_SECRET": "ApprovalSigningKey",
+               "PRESSROOM_PUBLISHED_LINKS_SECRET": "PublishedLinksKey", "PRESSROOM_CROSSPOST_SECRET": "CrosspostSecret"}
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
         env = env_of(template, f)
-        readable = {s["Resource"]["Ref"] for owner, s in statements(resources)
-                    if owner == role_of(f) and "secretsmanager:GetSecretValue" in as_list(s["Action"])}
+        readable = {r["Ref"] for owner, s in statements(resources)
+                    if owner == role_of(f) and "secretsmanager:GetSecretValue" in as_list(s["Action"])
+                    for r in as_list(s["Resource"])}
         named = {secret for var, secret in secrets.items() if var in env}
         assert readable == named, name
         for var, secret in secrets.items():
@@ -724,10 +749,15 @@ def test_secret_environment_names_the_secrets_the_roles_may_read(template, resou
 
 
 def test_secrets_are_generated_or_empty_placeholders(resources):
-    generated = resources["ApprovalSigningKey"]["Properties"]["GenerateSecretString"]
-    assert generated["PasswordLength"] >= 64 and generated["ExcludePunctuation"] is True
+    for key in ("ApprovalSigningKey", "PublishedLinksKey"):
+        generated = resources[key]["Properties"]["GenerateSecretString"]
+        assert generated["PasswordLength"] >= 64 and generated["ExcludePunctuation"] is True
     placeholder = json.loads(resources["FlickrSecret"]["Properties"]["SecretString"])
     assert placeholder == {"api_key": "", "api_secret": "", "oauth_token": "", "oauth_token_secret": ""}
+    off = json.loads(resources["CrosspostSecret"]["Properties"]["SecretString"])  # cross-posting is off
+    from pressroom.adapters.crosspost import configured
+
+    assert configured(off) == [] and {"mastodon", "bluesky"} == set(off)
 
 
 def routes(resources) -> dict[str, dict[str, Any]]:
@@ -747,18 +777,29 @@ def test_every_function_that_builds_review_links_uses_the_same_base_url(template
     urls = {name: env_of(template, f).get("PRESSROOM_APPROVAL_BASE_URL")
             for name, f in of_type(resources, "AWS::Serverless::Function").items()}
     users = {name for name, url in urls.items() if url is not None}
-    assert users == {"RequestApprovalFunction", "ApprovalApiFunction", "ApprovalTimerFunction"}
+    assert users == {"RequestApprovalFunction", "ApprovalApiFunction", "ApprovalTimerFunction", "AmendApiFunction",
+                     "PhotoEventsFunction"}  # the last two: take-down and correction links
     assert len({json.dumps(urls[name], sort_keys=True) for name in users}) == 1
     assert mentions(urls["ApprovalApiFunction"], "ApprovalHttpApi")
 
 
 def test_approval_api_routes_throttling_and_access_logs(resources):
     found = routes(resources)
-    assert set(found) == {"GET /review/{photo_id}", "POST /review/{photo_id}"}
-    function_name = resources["ApprovalApiFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
-    for integration in found.values():
+    served_by = {"/review/{photo_id}": "ApprovalApiFunction", "/takedown/{photo_id}": "AmendApiFunction",
+                 "/correction/{photo_id}": "AmendApiFunction"}
+    assert set(found) == {f"{method} {path}" for path in served_by for method in ("GET", "POST")}
+    for route, integration in found.items():
+        function_name = resources[served_by[route.split(" ")[1]]]["Properties"]["FunctionName"]["Fn::Sub"]
         assert integration["type"] == "aws_proxy" and integration["payloadFormatVersion"] == "2.0"
         assert integration["uri"]["Fn::Sub"].endswith(f":function:{function_name}/invocations")
+    from pressroom_local.stack import api_function
+
+    for path, function in served_by.items():  # the local stack routes as the API does
+        assert FUNCTIONS[function] == api_function(path.replace("{photo_id}", "abc"))
+    amend = sorted(p["Properties"]["SourceArn"]["Fn::Sub"].rsplit(":", 1)[1]
+                   for p in of_type(resources, "AWS::Lambda::Permission").values()
+                   if p["Properties"]["FunctionName"] == {"Ref": "AmendApiFunction"})
+    assert amend == ["${ApprovalHttpApi}/*/*/correction/*", "${ApprovalHttpApi}/*/*/takedown/*"]
     (permission,) = [p["Properties"] for p in of_type(resources, "AWS::Lambda::Permission").values()
                      if p["Properties"]["FunctionName"] == {"Ref": "ApprovalApiFunction"}]
     assert permission["Principal"] == "apigateway.amazonaws.com"
@@ -913,6 +954,13 @@ def _lambda_needs(template, resources, function: str) -> set[tuple[str, str]]:
         if event["Type"] == "SQS":
             queue = permissions.resolve(event["Properties"]["Queue"])
             found |= {(a, queue) for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+        if event["Type"] == "DynamoDB":  # the stream, and where its failed records are reported
+            stream = permissions.resolve(event["Properties"]["Stream"])
+            found |= {(a, stream) for a in ("dynamodb:DescribeStream", "dynamodb:GetRecords",
+                                             "dynamodb:GetShardIterator", "dynamodb:ListStreams")}
+            on_failure = event["Properties"].get("DestinationConfig", {}).get("OnFailure")
+            if on_failure:
+                found.add(("sqs:SendMessage", permissions.resolve(on_failure["Destination"])))
     on_failure = f.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
     if on_failure:
         found.add(("sqs:SendMessage", permissions.resolve(on_failure["Destination"])))
@@ -1046,7 +1094,8 @@ def test_attribute_conditions_only_narrow_puts(resources):
             assert as_list(s["Action"]) == ["dynamodb:PutItem"], (owner, s.get("Sid"))
 
 
-@pytest.mark.parametrize("folder", ["scrub", "policy", "request_approval", "approval_api", "approval_timer"])
+@pytest.mark.parametrize("folder", ["scrub", "policy", "request_approval", "approval_api", "approval_timer", "amend",
+                                    "amend_api"])
 def test_photo_functions_touch_photo_items_only(folder):
     """The scrub, policy and approval functions cannot write (or read) the account, an album's
     photoset or a comment: an approval link cannot move the staleness clock or an album."""
@@ -1059,7 +1108,8 @@ def test_photo_functions_touch_photo_items_only(folder):
             "PK": {"S": pk}, "SK": {"S": sk}}}), (folder, pk)
 
 
-@pytest.mark.parametrize("folder", ["policy", "request_approval", "approval_api", "approval_timer", "publish"])
+@pytest.mark.parametrize("folder", ["policy", "request_approval", "approval_api", "approval_timer", "publish", "amend",
+                                    "amend_api", "photo_events"])
 def test_functions_that_never_create_a_photo_may_only_append_its_audit_events(folder):
     """A put by these is an audit event: none can write a photo's record whole (a forged APPROVED
     record with another image's key); they change it only by a conditional update."""

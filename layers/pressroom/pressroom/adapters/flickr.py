@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 from xml.etree.ElementTree import Element
@@ -249,6 +250,52 @@ class FlickrPublisher:
                     return photoset.get("id", "")
             page += 1
         return ""
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who a token acts as, what it may do, and the account's upload allowance
+    (``flickr.test.login``, ``flickr.auth.oauth.checkToken``, ``flickr.people.getUploadStatus``)."""
+
+    nsid: str
+    username: str
+    perms: str = ""
+    pro: bool = False
+    bandwidth_max: int = 0  # bytes a month; 0: unlimited or not said
+    bandwidth_used: int = 0
+    bandwidth_remaining: int = 0
+    filesize_max: int = 0  # bytes a photo
+    sets_created: str = ""
+
+
+def account(credentials: FlickrCredentials, timeout: float = 30.0) -> Account:
+    """The account ``credentials`` act as; :class:`PublisherUnavailable` if Flickr refuses them or
+    cannot be reached."""
+    api = connect(credentials, timeout=timeout)._api
+    try:
+        login = api.do_flickr_call("flickr.test.login").find("user")
+        status = api.do_flickr_call("flickr.people.getUploadStatus").find("user")
+        token = api.do_flickr_call("flickr.auth.oauth.checkToken", oauth_token=credentials.oauth_token)
+    except FlickrError as exc:
+        raise PublisherUnavailable(f"Flickr refused the credentials: {exc}") from exc
+    except requests.RequestException as exc:
+        raise PublisherUnavailable(f"cannot reach Flickr ({type(exc).__name__})") from exc
+    if login is None:
+        raise PublisherUnavailable("Flickr's flickr.test.login reply named no user")
+
+    def number(element: Element | None, name: str) -> int:
+        value = element.get(name, "") if element is not None else ""
+        return int(value) if value.isdigit() else 0
+
+    bandwidth = status.find("bandwidth") if status is not None else None
+    filesize = status.find("filesize") if status is not None else None
+    sets = status.find("sets") if status is not None else None
+    return Account(nsid=login.get("id", ""), username=login.findtext("username") or "",
+                   perms=token.findtext("oauth/perms") or token.findtext("perms") or "",
+                   pro=status is not None and status.get("ispro") == "1",
+                   bandwidth_max=number(bandwidth, "maxbytes"), bandwidth_used=number(bandwidth, "usedbytes"),
+                   bandwidth_remaining=number(bandwidth, "remainingbytes"),
+                   filesize_max=number(filesize, "maxbytes"), sets_created=sets.get("created", "") if sets is not None else "")
 
 
 def album_url(photo_page: str, photoset_id: str) -> str:
