@@ -820,7 +820,7 @@ def test_outputs_name_what_an_operator_needs(template):
 # Sample events
 # --------------------------------------------------------------------------------------------
 SQS_EVENTS = {"scrub": "pressroom-raw", "policy": "pressroom-clean", "request_approval": None, "publish": None,
-              "dead_letters": "pressroom-raw"}
+              "dead_letters": "pressroom-raw", "amend": "amend"}
 
 
 def load(name: str) -> dict[str, Any]:
@@ -844,6 +844,9 @@ def test_sqs_events_are_batches_with_bodies(name):
         body = json.loads(record["body"])
         if SQS_EVENTS[name] is None:
             assert body == {"photo_id": "3f1c2a9b7d4e5f60718293a4"}
+        if SQS_EVENTS[name] == "amend":  # the message photo_events queues for a take-down
+            assert body == {"kind": "takedown", "photo_id": "3f1c2a9b7d4e5f60718293a4", "round": 1}
+            assert record["eventSourceARN"].endswith(":pressroom-amend")
 
 
 @pytest.mark.parametrize(("name", "bucket", "queue"), [
@@ -864,18 +867,33 @@ def test_s3_notification_events_match_the_bucket_filters(resources, name, bucket
         assert s3_record["s3"]["object"]["key"] == "clean/3f1c2a9b7d4e5f60718293a4.jpg"
 
 
-@pytest.mark.parametrize("name", ["approval_api_get", "approval_api_post", "approval_api_post_base64"])
+@pytest.mark.parametrize("name", ["approval_api_get", "approval_api_post", "approval_api_post_base64", "amend_api_get"])
 def test_http_events_are_payload_v2_on_a_template_route(resources, name):
     event = load(name)
     assert event["version"] == "2.0"
     assert event["routeKey"] in routes(resources) and event["requestContext"]["routeKey"] == event["routeKey"]
     assert event["pathParameters"] == {"photo_id": "3f1c2a9b7d4e5f60718293a4"}
-    assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/review/3f1c2a9b7d4e5f60718293a4"
+    section = "takedown" if name.startswith("amend") else "review"
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == f"/{section}/3f1c2a9b7d4e5f60718293a4"
     if event["requestContext"]["http"]["method"] == "GET":
         assert event["queryStringParameters"]["t"] and event["rawQueryString"] == f't={event["queryStringParameters"]["t"]}'
     else:
         assert event["headers"]["content-type"] == "application/x-www-form-urlencoded"
         assert event["isBase64Encoded"] is name.endswith("base64")
+
+
+def test_the_stream_event_is_a_photo_change_the_filter_admits(resources):
+    from pressroom.stages.photo_events import changes
+
+    (event,) = resources["PhotoEventsFunction"]["Properties"]["Events"].values()
+    (pattern,) = event["Properties"]["FilterCriteria"]["Filters"]
+    wanted = json.loads(pattern["Pattern"])["dynamodb"]["Keys"]["SK"]["S"]
+    records = load("photo_events")["Records"]
+    for record in records:
+        assert record["eventSource"] == "aws:dynamodb" and record["dynamodb"]["Keys"]["SK"]["S"] in wanted
+        assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    ((_, change),) = changes(records)
+    assert (change.old.state, change.new.state) == (State.PUBLISHED, State.TAKING_DOWN)
 
 
 def test_timer_events_are_the_payloads_scheduler_delivers():
