@@ -120,7 +120,7 @@ def _compose(batch: Batch, network: str, name: str, with_titles: bool) -> str:
                 f"More about your local police: {FORCE_SITE}\n\n{CRIME_LINE}\n\n#WestMidlandsPolice #Flickr")
     lead = "We've added" if network == "facebook" else "We've just added"
     return (f"{lead} {photos} to our Flickr album \"{name}\".{inside}\n\n"
-            f"See them all: {url}\n\nFind out what we're doing in your area: {FORCE_SITE}\n\n{CRIME_LINE}")
+            f"See the album: {url}\n\nFind out what we're doing in your area: {FORCE_SITE}\n\n{CRIME_LINE}")
 
 
 def _cut(text: str, most: int) -> str:
