@@ -40,8 +40,9 @@ from pressroom.adapters.parameters import FlickrCredentials
 from pressroom.adapters.publisher import PublisherUnavailable
 
 LOCAL_FILE = Path(".pressroom/flickr.json")
-#: loggers that write request tokens, verifiers or signed requests at debug level
-_CHATTY = ("flickrapi", "oauthlib", "requests_oauthlib", "urllib3")
+#: loggers that write request tokens, verifiers, signed requests or (botocore) a request's parameters,
+#: the secret's value among them, at debug level
+_CHATTY = ("flickrapi", "oauthlib", "requests_oauthlib", "urllib3", "botocore", "boto3")
 
 
 class AuthFailed(Exception):
@@ -106,9 +107,11 @@ def _as_json(credentials: FlickrCredentials) -> str:
 
 
 def deployed() -> bool:
-    """Whether this process talks to a deployed stack (set up by ``PRESSROOM_*``, no local endpoint)."""
-    return any(k.startswith("PRESSROOM_") and k != "PRESSROOM_CORPUS" for k in os.environ) and not os.environ.get(
-        "PRESSROOM_AWS_ENDPOINT_URL")
+    """Whether this process talks to a deployed stack: one named by ``PRESSROOM_*`` (infra/README.md),
+    not the local stack (whose endpoint and album are set too)."""
+    named = os.environ.get("PRESSROOM_TABLE_NAME") or os.environ.get("PRESSROOM_FLICKR_SECRET")
+    local = os.environ.get("PRESSROOM_AWS_ENDPOINT_URL") or os.environ.get("PRESSROOM_LOCAL_ALBUM_DIR")
+    return bool(named) and not local
 
 
 def store(credentials: FlickrCredentials, *, local_file: Path = LOCAL_FILE, local_stack: bool = False) -> list[str]:
@@ -127,7 +130,8 @@ def store(credentials: FlickrCredentials, *, local_file: Path = LOCAL_FILE, loca
         went.append(f"{local_file} (readable by you only; `pressroom local up` publishes with it)")
     if deployed() or local_stack:
         name = get_settings().flickr_secret
-        aws.client("secretsmanager").put_secret_value(SecretId=name, SecretString=_as_json(credentials))
+        with quiet_libraries():
+            aws.client("secretsmanager").put_secret_value(SecretId=name, SecretString=_as_json(credentials))
         bootstrap.reset()
         where = "the running local stack's secret" if local_stack and not deployed() else "the Secrets Manager secret"
         went.append(f"{where} {name} ({get_settings().region})")
@@ -138,7 +142,8 @@ def stored() -> FlickrCredentials | None:
     """The credentials the publisher would use here: the stack's secret, else the local file."""
     from pressroom.adapters import parameters
 
-    found = parameters.flickr_credentials()
+    with quiet_libraries():
+        found = parameters.flickr_credentials()
     if found is not None or deployed():
         return found
     try:
@@ -150,8 +155,9 @@ def stored() -> FlickrCredentials | None:
 
 
 # -- the commands ----------------------------------------------------------------------------------
-def run_auth(api_key: str | None, *, local_stack: bool, out: Any = sys.stdout,
-             prompt: Callable[[str], str] = input, secret_prompt: Callable[[str], str] = getpass.getpass) -> int:
+def run_auth(api_key: str | None, *, local_stack: bool, out: Any = None,
+             prompt: Callable[[str], str] | None = None, secret_prompt: Callable[[str], str] | None = None) -> int:
+    out, prompt, secret_prompt = out or sys.stdout, prompt or input, secret_prompt or getpass.getpass
     api_key = (api_key or prompt("Flickr API key: ")).strip()
     api_secret = secret_prompt("Flickr API secret (not shown): ").strip()
     if not api_key or not api_secret:
@@ -177,7 +183,8 @@ def run_auth(api_key: str | None, *, local_stack: bool, out: Any = sys.stdout,
     return 0
 
 
-def run_check(out: Any = sys.stdout) -> int:
+def run_check(out: Any = None) -> int:
+    out = out or sys.stdout
     credentials = stored()
     if credentials is None:
         print("pressroom: no Flickr credentials here: run `pressroom flickr auth`", file=sys.stderr)
