@@ -130,7 +130,9 @@ def _addressed_to_press_office(path: Path) -> bool:
 
 
 def _message(path: Path) -> EmailMessage:
-    return email.message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[return-value]
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def _is_staleness_reminder(path: Path) -> bool:
@@ -152,7 +154,8 @@ def _show_batch_announcements(stack: LocalStack, albums: set[str], out: TextIO) 
         return 1
     for message in batch_announcements(stack.outbox):
         print(f"\n=== batch announcement emailed to {message['To']}: {message['Subject']} ===", file=out)
-        print(message.get_body(("plain",)).get_content().rstrip(), file=out)
+        body = message.get_body(("plain",))
+        print(body.get_content().rstrip() if body is not None else "(no text part)", file=out)
     return 0
 
 

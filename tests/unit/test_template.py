@@ -609,8 +609,9 @@ def test_the_photo_events_function_follows_photo_records_of_the_stream(resources
     (pattern,) = props["FilterCriteria"]["Filters"]
     assert json.loads(pattern["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": ["META"]}}}}
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["PhotoEventsDeadLetterQueue", "Arn"]}
-    from pressroom_local.emulator import StreamSource
     import inspect
+
+    from pressroom_local.emulator import StreamSource
 
     assert inspect.signature(StreamSource).parameters["sort_keys"].default == ("META",)
 

@@ -74,7 +74,7 @@ class BlueskyPoster:
 
     def post(self, text: str) -> str:
         auth = self._call("com.atproto.server.createSession", {"identifier": self.handle, "password": self.app_password})
-        record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": clock.iso(), "langs": ["en"]}
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": clock.iso(), "langs": ["en"]}
         facets = link_facets(text)
         if facets:
             record["facets"] = facets

@@ -161,7 +161,7 @@ class Batches:
                 poster.post(announcement.texts.get(poster.network) or posts.post(
                     posts.Batch(announcement.album, announcement.album_url,
                                 tuple(p.title for p in announcement.published)), poster.network))
-            except Exception:  # noqa: BLE001 - one network down must not hold the others or the batch
+            except Exception:
                 log.exception("cross-post failed", extra={"network": poster.network})
 
     def email(self, announcement: Announcement) -> Email:

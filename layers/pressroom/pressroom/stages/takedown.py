@@ -353,7 +353,7 @@ def _link_words(err: LinkError) -> tuple[str, str]:
     """The refusal of a take-down link, in its own words (links.py speaks of approval links)."""
     if err.status == 410:
         return err.title, ("Take-down links work for a limited time, and this one has run out. "
-                           f"Take the photo down with `pressroom takedown`, or ask whoever runs Pressroom.")
+                           "Take the photo down with `pressroom takedown`, or ask whoever runs Pressroom.")
     if err.status == 403:
         return err.title, "This link was not issued by Pressroom, or it has been altered."
     return err.title, "The link is incomplete or damaged. Open it again from the email, copying the whole address."

@@ -154,8 +154,7 @@ def review_email(photo: Photo, approver: str, link: str, expires: datetime) -> E
     for field in FIELDS:
         before, after = c["previous"][field], c[field]
         if before != after:
-            shown = (lambda v: ", ".join(v) if isinstance(v, list) else v)
-            lines += [f"{field.title()} now:  {shown(before) or '—'}", f"{field.title()} would be:  {shown(after) or '—'}", ""]
+            lines += [f"{field.title()} now:  {_shown(before) or '—'}", f"{field.title()} would be:  {_shown(after) or '—'}", ""]
     findings = c.get("findings") or []
     lines.append(f"Findings of the text rules ({len(findings)}):" if findings else "The text rules found nothing to flag.")
     lines += [f"  [{str(f['severity']).upper()}] {finding_text(f['message'])} ({f['rule']})" for f in findings]
