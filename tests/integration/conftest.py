@@ -11,7 +11,7 @@ from pressroom import bootstrap
 from pressroom_local.functions import handler
 from tests.integration import helpers
 from tests.permissions import Recorder
-from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
+from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr
 
 
 @pytest.fixture

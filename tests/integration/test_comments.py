@@ -11,7 +11,7 @@ from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
 from pressroom.stages.comments import CRIME_REPLY
 from tests.integration.helpers import invoke, sent_emails
-from tests.unit.test_publishing_flickr import ME
+from tests.unit.adapters.test_flickr import ME
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 

@@ -69,8 +69,10 @@ def _previous(name: str) -> Iterator[bytes]:
     yield _key(value)
 
 
-def _key(value: str | bytes) -> bytes:
-    key = value.encode() if isinstance(value, str) else bytes(value)
+def _key(value: object) -> bytes:
+    if not isinstance(value, str | bytes):
+        raise RuntimeError("the approval signing key is not a string")
+    key = value.encode() if isinstance(value, str) else value
     if len(key) < 32:
         raise RuntimeError("a link signing key is shorter than 32 bytes")
     return key

@@ -94,8 +94,39 @@ class Unconfigured:
     def __init__(self, secret: str):
         self._reason = f"Flickr is not configured: fill in the {secret} secret, then `pressroom retry` the photo"
 
-    def _unavailable(self, *_: object, **__: object) -> None:
+    def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
+                machine_tag: str) -> Published:
         raise PublisherUnavailable(self._reason)
 
-    publish = find = add_to_album = comments = commented_since = reply = delete_comment = _unavailable
-    remove_from_album = delete = hide = set_meta = set_tags = _unavailable
+    def find(self, machine_tag: str) -> Published | None:
+        raise PublisherUnavailable(self._reason)
+
+    def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
+        raise PublisherUnavailable(self._reason)
+
+    def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
+        raise PublisherUnavailable(self._reason)
+
+    def commented_since(self, since: datetime) -> set[str]:
+        raise PublisherUnavailable(self._reason)
+
+    def reply(self, photo_id: str, text: str) -> str:
+        raise PublisherUnavailable(self._reason)
+
+    def delete_comment(self, comment_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def remove_from_album(self, photo_id: str, photoset_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def delete(self, photo_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def hide(self, photo_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def set_tags(self, photo_id: str, tags: list[str]) -> None:
+        raise PublisherUnavailable(self._reason)

@@ -14,7 +14,6 @@ from pressroom.guidance.detector import (
     Detections,
     Detector,
     OfflineDetector,
-    RekognitionDetector,
 )
 from pressroom.guidance.model import (
     SEVERITIES,
@@ -32,7 +31,6 @@ __all__ = [
     "Facts",
     "Finding",
     "OfflineDetector",
-    "RekognitionDetector",
     "Report",
     "declared_facts",
     "evaluate",

@@ -37,7 +37,6 @@ photo record, never by remembering anything in memory:
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -50,6 +49,7 @@ from pressroom.adapters import aws, parameters
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock, links
 from pressroom.domain.links import LinkError
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
 from pressroom.stages.notify import is_address, notify_once, send_once
@@ -353,7 +353,7 @@ def _queue_publish(photo: Photo) -> bool:
     """Send the publish message; False (logged) if it could not be sent: the publish check will."""
     try:
         aws.client("sqs").send_message(QueueUrl=get_settings().publish_queue_url,
-                                       MessageBody=json.dumps({"photo_id": photo.id}))
+                                       MessageBody=PhotoMessage(photo.id).body())
     except (ClientError, BotoCoreError):
         log.exception("approved but not queued for publishing", extra={"photo_id": photo.id})
         return False

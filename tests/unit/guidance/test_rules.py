@@ -16,7 +16,7 @@ from pressroom.guidance.rules import load_rulebook, parse_rulebook
 GUIDANCE = next(
     (found for parent in Path(__file__).resolve().parents[2:]
      if (found := parent / "shared" / "guidance" / "flickr-guidance-2011.txt").is_file()),
-    Path(__file__).resolve().parents[2].parent / "shared" / "guidance" / "flickr-guidance-2011.txt",
+    Path(__file__).resolve().parents[3].parent / "shared" / "guidance" / "flickr-guidance-2011.txt",
 )
 
 

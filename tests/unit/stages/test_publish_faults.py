@@ -6,10 +6,11 @@ import pytest
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
 from pressroom.domain.photos import State
-from pressroom.stages.publish import MAX_ATTEMPTS, PublishRetry
+from pressroom.stages.publish import PublishRetry
 from tests.integration.helpers import sent_emails
-from tests.unit.test_publishing_service import (  # noqa: F401 - fixtures
+from tests.unit.stages.test_publish import (  # noqa: F401 - fixtures
     LEASE,
+    MAX_ATTEMPTS,
     PID,
     Flaky,
     _published_files,
@@ -236,7 +237,7 @@ def test_the_last_attempt_keeps_an_upload_whose_page_lookup_failed(aws, store, j
     import responses
 
     from pressroom.adapters.flickr import connect
-    from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr, _ok
+    from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr, _ok
 
     approved_photo(store, jpeg)
     not_indexed = _ok('<photos page="1" pages="0" perpage="1" total="0">\n</photos>')
@@ -277,7 +278,7 @@ def test_flickr_refusing_for_now_is_retried_and_publishes_once(aws, store, jpeg,
     import responses
 
     from pressroom.adapters.flickr import connect
-    from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
+    from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr
 
     injected = {"rate-limited": 429, "timed out": requests.ReadTimeout("read timed out"), "down": 503}[failure]
     approved_photo(store, jpeg)

@@ -15,7 +15,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from pressroom.imaging import scrub_bytes
 from tests.corpus import corpus_files
-from tests.unit.test_scrub_gif import chunked, image_blocks, lzw_codes, pack
+from tests.unit.imaging.test_gif import chunked, image_blocks, lzw_codes, pack
 
 SECRET = b"SECRET-JohnSmith-51.5N-0.12W"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

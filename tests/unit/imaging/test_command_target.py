@@ -1,6 +1,6 @@
 """``pressroom scrub DIR OUT`` where OUT cannot be a folder: a plain message, not a traceback."""
-from pressroom.imaging.command import main
-from tests.unit.test_scrub_command import photo
+from pressroom_local.scrub import main
+from tests.unit.imaging.test_command import photo
 
 
 def test_a_folder_scrubbed_into_an_existing_file_is_refused_in_words(tmp_path, capsys):
