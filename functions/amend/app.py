@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pressroom.stages import takedown, update
+from pressroom import bootstrap
+from pressroom.stages.takedown import TakedownRetry
+from pressroom.stages.update import CorrectionRetry
 
 logger = Logger()
 tracer = Tracer()
@@ -35,10 +37,10 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     attempt = int(record.attributes.approximate_receive_count)
     try:
         if kind == "takedown":
-            outcome = takedown.stage().take_down(photo_id, attempt=attempt)
+            outcome = bootstrap.takedown().take_down(photo_id, attempt=attempt)
         else:
-            outcome = update.stage().apply(photo_id, json.loads(record.body).get("correction", ""), attempt=attempt)
-    except (takedown.TakedownRetry, update.CorrectionRetry) as exc:
+            outcome = bootstrap.corrections().apply(photo_id, json.loads(record.body).get("correction", ""), attempt=attempt)
+    except (TakedownRetry, CorrectionRetry) as exc:
         logger.warning("postponed", kind=kind, photo_id=photo_id, reason=str(exc))
         metrics.add_metric(name="AmendPostponed", unit=MetricUnit.Count, value=1)
         raise

@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pressroom.stages import takedown, update
+from pressroom import bootstrap
 from pressroom.web.templating import HtmlPage, render
 
 logger = Logger()
@@ -32,7 +32,7 @@ def _token() -> str:
 @app.get("/takedown/<photo_id>")
 @tracer.capture_method(capture_response=False)  # pages carry the signed token
 def takedown_page(photo_id: str) -> Response:
-    page = takedown.page(photo_id, _token())
+    page = bootstrap.takedown_pages().page(photo_id, _token())
     logger.info("take-down page", photo_id=photo_id, status=page.status)
     return _reply(page)
 
@@ -40,7 +40,7 @@ def takedown_page(photo_id: str) -> Response:
 @app.post("/takedown/<photo_id>")
 @tracer.capture_method(capture_response=False)
 def takedown_confirm(photo_id: str) -> Response:
-    page = takedown.confirm(photo_id, _body(), app.current_event.headers)
+    page = bootstrap.takedown_pages().confirm(photo_id, _body(), app.current_event.headers)
     logger.info("take-down", photo_id=photo_id, status=page.status)
     metrics.add_metric(name="TakedownsAsked" if page.status == 200 else "TakedownsRefused", unit=MetricUnit.Count,
                        value=1)
@@ -50,7 +50,7 @@ def takedown_confirm(photo_id: str) -> Response:
 @app.get("/correction/<photo_id>")
 @tracer.capture_method(capture_response=False)
 def correction_page(photo_id: str) -> Response:
-    page = update.page(photo_id, _token())
+    page = bootstrap.correction_pages().page(photo_id, _token())
     logger.info("correction page", photo_id=photo_id, status=page.status)
     return _reply(page)
 
@@ -58,7 +58,7 @@ def correction_page(photo_id: str) -> Response:
 @app.post("/correction/<photo_id>")
 @tracer.capture_method(capture_response=False)
 def correction_decide(photo_id: str) -> Response:
-    page = update.decide(photo_id, _body(), app.current_event.headers)
+    page = bootstrap.correction_pages().decide(photo_id, _body(), app.current_event.headers)
     logger.info("correction decision", photo_id=photo_id, status=page.status)
     metrics.add_metric(name="CorrectionsDecided" if page.status == 200 else "CorrectionsRefused",
                        unit=MetricUnit.Count, value=1)

@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pressroom.stages.photo_events import changes, stage
+from pressroom import bootstrap
+from pressroom.stages.photo_events import changes
 
 logger = Logger()
 tracer = Tracer()
@@ -22,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 @tracer.capture_method
 def record_handler(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
     for _, change in changes([record.raw_event]):
-        done = stage().handle(change)
+        done = bootstrap.photo_events().handle(change)
         photo = change.new or change.old
         if done:
             logger.info("photo event", photo_id=photo.id if photo else "", done=done)

@@ -20,7 +20,7 @@ from pressroom.stages.takedown import request_takedown
 from pressroom.stages.update import CorrectionRefused, request_correction
 from pressroom_local.api import http_event
 from tests.integration.helpers import Stream, drain, follow, invoke, sent_emails
-from tests.unit.test_publishing_service import PID, approved_photo
+from tests.unit.stages.test_publish import PID, approved_photo
 
 ORIGIN = "http://127.0.0.1:8787"  # the approval base URL's origin (the default setting)
 OFFICE = "press.office@press-office.example"

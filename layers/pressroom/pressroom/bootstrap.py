@@ -19,10 +19,13 @@ if TYPE_CHECKING:
     from pressroom.guidance.detector import Detector
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
+    from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
     from pressroom.stages.scrub import Intake
     from pressroom.stages.staleness import ReminderTimer, StalenessReminder
+    from pressroom.stages.takedown import TakedownPages, TakedownStage
+    from pressroom.stages.update import CorrectionPages, CorrectionStage
 
 
 @lru_cache(maxsize=1)
@@ -130,6 +133,48 @@ def publish() -> PublishStage:
                         parameters.press_office)
 
 
+def takedown() -> TakedownStage:
+    """Not cached: the publisher follows the Flickr secret, as for publishing."""
+    from pressroom.stages.takedown import TakedownStage
+
+    return TakedownStage(get_settings(), store(), publisher(), mailer(), parameters.press_office,
+                         max_attempts=get_settings().max_receive_count)
+
+
+def corrections() -> CorrectionStage:
+    from pressroom.stages.update import CorrectionStage
+
+    return CorrectionStage(get_settings(), store(), publisher(), max_attempts=get_settings().max_receive_count)
+
+
+@lru_cache(maxsize=1)
+def takedown_pages() -> TakedownPages:
+    from pressroom.stages.takedown import TakedownPages
+
+    return TakedownPages(get_settings(), store(), parameters.published_links_key,
+                         parameters.previous_published_links_keys, parameters.press_office)
+
+
+@lru_cache(maxsize=1)
+def correction_pages() -> CorrectionPages:
+    from pressroom.stages.update import CorrectionPages
+
+    return CorrectionPages(get_settings(), store(), parameters.published_links_key,
+                           parameters.previous_published_links_keys, parameters.approvers)
+
+
+@lru_cache(maxsize=1)
+def photo_events() -> PhotoEvents:
+    from pressroom.stages.announce import Batches
+    from pressroom.stages.photo_events import PhotoEvents
+
+    settings = get_settings()
+    batches = Batches(settings, store(), mailer(), aws.client("s3"), aws.client("events"), parameters.press_office,
+                      crossposters)
+    return PhotoEvents(settings, store(), mailer(), aws.client("sqs"), parameters.press_office,
+                       parameters.published_links_key, batches)
+
+
 def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
     """``pressroom retry PHOTO_ID``: a PUBLISH_FAILED photo queued to publish again."""
     from pressroom.stages.publish import requeue
@@ -141,5 +186,6 @@ def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     parameters.reset()
-    for factory in (store, mailer, detector, timers, scrub, policy, dead_letters):
+    for factory in (store, mailer, detector, timers, scrub, policy, dead_letters, takedown_pages, correction_pages,
+                    photo_events):
         factory.cache_clear()

@@ -181,11 +181,3 @@ class Batches:
                      text=render("batch_email.txt", **values), html=render("batch_email.html", **values),
                      inline_images=thumbnails)
 
-
-def batches() -> Batches:
-    from pressroom import bootstrap
-    from pressroom.adapters import aws, parameters
-    from pressroom.settings import get_settings
-
-    return Batches(get_settings(), bootstrap.store(), bootstrap.mailer(), aws.client("s3"), aws.client("events"),
-                   parameters.press_office, bootstrap.crossposters)

@@ -156,13 +156,3 @@ def press_office_copy(photo: Photo, address: str, link: str, expires: datetime) 
         f"  pressroom takedown {photo.id} --reason \"...\"",
     ]) + "\n")
 
-
-def stage() -> PhotoEvents:
-    """The stage of this process's deployment."""
-    from pressroom import bootstrap
-    from pressroom.adapters import aws, parameters
-    from pressroom.settings import get_settings
-    from pressroom.stages.announce import batches
-
-    return PhotoEvents(get_settings(), bootstrap.store(), bootstrap.mailer(), aws.client("sqs"),
-                       parameters.press_office, parameters.published_links_key, batches())

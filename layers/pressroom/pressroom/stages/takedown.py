@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from pressroom import bootstrap
-from pressroom.adapters import parameters
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import NotPermitted, Publisher, PublisherUnavailable
 from pressroom.adapters.store import PhotoStore, StaleTransition
@@ -257,12 +255,6 @@ def still_up_email(recipients: list[str], photo: Photo, reason: str, attempts: i
     ]) + "\n")
 
 
-def stage() -> TakedownStage:
-    settings = get_settings()
-    return TakedownStage(settings, bootstrap.store(), bootstrap.publisher(), bootstrap.mailer(),
-                         parameters.press_office, max_attempts=settings.max_receive_count)
-
-
 # -- the link in the press office's copy of the published notice -----------------------------------
 def link_key(key: bytes) -> bytes:
     return links.purpose_key(key, LINK_PURPOSE)
@@ -273,119 +265,128 @@ def takedown_url(photo_id: str, token: str | None = None) -> str:
     return f"{url}?t={token}" if token else url
 
 
-def issue_link(photo_id: str, address: str, now: datetime, key: bytes | None = None) -> tuple[str, datetime]:
+def issue_link(photo_id: str, address: str, now: datetime, key: bytes) -> tuple[str, datetime]:
     """A personal take-down link for press-office ``address``, and when it stops working."""
     expires = now + timedelta(seconds=get_settings().takedown_link_ttl_seconds)
-    token = links.issue(link_key(key or parameters.published_links_key()), photo_id, address, expires)
+    token = links.issue(link_key(key), photo_id, address, expires)
     return takedown_url(photo_id, token), expires
 
 
-def page(photo_id: str, token: str, *, now: datetime | None = None) -> HtmlPage:
-    """GET: the page that asks to confirm the take-down. Reads only; never changes anything."""
-    now = now or clock.now()
-    opened = _open(photo_id, token, now)
-    if isinstance(opened, HtmlPage):
-        return opened
-    claims, photo, actor = opened
-    return _form(photo, claims, token, actor)
+@dataclass(frozen=True)
+class TakedownPages:
+    """The page behind a take-down link (GET: shows; POST: asks, once)."""
 
+    settings: Settings
+    store: PhotoStore
+    key: Callable[[], bytes]
+    older_keys: Callable[[], Iterable[bytes]]
+    press_office: Callable[[], list[str]]
 
-def confirm(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: datetime | None = None) -> HtmlPage:
-    """POST: take the photo down, once, as the press-office member the link names."""
-    now = now or clock.now()
-    if not same_origin_request(headers, origin_of(get_settings().approval_base_url)):
-        return _notice(403, "Request refused", "This was not sent from the Pressroom take-down page.")
-    try:
-        form = parse_form(body, headers)
-    except LinkError as err:
-        return _notice(err.status, err.title, err.message)
-    token = first(form, "t")
-    opened = _open(photo_id, token, now)
-    if isinstance(opened, HtmlPage):
-        return opened
-    claims, photo, actor = opened
-    if not csrf_ok(claims.key, token, first(form, "csrf")):
-        return _notice(403, "Request refused", "The form was missing its security code. Open the link from "
-                                               "the email again and confirm from that page.")
-    kind, why = first(form, "kind"), typed_text(first(form, "reason"))
-    problem = ("Choose the kind of reason." if kind not in KINDS else
-               "Give the details: they are recorded and the uploader is told." if not why else
-               f"Keep the details under {MAX_REASON} characters." if len(why) > MAX_REASON else "")
-    if problem:
-        return _form(photo, claims, token, actor, status=400, error=problem, kind=kind, reason=why)
-    try:
-        photo = request_takedown(bootstrap.store(), photo.id, by=actor, why=why, kind=kind, via="link",
-                                 nonce=claims.nonce)
-    except (StaleTransition, LookupError):
-        latest = bootstrap.store().get(photo.id)
-        return (_closed(latest) if latest else None) or _notice(409, "Not taken down",
-                                                                 "The photo changed while you were confirming.")
-    mode = photo.takedown.get("mode", "delete")
-    effect = "deleted from Flickr" if mode == "delete" else "made private on Flickr"
-    return _notice(200, "Taking it down", f"Recorded. The photo is being {effect} and taken out of its album "
-                                          "now; the uploader is told when it is done.", kind="ok", photo=photo)
+    def page(self, photo_id: str, token: str, *, now: datetime | None = None) -> HtmlPage:
+        """GET: the page that asks to confirm the take-down. Reads only; never changes anything."""
+        now = now or clock.now()
+        opened = self._open(photo_id, token, now)
+        if isinstance(opened, HtmlPage):
+            return opened
+        claims, photo, actor = opened
+        return self._form(photo, claims, token, actor)
 
+    def confirm(self, photo_id: str, body: str | None, headers: Mapping[str, str], *,
+                now: datetime | None = None) -> HtmlPage:
+        """POST: take the photo down, once, as the press-office member the link names."""
+        now = now or clock.now()
+        if not same_origin_request(headers, origin_of(self.settings.approval_base_url)):
+            return self._notice(403, "Request refused", "This was not sent from the Pressroom take-down page.")
+        try:
+            form = parse_form(body, headers)
+        except LinkError as err:
+            return self._notice(err.status, err.title, err.message)
+        token = first(form, "t")
+        opened = self._open(photo_id, token, now)
+        if isinstance(opened, HtmlPage):
+            return opened
+        claims, photo, actor = opened
+        if not csrf_ok(claims.key, token, first(form, "csrf")):
+            return self._notice(403, "Request refused", "The form was missing its security code. Open the link "
+                                                        "from the email again and confirm from that page.")
+        kind, why = first(form, "kind"), typed_text(first(form, "reason"))
+        problem = ("Choose the kind of reason." if kind not in KINDS else
+                   "Give the details: they are recorded and the uploader is told." if not why else
+                   f"Keep the details under {MAX_REASON} characters." if len(why) > MAX_REASON else "")
+        if problem:
+            return self._form(photo, claims, token, actor, status=400, error=problem, kind=kind, reason=why)
+        try:
+            photo = request_takedown(self.store, photo.id, by=actor, why=why, kind=kind, via="link",
+                                     settings=self.settings, nonce=claims.nonce)
+        except (StaleTransition, LookupError):
+            latest = self.store.get(photo.id)
+            return (self._closed(latest) if latest else None) or self._notice(
+                409, "Not taken down", "The photo changed while you were confirming.")
+        mode = photo.takedown.get("mode", "delete")
+        effect = "deleted from Flickr" if mode == "delete" else "made private on Flickr"
+        return self._notice(200, "Taking it down", f"Recorded. The photo is being {effect} and taken out of its "
+                                                   "album now; the uploader is told when it is done.",
+                            kind="ok", photo=photo)
 
-def _open(photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str] | HtmlPage:
-    """What the link may still do (claims, photo, press-office member), or the page saying why not."""
-    try:
-        claims = links.verify(link_key(parameters.published_links_key()), token, now,
-                              older=(link_key(k) for k in parameters.previous_published_links_keys()))
-    except LinkError as err:
-        return _notice(err.status, *_link_words(err))
-    if claims.photo_id != photo_id:
-        return _notice(403, "This link is not valid", "This link is for a different photo.")
-    photo = bootstrap.store().get(photo_id)
-    if photo is None:
-        return _notice(404, "Photo not found", "There is no photo with this reference.")
-    actor = links.find_approver(claims, parameters.press_office())
-    if actor is None:
-        return _notice(403, "Not in the press office",
-                       "This link's address is no longer on the press office's list.")
-    if photo.state != State.PUBLISHED:
-        return _closed(photo) or _notice(409, "Not published", "Only a published photo can be taken down.")
-    if claims.nonce in photo.used_nonces:
-        return _notice(410, "This link has been used", "A take-down was already asked for with this link.")
-    return claims, photo, actor
+    def _open(self, photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str] | HtmlPage:
+        """What the link may still do (claims, photo, press-office member), or the page saying why not."""
+        try:
+            claims = links.verify(link_key(self.key()), token, now,
+                                  older=(link_key(k) for k in self.older_keys()))
+        except LinkError as err:
+            return self._notice(err.status, *self._link_words(err))
+        if claims.photo_id != photo_id:
+            return self._notice(403, "This link is not valid", "This link is for a different photo.")
+        photo = self.store.get(photo_id)
+        if photo is None:
+            return self._notice(404, "Photo not found", "There is no photo with this reference.")
+        actor = links.find_approver(claims, self.press_office())
+        if actor is None:
+            return self._notice(403, "Not in the press office",
+                                "This link's address is no longer on the press office's list.")
+        if photo.state != State.PUBLISHED:
+            return self._closed(photo) or self._notice(409, "Not published", "Only a published photo can be taken down.")
+        if claims.nonce in photo.used_nonces:
+            return self._notice(410, "This link has been used", "A take-down was already asked for with this link.")
+        return claims, photo, actor
 
+    @staticmethod
+    def _link_words(err: LinkError) -> tuple[str, str]:
+        """The refusal of a take-down link, in its own words (links.py speaks of approval links)."""
+        if err.status == 410:
+            return err.title, ("Take-down links work for a limited time, and this one has run out. "
+                               "Take the photo down with `pressroom takedown`, or ask whoever runs Pressroom.")
+        if err.status == 403:
+            return err.title, "This link was not issued by Pressroom, or it has been altered."
+        return err.title, "The link is incomplete or damaged. Open it again from the email, copying the whole address."
 
-def _link_words(err: LinkError) -> tuple[str, str]:
-    """The refusal of a take-down link, in its own words (links.py speaks of approval links)."""
-    if err.status == 410:
-        return err.title, ("Take-down links work for a limited time, and this one has run out. "
-                           "Take the photo down with `pressroom takedown`, or ask whoever runs Pressroom.")
-    if err.status == 403:
-        return err.title, "This link was not issued by Pressroom, or it has been altered."
-    return err.title, "The link is incomplete or damaged. Open it again from the email, copying the whole address."
+    def _closed(self, photo: Photo) -> HtmlPage | None:
+        if photo.state not in (State.TAKING_DOWN, State.TAKEN_DOWN):
+            return None
+        request = photo.takedown
+        done = "has been taken down" if photo.state == State.TAKEN_DOWN else "is being taken down"
+        return self._notice(409, "Already taken down" if photo.state == State.TAKEN_DOWN else "Already being taken down",
+                            f"This photo {done}: asked by {request.get('by', '?')} at "
+                            f"{when(str(request.get('at', '')))} ({KINDS.get(str(request.get('kind')), '')}).",
+                            kind="info", photo=photo)
 
+    def _form(self, photo: Photo, claims: links.Claims, token: str, actor: str, *, status: int = 200, error: str = "",
+              kind: str = "", reason: str = "") -> HtmlPage:
+        mode = mode_for(kind, self.settings) if kind else self.settings.takedown_mode
+        effect = ("It will be deleted from Flickr" if mode == "delete" else
+                  "It will be made private on Flickr (deleted, if the reason is a withdrawn consent)")
+        return HtmlPage(status, render(
+            "takedown.html", title=f"Take down: {display_name(photo)}", section="take a photo down", error=error,
+            message="", kind="", photo=photo, url=photo.flickr.get("url", ""),
+            published_at=str(photo.flickr.get("published_at", "")),
+            effect=f"{effect} and taken out of its album {photo.album}. The uploader is told. This cannot be "
+                   "undone from here.",
+            action_url=takedown_url(photo.id), token=token, csrf=csrf_token(claims.key, token), kinds=KINDS,
+            max_reason=MAX_REASON, reason=reason, actor=actor, expires=when(claims.expires_at.isoformat()),
+            history=format_audit(self.store.audit(photo.id))))
 
-def _closed(photo: Photo) -> HtmlPage | None:
-    if photo.state not in (State.TAKING_DOWN, State.TAKEN_DOWN):
-        return None
-    request = photo.takedown
-    done = "has been taken down" if photo.state == State.TAKEN_DOWN else "is being taken down"
-    return _notice(409, "Already taken down" if photo.state == State.TAKEN_DOWN else "Already being taken down",
-                   f"This photo {done}: asked by {request.get('by', '?')} at {when(str(request.get('at', '')))} "
-                   f"({KINDS.get(str(request.get('kind')), '')}).", kind="info", photo=photo)
-
-
-def _form(photo: Photo, claims: links.Claims, token: str, actor: str, *, status: int = 200, error: str = "",
-          kind: str = "", reason: str = "") -> HtmlPage:
-    mode = mode_for(kind, get_settings()) if kind else get_settings().takedown_mode
-    effect = ("It will be deleted from Flickr" if mode == "delete" else
-              "It will be made private on Flickr (deleted, if the reason is a withdrawn consent)")
-    return HtmlPage(status, render(
-        "takedown.html", title=f"Take down: {display_name(photo)}", section="take a photo down", error=error,
-        message="", kind="", photo=photo, url=photo.flickr.get("url", ""),
-        published_at=str(photo.flickr.get("published_at", "")),
-        effect=f"{effect} and taken out of its album {photo.album}. The uploader is told. This cannot be "
-               "undone from here.",
-        action_url=takedown_url(photo.id), token=token, csrf=csrf_token(claims.key, token), kinds=KINDS,
-        max_reason=MAX_REASON, reason=reason, actor=actor, expires=when(claims.expires_at.isoformat()),
-        history=format_audit(bootstrap.store().audit(photo.id))))
-
-
-def _notice(status: int, title: str, message: str, *, kind: str = "error", photo: Photo | None = None) -> HtmlPage:
-    history = format_audit(bootstrap.store().audit(photo.id)) if photo else []
-    return HtmlPage(status, render("notice.html", title=title, section="take a photo down", error="",
-                                   message=message, kind=kind, photo=photo, history=history))
+    def _notice(self, status: int, title: str, message: str, *, kind: str = "error",
+                photo: Photo | None = None) -> HtmlPage:
+        history = format_audit(self.store.audit(photo.id)) if photo else []
+        return HtmlPage(status, render("notice.html", title=title, section="take a photo down", error="",
+                                       message=message, kind=kind, photo=photo, history=history))

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from pressroom import bootstrap
 from pressroom.adapters import parameters
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import Publisher, PublisherUnavailable, PublishRefused
@@ -131,6 +130,10 @@ def request_correction(store: PhotoStore, mailer: Mailer, photo_id: str, *, by: 
     return photo
 
 
+def _shown(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
+
+
 def subject(photo_id: str, correction_id: str) -> str:
     """What a correction link names: the photo and the one correction (an older one's links fail)."""
     return f"{photo_id}.{correction_id}"
@@ -164,113 +167,114 @@ def review_email(photo: Photo, approver: str, link: str, expires: datetime) -> E
 
 
 # -- the review page ---------------------------------------------------------------------------------
-def page(photo_id: str, token: str, *, now: datetime | None = None) -> HtmlPage:
-    """GET: the correction, as it is and as it would be. Reads only."""
-    opened = _open(photo_id, token, now or clock.now())
-    if isinstance(opened, HtmlPage):
-        return opened
-    return _form(*opened, token)
+@dataclass(frozen=True)
+class CorrectionPages:
+    """The page behind a correction's review link (GET: shows; POST: decides, once)."""
 
+    settings: Settings
+    store: PhotoStore
+    key: Callable[[], bytes]
+    older_keys: Callable[[], Iterable[bytes]]
+    approvers: Callable[[], list[str]]
 
-def decide(photo_id: str, body: str | None, headers: Mapping[str, str], *, now: datetime | None = None) -> HtmlPage:
-    """POST: approve or reject the correction, once."""
-    now = now or clock.now()
-    if not same_origin_request(headers, origin_of(get_settings().approval_base_url)):
-        return _notice(403, "Request refused", "This decision was not sent from the Pressroom correction page.")
-    try:
-        form = parse_form(body, headers)
-    except LinkError as err:
-        return _notice(err.status, err.title, err.message)
-    token = first(form, "t")
-    opened = _open(photo_id, token, now)
-    if isinstance(opened, HtmlPage):
-        return opened
-    claims, photo, approver = opened
-    if not csrf_ok(claims.key, token, first(form, "csrf")):
-        return _notice(403, "Request refused", "The form was missing its security code. Open the link from your "
-                                               "email again and decide from that page.")
-    action, reason = first(form, "decision"), typed_text(first(form, "reason"))
-    problem = ("Choose Approve or Reject." if action not in _DECIDED else
-               f"Keep the reason under {MAX_REASON} characters." if len(reason) > MAX_REASON else
-               "Give a reason to reject the correction." if action == "reject" and not reason else "")
-    if problem:
-        return _form(claims, photo, approver, token, status=400, error=problem, reason=reason)
-    decided = {**photo.correction, "phase": _DECIDED[action], "decided_by": approver, "decided_at": clock.iso(now),
-               "why": reason}
-    try:
-        photo = bootstrap.store().update(
-            photo.id, State.PUBLISHED, actor=approver, event=f"correction-{_DECIDED[action]}",
-            changes={"correction": decided, "used_nonces": [*photo.used_nonces, claims.nonce]},
-            detail={"id": decided["id"], "why": reason}, condition=("revision = :seen", {":seen": photo.revision}))
-    except StaleTransition:
-        latest = bootstrap.store().get(photo.id)
-        return (_closed(latest) if latest else None) or _notice(409, "Not recorded",
-                                                                 "The photo changed while you were deciding: open the link again.")
-    if action == "approve":
-        return _notice(200, "Correction approved", "Thank you. Flickr is being updated with the corrected text now.",
-                       kind="ok", photo=photo)
-    return _notice(200, "Correction rejected", "The photo keeps its published text.", kind="ok", photo=photo)
+    def page(self, photo_id: str, token: str, *, now: datetime | None = None) -> HtmlPage:
+        """GET: the correction, as it is and as it would be. Reads only."""
+        opened = self._open(photo_id, token, now or clock.now())
+        if isinstance(opened, HtmlPage):
+            return opened
+        return self._form(*opened, token)
 
+    def decide(self, photo_id: str, body: str | None, headers: Mapping[str, str], *, now: datetime | None = None) -> HtmlPage:
+        """POST: approve or reject the correction, once."""
+        now = now or clock.now()
+        if not same_origin_request(headers, origin_of(self.settings.approval_base_url)):
+            return self._notice(403, "Request refused", "This decision was not sent from the Pressroom correction page.")
+        try:
+            form = parse_form(body, headers)
+        except LinkError as err:
+            return self._notice(err.status, err.title, err.message)
+        token = first(form, "t")
+        opened = self._open(photo_id, token, now)
+        if isinstance(opened, HtmlPage):
+            return opened
+        claims, photo, approver = opened
+        if not csrf_ok(claims.key, token, first(form, "csrf")):
+            return self._notice(403, "Request refused", "The form was missing its security code. Open the link from your "
+                                                   "email again and decide from that page.")
+        action, reason = first(form, "decision"), typed_text(first(form, "reason"))
+        problem = ("Choose Approve or Reject." if action not in _DECIDED else
+                   f"Keep the reason under {MAX_REASON} characters." if len(reason) > MAX_REASON else
+                   "Give a reason to reject the correction." if action == "reject" and not reason else "")
+        if problem:
+            return self._form(claims, photo, approver, token, status=400, error=problem, reason=reason)
+        decided = {**photo.correction, "phase": _DECIDED[action], "decided_by": approver, "decided_at": clock.iso(now),
+                   "why": reason}
+        try:
+            photo = self.store.update(
+                photo.id, State.PUBLISHED, actor=approver, event=f"correction-{_DECIDED[action]}",
+                changes={"correction": decided, "used_nonces": [*photo.used_nonces, claims.nonce]},
+                detail={"id": decided["id"], "why": reason}, condition=("revision = :seen", {":seen": photo.revision}))
+        except StaleTransition:
+            latest = self.store.get(photo.id)
+            return (self._closed(latest) if latest else None) or self._notice(409, "Not recorded",
+                                                                     "The photo changed while you were deciding: open the link again.")
+        if action == "approve":
+            return self._notice(200, "Correction approved", "Thank you. Flickr is being updated with the corrected text now.",
+                           kind="ok", photo=photo)
+        return self._notice(200, "Correction rejected", "The photo keeps its published text.", kind="ok", photo=photo)
 
-def _open(photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str] | HtmlPage:
-    try:
-        claims = links.verify(links.purpose_key(parameters.published_links_key(), LINK_PURPOSE), token, now,
-                              older=(links.purpose_key(k, LINK_PURPOSE)
-                                     for k in parameters.previous_published_links_keys()))
-    except LinkError as err:
-        words = {410: "Correction links work for a limited time, and this one has run out.",
-                 403: "This link was not issued by Pressroom, or it has been altered."}
-        return _notice(err.status, err.title, words.get(err.status, "The link is incomplete or damaged."))
-    photo = bootstrap.store().get(photo_id)
-    if photo is None or not claims.photo_id.startswith(f"{photo_id}."):
-        return _notice(403 if photo else 404, "This link is not valid", "This link is for a different photo.")
-    correction = photo.correction or {}
-    if claims.photo_id != subject(photo.id, str(correction.get("id", ""))):
-        return _notice(410, "Replaced", "This correction was replaced by a newer one; its own email has the link.")
-    asked = {a.lower() for a in correction.get("asked", [])}
-    approver = links.find_approver(claims, [a for a in parameters.approvers() if a.lower() in asked])
-    if approver is None:
-        return _notice(403, "Not an approver", "This link's approver is not on the approver list.")
-    if photo.state != State.PUBLISHED or correction.get("phase") != "pending":
-        return _closed(photo) or _notice(409, "Not published", "The photo is no longer published.")
-    if claims.nonce in photo.used_nonces:
-        return _notice(410, "This link has been used", "A decision was already made with this link.")
-    return claims, photo, approver
+    def _open(self, photo_id: str, token: str, now: datetime) -> tuple[links.Claims, Photo, str] | HtmlPage:
+        try:
+            claims = links.verify(links.purpose_key(self.key(), LINK_PURPOSE), token, now,
+                                  older=(links.purpose_key(k, LINK_PURPOSE)
+                                         for k in self.older_keys()))
+        except LinkError as err:
+            words = {410: "Correction links work for a limited time, and this one has run out.",
+                     403: "This link was not issued by Pressroom, or it has been altered."}
+            return self._notice(err.status, err.title, words.get(err.status, "The link is incomplete or damaged."))
+        photo = self.store.get(photo_id)
+        if photo is None or not claims.photo_id.startswith(f"{photo_id}."):
+            return self._notice(403 if photo else 404, "This link is not valid", "This link is for a different photo.")
+        correction = photo.correction or {}
+        if claims.photo_id != subject(photo.id, str(correction.get("id", ""))):
+            return self._notice(410, "Replaced", "This correction was replaced by a newer one; its own email has the link.")
+        asked = {a.lower() for a in correction.get("asked", [])}
+        approver = links.find_approver(claims, [a for a in self.approvers() if a.lower() in asked])
+        if approver is None:
+            return self._notice(403, "Not an approver", "This link's approver is not on the approver list.")
+        if photo.state != State.PUBLISHED or correction.get("phase") != "pending":
+            return self._closed(photo) or self._notice(409, "Not published", "The photo is no longer published.")
+        if claims.nonce in photo.used_nonces:
+            return self._notice(410, "This link has been used", "A decision was already made with this link.")
+        return claims, photo, approver
 
+    def _closed(self, photo: Photo) -> HtmlPage | None:
+        c = photo.correction or {}
+        if c.get("phase") in (None, "pending") and photo.state == State.PUBLISHED:
+            return None
+        if c.get("decided_by"):
+            return self._notice(409, "Already decided", f"This correction was {c['phase']} by {c['decided_by']} at "
+                                                   f"{when(str(c.get('decided_at', '')))}.", kind="info", photo=photo)
+        return self._notice(409, "Not open for review", f"The photo is {photo.state.value.replace('_', ' ').lower()}.",
+                       kind="info", photo=photo)
 
-def _closed(photo: Photo) -> HtmlPage | None:
-    c = photo.correction or {}
-    if c.get("phase") in (None, "pending") and photo.state == State.PUBLISHED:
-        return None
-    if c.get("decided_by"):
-        return _notice(409, "Already decided", f"This correction was {c['phase']} by {c['decided_by']} at "
-                                               f"{when(str(c.get('decided_at', '')))}.", kind="info", photo=photo)
-    return _notice(409, "Not open for review", f"The photo is {photo.state.value.replace('_', ' ').lower()}.",
-                   kind="info", photo=photo)
+    def _form(self, claims: links.Claims, photo: Photo, approver: str, token: str, *, status: int = 200, error: str = "",
+              reason: str = "") -> HtmlPage:
+        c = photo.correction
+        rows = [(field.title(), _shown(c["previous"][field]), _shown(c[field]), c["previous"][field] != c[field])
+                for field in FIELDS]
+        return HtmlPage(status, render(
+            "correction.html", title=f"Correction: {display_name(photo)}", section="correct a published photo",
+            error=error, message="", kind="", photo=photo, rows=rows, findings=c.get("findings") or [],
+            finding_text=finding_text, requested_by=c.get("by", "?"), url=photo.flickr.get("url", ""),
+            action_url=correction_url(photo.id), token=token, csrf=csrf_token(claims.key, token), reason=reason,
+            max_reason=MAX_REASON, approver=approver, expires=when(claims.expires_at.isoformat()),
+            history=format_audit(self.store.audit(photo.id))))
 
-
-def _form(claims: links.Claims, photo: Photo, approver: str, token: str, *, status: int = 200, error: str = "",
-          reason: str = "") -> HtmlPage:
-    c = photo.correction
-    rows = [(field.title(), _shown(c["previous"][field]), _shown(c[field]), c["previous"][field] != c[field])
-            for field in FIELDS]
-    return HtmlPage(status, render(
-        "correction.html", title=f"Correction: {display_name(photo)}", section="correct a published photo",
-        error=error, message="", kind="", photo=photo, rows=rows, findings=c.get("findings") or [],
-        finding_text=finding_text, requested_by=c.get("by", "?"), url=photo.flickr.get("url", ""),
-        action_url=correction_url(photo.id), token=token, csrf=csrf_token(claims.key, token), reason=reason,
-        max_reason=MAX_REASON, approver=approver, expires=when(claims.expires_at.isoformat()),
-        history=format_audit(bootstrap.store().audit(photo.id))))
-
-
-def _shown(value: Any) -> str:
-    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
-
-
-def _notice(status: int, title: str, message: str, *, kind: str = "error", photo: Photo | None = None) -> HtmlPage:
-    history = format_audit(bootstrap.store().audit(photo.id)) if photo else []
-    return HtmlPage(status, render("notice.html", title=title, section="correct a published photo", error="",
-                                   message=message, kind=kind, photo=photo, history=history))
+    def _notice(self, status: int, title: str, message: str, *, kind: str = "error", photo: Photo | None = None) -> HtmlPage:
+        history = format_audit(self.store.audit(photo.id)) if photo else []
+        return HtmlPage(status, render("notice.html", title=title, section="correct a published photo", error="",
+                                       message=message, kind=kind, photo=photo, history=history))
 
 
 # -- applying it (the amend function) ----------------------------------------------------------------
@@ -325,8 +329,3 @@ class CorrectionStage:
         except StaleTransition as exc:  # another write landed: the retry reads it again (Flickr calls repeat safely)
             raise CorrectionRetry("the photo changed while the correction was applied") from exc
         return Outcome(photo.id, phase, reason)
-
-
-def stage() -> CorrectionStage:
-    settings = get_settings()
-    return CorrectionStage(settings, bootstrap.store(), bootstrap.publisher(), max_attempts=settings.max_receive_count)

@@ -13,7 +13,7 @@ import responses
 
 from pressroom.adapters.parameters import FlickrCredentials
 from pressroom_local import cli
-from tests.unit.test_publishing_flickr import CREDENTIALS, ME, FakeFlickr
+from tests.unit.adapters.test_flickr import CREDENTIALS, ME, FakeFlickr
 
 #: the app's secret, the request token's secret and the access token (its key too: half a credential);
 #: the request token's key is in the address the person must open, as Flickr's flow has it

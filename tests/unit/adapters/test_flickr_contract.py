@@ -15,7 +15,7 @@ from pressroom.adapters.flickr import connect
 from pressroom.adapters.parameters import FlickrCredentials
 from pressroom.adapters.publisher import NotPermitted, PublisherUnavailable, PublishRefused
 from pressroom_local.flickr_auth import AuthFailed, authorise
-from tests.unit.test_publishing_flickr import CREDENTIALS, JPEG, ME, FakeFlickr, oauth_signature_ok
+from tests.unit.adapters.test_flickr import CREDENTIALS, JPEG, ME, FakeFlickr, oauth_signature_ok
 
 
 @pytest.fixture

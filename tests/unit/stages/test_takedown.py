@@ -16,7 +16,6 @@ from pressroom.adapters.publisher import PublisherUnavailable
 from pressroom.domain.photos import State
 from pressroom.settings import Settings, get_settings
 from pressroom.stages.publish import PublishStage
-from pressroom.stages.staleness import reminder_timer
 from pressroom.stages.takedown import (
     CONSENT_WITHDRAWN,
     TakedownRetry,
@@ -25,8 +24,8 @@ from pressroom.stages.takedown import (
     request_takedown,
 )
 from tests.integration.helpers import sent_emails
-from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
-from tests.unit.test_publishing_service import LEASE, PID, Clock, approved_photo
+from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr
+from tests.unit.stages.test_publish import LEASE, PID, Clock, approved_photo
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def published(store, jpeg, publisher, pid: str = PID):
     from pressroom.adapters import aws
 
     approved_photo(store, jpeg, pid=pid)
-    stage = PublishStage(get_settings(), store, aws.client("s3"), publisher, bootstrap.mailer(), reminder_timer(),
+    stage = PublishStage(get_settings(), store, aws.client("s3"), publisher, bootstrap.mailer(), bootstrap.reminder_timer(),
                          parameters.press_office, now=Clock())
     assert stage.publish(pid, lease=LEASE, attempt=1).status == "published"
     return store.get(pid)
