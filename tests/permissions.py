@@ -114,6 +114,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:CreateSchedule", "{schedules}/stale-account"),  # ReminderTimer.after_publish
         ("scheduler:UpdateSchedule", "{schedules}/stale-account"),
         ("iam:PassRole", "{StalenessSchedulerRole}"),
+        ("scheduler:CreateSchedule", "{schedules}/publish-at-*"),  # an embargoed photo held until publish-at
+        ("scheduler:UpdateSchedule", "{schedules}/publish-at-*"),
+        ("iam:PassRole", "{PublishAtSchedulerRole}"),
     ],
     "StalenessFunction": [
         ("dynamodb:GetItem", "{PhotoTable}"), ("dynamodb:Query", "{PhotoTable}/index/by-state"),
@@ -477,14 +480,19 @@ def requests_of(function: str, service: str, operation: str, params: dict[str, A
     if service == "scheduler" and operation in ("GetSchedule", "DeleteSchedule"):
         return [_schedule(f"scheduler:{operation}", params)]
     if service == "scheduler" and operation in ("CreateSchedule", "UpdateSchedule"):
-        # the deployed function passes the role its environment names, whatever the local stack used
-        passed = environment(function).get("PRESSROOM_SCHEDULER_ROLE_ARN", "")
+        # the deployed function passes the role its environment names, whatever the local stack used:
+        # a queue target (an embargoed photo's publish message) its publish-at role, else its timers'
+        target = params["Target"]["Arn"]
+        to_queue = target.startswith("arn:aws:sqs:")
+        passed = environment(function).get("PRESSROOM_PUBLISH_AT_ROLE_ARN" if to_queue else "PRESSROOM_SCHEDULER_ROLE_ARN", "")
         role = next((name for name, r in template()["Resources"].items()
                      if r["Type"] == "AWS::IAM::Role" and _get_att(name, "Arn") == passed), None)
+        # the schedule does its work only if the role it runs as may invoke (or send to) its target
+        fires = (Request("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{_deployed(target.rsplit(':', 1)[-1])}",
+                         principal=role or "(no role of the stack)") if to_queue else
+                 Request("lambda:InvokeFunction", target, principal=role or "(no role of the stack)"))
         return [_schedule(f"scheduler:{operation}", params),
-                Request("iam:PassRole", passed, {"iam:PassedToService": ("scheduler.amazonaws.com",)}),
-                # the schedule fires only if the role it runs as may invoke its target
-                Request("lambda:InvokeFunction", params["Target"]["Arn"], principal=role or "(no role of the stack)")]
+                Request("iam:PassRole", passed, {"iam:PassedToService": ("scheduler.amazonaws.com",)}), fires]
     if service == "events" and operation == "PutEvents":
         return [Request("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{e.get('EventBusName') or 'default'}")
                 for e in params["Entries"]]

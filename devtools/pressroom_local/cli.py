@@ -53,6 +53,14 @@ def _upload(args: argparse.Namespace) -> int:
     for field in ("title", "description", "tags", "uploader"):
         if getattr(args, field):
             declared[field] = getattr(args, field)
+    if declared.get("publish-at"):
+        from pressroom.domain.schedule import london, publish_at
+
+        try:
+            print(f"to be published no earlier than {london(publish_at(declared['publish-at']))}")
+        except ValueError as exc:
+            print(f"pressroom: {exc}", file=sys.stderr)
+            return 2
     failed = False
     for name in args.files:
         try:

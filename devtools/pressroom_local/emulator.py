@@ -161,10 +161,11 @@ class StreamSource:
 class ScheduleSource:
     """Fires the group's schedules when due by :mod:`pressroom.domain.clock` (moto stores but never fires them)."""
 
-    def __init__(self, scheduler: Any, group: str, targets: dict[str, Handler]):
+    def __init__(self, scheduler: Any, group: str, targets: dict[str, Handler], sqs: Any = None):
         self._scheduler = scheduler
         self._group = group
         self._targets = targets  # function ARN → handler
+        self._sqs = sqs  # for schedules whose target is a queue (Scheduler's SQS target sends its Input)
         self._last_rate_fire: dict[str, datetime] = {}
 
     def poll(self) -> int:
@@ -196,6 +197,10 @@ class ScheduleSource:
 
     def _invoke(self, schedule: dict[str, Any]) -> None:
         target = schedule["Target"]
+        if target["Arn"].startswith("arn:aws:sqs:") and self._sqs is not None:
+            url = self._sqs.get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[-1])["QueueUrl"]
+            self._sqs.send_message(QueueUrl=url, MessageBody=_with_context(target.get("Input") or "{}", schedule))
+            return
         handler = self._targets.get(target["Arn"])
         if handler is None:
             print(f"schedule {schedule['Name']}: no local function for {target['Arn']}")

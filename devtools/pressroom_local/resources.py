@@ -161,6 +161,8 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
         "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN": function_arn(region, "approval_timer", names.prefix),
         "PRESSROOM_REGION": region,
         "PRESSROOM_PUBLISH_DEAD_LETTER_QUEUE_ARN": _arn(sqs, dlq_urls["publish"]),
+        "PRESSROOM_PUBLISH_QUEUE_ARN": _arn(sqs, queue_urls["publish"]),
+        "PRESSROOM_PUBLISH_AT_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{names.prefix}-publish-at-scheduler",
     }
     for name, setting in QUEUES.items():
         if setting:

@@ -185,7 +185,7 @@ class LocalStack:
         sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
             resources.function_arn(REGION, name): functions.handler(name)
             for name in ("staleness", "approval_timer", "comments")
-        }))
+        }, sqs=sqs))
         sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))
         self.emulator = Emulator(sources)
         self.api.start()

@@ -281,10 +281,14 @@ def test_mail_can_only_be_sent_as_the_sender(resources):
 #: each role schedules run as → the one function its schedules invoke
 SCHEDULER_ROLES = {"ApprovalSchedulerRole": "ApprovalTimerFunction", "StalenessSchedulerRole": "StalenessFunction",
                    "CommentsSchedulerRole": "CommentsFunction"}
-#: each function role that arms schedules → the scheduler role it may pass them
-PASSES = {"RequestApprovalRole": "ApprovalSchedulerRole", "ApprovalApiRole": "ApprovalSchedulerRole",
-          "ApprovalTimerRole": "ApprovalSchedulerRole", "PublishRole": "StalenessSchedulerRole", "StalenessRole": "StalenessSchedulerRole",
-          "CommentsRole": "StalenessSchedulerRole"}
+#: each role schedules run as that sends a message instead → the one queue it may send to
+SCHEDULER_QUEUE_ROLES = {"PublishAtSchedulerRole": "PublishQueue"}
+#: each function role that arms schedules → the scheduler roles it may pass them
+PASSES = {"RequestApprovalRole": {"ApprovalSchedulerRole"}, "ApprovalApiRole": {"ApprovalSchedulerRole"},
+          "ApprovalTimerRole": {"ApprovalSchedulerRole"}, "PublishRole": {"StalenessSchedulerRole", "PublishAtSchedulerRole"},
+          "StalenessRole": {"StalenessSchedulerRole"}, "CommentsRole": {"StalenessSchedulerRole"}}
+#: the environment variable telling a function the ARN of each scheduler role it passes
+PASSED_IN = {"PublishAtSchedulerRole": "PRESSROOM_PUBLISH_AT_ROLE_ARN"}
 
 
 #: what every timer ran as before: kept so that timers armed with it still fire; nobody may pass it
@@ -296,14 +300,17 @@ def test_each_scheduler_role_invokes_one_function_for_schedules_of_the_group(res
     assumed_by_scheduler = {name for name, r in of_type(resources, "AWS::IAM::Role").items()
                             for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
                             if s["Principal"] == {"Service": "scheduler.amazonaws.com"}}
-    assert assumed_by_scheduler == set(SCHEDULER_ROLES) | {LEGACY_SCHEDULER_ROLE}
-    for name, target in SCHEDULER_ROLES.items():
+    assert assumed_by_scheduler == set(SCHEDULER_ROLES) | set(SCHEDULER_QUEUE_ROLES) | {LEGACY_SCHEDULER_ROLE}
+    for name, target in {**SCHEDULER_ROLES, **SCHEDULER_QUEUE_ROLES}.items():
         role = resources[name]["Properties"]
         (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
                                       "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["PressroomScheduleGroup", "Arn"]}}}
         (policy,) = role["Policies"]
         (statement,) = policy["PolicyDocument"]["Statement"]
+        if name in SCHEDULER_QUEUE_ROLES:
+            assert statement["Action"] == "sqs:SendMessage" and statement["Resource"] == {"Fn::GetAtt": [target, "Arn"]}
+            continue
         assert statement["Action"] == "lambda:InvokeFunction"
         assert function_named(resources, statement["Resource"]) == target, name
     poll = resources["CommentsFunction"]["Properties"]["Events"]["Every15Minutes"]["Properties"]
@@ -311,16 +318,18 @@ def test_each_scheduler_role_invokes_one_function_for_schedules_of_the_group(res
 
 
 def test_each_schedule_creator_may_pass_only_the_role_of_its_timers(template, resources):
-    passers = {}  # the legacy role is not among PASSES: no new timer runs as it
+    passers: dict[str, set[str]] = {}  # the legacy role is not among PASSES: no new timer runs as it
     for owner, s in statements(resources):
         if "iam:PassRole" in as_list(s["Action"]):
             assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
-            passers[owner] = s["Resource"]["Fn::GetAtt"][0]
+            passers.setdefault(owner, set()).add(s["Resource"]["Fn::GetAtt"][0])
     assert passers == PASSES
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
-        told = env_of(template, f).get("PRESSROOM_SCHEDULER_ROLE_ARN")
-        passes = PASSES.get(role_of(f))
-        assert told == ({"Fn::GetAtt": [passes, "Arn"]} if passes else None), name
+        env = env_of(template, f)
+        for passed in PASSES.get(role_of(f), set()):
+            assert env.get(PASSED_IN.get(passed, "PRESSROOM_SCHEDULER_ROLE_ARN")) == {"Fn::GetAtt": [passed, "Arn"]}, name
+        if role_of(f) not in PASSES:
+            assert "PRESSROOM_SCHEDULER_ROLE_ARN" not in env and "PRESSROOM_PUBLISH_AT_ROLE_ARN" not in env, name
 
 
 def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
@@ -330,10 +339,11 @@ def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
         publish_check_schedule,
         reminder_schedule,
     )
+    from pressroom.stages.publish import publish_at_schedule
     from pressroom.stages.staleness import SCHEDULE
 
     group = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${PressroomScheduleGroup}/"
-    names = {reminder_schedule("*"), expiry_schedule("*"), publish_check_schedule("*"), SCHEDULE}
+    names = {reminder_schedule("*"), expiry_schedule("*"), publish_check_schedule("*"), SCHEDULE, publish_at_schedule("*")}
     for owner, s in statements(resources):
         if any(a.startswith("scheduler:") for a in as_list(s["Action"])):
             for resource in as_list(s["Resource"]):

@@ -1,7 +1,7 @@
 """The adapters a process uses, built once from its settings."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,10 +127,17 @@ def comments() -> CommentsMonitor:
 
 def publish() -> PublishStage:
     """Not cached: the publisher follows the Flickr secret, which may be filled in after a cold start."""
+    from pressroom.adapters.timers import Timers
     from pressroom.stages.publish import PublishStage
 
-    return PublishStage(get_settings(), store(), aws.client("s3"), publisher(), mailer(), reminder_timer(),
-                        parameters.press_office)
+    settings = get_settings()
+    held = Timers(aws.client("scheduler"), settings.scheduler_group, settings.publish_at_role_arn)
+
+    def schedule(name: str, when: datetime, message: dict[str, Any]) -> None:
+        held.arm(name, when, settings.publish_queue_arn, message)
+
+    return PublishStage(settings, store(), aws.client("s3"), publisher(), mailer(), reminder_timer(),
+                        parameters.press_office, schedule=schedule if settings.publish_queue_arn else None)
 
 
 def takedown() -> TakedownStage:

@@ -23,6 +23,8 @@ class Settings:
     policy_queue_url: str = ""
     approval_queue_url: str = ""
     publish_queue_url: str = ""
+    publish_queue_arn: str = ""  # the target of an embargoed photo's publish-at schedule
+    publish_at_role_arn: str = ""  # the role that schedule runs as (may send to the publish queue only)
     publish_dead_letter_queue_arn: str = ""  # the publish function ends the photos of its dead letters
     amend_queue_url: str = ""  # take-downs and approved corrections of published photos, for Flickr
     approval_base_url: str = "http://127.0.0.1:8787"

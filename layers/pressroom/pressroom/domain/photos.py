@@ -97,6 +97,8 @@ class Photo:
     office_told_at: str = ""
     flickr: dict[str, Any] = field(default_factory=dict)
     publish_attempts: int = 0
+    #: an embargoed photo's publish-at, when it is held for it (UTC, ISO 8601)
+    publish_at: str = ""
     #: when the uploader and the press office were told the photo is live (its take-down links)
     published_notified_at: str = ""
     #: the request to take it down (by, at, why, kind, mode, round) and, once done, done_at and how
