@@ -238,3 +238,19 @@ def boto3_mailer():
     from pressroom import bootstrap
 
     return bootstrap.mailer()
+
+
+def test_per_photo_flickr_settings_are_sent_on_upload_and_shown_for_review(aws, store, load_event, jpeg, flickr):
+    from pressroom.web.pages import review_page
+
+    approved_photo(store, jpeg)
+    declared = {"licence": "cc-by-4.0", "comments": "nobody", "content-type": "other", "safety": "safe",
+                "publish-at": "2020-01-05T09:00"}
+    photo = store.update(PID, State.APPROVED, actor="t", event="declared", changes={"declared": declared})
+    page = review_page(photo, [], approver="a@b.example", action_url="/", token="t", csrf="c", preview_url="",
+                       expires="")
+    assert "CC BY 4.0 · comments: nobody · safety: safe · other · from 5 January 2020 at 09:00 GMT" in page
+    assert invoke("publish", load_event("publish")) == {"batchItemFailures": []}
+    uploaded = flickr.photos[store.get(PID).flickr["id"]]
+    assert (uploaded["content_type"], uploaded["safety_level"]) == ("3", "1")  # with the upload
+    assert (uploaded["license"], uploaded["perm_comment"], uploaded["perm_addmeta"]) == ("11", "0", "0")

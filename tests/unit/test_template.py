@@ -822,6 +822,15 @@ def test_approval_api_routes_throttling_and_access_logs(resources):
     assert "queryString" not in api["AccessLogSettings"]["Format"], "the query string carries the token"
 
 
+def test_the_licence_choices_are_the_ones_pressroom_knows(template):
+    from pressroom.domain.flickr_options import LICENCES
+    from pressroom.guidance.declared import CHOICES
+
+    allowed = template["Parameters"]["FlickrLicence"]["AllowedValues"]
+    assert set(allowed) == set(LICENCES) == set(CHOICES["licence"])
+    assert template["Parameters"]["FlickrLicence"]["Default"] == Settings().flickr_licence
+
+
 def test_outputs_name_what_an_operator_needs(template):
     assert {"RawBucketName", "CleanBucketName", "PhotoTableName", "ApprovalApiUrl", "ReviewBaseUrl",
             "ScrubQueueUrl", "PolicyQueueUrl", "ApprovalQueueUrl", "PublishQueueUrl"} <= set(template["Outputs"])

@@ -35,6 +35,11 @@ class Settings:
     #: signs the take-down links of published notices and the links to review a correction
     published_links_secret: str = "pressroom/published-links-key"
     flickr_secret: str = "pressroom/flickr"
+    #: what Flickr is told about a photo unless its upload declares otherwise (domain/flickr_options.py)
+    flickr_licence: str = "all-rights-reserved"
+    flickr_comments: str = "everyone"
+    flickr_safety: str = "safe"
+    flickr_content_type: str = "photo"
     #: Mastodon and Bluesky accounts to post batch announcements to ("": cross-posting is off)
     crosspost_secret: str = ""
     link_ttl_seconds: int = 7 * 24 * 3600

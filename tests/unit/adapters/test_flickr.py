@@ -237,6 +237,28 @@ class FakeFlickr:
             del self.sets[p["photoset_id"]]
         return _ok()
 
+    #: flickr.photos.licenses.getInfo as documented (the ids of the 4.0 licences are the double's own:
+    #: the adapter looks each licence up by its address, never by a number it assumes)
+    LICENSES = [("0", "All Rights Reserved", ""),
+                ("4", "Attribution License", "https://creativecommons.org/licenses/by/2.0/"),
+                ("9", "Public Domain Dedication (CC0)", "https://creativecommons.org/publicdomain/zero/1.0/"),
+                ("10", "Public Domain Mark", "https://creativecommons.org/publicdomain/mark/1.0/"),
+                ("11", "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+                ("16", "CC BY-NC-ND 4.0", "https://creativecommons.org/licenses/by-nc-nd/4.0/")]
+
+    def _photos_licenses_getInfo(self, p):
+        rows = "".join(f'\t<license id="{i}" name="{escape(n)}" url="{u}" />\n' for i, n, u in self.LICENSES)
+        return _ok(f"<licenses>\n{rows}</licenses>")
+
+    def _photos_licenses_setLicense(self, p):
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        if p["license_id"] not in {i for i, _, _ in self.LICENSES}:
+            return _fail(2, "License not found")
+        photo["license"] = p["license_id"]
+        return _ok()
+
     def _people_getUploadStatus(self, p):
         """The documented reply (https://www.flickr.com/services/api/flickr.people.getUploadStatus.html)."""
         return _ok(f'<user id="{ME}" ispro="1">\n\t<username>westmidlandspolice</username>\n'

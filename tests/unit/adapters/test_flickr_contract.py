@@ -181,3 +181,21 @@ def test_flickr_unreachable_ends_the_flow():
                  body=requests.ConnectionError("reset"))
         with pytest.raises(AuthFailed, match="ConnectionError"):
             authorise(CREDENTIALS.api_key, CREDENTIALS.api_secret, lambda url: "1")
+
+
+# -- per-photo settings ---------------------------------------------------------------------------
+def test_safety_and_content_type_go_with_the_upload_and_licence_and_comments_after_it(flickr_api, publisher):
+    from pressroom.domain.flickr_options import FlickrOptions
+
+    options = FlickrOptions(licence="cc-by-nc-nd-4.0", comments="nobody", safety="moderate", content_type="other")
+    uploaded = publisher.publish(JPEG, "poster.png", title="Lock it", description="d", tags=[],
+                                 machine_tag="pressroom:photo=b2", options=options)
+    photo = flickr_api.photos[uploaded.photo_id]
+    assert (photo["safety_level"], photo["content_type"], photo["is_public"]) == ("2", "3", "1")
+    publisher.configure(uploaded.photo_id, options)
+    assert photo["license"] == "16"  # found by its address in licenses.getInfo
+    assert (photo["perm_comment"], photo["perm_addmeta"], photo["is_public"]) == ("0", "0", "1")
+    publisher.configure(uploaded.photo_id, FlickrOptions(licence="cc-by-sa-4.0", comments="everyone"))
+    assert photo["license"] == "0" and photo["perm_comment"] == "3"  # not listed by Flickr: all rights reserved
+    assert flickr_api.calls.count("photos.licenses.getInfo") == 1  # looked up once
+    assert flickr_api.bad_signatures == 0

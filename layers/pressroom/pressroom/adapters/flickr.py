@@ -22,6 +22,7 @@ from pressroom.adapters.publisher import (
     PublishRefused,
 )
 from pressroom.domain import clock
+from pressroom.domain.flickr_options import COMMENTS, CONTENT_TYPES, LICENCES, SAFETY, FlickrOptions
 
 #: upload errors that no retry can fix: "Filesize was zero", "Filetype was not recognised"
 _REFUSED_UPLOAD = {4, 5}
@@ -60,17 +61,21 @@ class FlickrPublisher:
     def __init__(self, api: flickrapi.FlickrAPI):
         self._api = api
         self._me = ""
+        self._licences: dict[str, str] = {}  # a licence's address (no scheme; "": all rights reserved) → id
 
     # -- the port --------------------------------------------------------------------------------
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                machine_tag: str) -> Published:
-        """Upload (public, safe, shown in search) with the description as plain text: Flickr reads
-        descriptions as HTML, so ``<``, ``>`` and ``&`` are escaped."""
+                machine_tag: str, options: FlickrOptions | None = None) -> Published:
+        """Upload (public, shown in search; safe and a photo unless ``options`` say otherwise) with
+        the description as plain text: Flickr reads descriptions as HTML, so ``<``, ``>`` and ``&``
+        are escaped."""
+        options = options or FlickrOptions()
         try:
             reply = self._api.upload(
                 filename, fileobj=io.BytesIO(photo), title=title, description=escape(description, quote=False),
                 tags=_tag_list([*tags, machine_tag]), is_public="1", is_friend="0", is_family="0",
-                safety_level="1", content_type="1", hidden="1", format="etree",
+                safety_level=SAFETY[options.safety], content_type=CONTENT_TYPES[options.content_type], hidden="1",
+                format="etree",
             )
         except FlickrError as exc:
             if exc.code in _REFUSED_UPLOAD:
@@ -86,6 +91,23 @@ class FlickrPublisher:
         except PublisherUnavailable:  # the photo is up: its id must reach the record, not be lost here
             url = short_url(photo_id)
         return Published(photo_id, url)
+
+    def configure(self, photo_id: str, options: FlickrOptions) -> None:
+        """``flickr.photos.setPerms`` (public; comments as ``options`` say; tags and notes by the
+        account only) and ``flickr.photos.licenses.setLicense`` with the licence's id, looked up by
+        its address in ``flickr.photos.licenses.getInfo`` (one Flickr does not list: all rights
+        reserved, the most careful choice)."""
+        self._call("photos.setPerms", photo_id=photo_id, is_public="1", is_friend="0", is_family="0",
+                   perm_comment=COMMENTS[options.comments], perm_addmeta="0")
+        self._call("photos.licenses.setLicense", photo_id=photo_id, license_id=self._licence_id(options.licence))
+
+    def _licence_id(self, licence: str) -> str:
+        if not self._licences:
+            for entry in self._call("photos.licenses.getInfo").iter("license"):
+                address = entry.get("url", "").split("://", 1)[-1]
+                self._licences[address] = entry.get("id", "")
+        wanted = LICENCES.get(licence, "")
+        return self._licences.get(wanted) or self._licences.get("") or "0"
 
     def find(self, machine_tag: str) -> Published | None:
         found = self._call("photos.search", user_id="me", machine_tags=machine_tag, per_page="1")

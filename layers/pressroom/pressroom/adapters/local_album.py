@@ -32,6 +32,7 @@ from typing import Any
 
 from pressroom.adapters.publisher import Comment, Published, PublisherUnavailable, PublishRefused
 from pressroom.domain import clock
+from pressroom.domain.flickr_options import LICENCE_NAMES, FlickrOptions
 
 _URL = re.compile(r"(https?://[^\s<>\"']+|www\.[^\s<>\"']+)")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -73,7 +74,7 @@ class LocalAlbum:
 
     # -- the port --------------------------------------------------------------------------------
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                machine_tag: str) -> Published:
+                machine_tag: str, options: FlickrOptions | None = None) -> Published:
         photo_id = uuid.uuid4().hex[:16]
         name = f"{photo_id}_{_SAFE_NAME.sub('-', PurePosixPath(filename).name) or 'photo'}"
         with self._locked():
@@ -82,6 +83,7 @@ class LocalAlbum:
                 "id": photo_id, "file": name, "title": title, "description": description,
                 "tags": list(tags), "album": "", "machine_tag": machine_tag, "photoset_id": "",
                 "published_at": clock.iso(), "url": self._url(photo_id),
+                "safety": (options or FlickrOptions()).safety, "content_type": (options or FlickrOptions()).content_type,
             })
             self._render_index()
         return Published(photo_id, self._url(photo_id))
@@ -165,6 +167,9 @@ class LocalAlbum:
 
     def hide(self, photo_id: str) -> None:
         self._change(photo_id, private=True)
+
+    def configure(self, photo_id: str, options: FlickrOptions) -> None:
+        self._change(photo_id, licence=options.licence, comments=options.comments)
 
     def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
         self._change(photo_id, title=title, description=description)
@@ -315,6 +320,8 @@ def _article(photo: dict[str, Any]) -> str:
         f'<p class="description">{linkify(str(photo.get("description", "")))}</p>\n',
         f'<p class="tags">{tags}</p>\n' if tags else "",
         f'<p class="meta">Album {escape(str(photo.get("album", "")))} · published '
-        f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}</p>\n',
+        f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}'
+        + (f' · {escape(LICENCE_NAMES.get(str(photo["licence"]), str(photo["licence"])))}'
+           f' · comments: {escape(str(photo.get("comments", "")))}' if photo.get("licence") else "") + '</p>\n',
         "</article>",
     ])

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from pressroom.domain.flickr_options import FlickrOptions
+
 
 @dataclass(frozen=True)
 class Published:
@@ -43,8 +45,13 @@ class PublishRefused(Exception):
 
 class Publisher(Protocol):
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                machine_tag: str) -> Published:
-        """Upload a public photo tagged with ``machine_tag`` (in no photoset yet)."""
+                machine_tag: str, options: FlickrOptions | None = None) -> Published:
+        """Upload a public photo tagged with ``machine_tag`` (in no photoset yet), with the safety
+        level and content type of ``options`` (default: :class:`FlickrOptions`'s)."""
+
+    def configure(self, photo_id: str, options: FlickrOptions) -> None:
+        """Set an uploaded photo's licence and who may comment (nobody else may add tags or
+        notes); repeating it is harmless."""
 
     def find(self, machine_tag: str) -> Published | None:
         """The account's photo carrying ``machine_tag``, if an earlier attempt uploaded it."""
@@ -95,7 +102,10 @@ class Unconfigured:
         self._reason = f"Flickr is not configured: fill in the {secret} secret, then `pressroom retry` the photo"
 
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                machine_tag: str) -> Published:
+                machine_tag: str, options: FlickrOptions | None = None) -> Published:
+        raise PublisherUnavailable(self._reason)
+
+    def configure(self, photo_id: str, options: FlickrOptions) -> None:
         raise PublisherUnavailable(self._reason)
 
     def find(self, machine_tag: str) -> Published | None:

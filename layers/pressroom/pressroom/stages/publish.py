@@ -47,6 +47,7 @@ from pressroom.adapters.publisher import (
 )
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock
+from pressroom.domain.flickr_options import FlickrOptions, options_for
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.schedule import london, publish_at
@@ -129,6 +130,7 @@ class PublishStage:
             if uploaded is None:
                 uploaded, status = self._upload(photo), "published"
                 photo = self._note_upload(photo, claim, uploaded)
+            self.publisher.configure(uploaded.photo_id, self._options(photo))  # again on a retry: harmless
             published = uploaded if uploaded.photoset_id else self._in_album(photo, uploaded, lease)
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
@@ -224,8 +226,11 @@ class PublishStage:
         return self.publisher.publish(
             self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
             description=published_caption(photo.title, photo.description, self._credit(photo)),
-            tags=photo.tags, machine_tag=machine_tag(photo.id),
+            tags=photo.tags, machine_tag=machine_tag(photo.id), options=self._options(photo),
         )
+
+    def _options(self, photo: Photo) -> FlickrOptions:
+        return options_for(photo.declared or {}, self.settings)
 
     @staticmethod
     def _credit(photo: Photo) -> str:
