@@ -10,7 +10,7 @@ from pressroom.adapters import aws, parameters
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
-from pressroom.stages.announce import Batches, BatchBusy, batch_id
+from pressroom.stages.announce import BatchBusy, Batches, batch_id
 from pressroom.stages.photo_events import Change
 from tests.integration.helpers import sent_emails
 
