@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -87,6 +88,88 @@ class QueueSource:
         return len(messages)
 
 
+def stream_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """One DynamoDB Streams record as Lambda's event source mapping passes it to a function."""
+    images = dict(record["dynamodb"])
+    created = images.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        images["ApproximateCreationDateTime"] = created.timestamp()
+    return {"eventID": record.get("eventID", uuid.uuid4().hex), "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"), "eventSource": "aws:dynamodb", "awsRegion": region,
+            "dynamodb": images, "eventSourceARN": stream_arn}
+
+
+class StreamSource:
+    """Reads a table's stream and invokes its function as Lambda's event source mapping does: records
+    in order per shard, filtered (``keys``: the sort keys the filter admits), in batches; a reported
+    failure is retried from the first failed record, up to ``max_retries`` times, then sent to the
+    on-failure queue and skipped."""
+
+    def __init__(self, name: str, streams: Any, stream_arn: str, handler: Handler, region: str, *,
+                 batch_size: int = 10, sort_keys: tuple[str, ...] = ("META",), max_retries: int = 5,
+                 on_failure: tuple[Any, str] | None = None):
+        self.name = name
+        self._streams = streams
+        self._arn = stream_arn
+        self._handler = handler
+        self._region = region
+        self._batch = batch_size
+        self._sort_keys = sort_keys
+        self._max_retries = max_retries
+        self._on_failure = on_failure
+        self._shards: dict[str, dict[str, Any]] = {}
+
+    def poll(self) -> int:
+        worked = 0
+        for shard in self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"].get("Shards", []):
+            state = self._shards.setdefault(shard["ShardId"], {"iterator": self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"],
+                "pending": [], "retries": 0, "retry_at": 0.0})
+            if not state["pending"]:
+                reply = self._streams.get_records(ShardIterator=state["iterator"], Limit=100)
+                state["iterator"] = reply.get("NextShardIterator") or state["iterator"]
+                state["pending"] = [r for r in reply.get("Records", [])
+                                    if r["dynamodb"].get("Keys", {}).get("SK", {}).get("S") in self._sort_keys]
+                state["retries"] = 0
+            if not state["pending"] or time.monotonic() < state["retry_at"]:
+                continue
+            batch = state["pending"][:self._batch]
+            worked += len(batch)
+            failed = self._invoke(batch)
+            if not failed:
+                state["pending"] = state["pending"][len(batch):]
+                state["retries"] = 0
+                continue
+            first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
+            state["retries"] += 1
+            state["retry_at"] = time.monotonic() + RETRY_DELAY_SECONDS
+            if state["retries"] > self._max_retries:
+                self._give_up(batch[first:])
+                state["pending"] = state["pending"][len(batch):]
+                state["retries"] = 0
+            else:
+                state["pending"] = state["pending"][first:]
+        return worked
+
+    def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
+        event = {"Records": [stream_record(r, self._arn, self._region) for r in batch]}
+        try:
+            reply = self._handler(event, LambdaContext(self.name)) or {}
+            return {f["itemIdentifier"] for f in reply.get("batchItemFailures", [])}
+        except Exception:  # noqa: BLE001 - a crashed invocation fails the whole batch, as on Lambda
+            traceback.print_exc()
+            return {r["dynamodb"]["SequenceNumber"] for r in batch}
+
+    def _give_up(self, records: list[dict[str, Any]]) -> None:
+        """What Lambda sends an on-failure destination: where the records were, not the records."""
+        print(f"{self.name}: gave up on {len(records)} stream record(s) after {self._max_retries} retries")
+        if self._on_failure:
+            sqs, url = self._on_failure
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"DDBStreamBatchInfo": {
+                "streamArn": self._arn, "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"], "batchSize": len(records)}}))
+
+
 class ScheduleSource:
     """Fires the group's schedules when due by :mod:`pressroom.domain.clock` (moto stores but never fires them).
 
@@ -95,10 +178,11 @@ class ScheduleSource:
     thousand timers. A failed invocation is tried again, ``TIMER_ATTEMPTS`` times in all, as
     Lambda retries an asynchronous invocation."""
 
-    def __init__(self, scheduler: Any, group: str, targets: dict[str, Handler]):
+    def __init__(self, scheduler: Any, group: str, targets: dict[str, Handler], sqs: Any = None):
         self._scheduler = scheduler
         self._group = group
         self._targets = targets  # function ARN → handler
+        self._sqs = sqs  # for schedules whose target is a queue (Scheduler's SQS target sends its Input)
         self._last_rate_fire: dict[str, datetime] = {}
         self._read: dict[str, tuple[Any, dict[str, Any]]] = {}  # name → (LastModificationDate, schedule)
 
@@ -147,6 +231,10 @@ class ScheduleSource:
 
     def _invoke(self, schedule: dict[str, Any]) -> None:
         target = schedule["Target"]
+        if target["Arn"].startswith("arn:aws:sqs:") and self._sqs is not None:
+            url = self._sqs.get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[-1])["QueueUrl"]
+            self._sqs.send_message(QueueUrl=url, MessageBody=_with_context(target.get("Input") or "{}", schedule))
+            return
         handler = self._targets.get(target["Arn"])
         if handler is None:
             print(f"schedule {schedule['Name']}: no local function for {target['Arn']}")
@@ -212,7 +300,7 @@ class Outbox:
             path = self.directory / f"{self._written:04d}-{slug}.eml"
             path.write_text(raw)
             if self._announce:
-                links = "".join(f"\n      review link: {link}" for _, link in review_client.links_in(parsed))
+                links = "".join(f"\n      {kind} link: {link}" for kind, _, link in review_client.all_links_in(parsed))
                 self._announce(f"mail  {path.name} to {parsed.get('To', '')}: {subject}{links}")
         return len(new)
 

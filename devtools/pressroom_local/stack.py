@@ -24,13 +24,25 @@ from pressroom_local.emulator import (
     Outbox,
     QueueSource,
     ScheduleSource,
+    StreamSource,
 )
 
 REGION = "eu-west-2"
 #: queue → the function its event source mapping invokes, its batch size and its MaximumConcurrency
 #: (as in template.yaml, scrub and request approval at the default SES send rate)
 CONSUMERS = {"scrub": ("scrub", 1, 2), "policy": ("policy", 1, 5), "approval": ("request_approval", 5, 3),
-             "publish": ("publish", 1, 2)}
+             "publish": ("publish", 1, 2), "amend": ("amend", 1, 2)}
+#: the photo table's stream → the function its event source mapping invokes, and its batch size
+STREAM_CONSUMER = ("photo_events", 10)
+#: path prefix → the function the HTTP API routes it to (as template.yaml's OpenAPI body does)
+API_ROUTES = {"/takedown/": "amend_api", "/correction/": "amend_api", "/review/": "approval_api"}
+
+
+def api_function(path: str) -> str:
+    """The function serving ``path`` (the approval API answers anything unknown with its 404)."""
+    return next((name for prefix, name in API_ROUTES.items() if path.startswith(prefix)), "approval_api")
+
+
 #: dead-letter queue → the function consuming it, its batch size and MaximumConcurrency (the rest nothing consumes)
 DLQ_CONSUMERS = {"scrub": ("dead_letters", 10, 2), "policy": ("dead_letters", 10, 2), "publish": ("publish", 1, 2)}
 Handler = Callable[[dict, Any], Any]
@@ -88,6 +100,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _local_flickr(home: Path) -> dict[str, str] | None:
+    """The Flickr credentials ``pressroom flickr auth`` kept here (``<home>/flickr.json``), if any:
+    with them the local stack publishes to that Flickr account instead of the local album."""
+    try:
+        value = json.loads((home / "flickr.json").read_text())
+    except (OSError, ValueError):
+        return None
+    keys = ("api_key", "api_secret", "oauth_token", "oauth_token_secret")
+    return {k: str(value[k]) for k in keys} if isinstance(value, dict) and all(value.get(k) for k in keys) else None
+
+
 class LocalStack:
     """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
 
@@ -121,8 +144,9 @@ class LocalStack:
 
         self._refuse_if_running()
         try:
-            api = self._wrap("approval_api", functions.handler("approval_api"))
-            self.api = ApiServer(api, port=self._api_port)
+            handlers = {name: self._wrap(name, functions.handler(name)) for name in set(API_ROUTES.values())}
+            self.api = ApiServer(lambda event, context: handlers[api_function(event["rawPath"])](event, context),
+                                 port=self._api_port)
         except OSError as exc:
             raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
                              "stop what uses it, or choose another with --port") from exc
@@ -151,7 +175,7 @@ class LocalStack:
             "PRESSROOM_DETECTOR": "offline",
         }
         self._set_env(base_env)
-        created = resources.create_all(session)
+        created = resources.create_all(session, flickr=_local_flickr(self.home))
         self._set_env(created.env)
         bootstrap.reset()
         names = resources.Names()
@@ -167,10 +191,14 @@ class LocalStack:
                         REGION, batch, concurrency)
             for queue, (function, batch, concurrency) in DLQ_CONSUMERS.items()
         ]
+        function, batch = STREAM_CONSUMER
+        sources.append(StreamSource(function, session.client("dynamodbstreams"), created.stream_arn,
+                                    self._wrap(function, functions.handler(function)), REGION, batch_size=batch,
+                                    on_failure=(sqs, created.dlq_urls["photo_events"])))
         sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
             resources.function_arn(REGION, name): self._wrap(name, functions.handler(name))
             for name in ("staleness", "approval_timer", "comments")
-        }))
+        }, sqs=sqs))
         sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))
         self.emulator = Emulator(sources)
         self.api.start()

@@ -26,6 +26,12 @@ def why(photo: Photo) -> str:
         return "no approver decided in time: the review links expired"
     if photo.state == State.NEEDS_APPROVAL and photo.approvers:
         return f"waiting for {', '.join(photo.approvers)}"
+    if photo.state in (State.TAKING_DOWN, State.TAKEN_DOWN) and photo.takedown:
+        t = photo.takedown
+        done = f"{t['how']} at {t.get('done_at', '')}; " if t.get("how") else ""
+        return f"{done}asked by {t.get('by')} at {t.get('at')} ({t.get('kind')}): {t.get('why', '')}"
+    if photo.state == State.PUBLISHED and (photo.correction or {}).get("phase") == "pending":
+        return f"correction {photo.correction.get('id')} waiting for review"
     return ""
 
 
@@ -77,8 +83,11 @@ def describe_photo(photo_id: str) -> list[str]:
     if photo.decision:
         d = photo.decision
         lines.append(f"decision  {d.get('action')} by {d.get('by')} at {d.get('at')}: {d.get('why', '')}")
-    if photo.state == State.PUBLISHED:  # before, ``flickr`` may hold a claim or an unconfirmed upload
-        lines.append(f"published {photo.flickr.get('url', '')}")
+    if photo.state in (State.PUBLISHED, State.TAKING_DOWN, State.TAKEN_DOWN):  # before, ``flickr`` may hold a
+        lines.append(f"published {photo.flickr.get('url', '')}")  # claim or an unconfirmed upload
+    if photo.correction:
+        c = photo.correction
+        lines.append(f"correction {c.get('id')} {c.get('phase')}, asked by {c.get('by')} at {c.get('at')}")
     lines.append("audit trail")
     for event in store.audit(photo_id):
         detail = json.dumps(event.get("detail") or {}, sort_keys=True)

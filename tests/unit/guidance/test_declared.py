@@ -5,6 +5,7 @@ import pytest
 
 from pressroom.guidance import Facts, declared_facts, evaluate
 from pressroom.guidance.declared import (
+    CHOICES,
     KEYS,
     invalid,
     minor_age,
@@ -257,4 +258,9 @@ def test_invalid_declarations_are_explained():
 
 
 def test_every_documented_key_is_accepted():
-    assert invalid({key: "none" if key == "people" else "yes" if key == "children" else "campaign" for key in KEYS}) == []
+    valid = {"people": "none", "children": "yes", "publish-at": "2027-01-05T09:00", "licence": "cc-by-4.0",
+             "comments": "nobody", "safety": "safe", "content-type": "other"}
+    assert invalid({key: valid.get(key, "campaign") for key in KEYS}) == []
+    assert invalid({"publish-at": "soon", "licence": "mine"}) == [
+        "licence was declared as \"mine\", which is not one of " + ", ".join(CHOICES["licence"]),
+        "publish-at 'soon' is not a time like 2027-01-05T09:00 (UK time)"]

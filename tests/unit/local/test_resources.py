@@ -13,13 +13,14 @@ from pressroom_local.stack import CONSUMERS, DLQ_CONSUMERS
 from tests.unit.test_template import TEMPLATE, CfnLoader
 
 QUEUE_RESOURCE = {"scrub": "ScrubQueue", "policy": "PolicyQueue", "approval": "ApprovalQueue",
-                  "publish": "PublishQueue"}
+                  "publish": "PublishQueue", "amend": "AmendQueue"}
 DLQ_RESOURCE = {"scrub": "ScrubDeadLetterQueue", "policy": "PolicyDeadLetterQueue",
                 "approval": "ApprovalDeadLetterQueue", "publish": "PublishDeadLetterQueue",
-                "unhandled": "UnhandledDeadLetterQueue"}
+                "unhandled": "UnhandledDeadLetterQueue", "amend": "AmendDeadLetterQueue",
+                "photo_events": "PhotoEventsDeadLetterQueue"}
 FUNCTION_RESOURCE = {"scrub": "ScrubFunction", "policy": "PolicyFunction",
                      "request_approval": "RequestApprovalFunction", "publish": "PublishFunction",
-                     "dead_letters": "DeadLettersFunction"}
+                     "dead_letters": "DeadLettersFunction", "amend": "AmendFunction"}
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,17 @@ def test_the_table_has_the_templates_keys_index_and_ttl(template, built):
     assert index["IndexName"] == deployed["IndexName"] and index["KeySchema"] == deployed["KeySchema"]
     ttl = ddb.describe_time_to_live(TableName="pressroom")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, **props["StreamSpecification"]}
+
+
+def test_the_stream_consumer_matches(template, built):
+    from pressroom_local.stack import STREAM_CONSUMER
+
+    _, created = built
+    function, batch = STREAM_CONSUMER
+    (event,) = template["PhotoEventsFunction"]["Properties"]["Events"].values()
+    assert (function, batch) == ("photo_events", event["Properties"]["BatchSize"])
+    assert created.stream_arn.startswith("arn:aws:dynamodb:eu-west-2:123456789012:table/pressroom/stream/")
 
 
 def test_bucket_notifications_match(template, built):

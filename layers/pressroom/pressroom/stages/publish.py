@@ -47,8 +47,10 @@ from pressroom.adapters.publisher import (
 )
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock
+from pressroom.domain.flickr_options import FlickrOptions, options_for
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.schedule import london, publish_at
 from pressroom.guidance import declared_facts, published_caption
 from pressroom.settings import Settings
 from pressroom.stages.notify import send_once
@@ -107,6 +109,8 @@ class PublishStage:
     reminder: ReminderTimer
     press_office: Callable[[], list[str]]
     now: Callable[[], datetime] = clock.now
+    #: arms a one-time schedule (name, when, message) that sends a publish message then (None: none can)
+    schedule: Callable[[str, datetime, dict[str, Any]], None] | None = None
 
     def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
         """Publish one approved photo; ``lease`` is how long this invocation may still run and
@@ -114,6 +118,9 @@ class PublishStage:
         photo = self._approved(photo_id)
         if isinstance(photo, Outcome):
             return photo
+        held = self._held(photo)
+        if held is not None:
+            return held
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
         uploaded, status = _upload_of(earlier), "recovered"
@@ -123,6 +130,7 @@ class PublishStage:
             if uploaded is None:
                 uploaded, status = self._upload(photo), "published"
                 photo = self._note_upload(photo, claim, uploaded)
+            self.publisher.configure(uploaded.photo_id, self._options(photo))  # again on a retry: harmless
             published = uploaded if uploaded.photoset_id else self._in_album(photo, uploaded, lease)
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
@@ -149,6 +157,33 @@ class PublishStage:
         return self._last_chance(photo, lease, publisher_stopped(self.settings.max_receive_count), _upload_of(earlier))
 
     # -- steps ---------------------------------------------------------------------------------
+    def _held(self, photo: Photo) -> Outcome | None:
+        """An embargoed photo (its ``publish-at`` still ahead) is held: a one-time schedule
+        (``publish-at-<id>``) sends its publish message again at that time, and this one is done.
+        None when it may be published now. A ``publish-at`` that is not a time fails the photo: it
+        must not go out before a time nobody can read."""
+        value = str((photo.declared or {}).get("publish-at") or "").strip()
+        if not value:
+            return None
+        try:
+            when = publish_at(value)
+        except ValueError as exc:
+            return self._give_up(photo, f"{exc}; it was not published")
+        if when <= self.now():
+            return None
+        if self.schedule is None:
+            return self._give_up(photo, f"it is embargoed until {london(when)} and this deployment cannot "
+                                        "hold a photo until then; it was not published")
+        self.schedule(publish_at_schedule(photo.id), when, {"photo_id": photo.id})
+        if photo.publish_at != clock.iso(when):
+            try:
+                self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-held",
+                                  changes={"publish_at": clock.iso(when)},
+                                  detail={"until": clock.iso(when), "uk_time": london(when)})
+            except StaleTransition:
+                pass  # another delivery recorded it
+        return Outcome(photo.id, "held", clock.iso(when))
+
     def _approved(self, photo_id: str) -> Photo | Outcome:
         """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
         crash between recording and re-arming, or after the failure email failed, finishes that)."""
@@ -191,8 +226,11 @@ class PublishStage:
         return self.publisher.publish(
             self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
             description=published_caption(photo.title, photo.description, self._credit(photo)),
-            tags=photo.tags, machine_tag=machine_tag(photo.id),
+            tags=photo.tags, machine_tag=machine_tag(photo.id), options=self._options(photo),
         )
+
+    def _options(self, photo: Photo) -> FlickrOptions:
+        return options_for(photo.declared or {}, self.settings)
 
     @staticmethod
     def _credit(photo: Photo) -> str:
@@ -321,6 +359,11 @@ class PublishStage:
         send_once(self.store, self.mailer, photo, lambda: failure_email(self.press_office(), photo, photo.reason),
                   event="press-office-notified", detail={"reason": photo.reason})
         return Outcome(photo.id, "failed", photo.reason)
+
+
+def publish_at_schedule(photo_id: str) -> str:
+    """The one-time schedule that publishes an embargoed photo at its ``publish-at``."""
+    return f"publish-at-{photo_id}"
 
 
 def publisher_stopped(attempts: int) -> str:

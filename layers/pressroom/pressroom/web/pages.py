@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from pressroom.domain.flickr_options import options_for
 from pressroom.domain.photos import Photo
+from pressroom.domain.schedule import london, publish_at
+from pressroom.settings import get_settings
 
 CSS = """
 :root{color-scheme:light;--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--brand:#003d7a;--ok:#116329;--bad:#a40e26}
@@ -212,10 +215,19 @@ def _details(photo: Photo) -> str:
         ("Tags", f'<span class="tags">{tags}</span>'),
         ("Album", escape(photo.album)),
         ("Uploader", escape(photo.uploader) or "—"),
+        ("On Flickr", escape(options_for(photo.declared or {}, get_settings()).describe())
+         + (f" · from {escape(london(publish_at(photo.declared['publish-at'])))}" if _embargo(photo) else "")),
         ("Size", f"{photo.width} × {photo.height} px, {escape(photo.content_type)}" if photo.width else "—"),
         ("Reference", escape(photo.id)),
     ]
     return "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _embargo(photo: Photo) -> bool:
+    try:
+        return bool(publish_at(str((photo.declared or {}).get("publish-at") or "")))
+    except ValueError:
+        return False
 
 
 def _findings(findings: list[dict[str, Any]]) -> str:
