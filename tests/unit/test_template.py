@@ -185,7 +185,7 @@ def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
 
 
 def test_an_approval_claim_outlives_its_function_and_not_the_queue_visibility(template, resources):
-    from pressroom.stages.approval import CLAIM_LEASE
+    from pressroom.stages.request_approval import CLAIM_LEASE
 
     running = timeout_of(template, resources["RequestApprovalFunction"])
     visibility = resources["ApprovalQueue"]["Properties"]["VisibilityTimeout"]
@@ -325,7 +325,7 @@ def test_each_schedule_creator_may_pass_only_the_role_of_its_timers(template, re
 
 def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
     """Each role reaches only its own kind of timer, by the names pressroom gives them."""
-    from pressroom.stages.approval import (
+    from pressroom.domain.approvals import (
         expiry_schedule,
         publish_check_schedule,
         reminder_schedule,

@@ -11,12 +11,15 @@ from pressroom.adapters.store import PhotoStore
 from pressroom.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from pressroom.adapters.parameters import FlickrCredentials
+    from pressroom.adapters.parameters import FlickrCredentials, Parameters
     from pressroom.adapters.publisher import Publisher
     from pressroom.adapters.timers import Timers
     from pressroom.guidance.detector import Detector
+    from pressroom.stages.approval_api import ApprovalApi
+    from pressroom.stages.approval_timer import ApprovalTimer
     from pressroom.stages.dead_letters import DeadLetters
     from pressroom.stages.policy import Checker
+    from pressroom.stages.request_approval import RequestApproval
     from pressroom.stages.scrub import Intake
 
 
@@ -69,6 +72,36 @@ def timers() -> Timers:
 
 
 @lru_cache(maxsize=1)
+def addresses() -> Parameters:
+    """Approvers, the press office and the link-signing key (SSM and Secrets Manager)."""
+    from pressroom.adapters.parameters import Parameters
+
+    return Parameters()
+
+
+@lru_cache(maxsize=1)
+def request_approval() -> RequestApproval:
+    from pressroom.stages.request_approval import RequestApproval
+
+    return RequestApproval(get_settings(), store(), mailer(), timers(), addresses(), aws.client("s3"))
+
+
+@lru_cache(maxsize=1)
+def approval_api() -> ApprovalApi:
+    from pressroom.stages.approval_api import ApprovalApi
+
+    return ApprovalApi(get_settings(), store(), mailer(), timers(), addresses(), aws.client("s3"),
+                       aws.client("sqs"))
+
+
+@lru_cache(maxsize=1)
+def approval_timer() -> ApprovalTimer:
+    from pressroom.stages.approval_timer import ApprovalTimer
+
+    return ApprovalTimer(get_settings(), store(), mailer(), timers(), aws.client("sqs"), request_approval())
+
+
+@lru_cache(maxsize=1)
 def intake() -> Intake:
     from pressroom.stages.scrub import Intake
 
@@ -93,5 +126,6 @@ def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     parameters.reset()
-    for factory in (store, mailer, detector, timers, intake, checker, dead_letters):
+    for factory in (store, mailer, detector, timers, addresses, request_approval, approval_api, approval_timer,
+                    intake, checker, dead_letters):
         factory.cache_clear()

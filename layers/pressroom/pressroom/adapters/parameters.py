@@ -97,6 +97,23 @@ def press_office() -> list[str]:
     return _addresses(get_settings().press_office_parameter)
 
 
+class Parameters:
+    """The port the approval stages read addresses and the signing key through (SSM and Secrets
+    Manager, each value cached for five minutes)."""
+
+    def approvers(self) -> list[str]:
+        return approvers()
+
+    def press_office(self) -> list[str]:
+        return press_office()
+
+    def signing_key(self) -> bytes:
+        return signing_key()
+
+    def previous_signing_keys(self) -> Iterator[bytes]:
+        return previous_signing_keys()
+
+
 def reset() -> None:
     """Forget cached providers (tests and the local stack change the environment)."""
     _secrets.cache_clear()
