@@ -2,11 +2,15 @@
 
 ``evaluate`` returns a ``Report``: ``blocked`` if any finding blocks, otherwise ``needs_approval``
 (nothing is ever published without an approver), with findings naming the guidance line each
-enforces and the approver's checklist of what no machine can judge.
+enforces and the questions about what no machine can judge that the approver will be asked
+(those the uploader's declarations answer are not among them).
 """
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from pressroom.guidance.caption import published_caption
+from pressroom.guidance.checklist import checklist
 from pressroom.guidance.checks import judge
 from pressroom.guidance.declared import declared_facts
 from pressroom.guidance.detector import (
@@ -51,6 +55,7 @@ def evaluate(facts: Facts, detections: Detections | None = None, book: RuleBook 
         text_findings(scan(fields, seen.labels, book)) + judgement.findings,
         key=lambda finding: (SEVERITIES.index(finding.severity), order[finding.rule]),
     )
-    checklist = list(dict.fromkeys(judgement.questions + [item.question for item in book.checklist]))
+    items, _ = checklist(book.questions, facts.declared, [asdict(finding) for finding in found])
+    asked = [item.question.ask for item in items if not item.declared]
     verdict = "blocked" if any(finding.severity == "block" for finding in found) else "needs_approval"
-    return Report(verdict, found, checklist)
+    return Report(verdict, found, asked)
