@@ -42,6 +42,8 @@ class Settings:
     max_pixels: int = 100_000_000
     max_upload_bytes: int = 200 * 1024 * 1024
     preview_url_seconds: int = 900
+    #: the licence every photo is published under (a name of pressroom.adapters.publisher.LICENCES)
+    licence: str = "All Rights Reserved"
     local_album_dir: str = ""
     detector: str = "rekognition"
     aws_endpoint_url: str = ""

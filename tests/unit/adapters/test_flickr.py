@@ -14,7 +14,7 @@ from requests_toolbelt.multipart.decoder import MultipartDecoder
 
 from pressroom.adapters.flickr import FlickrPublisher, connect
 from pressroom.adapters.parameters import FlickrCredentials
-from pressroom.adapters.publisher import Published, PublisherUnavailable, PublishRefused
+from pressroom.adapters.publisher import LICENCES, Published, PublisherUnavailable, PublishRefused
 from pressroom.bootstrap import make_publisher
 from pressroom.domain import clock
 from pressroom.settings import Settings
@@ -109,7 +109,8 @@ class FakeFlickr:
         pid = p["photo_id"]
         return _ok(
             f'<photo id="{pid}" secret="1e92283336" server="65535" farm="66" dateuploaded="1795000000" '
-            f'isfavorite="0" license="0" safety_level="0" rotation="0" views="0" media="photo">\n'
+            f'isfavorite="0" license="{photo.get("license", "0")}" safety_level="0" rotation="0" views="0" '
+            'media="photo">\n'
             f'\t<owner nsid="{ME}" username="West Midlands Police" realname="" location="" '
             f'path_alias="westmidlandspolice" />\n'
             f'\t<title>{escape(photo.get("title", ""))}</title>\n'
@@ -117,6 +118,15 @@ class FakeFlickr:
             f'\t<visibility ispublic="{photo.get("is_public", "0")}" isfriend="0" isfamily="0" />\n'
             f'\t<urls>\n\t\t<url type="photopage">https://www.flickr.com/photos/westmidlandspolice/{pid}/</url>\n'
             f'\t</urls>\n\t<media>photo</media>\n</photo>')
+
+    def _photos_licenses_setLicense(self, p):
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        if p["license_id"] not in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}:
+            return _fail(2, "License not found")
+        photo["license"] = p["license_id"]
+        return _ok()
 
     def _photos_search(self, p):
         assert p["user_id"] == "me"
@@ -260,6 +270,17 @@ def test_upload_is_public_signed_tagged_and_escaped(flickr, publisher):
         assert 'oauth_token="token-123"' in auth and "oauth_signature=" in auth
         for secret in ("consumer-secret-xyz", "token-secret-456"):
             assert secret not in auth and secret.encode() not in body
+
+
+def test_a_licence_is_set_by_the_name_flickr_shows_and_an_unknown_one_is_refused(flickr, publisher):
+    published = _publish(publisher)
+    assert flickr.photos[published.photo_id].get("license") is None  # the upload itself takes none
+    publisher.set_licence(published.photo_id, "Attribution License")
+    publisher.set_licence(published.photo_id, "Attribution License")  # idempotent
+    assert flickr.photos[published.photo_id]["license"] == "4"
+    with pytest.raises(PublishRefused, match="not a licence"):
+        publisher.set_licence(published.photo_id, "Crown Copyright")
+    assert set(LICENCES.values()) <= {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10} and LICENCES["All Rights Reserved"] == 0
 
 
 def test_first_photo_of_an_album_creates_its_set_later_ones_join_it(flickr, publisher):

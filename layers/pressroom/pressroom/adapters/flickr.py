@@ -14,10 +14,12 @@ from flickrapi.exceptions import FlickrError
 
 from pressroom.adapters.parameters import FlickrCredentials
 from pressroom.adapters.publisher import (
+    LICENCES,
     Comment,
     Published,
     PublisherUnavailable,
     PublishRefused,
+    clean_tags,
 )
 from pressroom.domain import clock
 
@@ -39,12 +41,7 @@ def connect(credentials: FlickrCredentials, timeout: float = 60.0) -> FlickrPubl
 
 def _tag_list(tags: Iterable[str]) -> str:
     """Flickr's space-separated tag syntax: multi-word tags in double quotes."""
-    out: list[str] = []
-    for tag in tags:
-        clean = " ".join(tag.replace('"', "").split())
-        if clean and clean not in out:
-            out.append(clean)
-    return " ".join(f'"{t}"' if " " in t else t for t in out)
+    return " ".join(f'"{t}"' if " " in t else t for t in clean_tags(tags))
 
 
 class FlickrPublisher:
@@ -89,6 +86,11 @@ class FlickrPublisher:
         contexts = self._call("photos.getAllContexts", photo_id=photo_id)
         photoset = contexts.find("set")
         return Published(photo_id, self._page_url(photo_id), photoset.get("id", "") if photoset is not None else "")
+
+    def set_licence(self, photo_id: str, licence: str) -> None:
+        if licence not in LICENCES:
+            raise PublishRefused(f"{licence!r} is not a licence Flickr knows (see pressroom.adapters.publisher.LICENCES)")
+        self._call("photos.licenses.setLicense", photo_id=photo_id, license_id=str(LICENCES[licence]))
 
     def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
         set_id = photoset_id or self._existing_set(album)

@@ -3,7 +3,7 @@
 Layout under the album directory::
 
     photos/<id>_<filename>    the published bytes, exactly as Flickr would receive them
-    photos/<id>.json          the sidecar: title, description, tags, album, photoset, machine tag
+    photos/<id>.json          the sidecar: title, description, tags, licence, album, photoset, machine tag
     sets.json                 album → photoset id and cover photo
     comments/<id>.json        comments on photo <id>: edit it to simulate visitors' comments
     index.html                every published photo, grouped by album (all text HTML-escaped)
@@ -29,7 +29,7 @@ from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pressroom.adapters.publisher import Comment, Published, PublisherUnavailable
+from pressroom.adapters.publisher import LICENCES, Comment, Published, PublisherUnavailable, PublishRefused
 from pressroom.domain import clock
 
 _URL = re.compile(r"(https?://[^\s<>\"']+|www\.[^\s<>\"']+)")
@@ -90,6 +90,17 @@ class LocalAlbum:
             if sidecar.get("machine_tag") == machine_tag:
                 return Published(sidecar["id"], sidecar["url"], sidecar.get("photoset_id", ""))
         return None
+
+    def set_licence(self, photo_id: str, licence: str) -> None:
+        if licence not in LICENCES:
+            raise PublishRefused(f"{licence!r} is not a licence Flickr knows (see pressroom.adapters.publisher.LICENCES)")
+        with self._locked():
+            sidecar_file = self._photos / f"{photo_id}.json"
+            sidecar = json.loads(sidecar_file.read_text())
+            if sidecar.get("licence") != licence:
+                sidecar["licence"] = licence
+                self._save_sidecar(sidecar)
+                self._render_index()
 
     def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
         with self._locked():
@@ -260,6 +271,7 @@ def _article(photo: dict[str, Any]) -> str:
         f'<p class="description">{linkify(str(photo.get("description", "")))}</p>\n',
         f'<p class="tags">{tags}</p>\n' if tags else "",
         f'<p class="meta">Album {escape(str(photo.get("album", "")))} · published '
-        f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}</p>\n',
+        f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("licence") or "licence not set"))} · '
+        f'{escape(str(photo.get("machine_tag", "")))}</p>\n',
         "</article>",
     ])

@@ -7,6 +7,33 @@ from datetime import datetime
 from typing import Protocol
 
 
+#: how every photo is published (Flickr: is_public, safety level "safe", shown in search)
+VISIBILITY = "Public: anyone can see it, and it is shown in Flickr's search"
+#: the licences a photo may carry, by the name Flickr shows, with Flickr's licence id
+LICENCES = {
+    "All Rights Reserved": 0,
+    "Attribution-NonCommercial-ShareAlike License": 1,
+    "Attribution-NonCommercial License": 2,
+    "Attribution-NonCommercial-NoDerivs License": 3,
+    "Attribution License": 4,
+    "Attribution-ShareAlike License": 5,
+    "Attribution-NoDerivs License": 6,
+    "No known copyright restrictions": 7,
+    "Public Domain Dedication (CC0)": 9,
+    "Public Domain Mark": 10,
+}
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as the site keeps them: without double quotes, spaces collapsed, each once, none empty."""
+    out: list[str] = []
+    for tag in tags:
+        clean = " ".join(str(tag).replace('"', "").split())
+        if clean and clean not in out:
+            out.append(clean)
+    return out
+
+
 @dataclass(frozen=True)
 class Published:
     """Where a photo ended up: its id on the site, its page, and its album's photoset."""
@@ -45,6 +72,9 @@ class Publisher(Protocol):
     def find(self, machine_tag: str) -> Published | None:
         """The account's photo carrying ``machine_tag``, if an earlier attempt uploaded it."""
 
+    def set_licence(self, photo_id: str, licence: str) -> None:
+        """Give an uploaded photo ``licence`` (a name in :data:`LICENCES`); idempotent."""
+
     def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
         """Put an uploaded photo in photoset ``photoset_id`` (idempotent) and return its id, or ""
         if that photoset no longer exists. Without ``photoset_id``: in ``album``'s photoset found
@@ -75,4 +105,4 @@ class Unconfigured:
     def _unavailable(self, *_: object, **__: object) -> None:
         raise PublisherUnavailable(self._reason)
 
-    publish = find = add_to_album = comments = commented_since = reply = delete_comment = _unavailable
+    publish = find = set_licence = add_to_album = comments = commented_since = reply = delete_comment = _unavailable

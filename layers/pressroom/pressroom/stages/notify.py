@@ -37,7 +37,7 @@ def notice(photo: Photo, outcome: str, reasons: list[str]) -> Email:
         *[f"  - {r}" for r in reasons],
         "",
         f"Photo reference: {photo.id}",
-        _NEXT.get(photo.state, "Fix what is listed and upload the photo again, or contact the press office."),
+        photo.advice or _NEXT.get(photo.state, "Fix what is listed and upload the photo again, or contact the press office."),
     ]
     return Email(
         to=uploader_addresses(photo),

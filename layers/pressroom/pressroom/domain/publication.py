@@ -1,0 +1,17 @@
+"""What the public will see of a photo once it is published: the one description of it that the
+approver is shown and the publisher sends."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Publication:
+    title: str
+    #: the whole description as the site shows it: the caption, credit, link back and crime line
+    description: str
+    tags: tuple[str, ...]
+    credit: str
+    licence: str
+    album: str
+    visibility: str
