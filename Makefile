@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 APT    := $(shell command -v apt-get 2>/dev/null)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo up test lint bench system-deps clean
+.PHONY: demo up test check lint bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ system-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium >/dev/null; \
 	fi
 
-## test: unit, integration (moto) and end-to-end (local stack, real browser) tests; any skip fails
-test: $(STAMP) system-deps
+## check: ruff (lint, import order) and mypy (types) over the package, the dev tools and the tests
+check: $(STAMP)
+	$(VENV)/bin/ruff check layers devtools functions tests benchmarks
+	$(VENV)/bin/mypy
+
+## test: the checks, then unit, integration (moto) and end-to-end (local stack, real browser) tests; any skip fails
+test: $(STAMP) system-deps check
 	PRESSROOM_NO_SKIPS=1 $(VENV)/bin/pytest
 
 lint: $(STAMP)

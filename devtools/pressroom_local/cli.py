@@ -89,7 +89,7 @@ def _unreadable(name: str, exc: OSError) -> str:
 
 
 def _retry(args: argparse.Namespace) -> int:
-    from pressroom.stages.publish import retry_failed
+    from pressroom.bootstrap import retry_failed
 
     _use_running_local_stack()
     try:
@@ -149,8 +149,8 @@ def _at_least_one(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pressroom.guidance.command import register as register_check
-    from pressroom.imaging.command import register as register_scrub
+    from pressroom_local.check import register as register_check
+    from pressroom_local.scrub import register as register_scrub
 
     parser = argparse.ArgumentParser(prog="pressroom", description="Pressroom: publish a press office's photos "
                                      "to Flickr safely. Scrub, check, upload, follow and retry photos, or run "

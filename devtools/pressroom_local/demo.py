@@ -5,8 +5,9 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -47,6 +48,18 @@ def _state(pid: str) -> State | None:
     return photo.state if photo else None
 
 
+def _state_in(pid: str, states: Collection[State | None]) -> bool:
+    return _state(pid) in states
+
+
+def _state_not_in(pid: str, states: Collection[State | None]) -> bool:
+    return _state(pid) not in states
+
+
+def _review_link_sent(stack: LocalStack, pid: str) -> bool:
+    return pid in review_client.review_links(stack.outbox)
+
+
 def leftover_metadata(path: Path) -> list[str]:
     """Private metadata still in a published file: by exiftool when installed, else by Pillow."""
     if shutil.which("exiftool"):
@@ -78,10 +91,11 @@ def run(out: TextIO, home: Path = Path(".pressroom")) -> int:
                   file=out)
 
         for name, pid in ids.items():
-            _wait(f"{name} to be checked", lambda pid=pid: _state(pid) not in (None, State.RECEIVED, State.SCRUBBED))
-            if _state(pid) != State.NEEDS_APPROVAL:
-                raise DemoFailed(f"{name} is {_state(pid)}: {bootstrap.store().get(pid).reason}")
-            _wait(f"the approval email for {name}", lambda pid=pid: pid in review_client.review_links(stack.outbox))
+            _wait(f"{name} to be checked", partial(_state_not_in, pid, (None, State.RECEIVED, State.SCRUBBED)))
+            photo = bootstrap.store().get(pid)
+            if photo is None or photo.state != State.NEEDS_APPROVAL:
+                raise DemoFailed(f"{name} is {_state(pid)}: {photo.reason if photo else 'not recorded'}")
+            _wait(f"the approval email for {name}", partial(_review_link_sent, stack, pid))
             link = review_client.review_links(stack.outbox)[pid][0]
             page = review_client.decide(link, "approve")
             if page.status != 200:
@@ -89,7 +103,7 @@ def run(out: TextIO, home: Path = Path(".pressroom")) -> int:
             print(f"approved  {name} through the review page {link.split('?')[0]}", file=out)
 
         for name, pid in ids.items():
-            _wait(f"{name} to be published", lambda pid=pid: _state(pid) in FINAL_STATES)
+            _wait(f"{name} to be published", partial(_state_in, pid, FINAL_STATES))
 
         failures = 0
         print("\nphoto                 state      published at", file=out)

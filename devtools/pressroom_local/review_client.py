@@ -100,8 +100,10 @@ def decide(link: str, action: str, reason: str = "") -> Page:
             continue
         data = list(form.fields) + list(form.checkboxes) + [button]
         data += [(name, reason) for name in form.textareas]
-        origin = re.match(r"https?://[^/]+", link).group(0)
+        origin = re.match(r"https?://[^/]+", link)
+        if origin is None:
+            raise ValueError(f"not an http(s) link: {link}")
         return fetch(urljoin(link, form.action or link), urlencode(data).encode(), {
-            "Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
+            "Content-Type": "application/x-www-form-urlencoded", "Origin": origin.group(0),
             "Sec-Fetch-Site": "same-origin"})
     raise LookupError(f"the review page at {link} has no form with a {action!r} button")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from email.header import Header, decode_header, make_header
 from pathlib import Path
 
 from pressroom.adapters import aws
+from pressroom.domain.metadata import encode_metadata
 from pressroom.domain.photos import photo_id
 from pressroom.guidance.declared import invalid, normalise_key
 from pressroom.settings import Settings, get_settings
@@ -18,17 +18,6 @@ MAX_METADATA_BYTES = 2048  # S3's limit for all user metadata together
 
 class UploadError(ValueError):
     pass
-
-
-def encode_metadata(value: str) -> str:
-    """S3 metadata is ASCII: other text travels RFC 2047-encoded, as S3 itself returns it, its
-    encoded words on one line (a header value holds no line break)."""
-    return value if value.isascii() else Header(value, "utf-8").encode(linesep=" ")
-
-
-def decode_metadata(value: str) -> str:
-    """The text of an S3 metadata value, RFC 2047-encoded or not."""
-    return str(make_header(decode_header(value))) if "=?" in value else value
 
 
 def declaration_problems(declared: dict[str, str]) -> list[str]:

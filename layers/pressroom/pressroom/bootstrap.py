@@ -1,6 +1,7 @@
 """The adapters a process uses, built once from its settings."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,13 +15,17 @@ if TYPE_CHECKING:
     from pressroom.adapters.parameters import FlickrCredentials, Parameters
     from pressroom.adapters.publisher import Publisher
     from pressroom.adapters.timers import Timers
+    from pressroom.domain.photos import Photo
     from pressroom.guidance.detector import Detector
     from pressroom.stages.approval_api import ApprovalApi
     from pressroom.stages.approval_timer import ApprovalTimer
+    from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
     from pressroom.stages.policy import Checker
+    from pressroom.stages.publish import PublishStage
     from pressroom.stages.request_approval import RequestApproval
     from pressroom.stages.scrub import Intake
+    from pressroom.stages.staleness import ReminderTimer, StalenessReminder
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +41,8 @@ def mailer() -> Mailer:
 @lru_cache(maxsize=1)
 def detector() -> Detector:
     """Amazon Rekognition when deployed; the offline detector for the local stack."""
-    from pressroom.guidance.detector import OfflineDetector, RekognitionDetector
+    from pressroom.adapters.rekognition import RekognitionDetector
+    from pressroom.guidance.detector import OfflineDetector
 
     if get_settings().detector == "offline":
         return OfflineDetector()
@@ -102,14 +108,14 @@ def approval_timer() -> ApprovalTimer:
 
 
 @lru_cache(maxsize=1)
-def intake() -> Intake:
+def scrub() -> Intake:
     from pressroom.stages.scrub import Intake
 
     return Intake(get_settings(), store(), aws.client("s3"), mailer())
 
 
 @lru_cache(maxsize=1)
-def checker() -> Checker:
+def policy() -> Checker:
     from pressroom.stages.policy import Checker
 
     return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector())
@@ -122,10 +128,45 @@ def dead_letters() -> DeadLetters:
     return DeadLetters(get_settings(), store(), aws.client("sqs"), mailer())
 
 
+def reminder_timer() -> ReminderTimer:
+    from pressroom.stages.staleness import ReminderTimer
+
+    return ReminderTimer(get_settings(), store(), timers())
+
+
+def staleness() -> StalenessReminder:
+    from pressroom.stages.staleness import StalenessReminder
+
+    return StalenessReminder(reminder_timer(), mailer(), parameters.press_office)
+
+
+def comments() -> CommentsMonitor:
+    from pressroom.stages.comments import CommentsMonitor
+
+    settings = get_settings()
+    return CommentsMonitor(store(), publisher(), mailer(), parameters.press_office,
+                           window=timedelta(days=settings.comments_window_days))
+
+
+def publish() -> PublishStage:
+    """Not cached: the publisher follows the Flickr secret, which may be filled in after a cold start."""
+    from pressroom.stages.publish import PublishStage
+
+    return PublishStage(get_settings(), store(), aws.client("s3"), publisher(), mailer(), reminder_timer(),
+                        parameters.press_office)
+
+
+def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
+    """``pressroom retry PHOTO_ID``: a PUBLISH_FAILED photo queued to publish again."""
+    from pressroom.stages.publish import requeue
+
+    return requeue(store(), aws.client("sqs"), get_settings().publish_queue_url, photo_id, actor=actor)
+
+
 def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     parameters.reset()
     for factory in (store, mailer, detector, timers, addresses, request_approval, approval_api, approval_timer,
-                    intake, checker, dead_letters):
+                    scrub, policy, dead_letters):
         factory.cache_clear()

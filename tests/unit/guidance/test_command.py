@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pressroom.guidance.command import main
+from pressroom_local.check import main
 from pressroom_local.cli import build_parser
 
 DECLARE = [

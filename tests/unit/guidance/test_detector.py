@@ -8,6 +8,7 @@ import pytest
 from botocore.stub import Stubber
 from PIL import Image
 
+from pressroom.adapters.rekognition import RekognitionDetector
 from pressroom.guidance import Facts, evaluate
 from pressroom.guidance import detector as detector_module
 from pressroom.guidance.detector import (
@@ -16,7 +17,6 @@ from pressroom.guidance.detector import (
     Face,
     Label,
     OfflineDetector,
-    RekognitionDetector,
     analysis_copy,
 )
 from tests.memory import growth_kib, linux_only

@@ -193,8 +193,7 @@ def _comment_on(album: LocalAlbum, site_id: str, *entries: dict) -> None:
 
 
 def _monitor(album, press_office=parameters.press_office) -> CommentsMonitor:
-    return CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), press_office, aws_clients.client("dynamodb"),
-                           get_settings().table_name, now=lambda: NOW)
+    return CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), press_office, now=lambda: NOW)
 
 
 def test_each_kind_of_comment_is_handled_once(aws, store, album):
@@ -304,7 +303,7 @@ class CrashOnDelete(LocalAlbum):
 
 def _monitor_at(publisher, when: datetime, store=None) -> CommentsMonitor:
     return CommentsMonitor(store or bootstrap.store(), publisher, bootstrap.mailer(), parameters.press_office,
-                           aws_clients.client("dynamodb"), get_settings().table_name, now=lambda: when)
+                           now=lambda: when)
 
 
 def test_a_claim_abandoned_after_the_email_is_taken_over_and_the_comment_still_deleted(aws, store, album):
@@ -459,7 +458,7 @@ def test_a_seen_marker_outlives_a_longer_window(aws, store, album):
     _, site_id = _published(store, album, "9" * 24, days_ago=80)
     _comment_on(album, site_id, {"id": "1", "text": "Lovely", "created_at": _ago(timedelta(days=1))})
     monitor = CommentsMonitor(bootstrap.store(), album, bootstrap.mailer(), parameters.press_office,
-                              aws_clients.client("dynamodb"), get_settings().table_name, window=timedelta(days=90),
+                              window=timedelta(days=90),
                               now=lambda: NOW)
     assert monitor.run()["other"] == 1
     marker = aws_clients.client("dynamodb").get_item(

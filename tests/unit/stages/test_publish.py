@@ -4,8 +4,8 @@ from __future__ import annotations
 import email
 import hashlib
 import json
-from email import policy
 from datetime import UTC, datetime, timedelta
+from email import policy
 from pathlib import Path
 
 import boto3
@@ -17,21 +17,22 @@ from pressroom.adapters import parameters
 from pressroom.adapters.flickr import connect
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
-from pressroom.settings import get_settings
+from pressroom.settings import Settings, get_settings
 from pressroom.stages.publish import (
-    MAX_ATTEMPTS,
     PublishBusy,
     PublishRetry,
     PublishStage,
     machine_tag,
-    parse_message,
     publication_of,
     requeue,
 )
-from pressroom.stages.staleness import reminder_timer
 from tests.integration.helpers import drain, sent_emails
 from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr
+
+#: the publish queue's maxReceiveCount: the last delivery gives up
+MAX_ATTEMPTS = Settings().max_receive_count
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 CLEAN = "pressroom-clean"
@@ -88,7 +89,7 @@ def album(root) -> LocalAlbum:
 
 def make_stage(publisher, clock: Clock, **kw) -> PublishStage:
     return PublishStage(get_settings(), bootstrap.store(), aws_clients.client("s3"), publisher, bootstrap.mailer(),
-                        reminder_timer(), parameters.press_office, now=clock, **kw)
+                        bootstrap.reminder_timer(), parameters.press_office, now=clock, **kw)
 
 
 class Flaky(LocalAlbum):
@@ -261,7 +262,7 @@ def test_two_deliveries_that_read_together_upload_once(aws, store, jpeg, album, 
 
     slow_store = ReadThenWait(aws_clients.client("dynamodb"), get_settings().table_name)
     b = PublishStage(get_settings(), slow_store, aws_clients.client("s3"), album, bootstrap.mailer(),
-                     reminder_timer(), parameters.press_office, now=clock)
+                     bootstrap.reminder_timer(), parameters.press_office, now=clock)
     with pytest.raises(PublishBusy):
         b.publish(PID, lease=LEASE, attempt=1)
     assert interleaved[0].status == "published"
@@ -524,7 +525,7 @@ def test_retry_requeues_a_failed_photo_which_then_publishes_once(aws, store, jpe
     photo = requeue(store, sqs, aws.queue_urls["publish"], PID, actor="press.office@example.org")
     assert photo.state == State.APPROVED and photo.publish_attempts == 0 and photo.reason == ""
     [message] = drain(sqs, aws.queue_urls["publish"])
-    assert parse_message(message["Body"]) == PID
+    assert PhotoMessage.parse(message["Body"]).photo_id == PID
     assert stage.publish(PID, lease=LEASE, attempt=1).status == "published"
     assert len(_published_files(album)) == 1
     with pytest.raises(LookupError, match="PUBLISHED"):
@@ -543,7 +544,7 @@ def test_an_approved_photo_can_be_queued_again(aws, store, jpeg):
 @pytest.mark.parametrize("body", ["", "not json", "[]", '{"photo_id": 5}', '{"photo_id": "../x"}', "{}"])
 def test_malformed_messages_are_rejected(body):
     with pytest.raises(ValueError):
-        parse_message(body)
+        PhotoMessage.parse(body)
 
 
 def test_machine_tag():

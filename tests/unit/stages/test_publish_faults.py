@@ -6,10 +6,11 @@ import pytest
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
 from pressroom.domain.photos import State
-from pressroom.stages.publish import MAX_ATTEMPTS, PublishRetry
+from pressroom.stages.publish import PublishRetry
 from tests.integration.helpers import sent_emails
 from tests.unit.stages.test_publish import (  # noqa: F401 - fixtures
     LEASE,
+    MAX_ATTEMPTS,
     PID,
     Flaky,
     _published_files,

@@ -48,7 +48,7 @@ def to_mime(email: Email, sender: str) -> EmailMessage:
     msg.set_content(email.text)
     if email.html:
         msg.add_alternative(email.html, subtype="html")
-        html_part = msg.get_payload()[-1]
+        html_part = list(msg.iter_parts())[-1]
         for cid, data in email.inline_images.items():
             html_part.add_related(data, maintype="image", subtype="jpeg", cid=f"<{cid}>",
                                   disposition="inline", filename=f"{cid}.jpg")

@@ -52,8 +52,10 @@ def previous_signing_keys() -> Iterator[bytes]:
     yield _key(value)
 
 
-def _key(value: str | bytes) -> bytes:
-    key = value.encode() if isinstance(value, str) else bytes(value)
+def _key(value: object) -> bytes:
+    if not isinstance(value, str | bytes):
+        raise RuntimeError("the approval signing key is not a string")
+    key = value.encode() if isinstance(value, str) else value
     if len(key) < 32:
         raise RuntimeError("the approval signing key is shorter than 32 bytes")
     return key

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-
 #: how every photo is published (Flickr: is_public, safety level "safe", shown in search)
 VISIBILITY = "Public: anyone can see it, and it is shown in Flickr's search"
 #: the licences a photo may carry, by the name Flickr shows, with Flickr's licence id
@@ -102,7 +101,27 @@ class Unconfigured:
     def __init__(self, secret: str):
         self._reason = f"Flickr is not configured: fill in the {secret} secret, then `pressroom retry` the photo"
 
-    def _unavailable(self, *_: object, **__: object) -> None:
+    def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
+                machine_tag: str) -> Published:
         raise PublisherUnavailable(self._reason)
 
-    publish = find = set_licence = add_to_album = comments = commented_since = reply = delete_comment = _unavailable
+    def find(self, machine_tag: str) -> Published | None:
+        raise PublisherUnavailable(self._reason)
+
+    def set_licence(self, photo_id: str, licence: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def add_to_album(self, photo_id: str, album: str, photoset_id: str | None) -> str:
+        raise PublisherUnavailable(self._reason)
+
+    def comments(self, photo_ids: Iterable[str]) -> list[Comment]:
+        raise PublisherUnavailable(self._reason)
+
+    def commented_since(self, since: datetime) -> set[str]:
+        raise PublisherUnavailable(self._reason)
+
+    def reply(self, photo_id: str, text: str) -> str:
+        raise PublisherUnavailable(self._reason)
+
+    def delete_comment(self, comment_id: str) -> None:
+        raise PublisherUnavailable(self._reason)

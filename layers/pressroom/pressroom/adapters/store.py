@@ -19,6 +19,8 @@ _SER = TypeSerializer()
 _DES = TypeDeserializer()
 BY_STATE_INDEX = "by-state"
 
+_STEP = "step_"  # a comment claim's attributes noting the steps done: step_emailed, step_replied
+
 
 class StaleTransition(Exception):
     """The photo was not in the expected state: a duplicate or out-of-order event."""
@@ -212,6 +214,70 @@ class PhotoStore:
             raise
         return True
 
+    def claim_stale_reminder(self, due: str, next_due: str, schedule: str, at: str, last_published: str | None) -> bool:
+        """Mark the stale-account firing for ``due`` reminded and move the due time to ``next_due``,
+        unless a firing for ``due`` already did or a publish happened meanwhile (False then)."""
+        values = {":due": {"S": due}, ":next": {"S": next_due}, ":name": {"S": schedule}, ":at": {"S": at}}
+        condition = "(attribute_not_exists(reminded_due) OR reminded_due <> :due)"
+        if last_published:
+            condition += " AND last_published_at = :last"
+            values[":last"] = {"S": last_published}
+        else:
+            condition += " AND attribute_not_exists(last_published_at)"
+        return self._conditional_update(
+            self._account_key(), "SET reminded_due = :due, reminded_at = :at, stale_due = :next, stale_schedule = :name",
+            condition, values)
+
+    def unclaim_stale_reminder(self, due: str) -> bool:
+        """Undo :meth:`claim_stale_reminder` (its email failed), so that a retry sends it."""
+        return self._conditional_update(self._account_key(), "SET stale_due = :due REMOVE reminded_due, reminded_at",
+                                        "reminded_due = :due", {":due": {"S": due}})
+
+    # -- comments ------------------------------------------------------------------------------
+    def claim_feed_read(self, now: str, due: str) -> bool:
+        """Take the activity feed's turn: True if it was last read at ``due`` or earlier (or never)."""
+        return self._conditional_update(self._feed_key(), "SET read_at = :now",
+                                        "attribute_not_exists(read_at) OR read_at <= :due",
+                                        {":now": {"S": now}, ":due": {"S": due}})
+
+    def release_feed_read(self) -> None:
+        """Hand the feed's turn back (it could not be read)."""
+        self._db.update_item(TableName=self._table, Key=self._feed_key(), UpdateExpression="REMOVE read_at")
+
+    def claim_comment(self, comment_id: str, *, photo_id: str, site_photo_id: str, now: str, stale_before: str,
+                      expires_at: int) -> dict[str, str] | None:
+        """Mark a comment as being handled; return the steps an earlier handling noted, or None if
+        it was seen before (and neither handed back nor left ``handling`` since before ``stale_before``)."""
+        try:
+            old = self._db.update_item(
+                TableName=self._table, Key=self._comment_key(comment_id),
+                UpdateExpression="SET photo_id = :p, site_photo_id = :s, seen_at = :now, outcome = :handling, "
+                                 "expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR outcome = :retry "
+                                    "OR (outcome = :handling AND seen_at < :stale)",
+                ExpressionAttributeValues={
+                    ":p": {"S": photo_id}, ":s": {"S": site_photo_id}, ":now": {"S": now},
+                    ":handling": {"S": "handling"}, ":retry": {"S": "retry"}, ":stale": {"S": stale_before},
+                    ":exp": {"N": str(expires_at)},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return None
+            raise
+        old_item = old.get("Attributes", {})
+        return {k.removeprefix(_STEP): v["S"] for k, v in old_item.items() if k.startswith(_STEP)}
+
+    def note_comment_step(self, comment_id: str, name: str, value: str) -> None:
+        """Note on a comment's claim that step ``name`` is done (``value``: when, or what it made)."""
+        self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id), UpdateExpression="SET #n = :v",
+                             ExpressionAttributeNames={"#n": _STEP + name}, ExpressionAttributeValues={":v": {"S": value}})
+
+    def finish_comment(self, comment_id: str, outcome: str) -> None:
+        self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id),
+                             UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
+
     # -- albums --------------------------------------------------------------------------------
     def album(self, album: str) -> dict[str, Any]:
         """The item of ``album``'s photoset (``PK=ALBUM#<album>, SK=PHOTOSET``): ``claim`` and
@@ -248,7 +314,9 @@ class PhotoStore:
         return True
 
     # -- internals -----------------------------------------------------------------------------
-    def _write(self, photo_id, expected, to, *, actor, changes, event, detail, condition=None) -> Photo:
+    def _write(self, photo_id: str, expected: State, to: State | None, *, actor: str, changes: dict[str, Any],
+               event: str, detail: dict[str, Any] | None,
+               condition: tuple[str, dict[str, Any]] | None = None) -> Photo:
         current = self.get(photo_id)
         if current is None or current.state != expected:
             raise StaleTransition(photo_id, expected, current.state if current else None)
@@ -291,7 +359,8 @@ class PhotoStore:
                 setattr(current, key, State(value) if key == "state" else value)
         return current
 
-    def _event_item(self, photo_id, stamp, n, event, actor, from_state, to_state, detail) -> dict[str, Any]:
+    def _event_item(self, photo_id: str, stamp: str, n: int | str, event: str, actor: str, from_state: State | None,
+                    to_state: State | None, detail: dict[str, Any] | None) -> dict[str, Any]:
         item: dict[str, Any] = {"at": stamp, "event": event, "actor": actor, "detail": detail or {}}
         if from_state is not None:
             item["from"] = from_state.value
@@ -310,6 +379,25 @@ class PhotoStore:
     @staticmethod
     def _account_key() -> dict[str, Any]:
         return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}
+
+    @staticmethod
+    def _feed_key() -> dict[str, Any]:
+        return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}  # read_at: when the feed was last read
+
+    @staticmethod
+    def _comment_key(comment_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"COMMENT#{comment_id}"}, "SK": {"S": "SEEN"}}
+
+    def _conditional_update(self, key: dict[str, Any], expression: str, condition: str,
+                            values: dict[str, Any]) -> bool:
+        try:
+            self._db.update_item(TableName=self._table, Key=key, UpdateExpression=expression,
+                                 ConditionExpression=condition, ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
 
     @staticmethod
     def _serialize(item: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from pressroom.guidance.detector import (
     Detections,
     Detector,
     OfflineDetector,
-    RekognitionDetector,
 )
 from pressroom.guidance.model import (
     SEVERITIES,
@@ -36,7 +35,6 @@ __all__ = [
     "Facts",
     "Finding",
     "OfflineDetector",
-    "RekognitionDetector",
     "Report",
     "declared_facts",
     "evaluate",

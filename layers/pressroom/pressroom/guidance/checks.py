@@ -6,7 +6,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pressroom.domain.addresses import is_address
-
 from pressroom.guidance.declared import (
     choice,
     minor_age,

@@ -1,6 +1,6 @@
 """The image-analysis port: what a machine can see in a photo (faces, moderation labels, text).
 
-``RekognitionDetector`` is the deployed adapter. ``OfflineDetector`` is the local stack's: no
+``pressroom.adapters.rekognition`` is the deployed adapter. ``OfflineDetector`` is the local stack's: no
 CPU detector on PyPI is both download-free at run time and reliable enough for faces with ages
 and for text, so it analyses nothing and says so; the gap becomes an approver's checklist item.
 """
@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from botocore.exceptions import ClientError
-
-_CHECK = "the approver must check faces, children, graphic content and visible text"
-OFFLINE_NOTE = f"No automatic image analysis offline: {_CHECK}"
-NOT_RUN_NOTE = f"No automatic image analysis was run: {_CHECK}"
+CHECK = "the approver must check faces, children, graphic content and visible text"
+OFFLINE_NOTE = f"No automatic image analysis offline: {CHECK}"
+NOT_RUN_NOTE = f"No automatic image analysis was run: {CHECK}"
 
 #: Rekognition accepts JPEG or PNG image bytes up to 5 MB.
 REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
@@ -56,45 +54,6 @@ class OfflineDetector:
 
     def detect(self, image: bytes) -> Detections:
         return Detections(available=False, note=OFFLINE_NOTE)
-
-
-class RekognitionDetector:
-    """Faces with age ranges, moderation labels and text lines from Amazon Rekognition."""
-
-    def __init__(self, client: Any, min_confidence: float = 60.0, min_text_confidence: float = 80.0) -> None:
-        self._client = client
-        self._min_confidence = min_confidence
-        self._min_text_confidence = min_text_confidence
-
-    def detect(self, image: bytes) -> Detections:
-        try:
-            payload = {"Bytes": analysis_copy(image)}
-        except (OSError, ValueError):
-            return Detections(available=False, note=f"Image analysis could not read the image: {_CHECK}")
-        try:
-            faces = self._client.detect_faces(Image=payload, Attributes=["AGE_RANGE"])["FaceDetails"]
-            labels = self._client.detect_moderation_labels(Image=payload, MinConfidence=self._min_confidence)["ModerationLabels"]
-            text = self._client.detect_text(Image=payload)["TextDetections"]
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in {"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"}:
-                raise
-            return Detections(available=False, note=f"Image analysis refused the image ({code}): {_CHECK}")
-        return Detections(
-            faces=tuple(
-                Face(int(face["AgeRange"]["Low"]), int(face["AgeRange"]["High"]), float(face.get("Confidence", 0.0)))
-                for face in faces
-                if "AgeRange" in face and face.get("Confidence", 0.0) >= self._min_confidence
-            ),
-            labels=tuple(
-                Label(label["Name"], label.get("ParentName", ""), float(label.get("Confidence", 0.0))) for label in labels
-            ),
-            text=tuple(
-                line["DetectedText"]
-                for line in text
-                if line.get("Type") == "LINE" and line.get("Confidence", 0.0) >= self._min_text_confidence
-            ),
-        )
 
 
 def analysis_copy(image: bytes) -> bytes:

@@ -58,7 +58,7 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
 
 
-def read_exif(tiff: bytes) -> ExifFacts:
+def read_exif(tiff: bytes | memoryview) -> ExifFacts:
     """Read a TIFF-structured EXIF block (without the ``Exif\\0\\0`` prefix); never raises."""
     facts = ExifFacts()
     tiff = bytes(tiff)

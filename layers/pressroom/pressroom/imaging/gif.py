@@ -101,7 +101,7 @@ def _needed(image_data: bytearray, size: tuple[int, int], transparent: set[int],
     return keep
 
 
-def _cleared(table: memoryview, packed: int, keep: set[int]) -> tuple[int, bytes, int]:
+def _cleared(table: memoryview, packed: int, keep: set[int]) -> tuple[int, bytes | memoryview, int]:
     """A colour table's flags byte (``packed`` with the table's new size), the table with every
     entry not in ``keep`` zeroed, cut to the fewest entries (2, 4, ... 256) holding ``keep``, and
     how many entries it lost or had zeroed (0 when it is unchanged). A table whose every entry is

@@ -15,7 +15,7 @@ _HEADER = 128
 _DROP = frozenset(b"dmnd dmdd mmod ndin vcgt meta targ ciis DevD CIED".split())
 
 
-def clean(profile: bytes) -> bytes | None:
+def clean(profile: bytes | memoryview) -> bytes | None:
     """The profile with only its colour tags, or None when it is not a well-formed ICC profile."""
     profile = bytes(profile)
     if len(profile) < _HEADER + 4 or profile[36:40] != b"acsp":

@@ -80,7 +80,7 @@ def _cut_streams(png: bytes, removed: Removals) -> bytes:
     while pos < len(png):
         length, kind = struct.unpack_from(">I4s", png, pos)
         end = pos + 12 + length
-        body = view[pos + 8 : end - 4]
+        body: bytes | memoryview = view[pos + 8 : end - 4]
         head = 4 if kind == b"fdAT" else 0  # its sequence number
         if kind == dropping:
             cut += length - head
@@ -111,6 +111,7 @@ def _clear_palette(png: bytes, removed: Removals) -> bytes:
     keep: set[int] = set()  # entries whose colour stays
     used: set[int] = set()  # entries pixels use (and an APNG's 0): their alpha stays too
     streams: list[tuple[tuple[int, int], list[memoryview]]] = []
+    pieces: list[memoryview] | None
     size, pieces = (width, height), None
     pos = len(SIGNATURE)
     while pos < len(png):

@@ -281,7 +281,7 @@ def _structures(data: bytes, endian: str, first: int) -> list[tuple[int, int]]:
     interoperability, SubIFDs) and every out-of-line value they hold; at most ``_MAX_IFDS`` IFDs."""
     n = len(data)
     ranges = [(0, 8)]
-    queue, seen = [first], set()
+    queue, seen = [first], set[int]()
     while queue and len(seen) < _MAX_IFDS:
         at = queue.pop()
         if at in seen or at < 8 or at + 2 > n:

@@ -142,6 +142,6 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         kept.append(chunk(b"EXIF", minimal_exif(orientation)))
     if first_kind == b"VP8X":
         kept.insert(0, chunk(b"VP8X", bytes((flags,)) + bytes(first[1:10])))
-    body = b"WEBP" + b"".join(kept)
-    out = b"RIFF" + struct.pack("<I", len(body)) + body
+    riff_body = b"WEBP" + b"".join(kept)
+    out = b"RIFF" + struct.pack("<I", len(riff_body)) + riff_body
     return Scrubbed(out, "webp", width, height, orientation, removed.lines(), captions.result())

@@ -16,7 +16,6 @@
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from pressroom.domain.approvals import (
     review_url,
 )
 from pressroom.domain.links import LinkError
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import Settings
 from pressroom.stages.notify import notify_once
@@ -162,7 +162,7 @@ class ApprovalApi:
     def _queue_publish(self, photo: Photo) -> bool:
         """Send the publish message; False (logged) if it could not be sent: the publish check will."""
         try:
-            self.sqs.send_message(QueueUrl=self.settings.publish_queue_url, MessageBody=json.dumps({"photo_id": photo.id}))
+            self.sqs.send_message(QueueUrl=self.settings.publish_queue_url, MessageBody=PhotoMessage(photo.id).body())
         except (ClientError, BotoCoreError):
             log.exception("approved but not queued for publishing", extra={"photo_id": photo.id})
             return False

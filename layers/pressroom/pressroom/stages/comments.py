@@ -31,18 +31,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from pressroom import bootstrap
-from pressroom.adapters import aws, parameters
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import Comment, Publisher, PublisherUnavailable
-from pressroom.adapters.store import PhotoStore, condition_failed
+from pressroom.adapters.store import PhotoStore
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.rules import load_rulebook
 from pressroom.guidance.text import normalise, scan
-from pressroom.settings import get_settings
 from pressroom.stages.staleness import parse_time
 
 ACTOR = "comments"
@@ -52,10 +47,8 @@ WINDOW = timedelta(days=30)
 SEEN_MARGIN = timedelta(days=30)
 #: the site's activity feed (older photos with new comments) is read at most this often
 FEED_EVERY = timedelta(hours=1)
-_FEED_KEY = {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}  # read_at: when the feed was last read
 #: a claim still "handling" after this long was abandoned (the comments Lambda times out at 120 s)
 CLAIM_LEASE = timedelta(minutes=15)
-_STEP = "step_"  # the claim's attributes noting the steps done: step_emailed, step_replied
 
 CRIME_REPLY = (
     "Thank you for getting in touch. We cannot accept reports of crime through our social media sites. "
@@ -259,8 +252,6 @@ class CommentsMonitor:
     publisher: Publisher
     mailer: Mailer
     press_office: Callable[[], list[str]]
-    dynamodb: Any
-    table: str
     window: timedelta = WINDOW
     now: Callable[[], datetime] = clock.now
 
@@ -322,19 +313,12 @@ class CommentsMonitor:
         """The photos the site's activity feed names as commented on since ``since``, if the feed is
         due to be read (else none), and why it could not be read (its turn is handed back)."""
         now = self.now()
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table, Key=_FEED_KEY, UpdateExpression="SET read_at = :now",
-                ConditionExpression="attribute_not_exists(read_at) OR read_at <= :due",
-                ExpressionAttributeValues={":now": {"S": clock.iso(now)}, ":due": {"S": clock.iso(now - FEED_EVERY)}})
-        except ClientError as exc:
-            if condition_failed(exc):
-                return set(), ""
-            raise
+        if not self.store.claim_feed_read(clock.iso(now), clock.iso(now - FEED_EVERY)):
+            return set(), ""
         try:
             return set(self.publisher.commented_since(since)), ""
         except PublisherUnavailable as exc:
-            self.dynamodb.update_item(TableName=self.table, Key=_FEED_KEY, UpdateExpression="REMOVE read_at")
+            self.store.release_feed_read()
             return set(), str(exc)
 
     def _handle(self, comment: Comment, photo: Photo, done: dict[str, str]) -> Kind:
@@ -414,41 +398,16 @@ class CommentsMonitor:
         """Mark ``comment`` as being handled and return the steps an earlier handling did; None if
         it was seen before (and neither handed back nor abandoned)."""
         now = self.now()
-        try:
-            old = self.dynamodb.update_item(
-                TableName=self.table, Key=self._key(comment),
-                UpdateExpression="SET photo_id = :p, site_photo_id = :s, seen_at = :now, outcome = :handling, "
-                                 "expires_at = :exp",
-                ConditionExpression="attribute_not_exists(PK) OR outcome = :retry "
-                                    "OR (outcome = :handling AND seen_at < :stale)",
-                ExpressionAttributeValues={
-                    ":p": {"S": photo.id}, ":s": {"S": comment.photo_id}, ":now": {"S": clock.iso(now)},
-                    ":handling": {"S": "handling"}, ":retry": {"S": "retry"},
-                    ":stale": {"S": clock.iso(now - CLAIM_LEASE)},
-                    ":exp": {"N": str(int((now + self.window + SEEN_MARGIN).timestamp()))},
-                },
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if condition_failed(exc):
-                return None
-            raise
-        old_item = old.get("Attributes", {})
-        return {k.removeprefix(_STEP): v["S"] for k, v in old_item.items() if k.startswith(_STEP)}
+        return self.store.claim_comment(
+            comment.id, photo_id=photo.id, site_photo_id=comment.photo_id, now=clock.iso(now),
+            stale_before=clock.iso(now - CLAIM_LEASE), expires_at=int((now + self.window + SEEN_MARGIN).timestamp()))
 
     def _step(self, comment: Comment, name: str, value: str) -> None:
         """Note on the claim that step ``name`` is done (``value``: when, or what it made)."""
-        self.dynamodb.update_item(TableName=self.table, Key=self._key(comment), UpdateExpression="SET #n = :v",
-                                  ExpressionAttributeNames={"#n": _STEP + name},
-                                  ExpressionAttributeValues={":v": {"S": value}})
+        self.store.note_comment_step(comment.id, name, value)
 
     def _finish(self, comment: Comment, outcome: str) -> None:
-        self.dynamodb.update_item(TableName=self.table, Key=self._key(comment),
-                                  UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
-
-    @staticmethod
-    def _key(comment: Comment) -> dict[str, Any]:
-        return {"PK": {"S": f"COMMENT#{comment.id}"}, "SK": {"S": "SEEN"}}
+        self.store.finish_comment(comment.id, outcome)
 
 
 def _published_at(photo: Photo) -> datetime | None:
@@ -459,11 +418,3 @@ def _posted_since(comment: Comment, photo: Photo, since: datetime) -> bool:
     """Whether ``comment`` was posted at ``since`` or later (one with no time, after its photo was published)."""
     posted = parse_time(comment.created_at) or _published_at(photo)
     return posted is not None and posted >= since
-
-
-def monitor() -> CommentsMonitor:
-    """The monitor of this process's deployment."""
-    settings = get_settings()
-    return CommentsMonitor(bootstrap.store(), bootstrap.publisher(), bootstrap.mailer(), parameters.press_office,
-                           aws.client("dynamodb"), settings.table_name,
-                           window=timedelta(days=settings.comments_window_days))

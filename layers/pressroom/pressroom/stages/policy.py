@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -10,6 +9,7 @@ from typing import Any
 
 from pressroom.adapters.mail import Mailer
 from pressroom.adapters.store import PhotoStore, StaleTransition
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance import Facts, Report, evaluate
 from pressroom.guidance.detector import Detector
@@ -113,7 +113,7 @@ def block(store: PhotoStore, mailer: Mailer, photo_id: str, reason: str, *, acto
 
 def queue_for_approval(sqs: Any, queue_url: str, photo_id: str) -> None:
     """Ask the request-approval stage to email the approvers about ``photo_id`` (it asks each once)."""
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"photo_id": photo_id}))
+    sqs.send_message(QueueUrl=queue_url, MessageBody=PhotoMessage(photo_id).body())
 
 
 def facts_of(photo: Photo) -> Facts:

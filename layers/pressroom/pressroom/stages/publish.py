@@ -21,7 +21,7 @@ after the upload sets it on the retry. What is uploaded is :func:`publication_of
 same description the approvers were shown.
 
 A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
-(:class:`PublishRetry`). The last delivery (SQS receive count ``max_attempts``, the queue's
+(:class:`PublishRetry`). The last delivery (SQS receive count ``settings.max_receive_count``, the queue's
 maxReceiveCount) gives up on any failure, unless the photo turns out to be on the site after all:
 APPROVED → PUBLISH_FAILED with the reason, and the press office is emailed (once: ``notified_at``;
 a redelivery after the email failed sends it). A fault no retry can fix (the
@@ -34,7 +34,6 @@ PUBLISHED if an attempt's upload is recorded or on the site, else PUBLISH_FAILED
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,8 +43,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pressroom import bootstrap
-from pressroom.adapters import aws, parameters
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import (
     VISIBILITY,
@@ -58,16 +55,16 @@ from pressroom.adapters.publisher import (
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock
 from pressroom.domain.addresses import is_address
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.publication import Publication
 from pressroom.guidance import declared_facts, published_caption
-from pressroom.settings import Settings, get_settings
+from pressroom.settings import Settings
 from pressroom.stages.notify import send_once
-from pressroom.stages.staleness import ReminderTimer, parse_time, reminder_timer
+from pressroom.stages.staleness import ReminderTimer, parse_time
 
 ACTOR = "publish"
 #: the publish queue's maxReceiveCount (template.yaml, local resources): the last delivery gives up
-MAX_ATTEMPTS = 5
 #: added to an invocation's remaining time: how long after it a claim is certainly abandoned
 LEASE_MARGIN = timedelta(seconds=60)
 _MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
@@ -98,17 +95,6 @@ def machine_tag(photo_id: str) -> str:
     return f"pressroom:photo={photo_id}"
 
 
-def parse_message(body: str) -> str:
-    """The photo id of a publish-queue message ``{"photo_id": "<id>"}``."""
-    try:
-        message = json.loads(body)
-    except ValueError as exc:
-        raise ValueError("a publish message must be JSON") from exc
-    photo_id = message.get("photo_id") if isinstance(message, dict) else None
-    if not isinstance(photo_id, str) or not photo_id.isalnum():
-        raise ValueError("a publish message needs a photo_id")
-    return photo_id
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -129,15 +115,14 @@ class PublishStage:
     mailer: Mailer
     reminder: ReminderTimer
     press_office: Callable[[], list[str]]
-    max_attempts: int = MAX_ATTEMPTS
     now: Callable[[], datetime] = clock.now
 
     def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
         """Publish one approved photo; ``lease`` is how long this invocation may still run and
-        ``attempt`` is the message's receive count (the one reaching ``max_attempts`` is the last)."""
-        photo, settled = self._approved(photo_id)
-        if photo is None:
-            return settled
+        ``attempt`` is the message's receive count (the one reaching ``settings.max_receive_count`` is the last)."""
+        photo = self._approved(photo_id)
+        if isinstance(photo, Outcome):
+            return photo
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
         uploaded, status = _upload_of(earlier), "recovered"
@@ -153,11 +138,11 @@ class PublishStage:
             return self._give_up(photo, str(exc))
         except Exception as exc:
             reason = _reason(exc)
-            if attempt >= self.max_attempts:
+            if attempt >= self.settings.max_receive_count:
                 return self._last_chance(photo, lease, f"gave up after {attempt} attempts: {reason}", uploaded, status)
             self._release(photo, claim, reason)
             if isinstance(exc, _RETRYABLE):
-                raise PublishRetry(f"attempt {attempt} of {self.max_attempts}: {reason}") from exc
+                raise PublishRetry(f"attempt {attempt} of {self.settings.max_receive_count}: {reason}") from exc
             raise
         return self._record(photo, published, status)
 
@@ -166,29 +151,29 @@ class PublishStage:
         stopped (out of memory or time) or failed without ending it. Nothing is uploaded: an upload
         an earlier attempt made is recorded as published; else APPROVED → PUBLISH_FAILED and the
         press office is told (:func:`retry_failed` checks the site again before uploading)."""
-        photo, settled = self._approved(photo_id)
-        if photo is None:
-            return settled
+        photo = self._approved(photo_id)
+        if isinstance(photo, Outcome):
+            return photo
         earlier = dict(photo.flickr)
         photo, _ = self._claim(photo, earlier, lease)
-        return self._last_chance(photo, lease, publisher_stopped(self.max_attempts), _upload_of(earlier))
+        return self._last_chance(photo, lease, publisher_stopped(self.settings.max_receive_count), _upload_of(earlier))
 
     # -- steps ---------------------------------------------------------------------------------
-    def _approved(self, photo_id: str) -> tuple[Photo, None] | tuple[None, Outcome]:
+    def _approved(self, photo_id: str) -> Photo | Outcome:
         """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
         crash between recording and re-arming, or after the failure email failed, finishes that)."""
         photo = self.store.get(photo_id)
         if photo is None:
-            return None, Outcome(photo_id, "skipped", "no such photo")
+            return Outcome(photo_id, "skipped", "no such photo")
         if photo.state == State.PUBLISHED:
             self._rearm(photo)
             self._tell_uploader(photo)  # if that failed before
-            return None, Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
+            return Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
         if photo.state == State.PUBLISH_FAILED and not photo.notified_at:
-            return None, self._tell_press_office(photo)
+            return self._tell_press_office(photo)
         if photo.state != State.APPROVED:
-            return None, Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
-        return photo, None
+            return Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
+        return photo
 
     def _claim(self, photo: Photo, earlier: dict[str, Any], lease: timedelta) -> tuple[Photo, str]:
         """Take the photo for this delivery, or raise :class:`PublishBusy`."""
@@ -402,14 +387,6 @@ def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:
     ]))
 
 
-def stage() -> PublishStage:
-    """The stage of this process's deployment (publisher chosen by the configured credentials)."""
-    settings = get_settings()
-    return PublishStage(settings, bootstrap.store(), aws.client("s3"), bootstrap.publisher(),
-                        bootstrap.mailer(), reminder_timer(), parameters.press_office,
-                        max_attempts=settings.max_receive_count)
-
-
 def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor: str) -> Photo:
     """Move a PUBLISH_FAILED photo back to APPROVED (attempts reset) and queue it to publish.
 
@@ -429,10 +406,5 @@ def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor
     if photo.state != State.APPROVED:
         raise LookupError(f"photo {photo_id} is {photo.state.value}: only a photo that failed to publish "
                           "(or is approved) can be queued to publish")
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"photo_id": photo_id}))
+    sqs.send_message(QueueUrl=queue_url, MessageBody=PhotoMessage(photo_id).body())
     return photo
-
-
-def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
-    """``pressroom retry PHOTO_ID``: :func:`requeue` in this process's deployment."""
-    return requeue(bootstrap.store(), aws.client("sqs"), get_settings().publish_queue_url, photo_id, actor=actor)

@@ -11,6 +11,7 @@ from typing import Any
 from pressroom.adapters.mail import Mailer
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain.messages import CreatedObject
+from pressroom.domain.metadata import decode_metadata
 from pressroom.domain.photos import (
     Photo,
     State,
@@ -22,7 +23,6 @@ from pressroom.guidance.declared import normalise_key, unknown
 from pressroom.imaging import RejectedImage, TooLarge, scrub_bytes
 from pressroom.settings import Settings
 from pressroom.stages.notify import notify_once
-from pressroom_local.uploads import decode_metadata
 
 ACTOR = "scrubber"
 log = logging.getLogger(__name__)
@@ -36,8 +36,9 @@ class Intake:
     s3: Any
     mailer: Mailer
 
-    def receive(self, upload: CreatedObject, *, attempt: int = 1) -> Photo:
-        """Scrub one uploaded object version; safe to call again for the same upload.
+    def receive(self, upload: CreatedObject, *, attempt: int = 1) -> Photo | None:
+        """Scrub one uploaded object version; safe to call again for the same upload. None when the
+        upload's record vanished between being written and read back (nothing left to do).
 
         An unexpected failure is raised for SQS to retry, except on the queue's last attempt:
         then the photo is quarantined with the reason, so it never vanishes into the DLQ unseen.
@@ -55,7 +56,7 @@ class Intake:
             return quarantine(self.store, self.mailer, photo, f"could not be processed after {attempt} attempts "
                               f"({type(exc).__name__}); the error is in the scrub function's log")
 
-    def _receive(self, upload: CreatedObject) -> Photo:
+    def _receive(self, upload: CreatedObject) -> Photo | None:
         head = self.s3.head_object(Bucket=upload.bucket, Key=upload.key,
                                    **({"VersionId": upload.version} if upload.version else {}))
         version = upload.version or head.get("VersionId")

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import EXTENSIONS, RejectedImage, ScrubResult, scrub_bytes, write_atomically
+from pressroom.imaging import EXTENSIONS, RejectedImage, ScrubResult, scrub_bytes, write_atomically
 
 _WORKERS = max(1, min(8, os.cpu_count() or 1))
 #: extensions that already name each output format

@@ -19,7 +19,7 @@ from pressroom.guidance.declared import (
     invalid,
     normalise_key,
 )
-from pressroom.guidance.detector import Detector, OfflineDetector, RekognitionDetector
+from pressroom.guidance.detector import Detector, OfflineDetector
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
 def _detector(name: str) -> Detector:
     if name == "rekognition":
         from pressroom.adapters import aws
+        from pressroom.adapters.rekognition import RekognitionDetector
 
         return RekognitionDetector(aws.client("rekognition"))
     return OfflineDetector()
