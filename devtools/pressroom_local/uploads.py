@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import warnings
 from pathlib import Path
 
 from pressroom.adapters import aws
@@ -41,8 +42,10 @@ def size_problem(path: Path, settings: Settings) -> str:
     except ImportError:  # pragma: no cover - a dependency; HEIC sizes are then left to the scrub stage
         pass
     try:
-        with Image.open(path) as image:  # reads the header only
-            width, height = image.size
+        with warnings.catch_warnings():  # only the header is read: its size is what is being judged
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         return ""
     return resize_advice(width, height, settings.max_pixels) if width * height > settings.max_pixels else ""

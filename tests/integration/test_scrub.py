@@ -9,6 +9,7 @@ import pytest
 
 from pressroom.domain.photos import State, photo_id
 from pressroom.guidance.declared import KEYS
+from tests.corpus import oversized
 from tests.integration.helpers import (
     drain,
     failed_messages,
@@ -125,12 +126,6 @@ def test_a_quarantine_notice_that_failed_is_sent_by_the_retry(aws, store, load_e
     assert invoke("scrub", event) == {"batchItemFailures": []}
     assert invoke("scrub", event) == {"batchItemFailures": []}
     assert len(calls) == 2 and len(sent_emails()) == 1
-
-
-def oversized(jpeg: bytes, width: int, height: int) -> bytes:
-    """``jpeg`` with its frame header claiming ``width`` x ``height`` (the scrubber reads no further)."""
-    at = next(i for i in range(2, len(jpeg) - 1) if jpeg[i] == 0xFF and jpeg[i + 1] in (0xC0, 0xC1, 0xC2))
-    return jpeg[:at + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + jpeg[at + 9:]
 
 
 def test_a_photo_over_the_pixel_limit_is_told_to_resize_below_it(aws, store, load_event, corpus):
