@@ -96,7 +96,7 @@ def request_approval() -> RequestApproval:
 def approval_api() -> ApprovalApi:
     from pressroom.stages.approval_api import ApprovalApi
 
-    return ApprovalApi(get_settings(), store(), mailer(), timers(), addresses(), aws.client("s3"),
+    return ApprovalApi(get_settings(), store(), mailer(), timers(), request_approval(), aws.client("s3"),
                        aws.client("sqs"))
 
 

@@ -27,6 +27,8 @@ class Settings:
     approval_base_url: str = "http://127.0.0.1:8787"
     sender: str = "pressroom@press-office.example"
     approvers_parameter: str = "/pressroom/approvers"
+    #: each approver group is the parameter <prefix><group> (e.g. /pressroom/groups/safeguarding-leads)
+    groups_parameter_prefix: str = "/pressroom/groups/"
     press_office_parameter: str = "/pressroom/press-office"
     signing_key_secret: str = "pressroom/approval-signing-key"
     flickr_secret: str = "pressroom/flickr"

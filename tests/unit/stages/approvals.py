@@ -15,6 +15,7 @@ from pressroom import bootstrap
 from pressroom.adapters import aws as clients
 from pressroom.adapters import parameters
 from pressroom.domain.photos import Photo, State
+from pressroom.guidance.rules import load_rulebook
 from pressroom.stages.approval_api import refusal
 from pressroom.web.csrf import csrf_token
 from pressroom.web.forms import FormRefused, read_decision
@@ -26,8 +27,6 @@ UPLOADER = "pc.jones@west-midlands.example"
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 ORIGIN = "http://127.0.0.1:8787"
 FORM = {"content-type": "application/x-www-form-urlencoded", "origin": ORIGIN, "sec-fetch-site": "same-origin"}
-CHECKLIST = ["No member of the public is identifiable without a release form",
-             "Nothing in the background identifies an address or a vehicle"]
 FINDINGS = [{"rule": "credit.missing", "severity": "warn", "message": "No photographer credit",
              "evidence": "no Credit/Copyright field", "guidance": "Credit the photographer or the force."}]
 
@@ -70,7 +69,7 @@ def timeout(*args, **kwargs):
 
 
 def waiting(store, corpus, *, pid=PID, title="Neighbourhood day in Ladywood", description="PCSOs meet residents.",
-            checklist=CHECKLIST, image="DSCN0010_gps_nikon_coolpix_p6000.jpg"):
+            findings=FINDINGS, declared=None, uploader=UPLOADER, image="DSCN0010_gps_nikon_coolpix_p6000.jpg"):
     """A photo the way the policy stage leaves it: clean copy in the bucket, NEEDS_APPROVAL."""
     settings = bootstrap.get_settings()
     key = f"clean/{pid}.jpg"
@@ -78,12 +77,12 @@ def waiting(store, corpus, *, pid=PID, title="Neighbourhood day in Ladywood", de
                                 ContentType="image/jpeg")
     store.create(Photo(id=pid, state=State.RECEIVED, album="Neighbourhood Day", original_bucket="pressroom-raw",
                        original_key="incoming/Neighbourhood Day/ladywood.jpg", original_version="v1",
-                       uploader=UPLOADER), actor=UPLOADER)
+                       uploader=uploader), actor=uploader)
     store.transition(pid, State.RECEIVED, State.SCRUBBED, actor="scrub", changes={
         "clean_key": key, "content_type": "image/jpeg", "width": 640, "height": 480,
-        "captions": {"title": title, "description": description, "tags": ["ladywood", "community"]}})
-    store.transition(pid, State.SCRUBBED, State.NEEDS_APPROVAL, actor="policy",
-                     changes={"findings": FINDINGS, "checklist": checklist})
+        "captions": {"title": title, "description": description, "tags": ["ladywood", "community"]},
+        "declared": declared or {}})
+    store.transition(pid, State.SCRUBBED, State.NEEDS_APPROVAL, actor="policy", changes={"findings": findings})
     return pid
 
 
@@ -114,11 +113,25 @@ def snapshot(store, pid=PID):
     return store.get(pid), store.audit(pid)
 
 
-def body(token, *, decision="approve", checks=range(len(CHECKLIST)), reason="", csrf=None):
+def safe_answers(**changes):
+    """The safe answer to every question (``changes``: question id with _ for -, and its answer)."""
+    answers = {q.id: q.safe for q in load_rulebook().questions}
+    answers.update({key.replace("_", "-"): value for key, value in changes.items()})
+    return answers
+
+
+def body(token, *, decision="approve", answers=None, reason="", csrf=None, notes=None, caption=None, shown="",
+         checked=""):
+    """The review page's form as a browser posts it: every question answered safely unless ``answers``
+    says otherwise; ``caption`` (title, description, tags) as the edit fields hold it."""
     key = parameters.signing_key()
-    fields = [("t", token), ("csrf", csrf_token(key, token) if csrf is None else csrf)]
-    fields += [("check", str(i)) for i in checks] + [("decision", decision), ("reason", reason)]
-    return urlencode(fields)
+    fields = [("t", token), ("csrf", csrf_token(key, token) if csrf is None else csrf), ("shown", shown),
+              ("checked", checked)]
+    fields += [(f"q.{name}", value) for name, value in (safe_answers() if answers is None else answers).items()]
+    fields += [(f"note.{name}", value) for name, value in (notes or {}).items()]
+    if caption is not None:
+        fields += [("title", caption[0]), ("description", caption[1]), ("tags", caption[2])]
+    return urlencode([*fields, ("decision", decision), ("reason", reason)])
 
 
 def publish_messages(created):

@@ -94,6 +94,17 @@ def approvers() -> list[str]:
     return _addresses(get_settings().approvers_parameter)
 
 
+def members(group: str) -> list[str]:
+    """The addresses of approver group ``group`` (``<groups_parameter_prefix><group>``); none when
+    the parameter does not exist (the photo then waits visibly for someone to be put in it)."""
+    name = get_settings().groups_parameter_prefix + group
+    try:
+        return _addresses(name)
+    except GetParameterError as exc:
+        log.warning("approver group %s unreadable: %s", name, type(exc.__context__ or exc).__name__)
+        return []
+
+
 def press_office() -> list[str]:
     """Where staleness reminders and flagged comments go."""
     return _addresses(get_settings().press_office_parameter)
@@ -105,6 +116,9 @@ class Parameters:
 
     def approvers(self) -> list[str]:
         return approvers()
+
+    def members(self, group: str) -> list[str]:
+        return members(group)
 
     def press_office(self) -> list[str]:
         return press_office()

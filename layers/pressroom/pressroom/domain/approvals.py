@@ -17,8 +17,14 @@ from pressroom.domain.addresses import same_address
 #: the uploader is told a photo was this when nobody decided in time, or an approver rejected it
 EXPIRED_OUTCOME = "not approved in time"
 REJECTED_OUTCOME = "rejected"
-#: the reason a waiting photo shows while nobody can be asked about it
+#: the reasons a waiting photo shows while nobody can be asked about it
 NO_APPROVERS = "no approvers are configured: nobody has been asked to review it"
+ONLY_THE_UPLOADER = "nobody but its uploader is on the approvers list, and nobody approves a photo they uploaded"
+
+
+def nobody_in(who: str) -> str:
+    """The reason a photo waits that needs an approval from ``who`` whom nobody can give."""
+    return f"it needs an approval from {who}, but nobody else in that group can be asked"
 
 
 def reminder_schedule(photo_id: str) -> str:

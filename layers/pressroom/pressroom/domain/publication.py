@@ -15,3 +15,12 @@ class Publication:
     licence: str
     album: str
     visibility: str
+    #: the lines every photo's description ends with (credit, link back, crime line)
+    footer: str = ""
+
+    @property
+    def body(self) -> str:
+        """The description as written for this photo, without the footer every photo gets."""
+        if self.footer and self.description.endswith(self.footer):
+            return self.description[:-len(self.footer)].rstrip()
+        return self.description

@@ -12,7 +12,8 @@
   APPROVED with no publish delivery holding it (no live ``flickr.lease_until``) is queued again
   through :func:`pressroom.stages.publish.requeue`; publishing is exactly-once, so this is safe
   even if the first message was sent after all. A REJECTED photo whose uploader was not told
-  (``notified_at`` empty) is told now, once. Any other state means the photo moved on.
+  (``notified_at`` empty) is told now, once. A photo still waiting after a first approval has its
+  next approvers asked, if they were not. Any other state means the photo moved on.
 """
 from __future__ import annotations
 
@@ -39,7 +40,6 @@ from pressroom.stages.notify import notify_once
 from pressroom.stages.publish import requeue
 from pressroom.stages.request_approval import ASK_AGAIN_AFTER, RequestApproval
 from pressroom.stages.staleness import parse_time
-from pressroom.web.emails import approval_email
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +56,21 @@ class ApprovalTimer:
     asking: RequestApproval
 
     def remind(self, photo_id: str, *, now: datetime | None = None) -> list[str]:
-        """Once: email every approver a fresh link if ``photo_id`` still waits; return who was emailed."""
+        """Once: email everyone whose approval the photo still waits for a fresh link; return who was emailed."""
         now = now or clock.now()
-        waiting = self.asking.waiting(photo_id)
-        if waiting is None:
+        photo = self.store.get(photo_id)
+        if photo is None or photo.state != State.NEEDS_APPROVAL:
             return []
-        photo, approvers = waiting
-        if not photo.approvers or not approvers:  # nobody could be asked (or can be): ask whoever is now
+        wanted = self.asking.wanted(photo)
+        if not photo.approvers or not wanted.ask:  # nobody could be asked (or can be): ask whoever can now
             expires = self.asking.photo_expiry(photo.id, now)
-            after = now + (self.asking.reminder_after if approvers else ASK_AGAIN_AFTER)
+            after = now + (self.asking.reminder_after if wanted.ask else ASK_AGAIN_AFTER)
             retry = after if after < expires else None
             if retry:  # first, so that a failed email is tried again then too
                 self.asking.arm_reminder(photo.id, retry)
-            if approvers:
-                return self.asking.ask(photo, approvers, now, expires)
-            self.asking.hold(photo, now, retry=retry)
+            if wanted.ask:
+                return self.asking.ask(photo, wanted.ask, now, expires)
+            self.asking.hold(photo, wanted, now, retry=retry)
             return []
         asked = {a.lower() for a in photo.approvers}
         # all that may fail comes before reminded_at is set, so a retried invocation still reminds
@@ -79,16 +79,17 @@ class ApprovalTimer:
         try:
             photo = self.store.update(
                 photo.id, State.NEEDS_APPROVAL, actor=ACTOR, event="approval-reminded",
-                changes={"approvers": [*photo.approvers, *(a for a in approvers if a.lower() not in asked)],
+                changes={"approvers": [*photo.approvers, *(a for a in wanted.ask if a.lower() not in asked)],
                          "asking": {}, "reminded_at": clock.iso(now), "reason": ""},
-                detail={"approvers": approvers},
+                detail={"approvers": wanted.ask},
                 condition=("attribute_not_exists(reminded_at) OR reminded_at = :never", {":never": ""}))
         except StaleTransition:
             return []  # reminded already, or decided meanwhile
-        for approver in approvers:
+        for approver in wanted.ask:
             link = self.asking.review_url(photo.id, links.issue(key, photo.id, approver, expires))
             try:
-                self.mailer.send(approval_email(photo, approver, link, expires, thumbnail=thumbnail, reminder=True))
+                self.mailer.send(self.asking.email(photo, approver, link, expires, thumbnail=thumbnail,
+                                                   reminder=True))
             except Exception:
                 log.exception("reminder not sent to one approver", extra={"photo_id": photo.id})
                 continue
@@ -119,10 +120,13 @@ class ApprovalTimer:
         return True
 
     def publish_check(self, photo_id: str, *, now: datetime | None = None) -> bool:
-        """Queue ``photo_id`` to publish if it is still APPROVED and not being published, or tell the
-        uploader of a rejection they were not told of; True if either was done."""
+        """Queue ``photo_id`` to publish if it is still APPROVED and not being published, tell the
+        uploader of a rejection they were not told of, or ask for the second approval a first one
+        left wanting if nobody was; True if any of that was done."""
         now = now or clock.now()
         photo = self.store.get(photo_id)
+        if photo is not None and photo.state == State.NEEDS_APPROVAL and photo.approvals:
+            return bool(self.asking.ask_next(photo, now=now)[0])  # a first approval whose next ask was lost
         if photo is not None and photo.state == State.REJECTED:
             return notify_once(self.store, self.mailer, photo, REJECTED_OUTCOME,
                                [str(photo.decision.get("why", ""))])
@@ -144,4 +148,6 @@ class ApprovalTimer:
 def _expiry_reasons(photo: Photo, span: str) -> list[str]:
     if photo.reason == NO_APPROVERS:
         return [f"Nobody could be asked to approve it within {span}: no approvers were configured."]
+    if photo.reason:
+        return [f"It could not be approved within {span}: {photo.reason}."]
     return [f"No approver decided within {span} of being asked; the approval links have expired."]

@@ -361,7 +361,7 @@ def publication_of(photo: Photo, licence: str) -> Publication:
     credit = declared_facts(photo.declared, photo.captions).get("credit", "")  # declared, else the image's own
     return Publication(title=photo.title, description=published_caption(photo.title, photo.description, credit),
                        tags=tuple(clean_tags(photo.tags)), credit=" ".join(credit.split()), licence=licence,
-                       album=photo.album, visibility=VISIBILITY)
+                       album=photo.album, visibility=VISIBILITY, footer=published_caption("", "", credit))
 
 
 def published_email(photo: Photo) -> Email:

@@ -2,19 +2,37 @@
 
 A POST is refused before its body is read when the browser says it came from another site
 (:func:`pressroom.web.csrf.same_origin_request`), when it is not a URL-encoded form, or when it is
-too large or unreadable. Values are read as typed: the reason keeps its line breaks (a browser
-sends each as CRLF, counted once by ``maxlength``), and a checkbox value that is not a small
-decimal index is ignored, never an error.
+too large or unreadable. Values are read as typed: the reason, notes and description keep their
+line breaks (a browser sends each as CRLF, counted once by ``maxlength``); an answer that is not
+Yes, No or Not applicable is no answer.
+
+Form contract (the review page, the scripted approver in ``pressroom_local.review_client`` and the
+browser tests rely on it): ``t`` (the link token), ``csrf``, ``shown`` (:func:`caption_digest` of
+the caption the page showed) and ``checked`` (that of an edit whose findings were shown); one radio
+group ``q.<question id>`` per question asked (values ``yes``, ``no``, ``na``; the safe one marked
+``data-safe``); a textarea ``note.<question id>`` per question whose other answer needs a note;
+``title``, ``description`` and ``tags`` (comma-separated), the caption as it will be published;
+``reason``; and buttons ``decision``: ``approve`` (``id="approve"``), ``reject`` (``id="reject"``)
+and ``check`` (``id="check"``, shows what an edit would publish, changing nothing).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from pressroom.web.csrf import same_origin_request
 
-MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_BYTES = 32 * 1024
+#: the longest rejection reason kept (the review page's textarea allows as much)
+MAX_REASON = 2000
+MAX_TITLE = 200
+MAX_DESCRIPTION = 4000
+MAX_TAGS = 30
+MAX_TAG = 60
+_ANSWERS = ("yes", "no", "na")
 
 
 class FormRefused(Exception):
@@ -28,14 +46,28 @@ class FormRefused(Exception):
 
 
 @dataclass(frozen=True)
+class Caption:
+    """The caption an approver may edit: what the public will read."""
+
+    title: str
+    description: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DecisionForm:
     """What an approver submitted from the review page."""
 
     token: str
     csrf: str
     decision: str
-    reason: str
-    ticked: frozenset[int]
+    reason: str = ""
+    answers: Mapping[str, str] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)
+    #: the caption as posted (None: the form carried none, so nothing is edited)
+    caption: Caption | None = None
+    shown: str = ""
+    checked: str = ""
 
 
 def read_decision(body: str | None, headers: Mapping[str, str], own_origin: str) -> DecisionForm:
@@ -44,14 +76,48 @@ def read_decision(body: str | None, headers: Mapping[str, str], own_origin: str)
     if not same_origin_request(headers, own_origin):
         raise FormRefused(403, "Request refused", "This decision was not sent from the Pressroom review page.")
     form = _parse(body, headers)
-    ticked = frozenset(int(v) for v in form.get("check", []) if v.isascii() and v.isdigit() and len(v) <= 4)
+    answers = {name[2:]: value for name, values in form.items() if name.startswith("q.")
+               for value in values[:1] if value in _ANSWERS}
+    notes = {name[5:]: _typed(values[0]) for name, values in form.items() if name.startswith("note.") and values}
+    caption = None
+    if any(name in form for name in ("title", "description", "tags")):
+        caption = Caption(" ".join(first(form, "title").split()), _typed(first(form, "description")),
+                          split_tags(first(form, "tags")))
     return DecisionForm(token=first(form, "t"), csrf=first(form, "csrf"), decision=first(form, "decision"),
-                        reason=first(form, "reason").replace("\r\n", "\n").strip(), ticked=ticked)
+                        reason=_typed(first(form, "reason")), answers=answers, notes=notes, caption=caption,
+                        shown=first(form, "shown"), checked=first(form, "checked"))
+
+
+def caption_problem(caption: Caption) -> tuple[str, str]:
+    """(the field, why) when an edited caption is too long to take, else ("", "")."""
+    if len(caption.title) > MAX_TITLE:
+        return "title", f"Keep the title under {MAX_TITLE} characters."
+    if len(caption.description) > MAX_DESCRIPTION:
+        return "description", f"Keep the description under {MAX_DESCRIPTION} characters."
+    if len(caption.tags) > MAX_TAGS or any(len(tag) > MAX_TAG for tag in caption.tags):
+        return "tags", f"Give at most {MAX_TAGS} tags of at most {MAX_TAG} characters each."
+    return "", ""
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    """Comma-separated tags, each trimmed, empty ones left out."""
+    return tuple(tag for tag in (" ".join(part.split()) for part in text.split(",")) if tag)
+
+
+def caption_digest(title: str, description: str, tags: Sequence[str]) -> str:
+    """A short fingerprint of a caption: the form carries the one it showed, so a decision on a
+    caption someone else changed meanwhile is caught."""
+    data = json.dumps([title, description, list(tags)], ensure_ascii=False).encode()
+    return hashlib.sha256(data).hexdigest()[:24]
 
 
 def first(form: Mapping[str, list[str]], name: str) -> str:
     values = form.get(name) or [""]
     return values[0]
+
+
+def _typed(value: str) -> str:
+    return value.replace("\r\n", "\n").strip()
 
 
 def _parse(body: str | None, headers: Mapping[str, str]) -> dict[str, list[str]]:
