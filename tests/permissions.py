@@ -87,6 +87,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:CreateSchedule", "{schedules}/publish-check-*"),
         ("scheduler:UpdateSchedule", "{schedules}/publish-check-*"),
         ("scheduler:DeleteSchedule", "{schedules}/publish-check-*"),  # an approval that lost the race
+        ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # second approvers' links end with the photo
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # a decision disarms both
         ("scheduler:DeleteSchedule", "{schedules}/approval-expiry-*"),
         ("iam:PassRole", "{ApprovalSchedulerRole}"),

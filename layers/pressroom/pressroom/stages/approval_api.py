@@ -223,14 +223,15 @@ class ApprovalApi:
                 rejection = {"action": action, "by": approver, "at": clock.iso(now), "why": reason}
                 return self.store.transition(current.id, State.NEEDS_APPROVAL, State.REJECTED, actor=approver,
                                              changes={**changes, "decision": rejection}, detail=detail)
-            needs = self.asking.needs(recheck.photo if recheck else current)
+            approval = {"by": approver, "at": clock.iso(now), "answers": judged.answers, "notes": judged.notes}
+            changes["approvals"] = [*current.approvals, approval]
+            # what it needs, by its caption as approved and every approver's answers, this one's too
+            needs = self.asking.needs(replace(recheck.photo if recheck else current, approvals=changes["approvals"]))
             members = self.asking.members(needs)
             if not counts(needs, approved_by(current), members, approver):
                 left = unmet(needs, approved_by(current), members)
                 raise _CannotCount(f"{', '.join(approved_by(current))} approved it already, and it now needs an "
                                    f"approval from {left[0].who if left else 'someone else'}, which yours cannot be.")
-            approval = {"by": approver, "at": clock.iso(now), "answers": judged.answers, "notes": judged.notes}
-            changes["approvals"] = [*current.approvals, approval]
             if recheck is not None:
                 changes["captions"] = recheck.photo.captions
                 changes["findings"] = recheck.photo.findings
