@@ -72,6 +72,14 @@ def test_a_finding_that_contradicts_a_declaration_has_the_question_asked_again()
     assert others == []
 
 
+def test_a_finding_that_does_not_contradict_a_declaration_leaves_it_answered():
+    declared = {**DECLARED, "children": "yes", "parental-permission": "PP-1"}
+    school = {"rule": "dont-children-without-permission", "severity": "warn", "outcome": "school", "message": "school"}
+    items, _ = _items(declared, findings=[school])
+    children = next(item for item in items if item.id == "children")
+    assert (children.declared, children.findings) == (NO, (school,))  # answered, the finding shown with it
+
+
 def test_each_finding_is_shown_once_with_its_question_or_else_on_its_own():
     jargon = {"rule": "do-avoid-jargon", "severity": "warn", "message": "RTC is jargon"}
     lonely = {"rule": "management-and-ownership", "severity": "warn", "message": "Nobody named"}

@@ -19,7 +19,8 @@ from typing import Any
 YES, NO, NA = "yes", "no", "na"
 LABELS = {YES: "Yes", NO: "No", NA: "Not applicable"}
 UNSAFE = ("refuse", "note", "allow")
-_QUESTION_KEYS = {"id", "ask", "guidance", "safe", "unsafe", "na", "na_refused_when", "declared", "note_from", "rules"}
+_QUESTION_KEYS = {"id", "ask", "guidance", "safe", "unsafe", "na", "na_refused_when", "declared", "note_from", "rules",
+                  "contradicted_by"}
 _ROUTE_KEYS = {"id", "group", "who", "why", "guidance", "declared", "answered", "found", "words"}
 _GROUP = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 #: the longest note kept (the form's textarea allows as much)
@@ -38,6 +39,8 @@ class Question:
     declared: Mapping[str, str] = field(default_factory=dict)
     note_from: str = ""
     rules: tuple[str, ...] = ()
+    #: findings ("rule:outcome") that contradict a declared answer, which is then asked again
+    contradicted_by: tuple[str, ...] = ()
 
     @property
     def unsafe_answer(self) -> str:
@@ -105,13 +108,13 @@ def checklist(questions: Sequence[Question], declared: Mapping[str, str],
               findings: Iterable[dict[str, Any]]) -> tuple[list[Item], list[dict[str, Any]]]:
     """The questions about one photo, each with its findings, and the findings no question names."""
     remaining = list(findings)
+    found = {f"{f.get('rule')}:{f.get('outcome', '')}" for f in remaining}
     items = []
     for question in questions:
         mine = [f for f in remaining if f.get("rule") in question.rules]
         remaining = [f for f in remaining if f not in mine]
         answer, declared_as = _declared_answer(question, declared)
-        contradicted = any(f.get("severity") in ("block", "warn") for f in mine)
-        if contradicted:
+        if found & set(question.contradicted_by):
             answer = declared_as = ""
         note = declared.get(question.note_from, "").strip() if answer == question.unsafe_answer else ""
         items.append(Item(question, tuple(mine), answer, declared_as, note))
@@ -138,7 +141,7 @@ def judge(items: Sequence[Item], answers: Mapping[str, str], notes: Mapping[str,
             problems.append(Problem(item.id, "na", "Your other answers say this applies: answer Yes or No."))
         elif answer == question.unsafe_answer and question.unsafe == "refuse":
             problems.append(Problem(item.id, "refused", f"You answered {question.label(answer)}, and the guidance "
-                                    f"says not to publish: \u201c{question.guidance}\u201d. Reject the photo with a "
+                                    f"says not to publish: \u201c{question.guidance}\u201d Reject the photo with a "
                                     "reason, or change the caption if that is what is wrong."))
         elif answer == question.unsafe_answer and question.unsafe == "note" and not kept.get(item.id):
             problems.append(Problem(item.id, "note", f"You answered {question.label(answer)}: say in the note why it "
@@ -176,7 +179,7 @@ def parse_questions(entries: list[dict[str, Any]], rule_ids: set[str], guidance:
             raise ValueError(f"{where}: safe must be yes or no")
         if raw.get("unsafe") not in UNSAFE:
             raise ValueError(f"{where}: unsafe must be one of {UNSAFE}")
-        missing = set(raw.get("rules", [])) - rule_ids
+        missing = (set(raw.get("rules", [])) | {c.split(":", 1)[0] for c in raw.get("contradicted_by", [])}) - rule_ids
         if missing:
             raise ValueError(f"{where}: no such rules {sorted(missing)}")
         declared = dict(raw.get("declared", {}))
@@ -186,8 +189,8 @@ def parse_questions(entries: list[dict[str, Any]], rule_ids: set[str], guidance:
         questions.append(Question(
             id=raw["id"], ask=raw["ask"], guidance=guidance(raw.get("guidance"), where), safe=raw["safe"],
             unsafe=raw["unsafe"], na=raw.get("na", ""), na_refused_when=_pair(raw.get("na_refused_when"), where),
-            declared=declared, note_from=raw.get("note_from", ""),
-            rules=tuple(raw.get("rules", []))))
+            declared=declared, note_from=raw.get("note_from", ""), rules=tuple(raw.get("rules", [])),
+            contradicted_by=tuple(raw.get("contradicted_by", []))))
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate question ids")
