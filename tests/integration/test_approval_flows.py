@@ -323,3 +323,18 @@ def test_the_review_page_post_with_a_base64_body_still_reads_the_answers(site, s
     event["body"] = base64.b64encode(form.encode()).decode()
     assert invoke("approval_api", event)["statusCode"] == 200
     assert store.get(pid).state == State.APPROVED
+
+
+def test_while_waiting_for_the_second_approval_only_the_group_is_reminded_and_expiry_says_why(site, store,
+                                                                                            load_event, children):
+    pid = children
+    assert _post(load_event, pid, _links(pid)[ONE])["statusCode"] == 200
+    reminder = {**load_event("approval_timer"), "photo_id": pid}
+    assert invoke("approval_timer", reminder)["acted"] is True
+    reminded = [m for m in _mails() if m["Subject"].startswith("Reminder:")]
+    assert [m["To"] for m in reminded] == [LEAD] and "also needs an approval from a safeguarding lead" in _text(
+        reminded[0])
+    assert invoke("approval_timer", {**load_event("approval_timer_expiry"), "photo_id": pid})["acted"] is True
+    [told] = [m for m in _mails() if m["To"] == UPLOADER]
+    assert f"approved by {ONE}, but the second approval it needs was not given within 7 days" in " ".join(
+        _text(told).split())

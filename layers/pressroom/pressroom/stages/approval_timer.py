@@ -150,4 +150,7 @@ def _expiry_reasons(photo: Photo, span: str) -> list[str]:
         return [f"Nobody could be asked to approve it within {span}: no approvers were configured."]
     if photo.reason:
         return [f"It could not be approved within {span}: {photo.reason}."]
+    if photo.approvals:
+        approved = ", ".join(str(a.get("by", "")) for a in photo.approvals)
+        return [f"It was approved by {approved}, but the second approval it needs was not given within {span}."]
     return [f"No approver decided within {span} of being asked; the approval links have expired."]
