@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -606,18 +607,34 @@ FUNCTIONS = {
 }
 
 
+RUNTIME = {"Fn::FindInMap": ["Lambda", "Python", "PythonRuntime"]}
+
+
 def test_functions_share_runtime_layers_and_tracing(template, resources):
     assert set(of_type(resources, "AWS::Serverless::Function")) == set(FUNCTIONS)
     defaults = template["Globals"]["Function"]
-    assert defaults["Runtime"] == "python3.11" and defaults["Architectures"] == ["arm64"]
+    assert defaults["Runtime"] == RUNTIME and defaults["Architectures"] == ["arm64"]
     assert defaults["Tracing"] == "Active" and defaults["Handler"] == "app.lambda_handler"
-    assert defaults["Layers"] == [{"Ref": "PressroomLayer"}, {"Ref": "PowertoolsLayerArn"}]
-    assert ":layer:AWSLambdaPowertoolsPythonV3-python311-arm64:" in template["Parameters"]["PowertoolsLayerArn"]["Default"]
+    assert defaults["Layers"][0] == {"Ref": "PressroomLayer"} and len(defaults["Layers"]) == 2
     layer = resources["PressroomLayer"]
     assert layer["Properties"]["ContentUri"] == "layers/pressroom/"
-    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert layer["Properties"]["CompatibleRuntimes"] == [RUNTIME]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     for f in of_type(resources, "AWS::Serverless::Function").values():
         assert not {"Runtime", "Architectures", "Layers", "Handler"} & set(f["Properties"])
+
+
+def test_one_mapping_names_the_runtime_and_the_powertools_layer_follows_it(template):
+    python = template["Mappings"]["Lambda"]["Python"]
+    assert re.fullmatch(r"python3\.\d+", python["PythonRuntime"]) and re.fullmatch(r"2\.\d+", python["Glibc"])
+    assert "python3." not in TEMPLATE.read_text().replace(f"PythonRuntime: {python['PythonRuntime']}", ""), (
+        "the runtime is named once, in Mappings")
+    arn, names = template["Globals"]["Function"]["Layers"][1]["Fn::Sub"]
+    assert arn == ("arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
+                   "AWSLambdaPowertoolsPythonV3-${Python}-arm64:${PowertoolsLayerVersion}")
+    assert names == {"Python": {"Fn::Join": ["", {"Fn::Split": [".", RUNTIME]}]}}  # python3.14 -> python314
+    assert template["Parameters"]["PowertoolsLayerVersion"]["Type"] == "Number"
 
 
 @pytest.mark.parametrize(("logical", "folder"), sorted(FUNCTIONS.items()))

@@ -9,7 +9,7 @@ import io
 
 import pillow_heif
 
-from . import icc
+from . import heifbox, icc
 from .captions import CaptionReader
 from .exif import read_exif
 from .result import RejectedImage, Scrubbed, check_pixels
@@ -20,6 +20,7 @@ QUALITY = 95
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     captions = CaptionReader()
     removed: list[str] = []
+    heifbox.check_complete(data)  # libheif itself decodes a grid with tiles missing
     try:
         heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
         width, height = heif.size
