@@ -29,3 +29,11 @@ def fuzz_found_files() -> list[Path]:
         raise FileNotFoundError(f"no reproducers at {FUZZ_FOUND}: put shared/ beside the checkout "
                                 "or set PRESSROOM_FUZZ_FOUND")
     return found
+
+
+def oversized(jpeg: bytes, width: int, height: int) -> bytes:
+    """``jpeg`` with its frame header claiming ``width`` x ``height`` (the scrubber reads no further)."""
+    at = 2
+    while jpeg[at + 1] not in (0xC0, 0xC1, 0xC2):  # segment by segment: an Exif thumbnail has a frame too
+        at += 2 + int.from_bytes(jpeg[at + 2:at + 4], "big")
+    return jpeg[:at + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + jpeg[at + 9:]

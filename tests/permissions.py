@@ -71,6 +71,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the emailed thumbnail
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"),
+        ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),  # who a photo routed to the group waits for
         ("ssm:GetParameter", "{PressOfficeParameter}"),  # told when there are no approvers to ask
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:CreateSchedule", "{schedules}/approval-reminder-*"),  # Timers.arm: create, else update
@@ -85,10 +86,12 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}"),  # the audit trail
         ("sqs:SendMessage", "{PublishQueue}"),
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{PressOfficeParameter}"),
+        ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),  # second approvers: who may decide, who to ask
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:CreateSchedule", "{schedules}/publish-check-*"),
         ("scheduler:UpdateSchedule", "{schedules}/publish-check-*"),
         ("scheduler:DeleteSchedule", "{schedules}/publish-check-*"),  # an approval that lost the race
+        ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # second approvers' links end with the photo
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # a decision disarms both
         ("scheduler:DeleteSchedule", "{schedules}/approval-expiry-*"),
         ("iam:PassRole", "{ApprovalSchedulerRole}"),
@@ -98,6 +101,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         ("sqs:SendMessage", "{PublishQueue}"),  # the publish check
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{PressOfficeParameter}"),
+        ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),  # second approvers: who may decide, who to ask
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # the reminder says when it expires
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # expiry disarms the reminder

@@ -42,17 +42,24 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _upload(args: argparse.Namespace) -> int:
-    from pressroom_local.uploads import UploadError, upload
+    from pressroom.settings import get_settings
+    from pressroom_local.uploads import UploadError, declaration_problems, size_problem, upload
 
     _use_running_local_stack()
-    try:
-        declared = dict(pair.split("=", 1) for pair in args.declare)
-    except ValueError:
-        print("--declare takes key=value", file=sys.stderr)
-        return 2
+    declared: dict[str, str] = {}
+    for pair in args.declare:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            print(f"pressroom upload: --declare {pair!r} is not KEY=VALUE", file=sys.stderr)
+            return 2
+        declared[key.strip()] = value.strip()
     for field in ("title", "description", "tags", "uploader"):
         if getattr(args, field):
             declared[field] = getattr(args, field)
+    problems = declaration_problems(declared)
+    if problems:
+        print(f"pressroom upload: {'; '.join(problems)}", file=sys.stderr)
+        return 2
     if declared.get("publish-at"):
         from pressroom.domain.schedule import london, publish_at
 
@@ -64,6 +71,11 @@ def _upload(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
+            too_large = size_problem(Path(name), get_settings())
+            if too_large:
+                print(f"{name}: {too_large}", file=sys.stderr)
+                failed = True
+                continue
             pid = upload(Path(name), args.album, declared)
         except UploadError as exc:
             print(f"{name}: {exc}", file=sys.stderr)

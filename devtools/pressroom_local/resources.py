@@ -49,6 +49,9 @@ class Names:
     approvers: tuple[str, ...] = ("approver.one@press-office.example", "approver.two@press-office.example")
     press_office: tuple[str, ...] = ("press.office@press-office.example",)
     control_room: tuple[str, ...] = ("control.room@press-office.example",)
+    #: each approver group of rules.toml's [[route]]s and its members (template.yaml's parameters)
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("safeguarding-leads", ("safeguarding.lead@press-office.example",)),)
     scheduler_group: str = "pressroom"
     prefix: str = "pressroom"
 
@@ -136,6 +139,8 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
     ssm.put_parameter(Name=f"/{names.prefix}/approvers", Type="StringList", Value=",".join(names.approvers))
     ssm.put_parameter(Name=f"/{names.prefix}/press-office", Type="StringList", Value=",".join(names.press_office))
     ssm.put_parameter(Name=f"/{names.prefix}/control-room", Type="StringList", Value=",".join(names.control_room))
+    for group, members in names.groups:
+        ssm.put_parameter(Name=f"/{names.prefix}/groups/{group}", Type="StringList", Value=",".join(members))
     scheduler = session.client("scheduler")
     scheduler.create_schedule_group(Name=names.scheduler_group)
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/{names.prefix}-scheduler"
@@ -154,6 +159,7 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
         "PRESSROOM_APPROVERS_PARAMETER": f"/{names.prefix}/approvers",
         "PRESSROOM_PRESS_OFFICE_PARAMETER": f"/{names.prefix}/press-office",
         "PRESSROOM_CONTROL_ROOM_PARAMETER": f"/{names.prefix}/control-room",
+        "PRESSROOM_GROUPS_PARAMETER_PREFIX": f"/{names.prefix}/groups/",
         "PRESSROOM_SIGNING_KEY_SECRET": f"{names.prefix}/approval-signing-key",
         "PRESSROOM_FLICKR_SECRET": f"{names.prefix}/flickr",
         "PRESSROOM_PUBLISHED_LINKS_SECRET": f"{names.prefix}/published-links-key",

@@ -21,9 +21,13 @@ def why(photo: Photo) -> str:
     if photo.state == State.REJECTED and decision:
         return f"rejected by {decision.get('by')}: {decision.get('why', '')}"
     if photo.state == State.APPROVED and decision:
-        return f"approved by {decision.get('by')}, waiting to be published"
+        return f"approved by {', '.join(decision.get('approved_by') or [decision.get('by')])}, waiting to be published"
     if photo.state == State.EXPIRED:
         return "no approver decided in time: the review links expired"
+    if photo.state == State.NEEDS_APPROVAL and photo.approvals:
+        approved = [str(a.get("by")) for a in photo.approvals]
+        return f"approved by {', '.join(approved)}; waiting for a second approval, asked: " + ", ".join(
+            a for a in photo.approvers if a not in approved)
     if photo.state == State.NEEDS_APPROVAL and photo.approvers:
         return f"waiting for {', '.join(photo.approvers)}"
     if photo.state in (State.TAKING_DOWN, State.TAKEN_DOWN) and photo.takedown:

@@ -226,7 +226,7 @@ def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
 
 
 def test_an_approval_claim_outlives_its_function_and_not_the_queue_visibility(template, resources):
-    from pressroom.stages.approval import CLAIM_LEASE
+    from pressroom.stages.request_approval import CLAIM_LEASE
 
     running = timeout_of(template, resources["RequestApprovalFunction"])
     visibility = resources["ApprovalQueue"]["Properties"]["VisibilityTimeout"]
@@ -375,7 +375,7 @@ def test_each_schedule_creator_may_pass_only_the_role_of_its_timers(template, re
 
 def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
     """Each role reaches only its own kind of timer, by the names pressroom gives them."""
-    from pressroom.stages.approval import (
+    from pressroom.domain.approvals import (
         expiry_schedule,
         publish_check_schedule,
         reminder_schedule,
@@ -818,6 +818,33 @@ def test_names_match_the_settings_defaults_for_a_stack_called_pressroom(resource
     assert with_stack_name(resources["ApproversParameter"]["Properties"]["Name"]) == defaults.approvers_parameter
     assert with_stack_name(resources["PressOfficeParameter"]["Properties"]["Name"]) == defaults.press_office_parameter
     assert with_stack_name(resources["PressroomScheduleGroup"]["Properties"]["Name"]) == defaults.scheduler_group
+
+
+def _group_parameters(resources) -> dict[str, str]:
+    """Each approver group's parameter in the template: group → logical id."""
+    prefix = "/pressroom/groups/"
+    return {with_stack_name(r["Properties"]["Name"]).removeprefix(prefix): name
+            for name, r in of_type(resources, "AWS::SSM::Parameter").items()
+            if with_stack_name(r["Properties"]["Name"]).startswith(prefix)}
+
+
+def test_every_group_the_rules_route_to_is_a_parameter_and_only_those(resources):
+    from pressroom.guidance.rules import load_rulebook
+
+    routed = {route.group for route in load_rulebook().routes}
+    assert routed and set(_group_parameters(resources)) == routed
+    assert with_stack_name({"Fn::Sub": "/${AWS::StackName}/groups/"}) == Settings().groups_parameter_prefix
+
+
+def test_the_functions_that_read_groups_are_told_where_and_may_read_each_one(template, resources):
+    groups = _group_parameters(resources)
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        told = "PRESSROOM_GROUPS_PARAMETER_PREFIX" in env_of(template, f)
+        for logical in groups.values():
+            assert told == _role_reaches(resources, role_of(f), {"ssm:GetParameter"}, logical), name
+        assert told == _role_reaches(resources, role_of(f), {"ssm:GetParameter"}, "ApproversParameter"), name
+        if told:
+            assert with_stack_name(env_of(template, f)["PRESSROOM_GROUPS_PARAMETER_PREFIX"]) == "/pressroom/groups/"
 
 
 def test_secret_environment_names_the_secrets_the_roles_may_read(template, resources):

@@ -12,17 +12,20 @@ from pressroom.adapters.store import PhotoStore
 from pressroom.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from pressroom.adapters.parameters import FlickrCredentials
+    from pressroom.adapters.parameters import FlickrCredentials, Parameters
     from pressroom.adapters.publisher import Publisher
     from pressroom.adapters.timers import Timers
     from pressroom.domain.photos import Photo
     from pressroom.guidance.detector import Detector
     from pressroom.guidance.meaning import Judge
+    from pressroom.stages.approval_api import ApprovalApi
+    from pressroom.stages.approval_timer import ApprovalTimer
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
     from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
+    from pressroom.stages.request_approval import RequestApproval
     from pressroom.stages.scrub import Intake
     from pressroom.stages.staleness import ReminderTimer, StalenessReminder
     from pressroom.stages.takedown import TakedownPages, TakedownStage
@@ -90,6 +93,36 @@ def timers() -> Timers:
 
     settings = get_settings()
     return Timers(aws.client("scheduler"), settings.scheduler_group, settings.scheduler_role_arn)
+
+
+@lru_cache(maxsize=1)
+def addresses() -> Parameters:
+    """Approvers, the press office and the link-signing key (SSM and Secrets Manager)."""
+    from pressroom.adapters.parameters import Parameters
+
+    return Parameters()
+
+
+@lru_cache(maxsize=1)
+def request_approval() -> RequestApproval:
+    from pressroom.stages.request_approval import RequestApproval
+
+    return RequestApproval(get_settings(), store(), mailer(), timers(), addresses(), aws.client("s3"))
+
+
+@lru_cache(maxsize=1)
+def approval_api() -> ApprovalApi:
+    from pressroom.stages.approval_api import ApprovalApi
+
+    return ApprovalApi(get_settings(), store(), mailer(), timers(), request_approval(), aws.client("s3"),
+                       aws.client("sqs"))
+
+
+@lru_cache(maxsize=1)
+def approval_timer() -> ApprovalTimer:
+    from pressroom.stages.approval_timer import ApprovalTimer
+
+    return ApprovalTimer(get_settings(), store(), mailer(), timers(), aws.client("sqs"), request_approval())
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +235,6 @@ def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     parameters.reset()
-    for factory in (store, mailer, detector, timers, scrub, policy, dead_letters, takedown_pages, correction_pages,
-                    photo_events):
+    for factory in (store, mailer, detector, timers, addresses, request_approval, approval_api, approval_timer,
+                    scrub, policy, dead_letters, takedown_pages, correction_pages, photo_events):
         factory.cache_clear()

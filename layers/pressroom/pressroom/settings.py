@@ -30,6 +30,8 @@ class Settings:
     approval_base_url: str = "http://127.0.0.1:8787"
     sender: str = "pressroom@press-office.example"
     approvers_parameter: str = "/pressroom/approvers"
+    #: each approver group is the parameter <prefix><group> (e.g. /pressroom/groups/safeguarding-leads)
+    groups_parameter_prefix: str = "/pressroom/groups/"
     press_office_parameter: str = "/pressroom/press-office"
     #: addresses told at once of threats and disclosures of harm, beside the press office ("" for none)
     control_room_parameter: str = ""

@@ -283,7 +283,8 @@ class FakeFlickr:
         pid = p["photo_id"]
         return _ok(
             f'<photo id="{pid}" secret="1e92283336" server="65535" farm="66" dateuploaded="1795000000" '
-            f'isfavorite="0" license="0" safety_level="0" rotation="0" views="0" media="photo">\n'
+            f'isfavorite="0" license="{photo.get("license", "0")}" safety_level="0" rotation="0" views="0" '
+            'media="photo">\n'
             f'\t<owner nsid="{ME}" username="West Midlands Police" realname="" location="" '
             f'path_alias="westmidlandspolice" />\n'
             f'\t<title>{escape(photo.get("title", ""))}</title>\n'
@@ -291,6 +292,15 @@ class FakeFlickr:
             f'\t<visibility ispublic="{photo.get("is_public", "0")}" isfriend="0" isfamily="0" />\n'
             f'\t<urls>\n\t\t<url type="photopage">https://www.flickr.com/photos/westmidlandspolice/{pid}/</url>\n'
             f'\t</urls>\n\t<media>photo</media>\n</photo>')
+
+    def _photos_licenses_setLicense(self, p):
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        if p["license_id"] not in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}:
+            return _fail(2, "License not found")
+        photo["license"] = p["license_id"]
+        return _ok()
 
     def _photos_search(self, p):
         assert p["user_id"] == "me"
@@ -438,6 +448,7 @@ def test_upload_is_public_signed_tagged_and_escaped(flickr, publisher):
         assert 'oauth_token="token-123"' in auth and "oauth_signature=" in auth
         for secret in ("consumer-secret-xyz", "token-secret-456"):
             assert secret not in auth and secret.encode() not in body
+
 
 
 def test_first_photo_of_an_album_creates_its_set_later_ones_join_it(flickr, publisher):

@@ -14,12 +14,12 @@ COMPLETE = {
     "children": "no",
     "credit": "Force photographer",
     "copyright": "West Midlands Police",
-    "uploader": "press.office",
+    "uploader": "press.office@west-midlands.police.uk",
 }
 
 
 def findings(text: str = "", field: str = "description", image_text: tuple[str, ...] = (), labels=(), **facts):
-    values = {"description": "", **facts}
+    values = {"title": "Fun day", "description": "", **facts}
     if field == "tags":
         values["tags"] = [text]
     elif field == "file name":

@@ -36,6 +36,18 @@ def built():
         yield session, created
 
 
+def test_every_approver_group_of_the_template_is_made_with_its_members(template, built):
+    session, created = built
+    ssm = session.client("ssm")
+    groups = {name: r for name, r in template.items() if r["Type"] == "AWS::SSM::Parameter"
+              and "/groups/" in r["Properties"]["Name"]["Fn::Sub"]}
+    assert len(groups) == len(resources.Names().groups)
+    for group, members in resources.Names().groups:
+        [logical] = [n for n, r in groups.items() if r["Properties"]["Name"]["Fn::Sub"].endswith(f"/groups/{group}")]
+        value = ssm.get_parameter(Name=created.env["PRESSROOM_GROUPS_PARAMETER_PREFIX"] + group)["Parameter"]["Value"]
+        assert value.split(",") == list(members), logical
+
+
 def test_every_queue_has_the_templates_redrive(template, built):
     session, created = built
     sqs = session.client("sqs")

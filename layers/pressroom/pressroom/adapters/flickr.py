@@ -20,6 +20,7 @@ from pressroom.adapters.publisher import (
     Published,
     PublisherUnavailable,
     PublishRefused,
+    clean_tags,
 )
 from pressroom.domain import clock
 from pressroom.domain.flickr_options import COMMENTS, CONTENT_TYPES, LICENCES, SAFETY, FlickrOptions
@@ -47,12 +48,7 @@ def connect(credentials: FlickrCredentials, timeout: float = 60.0) -> FlickrPubl
 
 def _tag_list(tags: Iterable[str]) -> str:
     """Flickr's space-separated tag syntax: multi-word tags in double quotes."""
-    out: list[str] = []
-    for tag in tags:
-        clean = " ".join(tag.replace('"', "").split())
-        if clean and clean not in out:
-            out.append(clean)
-    return " ".join(f'"{t}"' if " " in t else t for t in out)
+    return " ".join(f'"{t}"' if " " in t else t for t in clean_tags(tags))
 
 
 class FlickrPublisher:

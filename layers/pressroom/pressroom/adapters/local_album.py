@@ -3,7 +3,7 @@
 Layout under the album directory::
 
     photos/<id>_<filename>    the published bytes, exactly as Flickr would receive them
-    photos/<id>.json          the sidecar: title, description, tags, album, photoset, machine tag,
+    photos/<id>.json          the sidecar: title, description, tags, licence, album, photoset, machine tag,
                               ``private`` once hidden (a hidden photo is left out of the index)
     sets.json                 album → photoset id and cover photo
     comments/<id>.json        comments on photo <id>: edit it to simulate visitors' comments

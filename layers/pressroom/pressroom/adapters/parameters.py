@@ -130,9 +130,40 @@ def control_room() -> list[str]:
     return _addresses(name) if name else []
 
 
+def members(group: str) -> list[str]:
+    """The addresses of approver group ``group`` (``<groups_parameter_prefix><group>``); none when
+    the parameter does not exist (the photo then waits visibly for someone to be put in it)."""
+    name = get_settings().groups_parameter_prefix + group
+    try:
+        return _addresses(name)
+    except GetParameterError as exc:
+        log.warning("approver group %s unreadable: %s", name, type(exc.__context__ or exc).__name__)
+        return []
+
+
 def press_office() -> list[str]:
     """Where staleness reminders and flagged comments go."""
     return _addresses(get_settings().press_office_parameter)
+
+
+class Parameters:
+    """The port the approval stages read addresses and the signing key through (SSM and Secrets
+    Manager, each value cached for five minutes)."""
+
+    def approvers(self) -> list[str]:
+        return approvers()
+
+    def members(self, group: str) -> list[str]:
+        return members(group)
+
+    def press_office(self) -> list[str]:
+        return press_office()
+
+    def signing_key(self) -> bytes:
+        return signing_key()
+
+    def previous_signing_keys(self) -> Iterator[bytes]:
+        return previous_signing_keys()
 
 
 def reset() -> None:

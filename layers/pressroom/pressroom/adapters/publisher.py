@@ -8,6 +8,17 @@ from typing import Protocol
 
 from pressroom.domain.flickr_options import FlickrOptions
 
+#: how every photo is published (Flickr: is_public, safety level "safe", shown in search)
+VISIBILITY = "Public: anyone can see it, and it is shown in Flickr's search"
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as the site keeps them: without double quotes, spaces collapsed, each once, none empty."""
+    out: list[str] = []
+    for tag in tags:
+        clean = " ".join(str(tag).replace('"', "").split())
+        if clean and clean not in out:
+            out.append(clean)
+    return out
+
 
 @dataclass(frozen=True)
 class Published:

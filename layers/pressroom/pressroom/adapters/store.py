@@ -157,16 +157,18 @@ class PhotoStore:
         actor: str,
         changes: dict[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
+        condition: tuple[str, dict[str, Any]] | None = None,
     ) -> Photo:
         """Move a photo from ``expected`` to ``to``, recording an audit event, atomically.
 
         Raises :class:`StaleTransition` when the photo is not in ``expected`` (so a duplicate
-        delivery changes nothing) and :class:`IllegalTransition` for a move the machine forbids.
+        delivery changes nothing), or ``condition`` (an expression and its values) does not hold,
+        and :class:`IllegalTransition` for a move the machine forbids.
         """
         if to not in TRANSITIONS[expected]:
             raise IllegalTransition(f"{expected} → {to} is not a transition")
         return self._write(photo_id, expected, to, actor=actor, changes=changes or {},
-                           event=f"{expected.value}→{to.value}", detail=detail)
+                           event=f"{expected.value}→{to.value}", detail=detail, condition=condition)
 
     def update(
         self,

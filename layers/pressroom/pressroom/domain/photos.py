@@ -115,6 +115,12 @@ class Photo:
     takedown_failure_told: int = 0
     #: a change of title, description or tags after publishing, and its review (see stages.update)
     correction: dict[str, Any] = field(default_factory=dict)
+    #: each approval so far, oldest first: who, when, their answers and notes, the need it filled
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    #: declarations the upload carried that could not be used, each a line for a person
+    declaration_problems: list[str] = field(default_factory=list)
+    #: what the uploader can do about a quarantined photo, when "export it again" would not help
+    advice: str = ""
 
     @property
     def title(self) -> str:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pressroom.domain.addresses import is_address
 from pressroom.domain.schedule import publish_at
 
 CATEGORIES = ("neighbourhood-initiative", "force-photographer-pr", "campaign", "other")
@@ -104,16 +105,32 @@ def references(value: str | None) -> list[str]:
     return [ref for ref in refs if not _NOT_HELD.fullmatch(ref)]
 
 
+def unknown(declared: dict[str, str]) -> list[str]:
+    """A line for each declaration whose key Pressroom does not know, naming the keys it does."""
+    return [f"unknown declaration \"{key}\" (the keys are {', '.join(KEYS)})" for key in declared if key not in KEYS]
+
+
 def invalid(declared: dict[str, str]) -> list[str]:
-    """Reasons the declarations cannot be used as given (unknown keys, values not among the choices)."""
-    reasons = [f"unknown declaration {key!r} (known: {', '.join(KEYS)})" for key in declared if key not in KEYS]
-    reasons += [f"{key} {problem(declared, key)}" for key in CHOICES if key in declared and problem(declared, key)]
+    """Reasons the declarations cannot be used as given, each naming what is accepted: unknown keys,
+    values not among the choices, an uploader that is not a plain email address."""
+    reasons = unknown(declared)
+    for key, choices in CHOICES.items():
+        value = declared.get(key)
+        if value is not None and value.strip().lower() not in choices:
+            reasons.append(f"{key}={value} is not accepted ({key} is {_or(choices)})")
+    uploader = declared.get("uploader")
+    if uploader is not None and not is_address(uploader.strip()):
+        reasons.append(f"uploader {uploader!r} is not a plain email address (such as name@west-midlands.police.uk)")
     if declared.get("publish-at", "").strip():
         try:
             publish_at(declared["publish-at"])
         except ValueError as exc:
             reasons.append(str(exc))
     return reasons
+
+
+def _or(choices: tuple[str, ...]) -> str:
+    return ", ".join(choices[:-1]) + f" or {choices[-1]}"
 
 
 def minor_age(value: Any) -> int | None:

@@ -16,11 +16,14 @@ class Finding:
     message: str
     evidence: str
     guidance: str
+    #: which outcome of a check judged in code ("" for a text rule)
+    outcome: str = ""
 
 
 @dataclass(frozen=True)
 class Report:
-    """The policy's verdict on one photo: ``blocked`` if any finding blocks, else ``needs_approval``."""
+    """The policy's verdict on one photo: ``blocked`` if any finding blocks, else ``needs_approval``;
+    ``checklist`` holds the questions the approver will be asked."""
 
     verdict: str
     findings: list[Finding]
@@ -50,3 +53,5 @@ class Facts:
     album: str = ""
     captions: dict[str, Any] = field(default_factory=dict)
     declared: dict[str, str] = field(default_factory=dict)
+    #: declarations the upload carried that could not be used (unknown keys), each a line for a person
+    declaration_problems: tuple[str, ...] = ()

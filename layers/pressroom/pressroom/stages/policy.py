@@ -130,11 +130,12 @@ def facts_of(photo: Photo) -> Facts:
         album=photo.album,
         captions=photo.captions,
         declared=photo.declared,
+        declaration_problems=tuple(photo.declaration_problems),
     )
 
 
 def _finding(finding: Any) -> dict[str, Any]:
-    return {k: getattr(finding, k) for k in ("rule", "severity", "message", "evidence", "guidance")}
+    return {k: getattr(finding, k) for k in ("rule", "severity", "message", "evidence", "guidance", "outcome")}
 
 
 def _blocking_reasons(report: Report) -> list[str]:

@@ -388,5 +388,5 @@ class TakedownPages:
     def _notice(self, status: int, title: str, message: str, *, kind: str = "error",
                 photo: Photo | None = None) -> HtmlPage:
         history = format_audit(self.store.audit(photo.id)) if photo else []
-        return HtmlPage(status, render("notice.html", title=title, section="take a photo down", error="",
+        return HtmlPage(status, render("amend_notice.html", title=title, section="take a photo down", error="",
                                        message=message, kind=kind, photo=photo, history=history))
