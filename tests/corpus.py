@@ -16,3 +16,24 @@ def corpus_files(pattern: str = "*") -> list[Path]:
         raise FileNotFoundError(f"no {pattern} in the photo corpus at {CORPUS}: "
                                 "put shared/ beside the checkout or set PRESSROOM_CORPUS")
     return found
+
+
+#: the labelled image-analysis set (``labels.tsv``): ``../shared/vision`` beside the checkout, or ``$PRESSROOM_VISION``
+VISION = Path(os.environ.get("PRESSROOM_VISION") or Path(__file__).resolve().parents[2] / "shared" / "vision")
+
+
+def vision_file(name: str) -> Path:
+    """One file of the labelled image-analysis set; an error naming the fix when it is missing."""
+    path = VISION / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no {name} in the image-analysis set at {VISION}: "
+                                "put shared/ beside the checkout or set PRESSROOM_VISION")
+    return path
+
+
+def vision_labels() -> list[dict[str, str]]:
+    """The rows of the set's ``labels.tsv`` (file, faces, child, text, target_text, graphic, ...)."""
+    import csv
+
+    with open(vision_file("labels.tsv"), newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))

@@ -5,7 +5,7 @@ import pytest
 
 from pressroom.policy import Facts, declared_facts, evaluate
 from pressroom.policy.declared import KEYS, invalid, minor_age, references
-from pressroom.policy.detector import Detections, Face
+from pressroom.policy.detector import Box, Detections, Face
 from pressroom.policy.rules import CODE_CHECKS, load_rulebook
 
 COMPLETE = {
@@ -56,6 +56,8 @@ OUTCOMES = {
         with_(children=None), {"detections": Detections(faces=(Face(6, 10, 99.0),))}, "dont-children-without-permission", "block"),
     ("children", "possible-child-face"): (
         with_(children=None), {"detections": Detections(faces=(Face(15, 21, 99.0),))}, "dont-children-without-permission", "warn"),
+    ("children", "ages-not-estimated"): (
+        COMPLETE, {"detections": Detections(faces=(Face(None, None, 90.0),))}, "dont-children-without-permission", "info"),
     ("children", "mentioned-but-declared-absent"): (
         COMPLETE, {"description": "Children planting trees"}, "dont-children-without-permission", "warn"),
     ("children", "school"): (
@@ -66,7 +68,7 @@ OUTCOMES = {
     ("uploader", "undeclared"): (with_(uploader=None), {}, "management-and-ownership", "warn"),
     ("image-analysis", "unavailable"): (COMPLETE, {"detections": None}, "image-not-analysed", "info"),
 }
-QUESTION_ONLY = {("people", "forms-declared"), ("children", "permission-declared")}
+QUESTION_ONLY = {("people", "forms-declared"), ("children", "permission-declared"), ("image-analysis", "partial")}
 
 
 def test_every_outcome_is_tested():
@@ -253,3 +255,22 @@ def test_invalid_declarations_are_explained():
 
 def test_every_documented_key_is_accepted():
     assert invalid({key: "none" if key == "people" else "yes" if key == "children" else "campaign" for key in KEYS}) == []
+
+
+def test_a_detector_that_does_not_estimate_ages_asks_the_approver():
+    unaged = Detections(faces=(Face(None, None, 90.0, Box(0.1, 0.1, 0.2, 0.3)),), unchecked=("ages", "graphic content"))
+    report = judged(COMPLETE, unaged)
+    finding = next(f for f in report.findings if f.rule == "dont-children-without-permission")
+    assert (finding.severity, finding.where) == ("info", (Box(0.1, 0.1, 0.2, 0.3),))
+    assert any("under 18" in question for question in report.checklist)
+    assert any("does not judge ages or graphic content" in question for question in report.checklist)
+    assert not [f for f in report.findings if f.rule == "image-not-analysed"]
+    with_permission = judged(with_(children="yes", parental_permission="PP-1"), unaged)
+    assert not [f for f in with_permission.findings if f.rule == "dont-children-without-permission"]
+
+
+def test_faces_found_say_where_they_are():
+    faces = (Face(None, None, 90.0, Box(0.05, 0.1, 0.15, 0.25)), Face(None, None, 80.0, Box(0.45, 0.4, 0.55, 0.6)))
+    finding = next(f for f in judged(COMPLETE, Detections(faces=faces)).findings if f.rule == "do-release-forms")
+    assert finding.evidence == "image analysis: 2 face(s) (top left, 15% of the picture's height; centre, 20% of the picture's height)"
+    assert finding.where == (faces[0].box, faces[1].box)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pressroom.policy import Facts, evaluate
-from pressroom.policy.detector import Detections, Label
+from pressroom.policy.detector import Box, Detections, Label, TextLine
 from pressroom.policy.rules import load_rulebook
 
 #: Declarations that satisfy every declared-fact check, so only text findings remain.
@@ -425,3 +425,29 @@ def test_moderation_labels(label, rule, severity):
 def test_moderation_labels_that_police_photos_expect_do_not_trigger(label):
     # a knife amnesty or a cannabis factory is a legitimate subject
     assert rules_found("", labels=[Label(label, "", 99.0)]) == {}
+
+
+def test_text_read_in_the_picture_says_where_it_is():
+    lines = (
+        TextLine("UK", Box(0.1, 0.7, 0.12, 0.75), 95.0),
+        TextLine("AB12 CDE", Box(0.12, 0.7, 0.3, 0.75), 99.0),
+        TextLine("OFFICIAL-SENSITIVE", Box(0.6, 0.05, 0.9, 0.1), 98.0),
+        TextLine("23", Box(0.45, 0.4, 0.5, 0.45), 97.0),
+        TextLine("ACACIA AVENUE", Box(0.4, 0.5, 0.6, 0.55), 97.0),
+    )
+    report = evaluate(Facts(declared=dict(COMPLETE), title="Cannabis factory raid"), Detections.seen((), lines))
+    by_rule = {finding.rule: finding for finding in report.findings}
+    plate = by_rule["dont-personal-details"]
+    assert plate.where == (lines[1].box,)
+    assert plate.evidence == 'image text: vehicle registration (current format) "AB12 CDE" (bottom left of the picture)'
+    assert by_rule["dont-protective-markings"].where == (lines[2].box,)
+    assert "(top right of the picture)" in by_rule["dont-protective-markings"].evidence
+    street = [f for f in report.findings if f.rule == "dont-identify-crime-scenes-image-text"]
+    assert {box for finding in street for box in finding.where} == {lines[3].box, lines[4].box}
+    assert all(finding.severity == "block" for finding in street)  # the caption links it to a crime
+    assert report.verdict == "blocked"
+
+
+def test_the_same_words_in_a_caption_point_nowhere_in_the_picture():
+    report = evaluate(Facts(declared=dict(COMPLETE), title="AB12 CDE"), Detections.seen((), ()))
+    assert [f.where for f in report.findings if f.rule == "dont-personal-details"] == [()]

@@ -12,7 +12,7 @@ from pressroom.mail import Mailer
 from pressroom.notices import notify_once
 from pressroom.photos import Photo, State
 from pressroom.policy import Facts, Report, evaluate
-from pressroom.policy.detector import Detector
+from pressroom.policy.detector import Detector, analysis_record
 from pressroom.settings import Settings
 from pressroom.store import PhotoStore, StaleTransition
 
@@ -74,10 +74,12 @@ class Checker:
         data = self.s3.get_object(Bucket=self.settings.clean_bucket, Key=photo.clean_key)["Body"].read()
         if hashlib.sha256(data).hexdigest() != photo.sha256:
             raise NotReady(f"clean copy of {photo_id} does not match its recorded checksum yet")
-        report = evaluate(facts_of(photo), self.detector.detect(data))
+        detections = self.detector.detect(data)
+        report = evaluate(facts_of(photo), detections)
         changes = {
-            "findings": [_finding(f) for f in report.findings],
+            "findings": [f.as_record() for f in report.findings],
             "checklist": list(report.checklist),
+            "analysis": analysis_record(detections),
         }
         detail = {"verdict": report.verdict, "rules": sorted({f.rule for f in report.findings})}
         try:
@@ -127,10 +129,6 @@ def facts_of(photo: Photo) -> Facts:
         captions=photo.captions,
         declared=photo.declared,
     )
-
-
-def _finding(finding: Any) -> dict[str, Any]:
-    return {k: getattr(finding, k) for k in ("rule", "severity", "message", "evidence", "guidance")}
 
 
 def _blocking_reasons(report: Report) -> list[str]:

@@ -37,7 +37,7 @@ def evaluate(facts: Facts, detections: Detections | None = None, book: RuleBook 
     judgement = judge(facts, seen, fields, book)
     order = {rule.id: index for index, rule in enumerate(book.rules)}
     found = sorted(
-        text_findings(scan(fields, seen.labels, book)) + judgement.findings,
+        text_findings(scan(fields, seen.labels, book), seen.lines) + judgement.findings,
         key=lambda finding: (SEVERITIES.index(finding.severity), order[finding.rule]),
     )
     checklist = list(dict.fromkeys(judgement.questions + [item.question for item in book.checklist]))

@@ -115,6 +115,34 @@ class Detections:
         return cls(faces=faces, text=tuple(line.text for line in lines), lines=lines, unchecked=unchecked)
 
 
+def analysis_record(detections: Detections) -> dict[str, Any]:
+    """What the photo record keeps of an analysis, for the review page's boxes and for redaction."""
+    if not detections.available:
+        return {"available": False, "note": detections.note}
+    return {
+        "available": True,
+        "faces": [
+            {"box": face.box.as_record(), "confidence": face.confidence}
+            | ({"age": [face.age_low, face.age_high]} if face.age_low is not None else {})
+            for face in detections.faces if face.box
+        ],
+        "lines": [{"text": line.text, "box": line.box.as_record()} for line in detections.lines],
+        "unchecked": list(detections.unchecked),
+    }
+
+
+def detections_from_record(record: dict[str, Any]) -> Detections:
+    """The ``Detections`` an ``analysis_record`` was made from (boxes to a ten-thousandth)."""
+    if not record.get("available"):
+        return Detections(available=False, note=str(record.get("note") or NOT_RUN_NOTE))
+    faces = tuple(
+        Face(*(face.get("age") or (None, None)), float(face.get("confidence", 0.0)), Box.from_record(face["box"]))
+        for face in record.get("faces", [])
+    )
+    lines = tuple(TextLine(str(line["text"]), Box.from_record(line["box"]), 0.0) for line in record.get("lines", []))
+    return Detections.seen(faces, lines, tuple(str(what) for what in record.get("unchecked", [])))
+
+
 class Detector(Protocol):
     def detect(self, image: bytes) -> Detections: ...
 

@@ -15,6 +15,8 @@ Measured figures (recall, time, memory) are in ``benchmarks/vision.py`` and its 
 """
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -23,12 +25,23 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pressroom.policy.detector import Box, Detections, Face, TextLine, analysis_image
+from pressroom.policy.detector import (
+    Box,
+    Detections,
+    Face,
+    TextLine,
+    analysis_image,
+    analysis_record,
+    bounded_jpeg,
+    detections_from_record,
+)
 
 log = logging.getLogger(__name__)
 
 FACE_EDGE = 1600
 TEXT_EDGE = 1600
+#: a synchronous Lambda request holds at most 6 MB: the copy sent, base64-encoded, stays under it
+REQUEST_IMAGE_BYTES = 4_000_000
 #: what this detector leaves to the approver
 UNCHECKED = ("ages", "graphic content")
 _CHECK = "the approver must check faces, children, graphic content and visible text"
@@ -164,3 +177,38 @@ def _at_most(picture: Any, edge: int) -> Any:
 def _confidence(score: float) -> float:
     """dlib's HOG score (a margin, 0 at its threshold, about 3 for a clear frontal face) as 0..100."""
     return 100.0 * min(1.0, max(0.0, 0.5 + float(score) / 6.0))
+
+
+class AnalysisFunctionDetector:
+    """``LocalVisionDetector`` run in its own function (a container image: the models and their
+    runtime are too big for a layer). The policy function sends a bounded JPEG copy in the request,
+    so the analysis function needs no access to any bucket; the answer is an ``analysis_record``.
+    A failed invocation raises, so the photo's message is retried (and blocked on the last try)."""
+
+    def __init__(self, lambda_client: Any, function_name: str) -> None:
+        self._client = lambda_client
+        self._function = function_name
+
+    def detect(self, image: bytes) -> Detections:
+        try:
+            copy = bounded_jpeg(analysis_image(image, max(FACE_EDGE, TEXT_EDGE)), REQUEST_IMAGE_BYTES)
+        except (OSError, ValueError, SyntaxError):
+            return Detections(available=False, note=f"Image analysis could not read the image: {_CHECK}")
+        response = self._client.invoke(
+            FunctionName=self._function,
+            InvocationType="RequestResponse",
+            Payload=json.dumps({"image": base64.b64encode(copy).decode("ascii")}).encode(),
+        )
+        body = response["Payload"].read()
+        if response.get("FunctionError"):
+            raise RuntimeError(f"the image-analysis function failed ({response['FunctionError']}): {body[:300]!r}")
+        return detections_from_record(json.loads(body)["analysis"])
+
+
+def analyse_request(event: dict[str, Any], detector: LocalVisionDetector) -> dict[str, Any]:
+    """The analysis function's work: the request's image analysed, as an ``analysis_record``."""
+    try:
+        image = base64.b64decode(str(event["image"]), validate=True)
+    except (KeyError, ValueError) as exc:
+        raise ValueError("the request must carry the image as base64 in 'image'") from exc
+    return {"analysis": analysis_record(detector.detect(image))}

@@ -27,6 +27,7 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
             "present-without-permission",
             "child-face",
             "possible-child-face",
+            "ages-not-estimated",
             "mentioned-but-declared-absent",
             "school",
             "permission-declared",
@@ -34,7 +35,7 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
     ),
     "credit": frozenset({"missing", "not-force"}),
     "uploader": frozenset({"undeclared"}),
-    "image-analysis": frozenset({"unavailable"}),
+    "image-analysis": frozenset({"unavailable", "partial"}),
 }
 CODE_CHECK_LISTS: dict[str, frozenset[str]] = {"children": frozenset({"children", "school"}), "credit": frozenset({"force"})}
 
