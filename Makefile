@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 APT    := $(shell command -v apt-get 2>/dev/null)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo up test lint bench system-deps clean
+.PHONY: demo up test lint bench bench-vision analysis-lock system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scrub.py
+
+## bench-vision: image analysis on ../shared/vision and drawn scenes, beside the rejected alternatives
+bench-vision: $(STAMP)
+	$(VENV)/bin/python benchmarks/vision.py
+
+## analysis-lock: re-resolve the image-analysis function's lock for python3.14 on arm64 (glibc <= 2.34)
+analysis-lock: $(STAMP)
+	$(VENV)/bin/pip install --quiet uv
+	$(VENV)/bin/uv pip compile analysis/requirements.in --python-version 3.14 \
+	  --python-platform aarch64-manylinux_2_28 --only-binary :all: --generate-hashes --no-header \
+	  --index-url https://pypi.org/simple -o analysis/requirements.lock
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis

@@ -224,14 +224,14 @@ def analysis_image(image: bytes, edge: int) -> Any:
     from PIL import Image, ImageOps
     from pillow_heif import register_heif_opener
 
-    from pressroom.scrub import libwebp
-
     register_heif_opener()
     with Image.open(io.BytesIO(image)) as opened:
         # shrink first, and only the small copy is turned: a still WebP is scaled by libwebp as it
         # decodes; a JPEG decodes at the smallest of 1/2 to 1/8 scale that keeps half the analysis
         # edge, instead of whole and then resized
         if opened.format == "WEBP" and not getattr(opened, "is_animated", False):
+            from pressroom.scrub import libwebp
+
             shrunk = libwebp.decode_scaled(image, edge)
             shrunk.info["exif"] = opened.info.get("exif", b"")  # its orientation
         else:
