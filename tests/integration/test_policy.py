@@ -118,3 +118,30 @@ def test_checks_that_keep_failing_block_the_photo_on_the_last_attempt(aws, store
     photo = store.get(pid)
     assert photo.state == State.BLOCKED and "could not run after 5 attempts (RuntimeError)" in photo.reason
     assert any("pcso@example.org" in m for m in sent_emails())
+
+
+def test_the_local_stack_analyses_the_picture_in_account(aws, store, load_event, monkeypatch):
+    """The in-account detector, as the local stack runs it: faces and a plate found in the scrubbed
+    copy, findings pointing into the picture, and the analysis kept on the photo's record."""
+    from pressroom import services
+    from tests.corpus import vision_file
+
+    monkeypatch.setenv("PRESSROOM_DETECTOR", "local")
+    services.reset()
+    key = "incoming/neighbourhood-day/plate.jpg"
+    body = vision_file("syn_plate_on_0.jpg").read_bytes()  # two people, and a plate pasted in
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata={"title": "Street day", **SAFE})["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
+    drain(boto3.client("sqs"), aws.queue_urls["policy"])
+    pid = photo_id(RAW, key, version)
+    assert _check(load_event, store, pid) == {"batchItemFailures": []}
+    photo = store.get(pid)
+    assert photo.state == State.BLOCKED and "LV19 PZT" in photo.reason
+    plate = next(f for f in photo.findings if f["rule"] == "dont-personal-details")
+    faces = next(f for f in photo.findings if f["rule"] == "do-release-forms")
+    assert len(plate["where"]) == 1 and len(faces["where"]) == 2
+    analysis = photo.analysis
+    assert analysis["available"] and len(analysis["faces"]) == 2
+    assert any(line["text"] == "LV19 PZT" and line["box"] == plate["where"][0] for line in analysis["lines"])
+    assert analysis["unchecked"] == ["ages", "graphic content"]
+    assert any("under 18" in question for question in photo.checklist)

@@ -71,6 +71,8 @@ class Settings:
     #: lower than rapidocr's 0.5, so short lines (a house number) are kept as candidates
     text_box_threshold: float = 0.3
     min_text_score: float = 0.5
+    #: a lone character is kept only when read this surely (clutter reads as "1", "V", "X")
+    min_single_character_score: float = 0.9
     #: ONNX Runtime threads; None lets it use every core it is given
     threads: int | None = None
 
@@ -158,6 +160,8 @@ class LocalVisionDetector:
         for points, text, score in zip(result.boxes, result.txts, result.scores):
             text = " ".join(str(text).split())
             if not text or float(score) < self.settings.min_text_score:
+                continue
+            if len(text) == 1 and float(score) < self.settings.min_single_character_score:
                 continue
             xs = [float(point[0]) for point in points]
             ys = [float(point[1]) for point in points]
