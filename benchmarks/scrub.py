@@ -39,7 +39,7 @@ def _files(corpus: Path) -> list[Path]:
 # ---- in-process methods (run inside a child) ---------------------------------------------------
 
 def _pressroom(corpus: Path, out: Path) -> None:
-    from pressroom.scrub.command import main
+    from pressroom.imaging.command import main
 
     if main([str(corpus), str(out)]) != 0:
         raise SystemExit("pressroom scrub rejected a corpus file")
@@ -73,9 +73,9 @@ def _read_write(corpus: Path, out: Path) -> None:
 
 def _stages(corpus: Path, repeat: int) -> dict[str, dict[str, float]]:
     """Per input format, best of ``repeat`` single-thread seconds: scrub (HEIC: transcode), verify."""
-    from pressroom.scrub import _SCRUBBERS
-    from pressroom.scrub.sniff import sniff
-    from pressroom.scrub.verify import check_decodes
+    from pressroom.imaging import _SCRUBBERS
+    from pressroom.imaging.sniff import sniff
+    from pressroom.imaging.verify import check_decodes
 
     inputs = [(sniff(data), data) for data in (p.read_bytes() for p in _files(corpus))]
     best: dict[str, dict[str, float]] = {}
@@ -136,11 +136,11 @@ def _cli_command() -> list[str]:
     probe = subprocess.run([str(script), "scrub", "--help"], capture_output=True) if script.exists() else None
     if probe is not None and probe.returncode == 0:
         return [str(script), "scrub"]
-    return [sys.executable, "-c", "import sys; from pressroom.scrub.command import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from pressroom.imaging.command import main; sys.exit(main())"]
 
 
 def _formats(files: list[Path]) -> dict[str, list[Path]]:
-    from pressroom.scrub.sniff import sniff
+    from pressroom.imaging.sniff import sniff
 
     groups: dict[str, list[Path]] = {}
     for path in files:

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from pressroom import services
-from pressroom.local import motofixes, resources
+from pressroom import bootstrap
+from pressroom_local import motofixes, resources
 from tests.corpus import CORPUS, corpus_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,9 +32,9 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PressroomTest")
     monkeypatch.setenv("PRESSROOM_LOCAL_ALBUM_DIR", str(tmp_path / "album"))
     monkeypatch.setenv("PRESSROOM_DETECTOR", "offline")
-    services.reset()
+    bootstrap.reset()
     yield
-    services.reset()
+    bootstrap.reset()
 
 
 @pytest.fixture
@@ -45,13 +45,13 @@ def aws(monkeypatch):
         created = resources.create_all(boto3.Session(region_name=REGION))
         for name, value in created.env.items():
             monkeypatch.setenv(name, value)
-        services.reset()
+        bootstrap.reset()
         yield created
 
 
 @pytest.fixture
 def store(aws):
-    return services.store()
+    return bootstrap.store()
 
 
 @pytest.fixture

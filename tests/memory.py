@@ -39,5 +39,5 @@ def growth_kib(imports: str, call: str, path: Path) -> int:
 
 
 def check_growth_kib(module: str, path: Path, size: tuple[int, int]) -> int:
-    """KiB by which ``pressroom.scrub.<module>.check(<bytes of path>, size)`` grew the peak RSS."""
-    return growth_kib(f"from pressroom.scrub import {module}", f"{module}.check(data, {size!r})", path)
+    """KiB by which ``pressroom.imaging.<module>.check(<bytes of path>, size)`` grew the peak RSS."""
+    return growth_kib(f"from pressroom.imaging import {module}", f"{module}.check(data, {size!r})", path)

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
-from pressroom import config
+from pressroom.adapters.parameters import reset as reset_parameters
 
 STACK, ACCOUNT, REGION = "pressroom", "123456789012", "eu-west-2"
 SENDER = "pressroom@press-office.example"
@@ -31,7 +32,7 @@ FUNCTIONS = {
     "approval_api": "ApprovalApiFunction", "approval_timer": "ApprovalTimerFunction", "publish": "PublishFunction",
     "staleness": "StalenessFunction", "comments": "CommentsFunction", "dead_letters": "DeadLettersFunction",
 }
-#: resources of the local stack (pressroom.local.resources) → their logical ids in template.yaml
+#: resources of the local stack (pressroom_local.resources) → their logical ids in template.yaml
 LOCAL = {
     "pressroom-raw": "RawBucket", "pressroom-clean": "CleanBucket", "pressroom": "PhotoTable",
     "pressroom-scrub": "ScrubQueue", "pressroom-policy": "PolicyQueue", "pressroom-approval": "ApprovalQueue",
@@ -160,7 +161,7 @@ CfnLoader.add_multi_constructor("!", _tag)
 
 @lru_cache(maxsize=1)
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
 
 
 def parameters() -> dict[str, str]:
@@ -499,7 +500,7 @@ class Recorder:
         """``handler`` of ``functions/<name>``, recorded. Each function runs in its own process when
         deployed, so it fetches its own parameters and secrets instead of finding another's cached."""
         def run(event: Any, context: Any) -> Any:
-            config.reset()
+            reset_parameters()
             self.running.append(name)
             try:
                 return handler(event, context)

@@ -3,7 +3,7 @@ sends (a bounded JPEG copy in the request). Runs as a container image (see analy
 the models ship inside its packages and load once, while the function starts."""
 from aws_lambda_powertools import Logger, Tracer
 
-from pressroom.policy.local_vision import LocalVisionDetector, analyse_request
+from pressroom.adapters.local_vision import LocalVisionDetector, analyse_request
 
 logger = Logger()
 tracer = Tracer()

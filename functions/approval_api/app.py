@@ -4,8 +4,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pressroom.approval import service
-from pressroom.approval.page import Page, notice_page
+from pressroom.stages import approval
+from pressroom.web.pages import Page, notice_page
 
 logger = Logger()
 tracer = Tracer()
@@ -20,7 +20,7 @@ def _reply(page: Page) -> Response:
 @app.get("/review/<photo_id>")
 @tracer.capture_method(capture_response=False)  # pages carry the signed token
 def review(photo_id: str) -> Response:
-    page = service.review(photo_id, app.current_event.get_query_string_value("t", "") or "")
+    page = approval.review(photo_id, app.current_event.get_query_string_value("t", "") or "")
     logger.info("review page", photo_id=photo_id, status=page.status)
     return _reply(page)
 
@@ -33,7 +33,7 @@ def decide(photo_id: str) -> Response:
         body = event.decoded_body or ""
     except ValueError:  # base64 that does not decode, or bytes that are not UTF-8
         body = None
-    page = service.decide(photo_id, body, event.headers)
+    page = approval.decide(photo_id, body, event.headers)
     logger.info("decision", photo_id=photo_id, status=page.status)
     metrics.add_metric(name="DecisionsRecorded" if page.status == 200 else "DecisionsRefused",
                        unit=MetricUnit.Count, value=1)

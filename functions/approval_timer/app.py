@@ -5,7 +5,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 
-from pressroom.approval import publish_check, service
+from pressroom.stages import approval, publish_check
 
 logger = Logger()
 tracer = Tracer()
@@ -25,11 +25,11 @@ class Timer(BaseModel):
 @event_parser(model=Timer)
 def lambda_handler(event: Timer, context: object) -> dict:
     if event.kind == "reminder":
-        reminded = service.remind(event.photo_id)
+        reminded = approval.remind(event.photo_id)
         acted = bool(reminded)
         metrics.add_metric(name="ApprovalRemindersSent", unit=MetricUnit.Count, value=len(reminded))
     elif event.kind == "expiry":
-        acted = service.expire(event.photo_id)
+        acted = approval.expire(event.photo_id)
         metrics.add_metric(name="ApprovalsExpired", unit=MetricUnit.Count, value=int(acted))
     else:
         acted = publish_check.check(event.photo_id)

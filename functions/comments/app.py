@@ -4,9 +4,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pressroom import clock
-from pressroom.comments import monitor
-from pressroom.staleness import reminder_timer
+from pressroom.domain import clock
+from pressroom.stages.comments import monitor
+from pressroom.stages.staleness import reminder_timer
 
 logger = Logger()
 tracer = Tracer()

@@ -1,12 +1,16 @@
 """Policy: each scrubbed photo is checked against the guidance, then blocked or sent for approval."""
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from pressroom import services
-from pressroom.checking import photo_id_of_clean_key
-from pressroom.s3events import created_objects
+from pressroom import bootstrap
+from pressroom.domain.messages import created_objects
+from pressroom.stages.policy import photo_id_of_clean_key
 
 logger = Logger()
 tracer = Tracer()
@@ -17,7 +21,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     for obj in created_objects(record.body):
-        photo = services.checker().check(photo_id_of_clean_key(obj.key),
+        photo = bootstrap.checker().check(photo_id_of_clean_key(obj.key),
                                          attempt=int(record.attributes.approximate_receive_count))
         if photo is not None:
             logger.info("photo checked", photo_id=photo.id, state=photo.state.value,

@@ -4,11 +4,20 @@ from datetime import timedelta
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pressroom.publishing.service import PublishBusy, PublishRetry, parse_message, stage
+from pressroom.stages.publish import (
+    PublishBusy,
+    PublishRetry,
+    parse_message,
+    stage,
+)
 
 logger = Logger()
 tracer = Tracer()

@@ -3,10 +3,14 @@ import json
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from pressroom.approval import service
+from pressroom.stages import approval
 
 logger = Logger()
 tracer = Tracer()
@@ -17,7 +21,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     photo_id = str(json.loads(record.body)["photo_id"])
-    emailed = service.request_approval(photo_id)
+    emailed = approval.request_approval(photo_id)
     logger.info("approval requested" if emailed else "nothing to request", photo_id=photo_id,
                 approvers_emailed=len(emailed))
     metrics.add_metric(name="ApprovalEmailsSent", unit=MetricUnit.Count, value=len(emailed))

@@ -3,7 +3,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pressroom.staleness import KIND, reminder
+from pressroom.stages.staleness import KIND, reminder
 
 logger = Logger()
 tracer = Tracer()

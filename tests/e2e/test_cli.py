@@ -9,20 +9,20 @@ import time
 
 import pytest
 
-from pressroom.local.samples import SAMPLES, render
+from pressroom_local.samples import SAMPLES, render
 
 pytestmark = pytest.mark.e2e
 
 
 def _pressroom(*args, cwd, timeout=60):
-    return subprocess.run([sys.executable, "-m", "pressroom.cli", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "pressroom_local.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env={k: v for k, v in os.environ.items()
                                                            if not k.startswith(("PRESSROOM_", "AWS_"))})
 
 
 def test_local_up_then_upload_and_status(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRESSROOM_", "AWS_"))}
-    up = subprocess.Popen([sys.executable, "-m", "pressroom.cli", "local", "up", "--port", "0"], cwd=tmp_path,
+    up = subprocess.Popen([sys.executable, "-m", "pressroom_local.cli", "local", "up", "--port", "0"], cwd=tmp_path,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 60
@@ -72,7 +72,7 @@ def _env_without_aws(tmp_path):
 
 
 def _run(args, cwd, env):
-    return subprocess.run([sys.executable, "-m", "pressroom.cli", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "pressroom_local.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=60, env=env)
 
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from pressroom import services
-from pressroom.local import functions
-from pressroom.local.stack import LocalStack
-from pressroom.photos import State, photo_id
+from pressroom import bootstrap
+from pressroom.domain.photos import State, photo_id
+from pressroom_local import functions
+from pressroom_local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 UPLOADER = "pcso@example.org"
@@ -26,7 +26,7 @@ def _killable(monkeypatch):
     def out_of_memory(data, **_):
         raise Killed("Runtime exited with error: signal: killed")
 
-    monkeypatch.setattr("pressroom.intake.scrub_bytes", out_of_memory)
+    monkeypatch.setattr("pressroom.stages.scrub.scrub_bytes", out_of_memory)
     real = functions.handler
 
     def handler(name):
@@ -48,17 +48,17 @@ def _killable(monkeypatch):
 def _wait_for(pid, state, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        photo = services.store().get(pid)
+        photo = bootstrap.store().get(pid)
         if photo and photo.state == state:
             return photo
         time.sleep(0.2)
-    raise AssertionError(f"photo {pid} never reached {state}: {services.store().get(pid)}")
+    raise AssertionError(f"photo {pid} never reached {state}: {bootstrap.store().get(pid)}")
 
 
 def _status(*args, cwd):
     """``pressroom status`` from another process, as the README has it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRESSROOM_", "AWS_"))}
-    done = subprocess.run([sys.executable, "-m", "pressroom.cli", "status", *args], cwd=cwd, env=env,
+    done = subprocess.run([sys.executable, "-m", "pressroom_local.cli", "status", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -105,12 +105,12 @@ def test_photos_whose_scrubber_was_killed_every_time_end_quarantined_and_visible
 def test_a_publish_dead_letter_ends_the_approved_photo_failed_and_visible(tmp_path):
     """Every delivery of a publish message was stopped: the local stack's publish function consumes
     its own dead-letter queue as deployed, uploads nothing and tells the press office."""
-    from pressroom.photos import Photo
+    from pressroom.domain.photos import Photo
 
     with LocalStack(tmp_path / ".pressroom") as stack:
         sqs = stack.session().client("sqs")
         pid = "5e1f0c9d8b7a6f5e4d3c2b1a"
-        assert services.store().create(Photo(
+        assert bootstrap.store().create(Photo(
             id=pid, state=State.APPROVED, album="neighbourhood-day", original_bucket=stack.info.raw_bucket,
             original_key="incoming/neighbourhood-day/fun-day.jpg", original_version="v1", uploader=UPLOADER,
             clean_key=f"clean/{pid}.jpg", captions={"title": "Fun day"}), actor="test")

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from pressroom import services
-from pressroom.local.demo import run
-from pressroom.local.samples import SAMPLES
-from pressroom.local.stack import LocalStack
-from pressroom.photos import State, photo_id
+from pressroom import bootstrap
+from pressroom.domain.photos import State, photo_id
+from pressroom_local.demo import run
+from pressroom_local.samples import SAMPLES
+from pressroom_local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def test_demo_publishes_every_sample_scrubbed(tmp_path):
 def _wait_for(pid, states, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        photo = services.store().get(pid)
+        photo = bootstrap.store().get(pid)
         if photo and photo.state in states:
             return photo
         time.sleep(0.2)
@@ -62,7 +62,7 @@ def test_a_zero_byte_upload_ends_quarantined_and_visible(tmp_path):
 
 
 def test_a_second_stack_in_the_same_folder_is_refused_and_the_running_ones_mail_kept(tmp_path):
-    from pressroom.local.stack import StackError
+    from pressroom_local.stack import StackError
 
     with LocalStack(tmp_path / "home") as running:
         mail = running.outbox / "0001-approval-needed.eml"
@@ -89,7 +89,7 @@ def test_a_stack_file_left_by_a_stack_that_died_does_not_stop_a_new_one(tmp_path
 
 
 def test_a_review_port_in_use_is_named_before_anything_is_touched(tmp_path):
-    from pressroom.local.stack import StackError
+    from pressroom_local.stack import StackError
 
     home = tmp_path / "home"
     (home / "outbox").mkdir(parents=True)

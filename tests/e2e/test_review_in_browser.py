@@ -7,11 +7,11 @@ from email import message_from_bytes, policy
 import pytest
 from PIL import Image
 
-from pressroom import services
-from pressroom.local.review_client import review_links
-from pressroom.local.samples import SAMPLES, render
-from pressroom.local.stack import LocalStack
-from pressroom.photos import State, photo_id
+from pressroom import bootstrap
+from pressroom.domain.photos import State, photo_id
+from pressroom_local.review_client import review_links
+from pressroom_local.samples import SAMPLES, render
+from pressroom_local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -56,7 +56,7 @@ def _wait(check, what, timeout=60):
 
 
 def _state(pid):
-    photo = services.store().get(pid)
+    photo = bootstrap.store().get(pid)
     return photo.state if photo else None
 
 
@@ -93,7 +93,7 @@ def test_a_tiff_is_shown_on_the_review_page(stack, browser):
                                                   Metadata=sample.metadata)
     pid = photo_id(stack.info.raw_bucket, key, put["VersionId"])
     link = _wait(lambda: review_links(stack.outbox).get(pid, [None])[0], "the approval email")
-    assert services.store().get(pid).content_type == "image/tiff"
+    assert bootstrap.store().get(pid).content_type == "image/tiff"
     page = browser.new_page()
     page.goto(link)
     page.wait_for_load_state("networkidle")

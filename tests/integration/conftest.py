@@ -7,11 +7,11 @@ import responses
 from botocore import signers
 from botocore.client import BaseClient
 
-from pressroom import services
-from pressroom.local.functions import handler
+from pressroom import bootstrap
+from pressroom_local.functions import handler
 from tests.integration import helpers
 from tests.permissions import Recorder
-from tests.unit.test_publishing_flickr import CREDENTIALS, FakeFlickr
+from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def flickr(aws):
     boto3.client("secretsmanager").put_secret_value(SecretId="pressroom/flickr", SecretString=json.dumps(
         {"api_key": CREDENTIALS.api_key, "api_secret": CREDENTIALS.api_secret,
          "oauth_token": CREDENTIALS.oauth_token, "oauth_token_secret": CREDENTIALS.oauth_token_secret}))
-    services.reset()
+    bootstrap.reset()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeFlickr(mock)
 
@@ -35,7 +35,7 @@ def permissions(monkeypatch):
         recorder.note(self.meta.service_model.service_name, operation, params)
         return call(self, operation, params)
 
-    def recorded_presign(self, ClientMethod, Params=None, **kwargs):  # noqa: N803 - botocore's names
+    def recorded_presign(self, ClientMethod, Params=None, **kwargs):
         # the browser's GET of a presigned URL is authorised as the signing role's own call
         operation = self.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
         recorder.note(self.meta.service_model.service_name, operation, Params or {})

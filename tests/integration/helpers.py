@@ -5,7 +5,7 @@ import copy
 import json
 from typing import Any
 
-from pressroom.local.functions import LambdaContext, handler
+from pressroom_local.functions import LambdaContext, handler
 
 
 def invoke(name: str, event: dict[str, Any]) -> Any:
@@ -69,7 +69,7 @@ def upload_until_asked(aws: Any, load_event: Any, body: bytes, metadata: dict[st
     queues, as Lambda would; return the photo id (its approvers have been emailed)."""
     import boto3
 
-    from pressroom.photos import photo_id
+    from pressroom.domain.photos import photo_id
 
     raw = "pressroom-raw"
     version = boto3.client("s3").put_object(Bucket=raw, Key=key, Body=body, Metadata=metadata)["VersionId"]

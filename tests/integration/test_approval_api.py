@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from pressroom import config, services
-from pressroom.approval.csrf import csrf_token
-from pressroom.local.resources import Names
-from pressroom.photos import State
+from pressroom import bootstrap
+from pressroom.adapters import parameters
+from pressroom.domain.photos import State
+from pressroom.web.csrf import csrf_token
+from pressroom_local.resources import Names
 from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked
 
 BASE = "https://a1b2c3d4e5.execute-api.eu-west-2.amazonaws.com"  # the host the sample events were sent to
@@ -24,7 +25,7 @@ ONE, TWO = Names().approvers
 def asked(aws, store, load_event, corpus, monkeypatch):
     """A photo through scrub, policy and request_approval; the link each approver was emailed."""
     monkeypatch.setenv("PRESSROOM_APPROVAL_BASE_URL", BASE)
-    services.reset()
+    bootstrap.reset()
     pid = upload_until_asked(aws, load_event, (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes())
     links = {}
     for raw in sent_emails():
@@ -57,7 +58,7 @@ def _post(load_event, pid, fields, *, encoded=False, **headers):
 def _form(store, pid, token, decision="approve", reason="", ticked=None):
     checklist = store.get(pid).checklist
     checks = range(len(checklist)) if ticked is None else ticked
-    return ([("t", token), ("csrf", csrf_token(config.signing_key(), token))]
+    return ([("t", token), ("csrf", csrf_token(parameters.signing_key(), token))]
             + [("check", str(i)) for i in checks] + [("decision", decision), ("reason", reason)])
 
 

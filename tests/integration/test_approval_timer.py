@@ -7,10 +7,11 @@ import boto3
 import pytest
 from pydantic import ValidationError
 
-from pressroom.local.resources import Names
-from pressroom.mail import SesMailer
-from pressroom.photos import State
+from pressroom.adapters.mail import SesMailer
+from pressroom.domain.photos import State
+from pressroom_local.resources import Names
 from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked
+
 
 @pytest.fixture
 def asked(aws, store, load_event, corpus):

@@ -5,13 +5,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from pressroom import clock
-from pressroom.comments import CRIME_REPLY
-from pressroom.photos import Photo, State
-from pressroom.publishing.local_album import LocalAlbum
+from pressroom.adapters.local_album import LocalAlbum
+from pressroom.domain import clock
+from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
+from pressroom.stages.comments import CRIME_REPLY
 from tests.integration.helpers import invoke, sent_emails
-from tests.unit.test_publishing_flickr import ME
+from tests.unit.adapters.test_flickr import ME
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 
@@ -42,7 +42,7 @@ def test_the_sample_run_handles_local_album_comments(aws, store, load_event):
     assert len(sent_emails()) == 1
 
 
-def test_flickr_comments_are_replied_to_and_deleted_through_the_api(aws, store, load_event, flickr):  # noqa: F811
+def test_flickr_comments_are_replied_to_and_deleted_through_the_api(aws, store, load_event, flickr):
     flickr.photos["53300000001"] = {"title": "Fun day in the park", "tag_list": [f"pressroom:photo={PID}"]}
     photo = _published(store, "53300000001", "https://www.flickr.com/photos/westmidlandspolice/53300000001/")
     abusive = flickr.add_comment("53300000001", "ACAB scumbags")

@@ -12,10 +12,16 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from pressroom.local.emulator import sqs_event
-from pressroom.local.resources import Names
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, failed_messages, invoke, sent_emails, with_s3_object
+from pressroom.domain.photos import State, photo_id
+from pressroom_local.emulator import sqs_event
+from pressroom_local.resources import Names
+from tests.integration.helpers import (
+    drain,
+    failed_messages,
+    invoke,
+    sent_emails,
+    with_s3_object,
+)
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"
 KEY = "incoming/neighbourhood-day/park.jpg"
@@ -32,7 +38,7 @@ def _kill_the_scrubber(monkeypatch):
     def out_of_memory(data, **_):
         raise Killed("Runtime exited with error: signal: killed")
 
-    monkeypatch.setattr("pressroom.intake.scrub_bytes", out_of_memory)
+    monkeypatch.setattr("pressroom.stages.scrub.scrub_bytes", out_of_memory)
 
 
 def _mails():

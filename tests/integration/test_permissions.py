@@ -7,9 +7,15 @@ from email import policy
 
 import boto3
 
-from pressroom.local.resources import Names
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, invoke, sent_emails, upload_until_asked, with_s3_object
+from pressroom.domain.photos import State, photo_id
+from pressroom_local.resources import Names
+from tests.integration.helpers import (
+    drain,
+    invoke,
+    sent_emails,
+    upload_until_asked,
+    with_s3_object,
+)
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"
 KEY = "incoming/neighbourhood-day/park.jpg"
@@ -82,10 +88,11 @@ def test_the_policy_function_may_ask_rekognition(aws, store, load_event, corpus,
     Rekognition's answers are stubbed, the calls are still made through botocore and checked)."""
     from botocore.stub import Stubber
 
-    from pressroom import aws as clients, services
+    from pressroom import bootstrap
+    from pressroom.adapters import aws as clients
 
     monkeypatch.setenv("PRESSROOM_DETECTOR", "rekognition")
-    services.reset()
+    bootstrap.reset()
     rekognition = Stubber(clients.client("rekognition"))  # the cached client the handler will use
     face = {"AgeRange": {"Low": 30, "High": 40}, "Confidence": 99.0}
     rekognition.add_response("detect_faces", {"FaceDetails": [face]})
@@ -112,13 +119,14 @@ def test_the_policy_function_may_ask_the_analysis_function(aws, store, load_even
     from botocore.response import StreamingBody
     from botocore.stub import ANY, Stubber
 
-    from pressroom import aws as clients, services
-    from pressroom.policy.local_vision import LocalVisionDetector, analyse_request
+    from pressroom import bootstrap
+    from pressroom.adapters import aws as clients
+    from pressroom.adapters.local_vision import LocalVisionDetector, analyse_request
     from tests.corpus import vision_file
 
     monkeypatch.setenv("PRESSROOM_DETECTOR", "analysis-function")
     monkeypatch.setenv("PRESSROOM_ANALYSIS_FUNCTION", "pressroom-analysis")
-    services.reset()
+    bootstrap.reset()
     body = vision_file("syn_plate_on_0.jpg").read_bytes()  # two faces and a plate
     answer = json.dumps(analyse_request({"image": base64.b64encode(body).decode()}, LocalVisionDetector())).encode()
     stub = Stubber(clients.client("lambda"))

@@ -4,8 +4,14 @@ import json
 import boto3
 import pytest
 
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, failed_messages, invoke, sent_emails, with_s3_object
+from pressroom.domain.photos import State, photo_id
+from tests.integration.helpers import (
+    drain,
+    failed_messages,
+    invoke,
+    sent_emails,
+    with_s3_object,
+)
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"
 SAFE = {"category": "neighbourhood-initiative", "people": "none", "children": "no",
@@ -78,7 +84,7 @@ def test_keys_outside_clean_prefix_fail_loudly(aws, load_event, key):
 
 def _failing_once(monkeypatch):
     """SES refuses the next message only."""
-    from pressroom.mail import SesMailer
+    from pressroom.adapters.mail import SesMailer
 
     real, calls = SesMailer.send, []
 
@@ -109,7 +115,7 @@ def test_checks_that_keep_failing_block_the_photo_on_the_last_attempt(aws, store
     def broken(self, image):
         raise RuntimeError("Rekognition is down")
 
-    monkeypatch.setattr("pressroom.policy.detector.OfflineDetector.detect", broken)
+    monkeypatch.setattr("pressroom.guidance.detector.OfflineDetector.detect", broken)
     event = with_s3_object(load_event("policy"), CLEAN, store.get(pid).clean_key, None)
     assert failed_messages("policy", event)
     assert store.get(pid).state == State.SCRUBBED
@@ -123,11 +129,11 @@ def test_checks_that_keep_failing_block_the_photo_on_the_last_attempt(aws, store
 def test_the_local_stack_analyses_the_picture_in_account(aws, store, load_event, monkeypatch):
     """The in-account detector, as the local stack runs it: faces and a plate found in the scrubbed
     copy, findings pointing into the picture, and the analysis kept on the photo's record."""
-    from pressroom import services
+    from pressroom import bootstrap
     from tests.corpus import vision_file
 
     monkeypatch.setenv("PRESSROOM_DETECTOR", "local")
-    services.reset()
+    bootstrap.reset()
     key = "incoming/neighbourhood-day/plate.jpg"
     body = vision_file("syn_plate_on_0.jpg").read_bytes()  # two people, and a plate pasted in
     version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata={"title": "Street day", **SAFE})["VersionId"]

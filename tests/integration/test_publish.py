@@ -9,13 +9,13 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from pressroom import services
-from pressroom.photos import State
-from pressroom.publishing.local_album import LocalAlbum
-from pressroom.publishing.service import MAX_ATTEMPTS
+from pressroom import bootstrap
+from pressroom.adapters.local_album import LocalAlbum
+from pressroom.domain.photos import State
 from pressroom.settings import get_settings
+from pressroom.stages.publish import MAX_ATTEMPTS
 from tests.integration.helpers import invoke, sent_emails
-from tests.unit.test_publishing_service import PID, approved_photo
+from tests.unit.stages.test_publish import PID, approved_photo
 
 
 def received(event: dict, count: int) -> dict:
@@ -76,7 +76,7 @@ def test_flickr_down_fails_the_message_until_the_last_attempt(aws, store, load_e
 def test_without_flickr_credentials_a_deployment_gives_up_with_the_reason(aws, store, load_event, jpeg,
                                                                           monkeypatch):
     monkeypatch.delenv("PRESSROOM_LOCAL_ALBUM_DIR")
-    services.reset()
+    bootstrap.reset()
     approved_photo(store, jpeg)
     event = load_event("publish")
     for attempt in range(1, MAX_ATTEMPTS):

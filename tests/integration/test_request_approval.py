@@ -8,9 +8,9 @@ from email import policy
 import boto3
 from PIL import Image
 
-from pressroom import config
-from pressroom.local.resources import Names
-from pressroom.photos import State, photo_id
+from pressroom.adapters import parameters
+from pressroom.domain.photos import State, photo_id
+from pressroom_local.resources import Names
 from tests.integration.helpers import drain, invoke, sent_emails, with_s3_object
 
 RAW, CLEAN = "pressroom-raw", "pressroom-clean"
@@ -93,7 +93,7 @@ def test_with_no_approvers_configured_the_photo_waits_visibly_and_the_press_offi
                                                                                           corpus):
     pid = _waiting(aws, load_event, corpus)
     boto3.client("ssm").put_parameter(Name="/pressroom/approvers", Type="StringList", Value=" ", Overwrite=True)
-    config.reset()
+    parameters.reset()
     event = _event(load_event, {"photo_id": pid})
     assert invoke("request_approval", event) == {"batchItemFailures": []}  # not left to the dead-letter queue
     assert invoke("request_approval", event) == {"batchItemFailures": []}
@@ -105,7 +105,7 @@ def test_with_no_approvers_configured_the_photo_waits_visibly_and_the_press_offi
         f"approval-reminder-{pid}", f"approval-expiry-{pid}"}
     boto3.client("ssm").put_parameter(Name="/pressroom/approvers", Type="StringList",
                                       Value=",".join(Names().approvers), Overwrite=True)
-    config.reset()
+    parameters.reset()
     timer = {**load_event("approval_timer"), "photo_id": pid}
     assert invoke("approval_timer", timer)["acted"] is True  # the reminder asks who is configured now
     assert store.get(pid).approvers == list(Names().approvers) and store.get(pid).reason == ""

@@ -7,8 +7,14 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 
-from pressroom.photos import State, photo_id
-from tests.integration.helpers import drain, failed_messages, invoke, sent_emails, with_s3_object
+from pressroom.domain.photos import State, photo_id
+from tests.integration.helpers import (
+    drain,
+    failed_messages,
+    invoke,
+    sent_emails,
+    with_s3_object,
+)
 
 RAW = "pressroom-raw"
 KEY = "incoming/neighbourhood-day/park.jpg"
@@ -88,7 +94,7 @@ def _crashing_scrubber(monkeypatch):
     def crash(data, **_):
         raise RuntimeError("scrubber bug")
 
-    monkeypatch.setattr("pressroom.intake.scrub_bytes", crash)
+    monkeypatch.setattr("pressroom.stages.scrub.scrub_bytes", crash)
 
 
 def test_an_unexpected_failure_is_retried_then_quarantined_on_the_last_attempt(aws, store, load_event, corpus,

@@ -2,28 +2,28 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
-from pressroom import clock
-from pressroom.staleness import reminder_timer
+from pressroom.domain import clock
+from pressroom.stages.staleness import reminder_timer
 from tests.integration.helpers import invoke, sent_emails
 
-PUBLISHED = datetime(2026, 11, 20, 10, 31, 17, 400000, tzinfo=timezone.utc)  # due 14 days on: the sample's
+PUBLISHED = datetime(2026, 11, 20, 10, 31, 17, 400000, tzinfo=UTC)  # due 14 days on: the sample's
 
 
 def _at(monkeypatch, when: datetime) -> None:
-    """Make :func:`pressroom.clock.now` say ``when`` for this test."""
-    monkeypatch.setattr(clock, "_offset", when - datetime.now(timezone.utc))
+    """Make :func:`pressroom.domain.clock.now` say ``when`` for this test."""
+    monkeypatch.setattr(clock, "_offset", when - datetime.now(UTC))
 
 
 def test_the_sample_firing_reminds_the_press_office_and_rearms(aws, store, load_event, monkeypatch):
     event = load_event("staleness")
     reminder_timer().after_publish(PUBLISHED)
     assert store.account()["stale_due"] == event["due"]
-    _at(monkeypatch, datetime(2026, 12, 4, 10, 31, 30, tzinfo=timezone.utc))
+    _at(monkeypatch, datetime(2026, 12, 4, 10, 31, 30, tzinfo=UTC))
 
     assert invoke("staleness", event) == {"due": event["due"], "outcome": "reminded"}
     [mail] = sent_emails()
@@ -42,7 +42,7 @@ def test_the_sample_firing_reminds_the_press_office_and_rearms(aws, store, load_
 def test_a_firing_after_a_newer_publish_sends_nothing(aws, store, load_event, monkeypatch):
     event = load_event("staleness")
     reminder_timer().after_publish(PUBLISHED + timedelta(days=5))
-    _at(monkeypatch, datetime(2026, 12, 4, 10, 31, 30, tzinfo=timezone.utc))
+    _at(monkeypatch, datetime(2026, 12, 4, 10, 31, 30, tzinfo=UTC))
     assert invoke("staleness", event)["outcome"] == "fresh"
     assert sent_emails() == []
 

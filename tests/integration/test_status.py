@@ -1,6 +1,6 @@
 """``pressroom status``: every photo in one visible state with its reason, and plain words for a typo."""
-from pressroom.cli import main
-from pressroom.photos import Photo, State
+from pressroom.domain.photos import Photo, State
+from pressroom_local.cli import main
 
 
 def _photo(store, pid, state, **fields):

@@ -1,8 +1,13 @@
 """The photo store against moto: conditional transitions, duplicates, audit trail."""
 import pytest
 
-from pressroom.photos import Photo, State, album_of, photo_id
-from pressroom.store import IllegalTransition, StaleTransition
+from pressroom.adapters.store import IllegalTransition, StaleTransition
+from pressroom.domain.photos import (
+    Photo,
+    State,
+    album_of,
+    photo_id,
+)
 
 
 def _photo(pid="p1", state=State.RECEIVED):
@@ -66,9 +71,9 @@ def test_by_state_newest_first(store):
 
 
 def test_each_in_state_reads_every_page_newest_first_as_it_is_consumed(store):
-    from pressroom import aws
+    from pressroom.adapters import aws
+    from pressroom.adapters.store import PhotoStore
     from pressroom.settings import get_settings
-    from pressroom.store import PhotoStore
 
     for n in range(5):
         store.create(_photo(pid=f"p{n}"), actor="staff")

@@ -1,18 +1,18 @@
 """Pure pieces of the pipeline's plumbing: events, keys, clocks, metadata encoding."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pressroom import clock
-from pressroom.checking import photo_id_of_clean_key
-from pressroom.intake import _captions
-from pressroom.local.api import http_event
-from pressroom.local.emulator import _rate, sqs_event
-from pressroom.s3events import created_objects
-from pressroom.schedules import at_expression, parse_at
+from pressroom.adapters.timers import at_expression, parse_at
+from pressroom.domain import clock
+from pressroom.domain.messages import created_objects
 from pressroom.settings import Settings
-from pressroom.uploads import decode_metadata, encode_metadata
+from pressroom.stages.policy import photo_id_of_clean_key
+from pressroom.stages.scrub import _captions
+from pressroom_local.api import http_event
+from pressroom_local.emulator import _rate, sqs_event
+from pressroom_local.uploads import decode_metadata, encode_metadata
 
 
 def test_created_objects_unquotes_keys_and_skips_other_events():
@@ -53,7 +53,7 @@ def test_metadata_round_trips_non_ascii_text():
 def test_a_long_non_ascii_description_uploads(aws, tmp_path):
     import boto3
 
-    from pressroom.uploads import upload
+    from pressroom_local.uploads import upload
 
     photo = tmp_path / "café.jpg"
     photo.write_bytes(b"\xff\xd8 not scrubbed here")
@@ -64,7 +64,7 @@ def test_a_long_non_ascii_description_uploads(aws, tmp_path):
 
 
 def test_at_expressions_round_trip_in_utc():
-    when = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     assert at_expression(when) == "at(2026-12-01T09:30:00)"
     assert parse_at(at_expression(when)) == when
     assert parse_at("rate(15 minutes)") is None
@@ -109,8 +109,8 @@ def test_http_event_keeps_forms_as_text_and_binary_as_base64():
 
 
 def test_scheduler_context_attributes_are_filled_in():
-    from pressroom.local.emulator import _with_context
-    from pressroom.local.resources import COMMENTS_INPUT
+    from pressroom_local.emulator import _with_context
+    from pressroom_local.resources import COMMENTS_INPUT
 
     payload = json.loads(_with_context(json.dumps(COMMENTS_INPUT), {"Arn": "arn:aws:scheduler:x"}))
     assert payload["kind"] == "poll-comments" and payload["schedule_arn"] == "arn:aws:scheduler:x"
@@ -119,7 +119,7 @@ def test_scheduler_context_attributes_are_filled_in():
 
 
 def test_a_caption_with_line_breaks_makes_a_one_line_subject():
-    from pressroom.mail import Email, to_mime
+    from pressroom.adapters.mail import Email, to_mime
 
     message = to_mime(Email(to=["a@example.org"], subject='Your photo "Community day\nSutton\r\nPark" was blocked',
                             text="body", headers={"X-Photo": "a\nb"}), "pressroom@example.org")

@@ -6,16 +6,17 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
+from pressroom.adapters.store import BY_STATE_INDEX, PhotoStore
+from pressroom.domain.photos import State
 from pressroom.settings import Settings
-from pressroom.photos import State
-from pressroom.store import BY_STATE_INDEX, PhotoStore
 from tests import permissions
 from tests.permissions import CfnLoader
 
@@ -26,7 +27,7 @@ EVENTS = ROOT / "events"
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +168,7 @@ def test_clean_bucket_expires_replaced_copies_which_nothing_reads(resources):
 def test_dead_letter_notices_promise_originals_no_longer_than_the_lifecycle_keeps_them(resources):
     """Originals (GPS, serials, names) go RawRetentionDays after upload, and a day after an upload
     under the same key replaces them: a notice must not say they are simply kept."""
-    from pressroom.dead_letters import scrubber_never_reached, scrubber_stopped
+    from pressroom.stages.dead_letters import scrubber_never_reached, scrubber_stopped
 
     (expire,) = [r for r in resources["RawBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
                  if "ExpirationInDays" in r]
@@ -184,7 +185,7 @@ def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
 
 
 def test_an_approval_claim_outlives_its_function_and_not_the_queue_visibility(template, resources):
-    from pressroom.approval.service import CLAIM_LEASE
+    from pressroom.stages.approval import CLAIM_LEASE
 
     running = timeout_of(template, resources["RequestApprovalFunction"])
     visibility = resources["ApprovalQueue"]["Properties"]["VisibilityTimeout"]
@@ -324,8 +325,12 @@ def test_each_schedule_creator_may_pass_only_the_role_of_its_timers(template, re
 
 def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
     """Each role reaches only its own kind of timer, by the names pressroom gives them."""
-    from pressroom.approval.service import expiry_schedule, publish_check_schedule, reminder_schedule
-    from pressroom.staleness import SCHEDULE
+    from pressroom.stages.approval import (
+        expiry_schedule,
+        publish_check_schedule,
+        reminder_schedule,
+    )
+    from pressroom.stages.staleness import SCHEDULE
 
     group = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${PressroomScheduleGroup}/"
     names = {reminder_schedule("*"), expiry_schedule("*"), publish_check_schedule("*"), SCHEDULE}
@@ -387,7 +392,7 @@ def test_consumed_dead_letter_queues_end_in_one_nothing_consumes(resources):
 
 def test_dead_letter_alarms_watch_the_count_the_dead_letter_function_emits(template, resources):
     """Consumed at once, those queues never show a visible message long enough to alarm on."""
-    from pressroom.dead_letters import PREFIXES
+    from pressroom.stages.dead_letters import PREFIXES
 
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     watched = {}
@@ -408,7 +413,7 @@ def test_dead_letter_alarms_watch_the_count_the_dead_letter_function_emits(templ
 
 
 def test_bucket_notification_prefixes_are_the_dead_letter_stages(resources):
-    from pressroom.dead_letters import PREFIXES, POLICY, SCRUB
+    from pressroom.stages.dead_letters import POLICY, PREFIXES, SCRUB
 
     for bucket, stage in (("RawBucket", SCRUB), ("CleanBucket", POLICY)):
         (notification,) = resources[bucket]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
@@ -971,7 +976,7 @@ def test_a_function_cannot_schedule_another_functions_timer():
 def test_the_comments_run_cannot_change_a_photo():
     """It reads what strangers post on the internet: of a photo it may only append audit events,
     so nothing it does can make a photo APPROVED (or anything else)."""
-    from pressroom.store import PhotoStore
+    from pressroom.adapters.store import PhotoStore
 
     class Recording:
         def __init__(self):

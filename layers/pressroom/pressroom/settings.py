@@ -51,7 +51,7 @@ class Settings:
     region: str = "eu-west-2"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         hints = get_type_hints(cls)
         values: dict[str, object] = {}

@@ -1,0 +1,212 @@
+"""The ``pressroom`` command: scrub, check, status, upload, retry and the local stack."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+STACK_FILE = Path(".pressroom/stack.json")
+
+
+def _use_running_local_stack() -> None:
+    """Point this process at ``pressroom local up`` when it runs and nothing else is configured."""
+    from pressroom import bootstrap
+    from pressroom_local.stack import StackInfo
+
+    if STACK_FILE.exists() and "PRESSROOM_TABLE_NAME" not in os.environ:
+        try:
+            os.environ.update(StackInfo.load(STACK_FILE).env)
+        except (OSError, ValueError, TypeError):
+            print(f"pressroom: {STACK_FILE} is damaged: stop the local stack if it runs, then start it again "
+                  "with `make up` (or `pressroom local up`)", file=sys.stderr)
+            sys.exit(2)
+        bootstrap.reset()
+
+
+def _status(args: argparse.Namespace) -> int:
+    from pressroom_local.status import describe_photo, list_photos
+
+    _use_running_local_stack()
+    if not args.photo_id:
+        print("\n".join(list_photos(limit=args.limit)) or "no photos yet: upload one with pressroom upload")
+        return 0
+    lines = describe_photo(args.photo_id)
+    if not lines:
+        print(f"pressroom: there is no photo {args.photo_id} (pressroom status lists them)", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from pressroom_local.uploads import UploadError, upload
+
+    _use_running_local_stack()
+    try:
+        declared = dict(pair.split("=", 1) for pair in args.declare)
+    except ValueError:
+        print("--declare takes key=value", file=sys.stderr)
+        return 2
+    for field in ("title", "description", "tags", "uploader"):
+        if getattr(args, field):
+            declared[field] = getattr(args, field)
+    failed = False
+    for name in args.files:
+        try:
+            pid = upload(Path(name), args.album, declared)
+        except UploadError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:  # this file is not uploaded; the others still are
+            print(f"{name}: {_unreadable(name, exc)}", file=sys.stderr)
+            failed = True
+            continue
+        print(f"{name} → photo {pid}")
+    return 2 if failed else 0
+
+
+def _unreadable(name: str, exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"is a folder: name the photos in it ({Path(name) / '*.jpg'})"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+def _retry(args: argparse.Namespace) -> int:
+    from pressroom.stages.publish import retry_failed
+
+    _use_running_local_stack()
+    try:
+        retry_failed(args.photo_id)
+    except LookupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"photo {args.photo_id} queued to publish again")
+    return 0
+
+
+def _local_up(args: argparse.Namespace) -> int:
+    from pressroom_local.stack import LocalStack, StackError
+
+    stack = LocalStack(Path(args.home), api_port=args.port, announce=lambda line: print(line, flush=True))
+    try:
+        info = stack.start()
+    except StackError as exc:
+        print(f"pressroom: {exc}", file=sys.stderr)
+        return 2
+    print(f"""Pressroom is running locally (Ctrl-C to stop).
+  upload endpoint   {info.endpoint}  bucket {info.raw_bucket}, key incoming/<album>/<file>
+                    e.g. pressroom upload photo.jpg --album neighbourhood-day --declare category=campaign
+  review pages      {info.api}/review/<photo id>?t=<token>  (links arrive by email)
+  mail (outbox)     {info.outbox}  (each email is also shown below, with its review link)
+  published photos  {info.album}/index.html
+  status            pressroom status""", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+def _local_demo(args: argparse.Namespace) -> int:
+    from pressroom_local.demo import DemoFailed, run
+    from pressroom_local.stack import StackError
+
+    try:
+        return run(sys.stdout, Path(args.home))
+    except DemoFailed as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    except StackError as exc:
+        print(f"pressroom: {exc}", file=sys.stderr)
+        return 2
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pressroom.guidance.command import register as register_check
+    from pressroom.imaging.command import register as register_scrub
+
+    parser = argparse.ArgumentParser(prog="pressroom", description="Pressroom: publish a press office's photos "
+                                     "to Flickr safely. Scrub, check, upload, follow and retry photos, or run "
+                                     "the whole pipeline locally.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    register_scrub(commands)
+    register_check(commands)
+
+    status = commands.add_parser("status", help="photos by state, newest first; or one photo's audit trail")
+    status.add_argument("photo_id", nargs="?")
+    status.add_argument("--limit", type=_at_least_one, default=20, help="photos shown per state")
+    status.set_defaults(func=_status)
+
+    upload = commands.add_parser("upload", help="upload photos to the raw bucket, as staff would")
+    upload.add_argument("files", nargs="+")
+    upload.add_argument("--album", required=True)
+    upload.add_argument("--title")
+    upload.add_argument("--description")
+    upload.add_argument("--tags", help="comma-separated")
+    upload.add_argument("--uploader", help="your email address, for the outcome")
+    upload.add_argument("--declare", action="append", default=[], metavar="KEY=VALUE",
+                        help="a declared fact, e.g. category=campaign, people=none")
+    upload.set_defaults(func=_upload)
+
+    retry = commands.add_parser("retry", help="queue a PUBLISH_FAILED photo (or an APPROVED one that never got queued) to publish again")
+    retry.add_argument("photo_id")
+    retry.set_defaults(func=_retry)
+
+    local = commands.add_parser("local", help="the whole pipeline on this machine, no AWS account needed")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+    up = local_commands.add_parser("up", help="run the local stack until Ctrl-C")
+    up.add_argument("--port", type=int, default=8787, help="port of the review pages")
+    up.set_defaults(func=_local_up)
+    demo = local_commands.add_parser("demo", help="sample photos through every stage; exit 0 when published")
+    demo.set_defaults(func=_local_demo)
+    for sub in (up, demo):
+        sub.add_argument("--home", default=".pressroom", help="where mail and published photos go")
+    return parser
+
+
+def _aws_problem(exc: Exception) -> str:
+    """What went wrong talking to the stack, in words for whoever typed the command."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    endpoint = os.environ.get("PRESSROOM_AWS_ENDPOINT_URL", "")
+    if isinstance(exc, EndpointConnectionError) and STACK_FILE.exists() and endpoint:
+        return (f"the local stack is not answering at {endpoint} (it stopped without removing {STACK_FILE}): "
+                "start it again with `make up` (or `pressroom local up`) in this folder")
+    if not STACK_FILE.exists() and not any(name.startswith("PRESSROOM_") for name in os.environ):
+        return ("Pressroom is not running here: start the local stack with `make up` (or `pressroom local up`) "
+                "in this folder and keep it running, or set PRESSROOM_* for a deployed stack (infra/README.md). "
+                + ("No AWS credentials are set." if isinstance(exc, NoCredentialsError) else f"AWS said: {exc}"))
+    return f"AWS said: {exc}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # the reader went away (`pressroom check … | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"pressroom: {_aws_problem(exc)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

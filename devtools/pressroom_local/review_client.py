@@ -1,0 +1,107 @@
+"""An approver, scripted: find the review link in an email, open the page, submit the form."""
+from __future__ import annotations
+
+import email
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode, urljoin
+
+_LINK = re.compile(r"https?://[^\s\"'<>]+/review/([0-9a-f]+)\?t=[^\s\"'<>]+")
+
+
+def review_links(outbox: Path) -> dict[str, list[str]]:
+    """Every review link in the outbox's emails, by photo id, oldest email first."""
+    links: dict[str, list[str]] = {}
+    for path in sorted(outbox.glob("*.eml")):
+        for pid, link in links_in(email.message_from_bytes(path.read_bytes(), policy=policy.default)):
+            links.setdefault(pid, []).append(link)
+    return links
+
+
+def links_in(message: EmailMessage) -> list[tuple[str, str]]:
+    """The (photo id, review link) pairs in the plain-text parts of one email."""
+    return [(match.group(1), match.group(0))
+            for part in message.walk() if part.get_content_type() == "text/plain"
+            for match in _LINK.finditer(part.get_content())]
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    checkboxes: list[tuple[str, str]] = field(default_factory=list)
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    textareas: list[str] = field(default_factory=list)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "script":
+            self.scripts += 1
+        elif tag == "form":
+            self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
+        elif self.forms and tag == "input" and a.get("name"):
+            kind = a.get("type", "text").lower()
+            if kind == "checkbox":
+                self.forms[-1].checkboxes.append((a["name"], a.get("value", "on")))
+            elif kind == "submit":
+                self.forms[-1].buttons.append((a["name"], a.get("value", "")))
+            else:
+                self.forms[-1].fields.append((a["name"], a.get("value", "")))
+        elif self.forms and tag == "button" and a.get("name"):
+            self.forms[-1].buttons.append((a["name"], a.get("value", "")))
+        elif self.forms and tag == "textarea" and a.get("name"):
+            self.forms[-1].textareas.append(a["name"])
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    url: str
+    html: str
+
+    def forms(self) -> list[Form]:
+        parser = _FormParser()
+        parser.feed(self.html)
+        return parser.forms
+
+
+def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> Page:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return Page(reply.status, reply.url, reply.read().decode())
+    except urllib.error.HTTPError as err:
+        return Page(err.code, url, err.read().decode(errors="replace"))
+
+
+def decide(link: str, action: str, reason: str = "") -> Page:
+    """Open ``link`` and submit ``action`` (the value of a decision button) the way a person would:
+    every checklist box ticked, the reason typed in."""
+    page = fetch(link)
+    if page.status != 200:
+        return page
+    for form in page.forms():
+        button = next(((n, v) for n, v in form.buttons if v == action), None)
+        if button is None or form.method != "post":
+            continue
+        data = list(form.fields) + list(form.checkboxes) + [button]
+        data += [(name, reason) for name in form.textareas]
+        origin = re.match(r"https?://[^/]+", link).group(0)
+        return fetch(urljoin(link, form.action or link), urlencode(data).encode(), {
+            "Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
+            "Sec-Fetch-Site": "same-origin"})
+    raise LookupError(f"the review page at {link} has no form with a {action!r} button")

@@ -1,0 +1,214 @@
+"""Start and stop the whole pipeline on this machine: moto, the resources, handlers, HTTP API."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import urllib.request
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from pressroom import bootstrap
+from pressroom.domain import clock
+from pressroom_local import functions, motofixes, resources
+from pressroom_local.api import ApiServer
+from pressroom_local.emulator import (
+    Emulator,
+    Outbox,
+    QueueSource,
+    ScheduleSource,
+)
+
+REGION = "eu-west-2"
+#: queue → the function its event source mapping invokes, and its batch size (as in template.yaml)
+CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("request_approval", 5),
+             "publish": ("publish", 1)}
+#: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
+DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10), "publish": ("publish", 1)}
+
+
+class StackError(RuntimeError):
+    """The local stack cannot start here; the message says why and what to do."""
+
+
+class EndpointSession:
+    """A boto3 session whose clients all talk to one endpoint (moto's server)."""
+
+    def __init__(self, endpoint: str, region: str = REGION):
+        self.endpoint = endpoint
+        self.region_name = region
+        self._session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local",
+                                      region_name=region)
+
+    def client(self, name: str) -> Any:
+        return self._session.client(name, endpoint_url=self.endpoint)
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """What another process needs to talk to a running local stack (``.pressroom/stack.json``)."""
+
+    endpoint: str
+    api: str
+    raw_bucket: str
+    outbox: str
+    album: str
+    env: dict[str, str]
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> StackInfo:
+        return cls(**json.loads(path.read_text()))
+
+
+def _answers(url: str) -> bool:
+    """Whether something listens at ``url``'s host and port."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalStack:
+    """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
+
+    def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0,
+                 announce: Callable[[str], None] | None = None):
+        self.home = home.resolve()
+        self._announce = announce  # told of each email sent, with its review links
+        self._api_port = api_port
+        self._moto_port = moto_port
+        self._moto: Any = None
+        self.api: ApiServer | None = None
+        self.emulator: Emulator | None = None
+        self.info: StackInfo | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def album(self) -> Path:
+        return self.home / "flickr"
+
+    def start(self) -> StackInfo:
+        from moto.server import ThreadedMotoServer
+
+        self._refuse_if_running()
+        try:
+            self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
+                                 port=self._api_port)
+        except OSError as exc:
+            raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
+                             "stop what uses it, or choose another with --port") from exc
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        for stale in (self.outbox, self.album):  # moto keeps nothing between runs; neither do these
+            shutil.rmtree(stale, ignore_errors=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        port = self._moto_port or _free_port()
+        motofixes.apply()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._moto.start()
+        endpoint = f"http://127.0.0.1:{port}"
+        # moto's backends live in this process: start from nothing, as a new deployment would
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
+        session = EndpointSession(endpoint)
+        base_env = {
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "POWERTOOLS_SERVICE_NAME": "pressroom", "POWERTOOLS_METRICS_NAMESPACE": "Pressroom",
+            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "PRESSROOM_AWS_ENDPOINT_URL": endpoint,
+            "PRESSROOM_APPROVAL_BASE_URL": self.api.url,
+            "PRESSROOM_LOCAL_ALBUM_DIR": str(self.album),
+            "PRESSROOM_DETECTOR": "local",  # in-account image analysis, in this process
+        }
+        self._set_env(base_env)
+        created = resources.create_all(session)
+        self._set_env(created.env)
+        bootstrap.reset()
+        names = resources.Names()
+        sqs = session.client("sqs")
+        sources: list[Any] = [
+            QueueSource(function, sqs, created.queue_urls[queue], functions.handler(function), REGION, batch)
+            for queue, (function, batch) in CONSUMERS.items()
+        ]
+        sources += [
+            QueueSource(function, sqs, created.dlq_urls[queue], functions.handler(function), REGION, batch)
+            for queue, (function, batch) in DLQ_CONSUMERS.items()
+        ]
+        sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
+            resources.function_arn(REGION, name): functions.handler(name)
+            for name in ("staleness", "approval_timer", "comments")
+        }))
+        sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))
+        self.emulator = Emulator(sources)
+        self.api.start()
+        self.emulator.start()
+        self.info = StackInfo(endpoint=endpoint, api=self.api.url, raw_bucket=names.raw_bucket,
+                              outbox=str(self.outbox), album=str(self.album), env={**base_env, **created.env})
+        self.info.save(self.home / "stack.json")
+        return self.info
+
+    def _refuse_if_running(self) -> None:
+        """Another stack using this home would lose its mail and album to this one's start."""
+        try:
+            other = StackInfo.load(self.home / "stack.json")
+        except (OSError, ValueError, TypeError):
+            return  # none, or unreadable: nothing running can be relied on to use it
+        if _answers(other.endpoint):
+            raise StackError(f"a local stack is already running from {self.home} (review pages {other.api}): "
+                             "use that one, or stop it (Ctrl-C where it runs) first")
+
+    def stop(self) -> None:
+        if self.emulator:
+            self.emulator.stop()
+        if self.api:
+            self.api.stop()
+        if self._moto:
+            self._moto.stop()
+        (self.home / "stack.json").unlink(missing_ok=True)
+        clock.reset()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        bootstrap.reset()
+
+    def session(self) -> EndpointSession:
+        assert self.info is not None, "the stack is not started"
+        return EndpointSession(self.info.endpoint)
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+

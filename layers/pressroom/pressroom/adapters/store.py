@@ -1,0 +1,331 @@
+"""The photo table (DynamoDB single table): records, conditional transitions, audit trail."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from pressroom.domain import clock
+from pressroom.domain.photos import TRANSITIONS, Photo, State
+
+_SER = TypeSerializer()
+_DES = TypeDeserializer()
+BY_STATE_INDEX = "by-state"
+
+
+class StaleTransition(Exception):
+    """The photo was not in the expected state: a duplicate or out-of-order event."""
+
+    def __init__(self, photo_id: str, expected: State, actual: State | None):
+        super().__init__(f"photo {photo_id} is {actual or 'unknown'}, not {expected}")
+        self.photo_id = photo_id
+        self.expected = expected
+        self.actual = actual
+
+
+class IllegalTransition(ValueError):
+    """A transition that the state machine does not allow (a programming error)."""
+
+
+def now_iso() -> str:
+    return clock.iso()
+
+
+def _to_dynamo(value: Any) -> Any:
+    """Python → DynamoDB-safe (floats as Decimal, empty strings kept, None dropped by callers)."""
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, set, tuple)):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+_PHOTO_FIELDS = {f.name for f in dataclasses.fields(Photo)}
+
+
+def _photo_from_item(item: dict[str, Any]) -> Photo:
+    data = {k: _from_dynamo(v) for k, v in item.items() if k in _PHOTO_FIELDS}
+    data["state"] = State(data["state"])
+    return Photo(**data)
+
+
+class PhotoStore:
+    """Reads and writes photo records through a low-level DynamoDB client."""
+
+    def __init__(self, dynamodb: Any, table: str):
+        self._db = dynamodb
+        self._table = table
+
+    # -- reading -------------------------------------------------------------------------------
+    def get(self, photo_id: str) -> Photo | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=self._key(photo_id, "META"), ConsistentRead=True
+        ).get("Item")
+        return _photo_from_item(self._plain(item)) if item else None
+
+    def audit(self, photo_id: str) -> list[dict[str, Any]]:
+        """The photo's audit trail, oldest first."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :ev)",
+            "ExpressionAttributeValues": {":pk": {"S": f"PHOTO#{photo_id}"}, ":ev": {"S": "EVENT#"}},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(self._plain(i) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def by_state(self, state: State, limit: int = 100) -> list[Photo]:
+        """Photos in ``state``, most recently changed first: one query of at most ``limit``."""
+        return list(islice(self.each_in_state(state, page_size=limit), limit))
+
+    def each_in_state(self, state: State, *, page_size: int | None = None) -> Iterator[Photo]:
+        """Every photo in ``state``, most recently changed first, read a page (of at most
+        ``page_size``, if given) at a time as it is needed."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": BY_STATE_INDEX, "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "state"}, "ExpressionAttributeValues": {":s": {"S": state.value}},
+            "ScanIndexForward": False,
+        }
+        if page_size is not None:
+            kwargs["Limit"] = page_size
+        while True:
+            page = self._db.query(**kwargs)
+            yield from (_photo_from_item(self._plain(i)) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- writing -------------------------------------------------------------------------------
+    def create(self, photo: Photo, *, actor: str, detail: dict[str, Any] | None = None) -> bool:
+        """Store a new photo in its first state; False if it already exists (a duplicate event)."""
+        stamp = now_iso()
+        photo.created_at = photo.created_at or stamp
+        photo.updated_at = stamp
+        photo.revision = 1
+        item = dataclasses.asdict(photo)
+        item["state"] = photo.state.value
+        meta = {**self._key(photo.id, "META"), **self._serialize(item)}
+        event = self._event_item(photo.id, stamp, 1, "created", actor, None, photo.state, detail)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self._table, "Item": meta,
+                             "ConditionExpression": "attribute_not_exists(PK)"}},
+                    {"Put": {"TableName": self._table, "Item": event}},
+                ]
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def transition(
+        self,
+        photo_id: str,
+        expected: State,
+        to: State,
+        *,
+        actor: str,
+        changes: dict[str, Any] | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Photo:
+        """Move a photo from ``expected`` to ``to``, recording an audit event, atomically.
+
+        Raises :class:`StaleTransition` when the photo is not in ``expected`` (so a duplicate
+        delivery changes nothing) and :class:`IllegalTransition` for a move the machine forbids.
+        """
+        if to not in TRANSITIONS[expected]:
+            raise IllegalTransition(f"{expected} → {to} is not a transition")
+        return self._write(photo_id, expected, to, actor=actor, changes=changes or {},
+                           event=f"{expected.value}→{to.value}", detail=detail)
+
+    def update(
+        self,
+        photo_id: str,
+        expected: State,
+        *,
+        actor: str,
+        event: str,
+        changes: dict[str, Any] | None = None,
+        detail: dict[str, Any] | None = None,
+        condition: tuple[str, dict[str, Any]] | None = None,
+    ) -> Photo:
+        """Change fields of a photo that must still be in ``expected``, with an audit event.
+
+        ``condition`` adds an extra expression (and its values) that must hold too.
+        """
+        return self._write(photo_id, expected, None, actor=actor, changes=changes or {},
+                           event=event, detail=detail, condition=condition)
+
+    def record(self, photo_id: str, *, actor: str, event: str, detail: dict[str, Any] | None = None) -> None:
+        """Append an audit event without changing the photo."""
+        item = self._event_item(photo_id, now_iso(), uuid.uuid4().hex[:8], event, actor, None, None, detail)
+        self._db.put_item(TableName=self._table, Item=item)
+
+    # -- the account ---------------------------------------------------------------------------
+    def account(self) -> dict[str, Any]:
+        item = self._db.get_item(TableName=self._table, Key=self._account_key(), ConsistentRead=True).get("Item")
+        return self._plain(item) if item else {}
+
+    def update_account(self, changes: dict[str, Any], *, if_newer: str | None = None,
+                       if_absent: str | None = None) -> bool:
+        """Set account fields; with ``if_newer``, only when ``last_published_at`` is older; with
+        ``if_absent``, only when the account has no such field. False when the condition failed."""
+        names = {f"#a{i}": k for i, k in enumerate(changes)}
+        values = {f":a{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(changes.values())}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._account_key(),
+            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(changes))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if if_newer is not None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(last_published_at) OR last_published_at < :when"
+            kwargs["ExpressionAttributeValues"][":when"] = {"S": if_newer}
+        if if_absent is not None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(#absent)"
+            kwargs["ExpressionAttributeNames"]["#absent"] = if_absent
+        try:
+            self._db.update_item(**kwargs)
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- albums --------------------------------------------------------------------------------
+    def album(self, album: str) -> dict[str, Any]:
+        """The item of ``album``'s photoset (``PK=ALBUM#<album>, SK=PHOTOSET``): ``claim`` and
+        ``lease_until`` of the delivery that makes it, ``photoset_id`` once made; {} if none."""
+        item = self._db.get_item(TableName=self._table, Key=self._album_key(album), ConsistentRead=True).get("Item")
+        return self._plain(item) if item else {}
+
+    def claim_album(self, album: str, claim: str, lease_until: str, *, over: str | None = None) -> bool:
+        """Take the making of ``album``'s photoset: when nobody has, or (``over``) from the claim
+        that is still there. False if another delivery claimed it first."""
+        condition, values = "attribute_not_exists(PK)", {}
+        if over is not None:
+            condition, values = "claim = :over", {":over": {"S": over}}
+        item = {**self._album_key(album), **self._serialize({"album": album, "claim": claim, "lease_until": lease_until})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression=condition,
+                              **({"ExpressionAttributeValues": values} if values else {}))
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def record_album(self, album: str, claim: str, photoset_id: str) -> bool:
+        """Store the photoset made under ``claim``; False if another delivery took the claim over."""
+        try:
+            self._db.update_item(TableName=self._table, Key=self._album_key(album),
+                                 UpdateExpression="SET photoset_id = :id", ConditionExpression="claim = :mine",
+                                 ExpressionAttributeValues={":id": {"S": photoset_id}, ":mine": {"S": claim}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- internals -----------------------------------------------------------------------------
+    def _write(self, photo_id, expected, to, *, actor, changes, event, detail, condition=None) -> Photo:
+        current = self.get(photo_id)
+        if current is None or current.state != expected:
+            raise StaleTransition(photo_id, expected, current.state if current else None)
+        stamp = now_iso()
+        revision = current.revision + 1
+        sets = dict(changes)
+        sets["updated_at"] = stamp
+        sets["revision"] = revision
+        if to is not None:
+            sets["state"] = to.value
+        names = {f"#f{i}": k for i, k in enumerate(sets)}
+        values = {f":f{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(sets.values())}
+        values[":expected"] = {"S": expected.value}
+        values[":rev"] = {"N": str(current.revision)}
+        cond = "#state = :expected AND #revision = :rev"
+        names.update({"#state": "state", "#revision": "revision"})
+        if condition:
+            cond += f" AND ({condition[0]})"
+            values.update({k: _SER.serialize(_to_dynamo(v)) for k, v in condition[1].items()})
+        update = {
+            "TableName": self._table,
+            "Key": self._key(photo_id, "META"),
+            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(sets))),
+            "ConditionExpression": cond,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        audit = self._event_item(photo_id, stamp, revision, event, actor, expected, to, detail)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[{"Update": update}, {"Put": {"TableName": self._table, "Item": audit}}]
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                latest = self.get(photo_id)
+                raise StaleTransition(photo_id, expected, latest.state if latest else None) from exc
+            raise
+        for key, value in sets.items():
+            if key in _PHOTO_FIELDS:
+                setattr(current, key, State(value) if key == "state" else value)
+        return current
+
+    def _event_item(self, photo_id, stamp, n, event, actor, from_state, to_state, detail) -> dict[str, Any]:
+        item: dict[str, Any] = {"at": stamp, "event": event, "actor": actor, "detail": detail or {}}
+        if from_state is not None:
+            item["from"] = from_state.value
+        if to_state is not None:
+            item["to"] = to_state.value
+        return {**self._key(photo_id, f"EVENT#{stamp}#{n}"), **self._serialize(item)}
+
+    @staticmethod
+    def _key(photo_id: str, sk: str) -> dict[str, Any]:
+        return {"PK": {"S": f"PHOTO#{photo_id}"}, "SK": {"S": sk}}
+
+    @staticmethod
+    def _album_key(album: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": "PHOTOSET"}}
+
+    @staticmethod
+    def _account_key() -> dict[str, Any]:
+        return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}
+
+    @staticmethod
+    def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: _SER.serialize(_to_dynamo(v)) for k, v in item.items()}
+
+    @staticmethod
+    def _plain(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items()}
+
+
+def condition_failed(exc: ClientError) -> bool:
+    """Whether DynamoDB refused a write (or a transaction) because its condition did not hold."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
+    return False

@@ -1,0 +1,83 @@
+"""Telling the uploader what happened to their photo."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pressroom.adapters import parameters
+from pressroom.adapters.mail import Email, Mailer
+from pressroom.adapters.store import PhotoStore, StaleTransition
+from pressroom.domain import clock
+from pressroom.domain.photos import Photo, State
+
+# A plain ASCII address: Python's email package reads '=?...?=' in an address as an encoded word,
+# so a looser pattern let through addresses that went elsewhere than they read, or were refused.
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+#: what the uploader can do next, where "fix what is listed" would not help them
+_NEXT = {
+    State.QUARANTINED: "The file could not be read as a photo Pressroom can safely clean: it may be damaged, cut "
+                       "short, or in a format it does not take. Open it on your computer or phone, save or export "
+                       "it again as a JPEG, and upload that copy. If that fails too, send the press office the "
+                       "reference above.",
+}
+
+
+def is_address(value: str) -> bool:
+    """Whether ``value`` is a plain, valid email address (one SES takes as it reads)."""
+    return bool(_ADDRESS.fullmatch(value or ""))
+
+
+def uploader_addresses(photo: Photo) -> list[str]:
+    """The uploader's address when it is a plain valid one, else the press office's."""
+    if is_address(photo.uploader):
+        return [photo.uploader]
+    return parameters.press_office()
+
+
+def notice(photo: Photo, outcome: str, reasons: list[str]) -> Email:
+    """The uploader's email saying that ``photo`` was ``outcome``, with the reasons."""
+    name = photo.title or photo.original_key.rsplit("/", 1)[-1]
+    lines = [
+        f"Your photo \"{name}\" (album {photo.album}) was {outcome} and will not be published.",
+        "",
+        "Why:" if reasons else "No reason was given.",
+        *[f"  - {r}" for r in reasons],
+        "",
+        f"Photo reference: {photo.id}",
+        _NEXT.get(photo.state, "Fix what is listed and upload the photo again, or contact the press office."),
+    ]
+    return Email(
+        to=uploader_addresses(photo),
+        subject=f"Pressroom: your photo \"{name}\" was {outcome}",
+        text="\n".join(lines),
+    )
+
+
+def notify_once(store: PhotoStore, mailer: Mailer, photo: Photo, outcome: str, reasons: list[str]) -> bool:
+    """Tell the uploader about ``photo``'s final state unless that was done already.
+
+    Called after the transition, and again on every redelivery in that state, so a notice whose
+    email failed is sent by the retry; ``notified_at`` records that it went. False if it had.
+    """
+    return send_once(store, mailer, photo, lambda: notice(photo, outcome, reasons), event="uploader-notified",
+                     detail={"outcome": outcome})
+
+
+def send_once(store: PhotoStore, mailer: Mailer, photo: Photo, compose: Callable[[], Email], *, event: str,
+              detail: dict[str, Any], field: str = "notified_at") -> bool:
+    """Send the email ``compose`` makes about ``photo``'s final state unless ``field`` (``notified_at``)
+    says one went, then record it (audit ``event``). False if it had gone, or a concurrent delivery
+    recorded its own."""
+    if getattr(photo, field):
+        return False
+    mailer.send(compose())
+    try:
+        store.update(photo.id, photo.state, actor="notices", event=event,
+                     changes={field: clock.iso()}, detail=detail,
+                     condition=(f"attribute_not_exists({field}) OR {field} = :never", {":never": ""}))
+    except StaleTransition:
+        return False
+    return True

@@ -1,0 +1,403 @@
+"""The publish stage: an approved photo goes to the publisher exactly once.
+
+SQS delivers at least once and a Lambda can die between the upload and the record of it, so:
+
+1. the record is *claimed* first, by a conditional update that also counts the attempt; the
+   claim holds a lease that ends when the claiming invocation is certainly over (its Lambda
+   deadline plus a margin), and a delivery that finds a live lease backs off (:class:`PublishBusy`);
+2. an upload is recorded on the photo (``flickr.id``) the moment it returns, and every upload
+   carries the machine tag ``pressroom:photo=<id>``: a delivery that takes over an earlier claim
+   uses the recorded upload or, failing that, asks the publisher for a photo with that tag (the
+   earlier attempt may have died between the upload and its record) before uploading anything;
+3. the upload is put in its album's photoset, which the table names (``PK=ALBUM#<album>``): the
+   first delivery to need it claims that item and makes the set, so concurrent deliveries of a
+   new album's photos make one;
+4. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, and the
+   stale-account reminder is moved to N days later.
+
+A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
+(:class:`PublishRetry`). The last delivery (SQS receive count ``max_attempts``, the queue's
+maxReceiveCount) gives up on any failure, unless the photo turns out to be on the site after all:
+APPROVED → PUBLISH_FAILED with the reason, and the press office is emailed (once: ``notified_at``;
+a redelivery after the email failed sends it). A fault no retry can fix (the
+clean copy is gone or is not the approved bytes, the site refuses the file) gives up at once.
+A message whose every delivery was stopped (out of memory or time) reaches the dead-letter queue,
+which this function consumes too: :meth:`PublishStage.abandon` uploads nothing, and ends the photo
+PUBLISHED if an attempt's upload is recorded or on the site, else PUBLISH_FAILED.
+:func:`retry_failed` puts a PUBLISH_FAILED photo back in the queue.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pressroom import bootstrap
+from pressroom.adapters import aws, parameters
+from pressroom.adapters.mail import Email, Mailer
+from pressroom.adapters.publisher import (
+    Published,
+    Publisher,
+    PublisherUnavailable,
+    PublishRefused,
+)
+from pressroom.adapters.store import PhotoStore, StaleTransition
+from pressroom.domain import clock
+from pressroom.domain.photos import Photo, State
+from pressroom.guidance import declared_facts, published_caption
+from pressroom.settings import Settings, get_settings
+from pressroom.stages.notify import send_once
+from pressroom.stages.staleness import ReminderTimer, parse_time, reminder_timer
+
+ACTOR = "publish"
+#: the publish queue's maxReceiveCount (template.yaml, local resources): the last delivery gives up
+MAX_ATTEMPTS = 5
+#: added to an invocation's remaining time: how long after it a claim is certainly abandoned
+LEASE_MARGIN = timedelta(seconds=60)
+_MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
+
+
+class PublishBusy(Exception):
+    """Another delivery of this photo holds a live claim: try again after its lease."""
+
+
+class PublishRetry(Exception):
+    """This attempt failed for a reason that may pass (Flickr or S3 unavailable): try again."""
+
+
+class _AlbumBusy(Exception):
+    """Another delivery is making the photoset of this photo's album: try again after it."""
+
+
+class _Permanent(Exception):
+    """No retry can fix this: the photo goes to PUBLISH_FAILED at once."""
+
+
+#: failures that may pass: a later delivery tries again (the last one gives up on any failure)
+_RETRYABLE = (PublisherUnavailable, BotoCoreError, ClientError, _AlbumBusy)
+
+
+def machine_tag(photo_id: str) -> str:
+    """The machine tag that marks the published copy of a photo (``pressroom:photo=<id>``)."""
+    return f"pressroom:photo={photo_id}"
+
+
+def parse_message(body: str) -> str:
+    """The photo id of a publish-queue message ``{"photo_id": "<id>"}``."""
+    try:
+        message = json.loads(body)
+    except ValueError as exc:
+        raise ValueError("a publish message must be JSON") from exc
+    photo_id = message.get("photo_id") if isinstance(message, dict) else None
+    if not isinstance(photo_id, str) or not photo_id.isalnum():
+        raise ValueError("a publish message needs a photo_id")
+    return photo_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery did: ``published``, ``recovered`` (an earlier attempt's upload was
+    found), ``already-published``, ``skipped`` (not approved) or ``failed`` (gave up)."""
+
+    photo_id: str
+    status: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PublishStage:
+    settings: Settings
+    store: PhotoStore
+    s3: Any
+    publisher: Publisher
+    mailer: Mailer
+    reminder: ReminderTimer
+    press_office: Callable[[], list[str]]
+    max_attempts: int = MAX_ATTEMPTS
+    now: Callable[[], datetime] = clock.now
+
+    def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
+        """Publish one approved photo; ``lease`` is how long this invocation may still run and
+        ``attempt`` is the message's receive count (the one reaching ``max_attempts`` is the last)."""
+        photo, settled = self._approved(photo_id)
+        if photo is None:
+            return settled
+        earlier = dict(photo.flickr)
+        photo, claim = self._claim(photo, earlier, lease)
+        uploaded, status = _upload_of(earlier), "recovered"
+        try:
+            if uploaded is None and earlier.get("claim"):
+                uploaded = self.publisher.find(machine_tag(photo.id))
+            if uploaded is None:
+                uploaded, status = self._upload(photo), "published"
+                photo = self._note_upload(photo, claim, uploaded)
+            published = uploaded if uploaded.photoset_id else self._in_album(photo, uploaded, lease)
+        except (_Permanent, PublishRefused) as exc:
+            return self._give_up(photo, str(exc))
+        except Exception as exc:
+            reason = _reason(exc)
+            if attempt >= self.max_attempts:
+                return self._last_chance(photo, lease, f"gave up after {attempt} attempts: {reason}", uploaded, status)
+            self._release(photo, claim, reason)
+            if isinstance(exc, _RETRYABLE):
+                raise PublishRetry(f"attempt {attempt} of {self.max_attempts}: {reason}") from exc
+            raise
+        return self._record(photo, published, status)
+
+    def abandon(self, photo_id: str, *, lease: timedelta) -> Outcome:
+        """End a photo whose publish message went to the dead-letter queue: every delivery was
+        stopped (out of memory or time) or failed without ending it. Nothing is uploaded: an upload
+        an earlier attempt made is recorded as published; else APPROVED → PUBLISH_FAILED and the
+        press office is told (:func:`retry_failed` checks the site again before uploading)."""
+        photo, settled = self._approved(photo_id)
+        if photo is None:
+            return settled
+        earlier = dict(photo.flickr)
+        photo, _ = self._claim(photo, earlier, lease)
+        return self._last_chance(photo, lease, publisher_stopped(self.max_attempts), _upload_of(earlier))
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _approved(self, photo_id: str) -> tuple[Photo, None] | tuple[None, Outcome]:
+        """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
+        crash between recording and re-arming, or after the failure email failed, finishes that)."""
+        photo = self.store.get(photo_id)
+        if photo is None:
+            return None, Outcome(photo_id, "skipped", "no such photo")
+        if photo.state == State.PUBLISHED:
+            self._rearm(photo)
+            return None, Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
+        if photo.state == State.PUBLISH_FAILED and not photo.notified_at:
+            return None, self._tell_press_office(photo)
+        if photo.state != State.APPROVED:
+            return None, Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
+        return photo, None
+
+    def _claim(self, photo: Photo, earlier: dict[str, Any], lease: timedelta) -> tuple[Photo, str]:
+        """Take the photo for this delivery, or raise :class:`PublishBusy`."""
+        now = self.now()
+        if earlier.get("claim"):
+            lease_until = parse_time(earlier.get("lease_until"))
+            if lease_until is not None and now < lease_until:
+                raise PublishBusy(f"photo {photo.id} is being published by another delivery "
+                                  f"until {earlier['lease_until']}")
+            condition = ("flickr.claim = :earlier", {":earlier": earlier["claim"]})
+        else:
+            condition = ("attribute_not_exists(flickr.claim)", {})
+        claim = uuid.uuid4().hex
+        attempt = photo.publish_attempts + 1
+        flickr = {"claim": claim, "claimed_at": clock.iso(now), "lease_until": clock.iso(now + lease + LEASE_MARGIN)}
+        try:
+            claimed = self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-attempt",
+                                        changes={"flickr": flickr, "publish_attempts": attempt},
+                                        detail={"attempt": attempt, "after_earlier_claim": bool(earlier.get("claim"))},
+                                        condition=condition)
+        except StaleTransition as exc:
+            raise PublishBusy(f"photo {photo.id} was claimed by another delivery") from exc
+        return claimed, claim
+
+    def _upload(self, photo: Photo) -> Published:
+        return self.publisher.publish(
+            self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
+            description=published_caption(photo.title, photo.description, self._credit(photo)),
+            tags=photo.tags, machine_tag=machine_tag(photo.id),
+        )
+
+    @staticmethod
+    def _credit(photo: Photo) -> str:
+        """Who took the photo: as the uploader declared it, else as the image's IPTC/XMP says."""
+        return declared_facts(photo.declared, photo.captions).get("credit", "")
+
+    def _note_upload(self, photo: Photo, claim: str, uploaded: Published) -> Photo:
+        """Record the upload at once, so that a later delivery does not depend on the site's search
+        (which lags its uploads) to know it happened."""
+        flickr = {**photo.flickr, "id": uploaded.photo_id, "url": uploaded.url}
+        return self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="uploaded", changes={"flickr": flickr},
+                                 detail={"id": uploaded.photo_id, "url": uploaded.url},
+                                 condition=("flickr.claim = :mine", {":mine": claim}))
+
+    def _in_album(self, photo: Photo, uploaded: Published, lease: timedelta) -> Published:
+        """``uploaded``, put in the photoset of the photo's album.
+
+        The table holds each album's photoset id; the delivery that first needs a photoset the
+        table does not have (a new album, or its set was deleted on the site) claims the album
+        item and makes or finds it, while any other raises :class:`_AlbumBusy` until it is there,
+        so two photos of a new album published together make one photoset.
+        """
+        album = self.store.album(photo.album)
+        if album.get("photoset_id"):
+            set_id = self.publisher.add_to_album(uploaded.photo_id, photo.album, album["photoset_id"])
+            if set_id:
+                return Published(uploaded.photo_id, uploaded.url, set_id)
+        elif album:
+            lease_until = parse_time(album.get("lease_until"))
+            if lease_until is not None and self.now() < lease_until:
+                raise _AlbumBusy(f"the photoset of album {photo.album} is being made by another delivery")
+        claim = uuid.uuid4().hex
+        if not self.store.claim_album(photo.album, claim, clock.iso(self.now() + lease + LEASE_MARGIN),
+                                      over=album.get("claim")):
+            raise _AlbumBusy(f"the photoset of album {photo.album} was claimed by another delivery")
+        try:
+            set_id = self.publisher.add_to_album(uploaded.photo_id, photo.album, None)
+        except Exception:
+            self.store.claim_album(photo.album, claim, clock.iso(self.now()), over=claim)  # end the lease now
+            raise
+        self.store.record_album(photo.album, claim, set_id)
+        return Published(uploaded.photo_id, uploaded.url, set_id)
+
+    def _clean_bytes(self, photo: Photo) -> bytes:
+        """The scrubbed copy, checked to be exactly the bytes the approver saw."""
+        if not photo.clean_key:
+            raise _Permanent("the photo has no scrubbed copy")
+        try:
+            data = self.s3.get_object(Bucket=self.settings.clean_bucket, Key=photo.clean_key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise _Permanent(f"the scrubbed copy {photo.clean_key} is missing from the clean bucket") from exc
+            raise
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != photo.sha256:
+            raise _Permanent(f"the scrubbed copy {photo.clean_key} is not the approved file "
+                             f"(sha256 {digest[:12]}…, approved {photo.sha256[:12]}…)")
+        return data
+
+    def _record(self, photo: Photo, published: Published, status: str) -> Outcome:
+        now = self.now()
+        flickr = {"id": published.photo_id, "url": published.url, "photoset_id": published.photoset_id,
+                  "machine_tag": machine_tag(photo.id), "published_at": clock.iso(now)}
+        try:
+            done = self.store.transition(photo.id, State.APPROVED, State.PUBLISHED, actor=ACTOR,
+                                         changes={"flickr": flickr, "reason": ""},
+                                         detail={**flickr, "how": status, "attempt": photo.publish_attempts})
+        except StaleTransition as exc:
+            latest = self.store.get(photo.id)
+            if latest is not None and latest.state == State.PUBLISHED:
+                return Outcome(photo.id, "already-published", latest.flickr.get("url", ""))
+            reason = "the photo record changed before the upload was recorded"
+            self._release(photo, photo.flickr.get("claim", ""), reason)  # the retry records the noted upload
+            raise PublishRetry(reason) from exc
+        self._rearm(done)
+        return Outcome(photo.id, status, published.url)
+
+    def _rearm(self, photo: Photo) -> None:
+        published_at = parse_time(photo.flickr.get("published_at"))
+        if published_at is not None:
+            self.reminder.after_publish(published_at)
+
+    def _release(self, photo: Photo, claim: str, reason: str) -> None:
+        """End this attempt's lease so that the retry need not wait for it (the claim stays, so the
+        retry looks for an upload of this attempt before uploading)."""
+        flickr = {**photo.flickr, "lease_until": clock.iso(self.now())}
+        try:
+            self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-attempt-failed",
+                              changes={"flickr": flickr}, detail={"attempt": photo.publish_attempts, "reason": reason},
+                              condition=("flickr.claim = :mine", {":mine": claim}))
+        except StaleTransition:
+            pass  # another delivery took over meanwhile
+
+    def _last_chance(self, photo: Photo, lease: timedelta, reason: str, uploaded: Published | None,
+                     status: str = "recovered") -> Outcome:
+        """Before giving up after a failure: the upload may have succeeded before it (this attempt's
+        or an earlier one's, e.g. Flickr failed on a later call), and then the photo is published,
+        in its album if that works."""
+        found = uploaded
+        if found is None:
+            try:
+                found = self.publisher.find(machine_tag(photo.id))
+            except Exception:  # noqa: BLE001 - the site is still failing: give up with the first reason
+                found = None
+        if found is None:
+            return self._give_up(photo, reason)
+        if not found.photoset_id:
+            try:
+                found = self._in_album(photo, found, lease)
+            except Exception:  # noqa: BLE001 - public on the site all the same, only outside its album
+                pass
+        return self._record(photo, found, status)
+
+    def _give_up(self, photo: Photo, reason: str) -> Outcome:
+        lease_over = {**photo.flickr, "lease_until": clock.iso(self.now())}  # a retry need not wait
+        try:
+            failed = self.store.transition(photo.id, State.APPROVED, State.PUBLISH_FAILED, actor=ACTOR,
+                                           changes={"reason": reason, "flickr": lease_over},
+                                           detail={"reason": reason, "attempts": photo.publish_attempts})
+        except StaleTransition:
+            return Outcome(photo.id, "skipped", "changed by another delivery")
+        return self._tell_press_office(failed)
+
+    def _tell_press_office(self, photo: Photo) -> Outcome:
+        """Email the press office that ``photo`` could not be published, unless that was done."""
+        send_once(self.store, self.mailer, photo, lambda: failure_email(self.press_office(), photo, photo.reason),
+                  event="press-office-notified", detail={"reason": photo.reason})
+        return Outcome(photo.id, "failed", photo.reason)
+
+
+def publisher_stopped(attempts: int) -> str:
+    return (f"every one of its {attempts} attempts to publish was stopped (out of memory or time) or failed; "
+            "the publish function's log says why")
+
+
+def _upload_of(flickr: dict[str, Any]) -> Published | None:
+    """The upload an earlier attempt recorded (``_note_upload``), if any."""
+    return Published(flickr["id"], flickr.get("url", "")) if flickr.get("id") else None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, PublisherUnavailable):
+        return str(exc)
+    if isinstance(exc, (BotoCoreError, ClientError)):
+        return f"AWS error: {exc}"
+    return f"unexpected error ({type(exc).__name__}): {exc}"
+
+
+def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:
+    name = photo.title or PurePosixPath(photo.original_key).name
+    return Email(to=recipients, subject=f"Pressroom: approved photo \"{name}\" could not be published", text="\n".join([
+        f"The approved photo \"{name}\" (album {photo.album}) could not be published to Flickr:",
+        f"  {reason}",
+        "",
+        "Nothing more will be tried automatically. Once the cause is fixed, queue it again with:",
+        f"  pressroom retry {photo.id}",
+    ]))
+
+
+def stage() -> PublishStage:
+    """The stage of this process's deployment (publisher chosen by the configured credentials)."""
+    settings = get_settings()
+    return PublishStage(settings, bootstrap.store(), aws.client("s3"), bootstrap.publisher(),
+                        bootstrap.mailer(), reminder_timer(), parameters.press_office,
+                        max_attempts=settings.max_receive_count)
+
+
+def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor: str) -> Photo:
+    """Move a PUBLISH_FAILED photo back to APPROVED (attempts reset) and queue it to publish.
+
+    An APPROVED photo is queued again as it is (e.g. its approval could not be queued); publishing
+    stays exactly-once. Raises LookupError for an unknown photo or any other state.
+    """
+    photo = store.get(photo_id)
+    if photo is None:
+        raise LookupError(f"there is no photo {photo_id}")
+    if photo.state == State.PUBLISH_FAILED:
+        try:
+            photo = store.transition(photo_id, State.PUBLISH_FAILED, State.APPROVED, actor=actor,
+                                     changes={"publish_attempts": 0, "reason": "", "notified_at": ""},
+                                     detail={"previous_reason": photo.reason})
+        except StaleTransition:
+            photo = store.get(photo_id) or photo
+    if photo.state != State.APPROVED:
+        raise LookupError(f"photo {photo_id} is {photo.state.value}: only a photo that failed to publish "
+                          "(or is approved) can be queued to publish")
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"photo_id": photo_id}))
+    return photo
+
+
+def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
+    """``pressroom retry PHOTO_ID``: :func:`requeue` in this process's deployment."""
+    return requeue(bootstrap.store(), aws.client("sqs"), get_settings().publish_queue_url, photo_id, actor=actor)
