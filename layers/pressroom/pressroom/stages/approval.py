@@ -51,6 +51,7 @@ from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock, links
 from pressroom.domain.links import LinkError
 from pressroom.domain.photos import Photo, State
+from pressroom.imaging.redact import annotated_preview
 from pressroom.settings import get_settings
 from pressroom.stages.notify import is_address, notify_once, send_once
 from pressroom.web import preview
@@ -231,8 +232,10 @@ def _unchanged(photo: Photo) -> tuple[str, dict[str, int]]:
 def _thumbnail(photo: Photo) -> bytes | None:
     settings = get_settings()
     try:
-        return preview.thumbnail(preview.fetch_clean(aws.client("s3"), settings.clean_bucket, photo),
-                                 settings.max_pixels)
+        data = preview.fetch_clean(aws.client("s3"), settings.clean_bucket, photo)
+        if _has_boxes(photo):  # what image analysis found, boxed as on the review page
+            return annotated_preview(data, photo.analysis, photo.findings, settings.max_pixels, preview.THUMBNAIL_EDGE)
+        return preview.thumbnail(data, settings.max_pixels)
     except (ValueError, ClientError, BotoCoreError) as exc:
         log.warning("no preview for the approval email: %s", type(exc).__name__, extra={"photo_id": photo.id})
         return None
@@ -428,22 +431,32 @@ def _review(photo: Photo, approver: str, claims: links.Claims, token: str, *, st
     html = review_page(
         photo, format_audit(bootstrap.store().audit(photo.id)), approver=approver,
         action_url=review_url(photo.id), token=token, csrf=csrf_token(claims.key, token), preview_url=url,
-        expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or ())
+        expires=when(claims.expires_at.isoformat()), error=error, reason=reason, ticked=ticked or (),
+        boxes_shown=url.startswith("data:") and _has_boxes(photo))
     return Page(status, html, img_origin="data:" if url.startswith("data:") else origin_of(url))
 
 
 def _shown(photo: Photo) -> str:
-    """The page's image: a presigned GET of the clean copy, or a JPEG of one browsers may not show."""
+    """The page's image: a JPEG with what image analysis found boxed, else a presigned GET of the
+    clean copy, or a JPEG of one browsers may not show."""
     settings, s3 = get_settings(), aws.client("s3")
     url = preview.preview_url(s3, settings.clean_bucket, photo, settings.preview_url_seconds)
-    if photo.content_type in preview.BROWSER_TYPES or photo.width * photo.height > preview.REVIEW_PIXELS:
+    boxed = _has_boxes(photo)
+    if (photo.content_type in preview.BROWSER_TYPES and not boxed) or photo.width * photo.height > preview.REVIEW_PIXELS:
         return url
     try:
-        return preview.data_url(preview.thumbnail(preview.fetch_clean(s3, settings.clean_bucket, photo),
-                                                  preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+        data = preview.fetch_clean(s3, settings.clean_bucket, photo)
+        if boxed:
+            return preview.data_url(annotated_preview(data, photo.analysis, photo.findings,
+                                                      preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+        return preview.data_url(preview.thumbnail(data, preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
     except (ValueError, ClientError, BotoCoreError) as exc:
         log.warning("no JPEG of the photo for the review page: %s", type(exc).__name__, extra={"photo_id": photo.id})
         return url  # Safari shows a TIFF; the approval email has a preview for the rest
+
+
+def _has_boxes(photo: Photo) -> bool:
+    return bool(photo.analysis.get("faces") or photo.analysis.get("lines"))
 
 
 def _refusal(err: LinkError) -> Page:

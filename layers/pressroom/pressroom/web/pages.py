@@ -28,6 +28,7 @@ h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid var(--line);padding-
 figure{margin:0 0 12px}
 figure img{display:block;max-width:100%;height:auto;max-height:70vh;margin:0 auto;border:1px solid var(--line);border-radius:6px;background:#eee}
 figcaption{color:var(--muted);font-size:13px;text-align:center}
+.box-face{color:#a86a00;font-weight:600}.box-finding{color:#c0143c;font-weight:600}.box-text{color:#1e6fd9;font-weight:600}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
 dt{color:var(--muted);font-weight:600}
 dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}
@@ -108,8 +109,9 @@ def review_page(
     error: str = "",
     reason: str = "",
     ticked: Iterable[int] = (),
+    boxes_shown: bool = False,
 ) -> str:
-    """The page an approver decides on."""
+    """The page an approver decides on; ``boxes_shown``: the preview has image analysis's boxes drawn."""
     e = escape
     name = display_name(photo)
     ticked = set(ticked)
@@ -125,7 +127,7 @@ def review_page(
 <h1>{e(name)}</h1>
 {_notice(error, "error") if error else ""}
 <figure><img src="{e(preview_url)}" alt="Scrubbed photo: {e(name)}">
-<figcaption>The copy that will be published, with its metadata removed.</figcaption></figure>
+<figcaption>The copy that will be published, with its metadata removed.{_BOXES if boxes_shown else ""}</figcaption></figure>
 <h2>Caption</h2>
 {_details(photo)}
 <h2>Policy findings ({len(photo.findings)})</h2>
@@ -146,6 +148,11 @@ the first decision on this photo is final.</p>
 </form>
 {_audit(audit_lines)}"""
     return _document(f"Review: {name}", body)
+
+
+_BOXES = (" Boxes show what image analysis found, and are not part of the photo:"
+          ' <span class="box-face">amber</span> faces, <span class="box-finding">red</span> text that is a finding,'
+          ' <span class="box-text">blue</span> other text read.')
 
 
 def notice_page(title: str, message: str, *, kind: str = "error", photo: Photo | None = None,
