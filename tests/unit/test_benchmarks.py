@@ -30,4 +30,5 @@ def test_the_vision_benchmark_scores_counts_and_targets():
     report = vision.score(items, results, "pressroom")
     assert report["faces_all"]["recall"] == 1.0 and report["faces_all"]["precision"] == 0.5
     assert report["faces_all"]["false_alarm_photos"] == ["b"]
-    assert report["text"] == {"plate": "1/1"} and report["spurious_lines"].startswith("1 lines in 1")
+    assert report["text_all"]["read"] == {"plate": "1/1"} and report["text_all"]["spurious_lines"].startswith("1 lines in 1")
+    assert report["text_labelled"]["read"] == {"plate": "1/1"} and report["text_drawn"]["read"] == {}
