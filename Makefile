@@ -21,11 +21,12 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(VENV)/bin/pressroom local up
 
-## system-deps: exiftool (the reference for leftover metadata) and chromium (browser tests)
+## system-deps: exiftool (the reference for leftover metadata), chromium (browser tests) and the
+## DejaVu fonts (the drawn scenes of the image-analysis tests)
 system-deps:
-	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null; then \
-	  if [ -z "$(APT)" ]; then echo "install exiftool and chromium with your package manager"; exit 1; fi; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium >/dev/null; \
+	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  if [ -z "$(APT)" ]; then echo "install exiftool, chromium and the DejaVu fonts with your package manager"; exit 1; fi; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium fonts-dejavu-core >/dev/null; \
 	fi
 
 ## test: unit, integration (moto) and end-to-end (local stack, real browser) tests; any skip fails

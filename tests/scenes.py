@@ -29,11 +29,13 @@ class Scene:
 
 
 def font(size: int, index: int = 0) -> ImageFont.FreeTypeFont:
-    name = _FONTS[index % len(_FONTS)]
-    for folder in _FONT_DIRS:
-        if (folder / name).is_file():
-            return ImageFont.truetype(str(folder / name), size)
-    raise FileNotFoundError(f"{name}: install fonts-dejavu-core and fonts-liberation")
+    """The ``index``-th of the fonts (Liberation when installed, else a DejaVu face)."""
+    names = [_FONTS[index % len(_FONTS)], *_FONTS]
+    for name in names:
+        for folder in _FONT_DIRS:
+            if (folder / name).is_file():
+                return ImageFont.truetype(str(folder / name), size)
+    raise FileNotFoundError("no DejaVu font: install fonts-dejavu-core (make system-deps)")
 
 
 def _clutter(rng: random.Random, size: tuple[int, int]) -> Image.Image:
