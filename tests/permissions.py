@@ -63,6 +63,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("s3:GetObject", "{CleanBucket}/clean/*"),
         ("rekognition:DetectFaces", "*"), ("rekognition:DetectModerationLabels", "*"),  # policy.detector
         ("rekognition:DetectText", "*"),
+        ("lambda:InvokeFunction", "{AnalysisFunction}"),  # policy.local_vision.AnalysisFunctionDetector
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         ("sqs:SendMessage", "{ApprovalQueue}"),
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),  # notices: blocked
@@ -277,6 +278,7 @@ def _get_att(logical: str, attribute: str) -> str:
         "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
         "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
         "AWS::Serverless::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
         "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}",
     }[kind]
 
@@ -503,6 +505,10 @@ def requests_of(function: str, service: str, operation: str, params: dict[str, A
                 for e in params["Entries"]]
     if service == "rekognition" and operation.startswith("Detect"):
         return [Request(f"rekognition:{operation}", "*")]
+    if service == "lambda" and operation == "Invoke":
+        name = params["FunctionName"]
+        return [Request("lambda:InvokeFunction",
+                        name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")]
     raise LookupError(f"{service}.{operation}: no IAM mapping yet; add it to tests/permissions.py and NEEDS")
 
 

@@ -41,8 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help=f"a declared fact; keys: {', '.join(KEYS)}",
     )
     parser.add_argument(
-        "--detector", choices=("offline", "rekognition"), default="offline",
-        help="image analysis: none offline (the approver checks), or Amazon Rekognition",
+        "--detector", choices=("local", "offline", "rekognition"), default="local",
+        help="image analysis: in-account on this machine (faces, text), none (the approver checks), "
+             "or Amazon Rekognition",
     )
     parser.add_argument(
         "--rules-only", action="store_true",
@@ -106,6 +107,10 @@ def _detector(name: str) -> Detector:
         from pressroom.adapters.rekognition import RekognitionDetector
 
         return RekognitionDetector(aws.client("rekognition"))
+    if name == "local":
+        from pressroom.adapters.local_vision import LocalVisionDetector
+
+        return LocalVisionDetector()
     return OfflineDetector()
 
 

@@ -172,7 +172,7 @@ class LocalStack:
             "PRESSROOM_AWS_ENDPOINT_URL": endpoint,
             "PRESSROOM_APPROVAL_BASE_URL": self.api.url,
             "PRESSROOM_LOCAL_ALBUM_DIR": str(self.album),
-            "PRESSROOM_DETECTOR": "offline",
+            "PRESSROOM_DETECTOR": "local",  # in-account image analysis, in this process
         }
         self._set_env(base_env)
         created = resources.create_all(session, flickr=_local_flickr(self.home))

@@ -525,7 +525,7 @@ def test_every_function_has_an_error_alarm(resources):
     watched = {a["Properties"]["Dimensions"][0]["Value"]["Ref"]
                for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
                if a["Properties"]["Namespace"] == "AWS/Lambda" and a["Properties"]["MetricName"] == "Errors"}
-    assert watched == set(of_type(resources, "AWS::Serverless::Function"))
+    assert watched == set(of_type(resources, "AWS::Serverless::Function")) | set(of_type(resources, "AWS::Lambda::Function"))
 
 
 def test_every_work_queue_alarms_before_an_unconsumed_message_is_lost(resources):
@@ -1291,3 +1291,39 @@ def test_the_publish_function_writes_photos_their_albums_and_the_account_but_no_
     # an album's item is written with the album's attributes; the account only by update
     assert _may("approval_api", "dynamodb", calls[0][0], calls[0][1])
     assert _may("scrub", "dynamodb", calls[2][0], calls[2][1])
+
+
+# In-account image analysis: its own function, a container image built from a lock
+def test_the_analysis_function_is_an_arm64_image_built_from_the_lock(resources):
+    (name,) = of_type(resources, "AWS::Lambda::Function")
+    function = resources[name]
+    props, metadata = function["Properties"], function["Metadata"]
+    assert name == "AnalysisFunction"
+    assert props["PackageType"] == "Image" and props["Architectures"] == ["arm64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["MemorySize"] >= 1536 and props["Timeout"] <= 30  # benchmarks/vision.py: peak memory
+    dockerfile = ROOT / metadata["Dockerfile"]
+    assert metadata["DockerContext"] == "." and dockerfile.is_file()
+    text = dockerfile.read_text()
+    assert "public.ecr.aws/lambda/python:3.14" in text
+    assert "--require-hashes" in text and "analysis/requirements.lock" in text
+    assert "COPY layers/pressroom/pressroom " in text  # the project's code; its dependencies come from the lock
+    lock = (ROOT / "analysis" / "requirements.lock").read_text()
+    for package in ("rapidocr==", "onnxruntime==", "dlib-bin==", "opencv-python-headless==", "numpy=="):
+        assert package in lock, package
+    assert "--hash=sha256:" in lock
+
+
+def test_the_analysis_role_may_only_log_and_trace(resources):
+    granted = {a for owner, s in statements(resources) if owner == "AnalysisRole" for a in as_list(s["Action"])}
+    assert granted == {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_only_the_policy_function_may_ask_for_an_analysis(resources, template):
+    invokers = {owner for owner, s in statements(resources)
+                if "lambda:InvokeFunction" in as_list(s["Action"]) and mentions(s["Resource"], "AnalysisFunction")}
+    assert invokers == {"PolicyRole"}
+    env = env_of(template, resources["PolicyFunction"])
+    assert env["PRESSROOM_ANALYSIS_FUNCTION"] == {"Ref": "AnalysisFunction"}
+    assert env["PRESSROOM_DETECTOR"] == {"Fn::If": ["UsesRekognition", "rekognition", "analysis-function"]}
+    assert template["Parameters"]["ImageAnalysis"]["Default"] == "in-account"

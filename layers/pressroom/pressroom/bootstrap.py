@@ -44,13 +44,24 @@ def mailer() -> Mailer:
 
 @lru_cache(maxsize=1)
 def detector() -> Detector:
-    """Amazon Rekognition when deployed; the offline detector for the local stack."""
+    """In-account image analysis (its own function when deployed, in this process for the local
+    stack), Amazon Rekognition if the deployment chose it, or none ("offline")."""
+    from pressroom.adapters.local_vision import AnalysisFunctionDetector, LocalVisionDetector
     from pressroom.adapters.rekognition import RekognitionDetector
     from pressroom.guidance.detector import OfflineDetector
 
-    if get_settings().detector == "offline":
+    settings = get_settings()
+    if settings.detector == "offline":
         return OfflineDetector()
-    return RekognitionDetector(aws.client("rekognition"))
+    if settings.detector == "local":
+        return LocalVisionDetector()
+    if settings.detector == "analysis-function":
+        return AnalysisFunctionDetector(aws.client("lambda"), settings.analysis_function)
+    if settings.detector == "rekognition":
+        return RekognitionDetector(aws.client("rekognition"))
+    raise ValueError(
+        f"PRESSROOM_DETECTOR must be analysis-function, local, rekognition or offline: {settings.detector!r}"
+    )
 
 
 def judge() -> Judge:

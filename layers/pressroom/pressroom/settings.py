@@ -66,7 +66,10 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     preview_url_seconds: int = 900
     local_album_dir: str = ""
-    detector: str = "rekognition"
+    #: image analysis: "analysis-function" (in-account, its own function), "local" (in-account, in
+    #: this process), "rekognition" (Amazon Rekognition) or "offline" (none: the approver checks)
+    detector: str = "local"
+    analysis_function: str = ""
     aws_endpoint_url: str = ""
     region: str = "eu-west-2"
 

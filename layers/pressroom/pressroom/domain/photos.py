@@ -89,6 +89,8 @@ class Photo:
     removed: list[str] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     checklist: list[str] = field(default_factory=list)
+    #: what image analysis saw (faces and text lines with their boxes): policy.detector.analysis_record
+    analysis: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     approvers: list[str] = field(default_factory=list)
     #: approvers claimed but whose email is not yet known sent → when they were claimed

@@ -69,6 +69,6 @@ def evaluate(
         key=lambda finding: (SEVERITIES.index(finding.severity), order.get(finding.rule.removeprefix("meaning:"), len(order))),
     )
     items, _ = checklist(book.questions, facts.declared, [asdict(finding) for finding in found])
-    asked = list(dict.fromkeys(questions + [item.question.ask for item in items if not item.declared]))
+    asked = list(dict.fromkeys(questions + judgement.questions + [item.question.ask for item in items if not item.declared]))
     verdict = "blocked" if any(finding.severity == "block" for finding in found) else "needs_approval"
     return Report(verdict, found, asked)

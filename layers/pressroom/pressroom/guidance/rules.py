@@ -28,6 +28,7 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
             "present-without-permission",
             "child-face",
             "possible-child-face",
+            "ages-not-estimated",
             "mentioned-but-declared-absent",
             "school",
             "permission-declared",
@@ -36,7 +37,7 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
     "credit": frozenset({"missing", "not-force"}),
     "uploader": frozenset({"undeclared", "not-an-address", "declaration-refused"}),
     "title": frozenset({"missing", "file-name"}),
-    "image-analysis": frozenset({"unavailable"}),
+    "image-analysis": frozenset({"unavailable", "partial"}),
 }
 CODE_CHECK_LISTS: dict[str, frozenset[str]] = {"children": frozenset({"children", "school"}), "credit": frozenset({"force"})}
 

@@ -55,12 +55,13 @@ from pressroom.domain.photos import Photo, State
 from pressroom.guidance import evaluate
 from pressroom.guidance.checklist import Judged, Problem, judge
 from pressroom.guidance.detector import Detections
+from pressroom.imaging.redact import annotated_preview
 from pressroom.settings import Settings
 from pressroom.stages import duplicates
 from pressroom.stages.notify import notify_once
 from pressroom.stages.policy import facts_of
 from pressroom.stages.publish import publication_of
-from pressroom.stages.request_approval import RequestApproval, approved_by, unchanged
+from pressroom.stages.request_approval import RequestApproval, approved_by, has_boxes, unchanged
 from pressroom.web import preview
 from pressroom.web.audit import format_audit, when
 from pressroom.web.csrf import csrf_ok, csrf_token, origin_of
@@ -438,7 +439,8 @@ class ApprovalApi:
             checked=checked, answers=dict(form.answers) if form else {}, notes=dict(form.notes) if form else {},
             problems=problems or [], error=error, notice=notice, reason=form.reason if form else "",
             progress=self._progress(photo), focus=focus, edit_open=edit_open or shown is not photo,
-            earlier=earlier, again_needed=duplicates.needs_consent(earlier), again=bool(form and form.publish_again))
+            earlier=earlier, again_needed=duplicates.needs_consent(earlier), again=bool(form and form.publish_again),
+            boxes_shown=url.startswith("data:") and has_boxes(photo))
         return Page(status, review_page(view), img_origin="data:" if url.startswith("data:") else origin_of(url))
 
     def _progress(self, photo: Photo) -> str:
@@ -449,14 +451,19 @@ class ApprovalApi:
         return f"Approved so far by {', '.join(approved_by(photo))}.{need}"
 
     def _shown(self, photo: Photo) -> str:
-        """The page's image: a presigned GET of the clean copy, or a JPEG of one browsers may not show."""
+        """The page's image: a JPEG with what image analysis found boxed, else a presigned GET of the
+        clean copy, or a JPEG of one browsers may not show."""
         bucket = self.settings.clean_bucket
         url = preview.preview_url(self.s3, bucket, photo, self.settings.preview_url_seconds)
-        if photo.content_type in preview.BROWSER_TYPES or photo.width * photo.height > preview.REVIEW_PIXELS:
+        boxed = has_boxes(photo)
+        if (photo.content_type in preview.BROWSER_TYPES and not boxed) or photo.width * photo.height > preview.REVIEW_PIXELS:
             return url
         try:
-            return preview.data_url(preview.thumbnail(preview.fetch_clean(self.s3, bucket, photo),
-                                                      preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+            data = preview.fetch_clean(self.s3, bucket, photo)
+            if boxed:
+                return preview.data_url(annotated_preview(data, photo.analysis, photo.findings,
+                                                          preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+            return preview.data_url(preview.thumbnail(data, preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
         except (ValueError, ClientError, BotoCoreError) as exc:
             log.warning("no JPEG of the photo for the review page: %s", type(exc).__name__,
                         extra={"photo_id": photo.id})
