@@ -129,8 +129,12 @@ class Matcher:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a code check's outcome does: a finding (``severity`` and ``message``), a question for
+    the approver about what no check judges (``question``), or both."""
+
     severity: str
     message: str
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,14 +256,17 @@ def _code_rule(raw: dict[str, Any], where: str) -> Rule:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     outcomes: dict[str, Outcome] = {}
     for name, entry in raw.get("outcomes", {}).items():
-        if set(entry) - {"severity", "message"}:
-            raise ValueError(f"{where}: outcome {name}: unknown keys {sorted(set(entry) - {'severity', 'message'})}")
+        if set(entry) - {"severity", "message", "question"}:
+            raise ValueError(f"{where}: outcome {name}: unknown keys "
+                             f"{sorted(set(entry) - {'severity', 'message', 'question'})}")
         severity = entry.get("severity", "")
-        if severity not in SEVERITIES:
+        if not severity and not entry.get("question"):
+            raise ValueError(f"{where}: outcome {name}: needs a severity and message, or a question")
+        if severity and severity not in SEVERITIES:
             raise ValueError(f"{where}: outcome {name}: severity must be one of {SEVERITIES}")
-        if not entry.get("message"):
+        if severity and not entry.get("message"):
             raise ValueError(f"{where}: outcome {name}: a severity needs a message")
-        outcomes[name] = Outcome(severity, entry["message"])
+        outcomes[name] = Outcome(severity, entry.get("message", ""), entry.get("question", ""))
     if set(outcomes) != CODE_CHECKS[check]:
         raise ValueError(f"{where}: check {check!r} needs exactly the outcomes {sorted(CODE_CHECKS[check])}")
     lists = {name: tuple(phrase(word) for word in words) for name, words in raw.get("lists", {}).items()}
