@@ -89,6 +89,23 @@ def _retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redrive(args: argparse.Namespace) -> int:
+    from pressroom.adapters import aws
+    from pressroom_local.redrive import RedriveError, queue_url, redrive
+
+    _use_running_local_stack()
+    sqs = aws.client("sqs")
+    try:
+        source = queue_url(sqs, args.queue, aws.client("cloudformation"), args.stack)
+        to = queue_url(sqs, args.to, aws.client("cloudformation"), args.stack) if args.to else None
+        done = redrive(sqs, source, to=to, limit=args.limit, lambda_client=aws.client("lambda"))
+    except RedriveError as exc:
+        print(f"pressroom: {exc}", file=sys.stderr)
+        return 2
+    print(f"{done.moved} message(s) moved from {args.queue}" + (f" to {done.destination}" if done.moved else ""))
+    return 0
+
+
 def _local_up(args: argparse.Namespace) -> int:
     from pressroom_local.stack import LocalStack, StackError
 
@@ -166,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     retry = commands.add_parser("retry", help="queue a PUBLISH_FAILED photo (or an APPROVED one that never got queued) to publish again")
     retry.add_argument("photo_id")
     retry.set_defaults(func=_retry)
+
+    redrive = commands.add_parser("redrive", help="move a dead-letter queue's messages back once the cause is fixed "
+                                  "(docs/runbook.md)")
+    redrive.add_argument("queue", help="the dead-letter queue: its name (as the alarm shows it), URL, or logical id "
+                         "in template.yaml with --stack")
+    redrive.add_argument("--to", help="the queue they go back to, when SQS lists more than one source")
+    redrive.add_argument("--limit", type=_at_least_one, help="move at most this many")
+    redrive.add_argument("--stack", default=os.environ.get("PRESSROOM_STACK_NAME"),
+                         help="stack name, to resolve a logical id (default: $PRESSROOM_STACK_NAME)")
+    redrive.set_defaults(func=_redrive)
 
     local = commands.add_parser("local", help="the whole pipeline on this machine, no AWS account needed")
     local_commands = local.add_subparsers(dest="local_command", required=True)
