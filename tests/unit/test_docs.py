@@ -50,3 +50,31 @@ def test_the_state_diagram_has_every_state_and_transition():
     states = next(b for b in mermaid_blocks(DOCS / "architecture.md") if b.startswith("stateDiagram"))
     drawn = set(re.findall(r"^\s*([A-Z_]+) --> ([A-Z_]+)", states, flags=re.M))
     assert drawn == {(a.value, b.value) for a, targets in TRANSITIONS.items() for b in targets}
+
+
+def headings(path: Path) -> set[str]:
+    return {line.lstrip("#").strip() for line in path.read_text().splitlines() if line.startswith("#")}
+
+
+def test_the_runbook_has_a_section_for_every_alarm(resources):
+    alarms = named(resources, "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+    assert alarms
+    assert sorted(alarms - headings(DOCS / "runbook.md")) == []
+
+
+def test_the_runbook_has_the_procedures():
+    assert {"Redrive a dead-letter queue", "Rotate the link-signing key", "Revoke and reconnect Flickr",
+            "Restore the table to a point in time",
+            "A photo was published that should not have been"} <= headings(DOCS / "runbook.md")
+
+
+@pytest.mark.parametrize("doc", ["runbook.md", "data-protection.md"])
+def test_every_pressroom_command_a_document_gives_exists(doc):
+    from pressroom_local.cli import build_parser
+
+    path = DOCS / doc
+    if not path.exists():
+        pytest.skip(f"{doc} not written yet")
+    commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    given = set(re.findall(r"(?:^|[`\s])pressroom ([a-z][a-z-]+)", path.read_text(), flags=re.M))
+    assert given and sorted(given - commands) == []
