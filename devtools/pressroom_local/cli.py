@@ -106,6 +106,43 @@ def _redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subject_access(args: argparse.Namespace) -> int:
+    import json
+
+    from pressroom import bootstrap
+    from pressroom.adapters import aws
+    from pressroom.stages.subject_requests import subject_access
+
+    _use_running_local_stack()
+    held = subject_access(bootstrap.store(), aws.client("s3"), args.who)
+    text = json.dumps(held, indent=2, ensure_ascii=False, default=str)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+        print(f"{len(held['photos'])} photo record(s), {len(held['audit'])} audit item(s), "
+              f"{len(held['comments'])} comment item(s), {len(held['originals'])} original(s) → {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def _erase(args: argparse.Namespace) -> int:
+    from pressroom import bootstrap
+    from pressroom.adapters import aws
+    from pressroom.stages.subject_requests import erase
+
+    _use_running_local_stack()
+    done = erase(bootstrap.store(), aws.client("s3"), args.who, reason=args.reason, actor=args.by)
+    print(f"erasure {done.id}: {done.items} item(s) now say {done.pseudonym}, on {len(done.photos)} photo(s); "
+          f"{done.originals_deleted} original(s) deleted")
+    if done.originals_kept:
+        print("originals kept until scrubbed (they expire with the raw bucket's lifecycle): "
+              + ", ".join(done.originals_kept))
+    if done.left:
+        print(f"pressroom: {done.left} item(s) changed while being erased: run the same command again", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _local_up(args: argparse.Namespace) -> int:
     from pressroom_local.stack import LocalStack, StackError
 
@@ -193,6 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument("--stack", default=os.environ.get("PRESSROOM_STACK_NAME"),
                          help="stack name, to resolve a logical id (default: $PRESSROOM_STACK_NAME)")
     redrive.set_defaults(func=_redrive)
+
+    access = commands.add_parser("subject-access", help="everything held about an uploader, approver (email "
+                                 "address) or commenter (Flickr user id), as JSON (docs/data-protection.md)")
+    access.add_argument("who", help="email address or Flickr user id")
+    access.add_argument("--output", help="write the JSON here instead of to standard output")
+    access.set_defaults(func=_subject_access)
+    erasure = commands.add_parser("erase", help="pseudonymise a person in every record and audit item and delete the "
+                                  "originals they uploaded (docs/data-protection.md)")
+    erasure.add_argument("who", help="email address or Flickr user id")
+    erasure.add_argument("--reason", required=True, help="why, e.g. the request's reference (recorded)")
+    erasure.add_argument("--by", default=os.environ.get("USER", "pressroom"), help="who is doing it (recorded)")
+    erasure.set_defaults(func=_erase)
 
     local = commands.add_parser("local", help="the whole pipeline on this machine, no AWS account needed")
     local_commands = local.add_subparsers(dest="local_command", required=True)

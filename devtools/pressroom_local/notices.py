@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LICENCES = ROOT / "licences.toml"
@@ -52,7 +53,7 @@ def licence_of(package: str, version: str, rules: dict | None = None) -> Licence
     dist = metadata.distribution(package)
     if dist.version != version:
         raise LookupError(f"{package} {dist.version} is installed but the lock pins {version}: run make venv")
-    meta = dist.metadata
+    meta: Any = dist.metadata  # an email.message.Message at run time
     url = meta.get("Home-page") or next(
         (u.split(",", 1)[1].strip() for u in meta.get_all("Project-URL") or [] if u.lower().startswith(("source", "homepage", "repository"))),
         "",
