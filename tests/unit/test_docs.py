@@ -125,3 +125,47 @@ def test_the_data_protection_page_names_every_role_that_reads_personal_data(reso
                        for h in held)}
     assert readers
     assert sorted(readers - words(DOCS / "data-protection.md")) == []
+
+
+# -- the dashboard ---------------------------------------------------------------------------------
+def dashboard(resources) -> dict[str, Any]:
+    import json
+
+    (name,) = named(resources, "AWS::CloudWatch::Dashboard")
+    body = resources[name]["Properties"]["DashboardBody"]["Fn::Sub"]
+    return json.loads(re.sub(r"\$\{([A-Za-z:]+)(\.[A-Za-z]+)?\}", lambda m: f"REF:{m[1]}", body))
+
+
+def emitted_metric_names() -> set[str]:
+    """The metric names the functions emit: literal names, and the ones built from states and kinds."""
+    from pressroom.domain.photos import State
+    from pressroom.stages.comments import Kind
+
+    names = set()
+    for app in (ROOT / "functions").glob("*/app.py"):
+        names |= set(re.findall(r'name="(\w+)"', app.read_text()))
+    names |= {f"Photos{s.value.title()}" for s in State}
+    names |= {"Comments" + k.value.title().replace("-", "") for k in Kind}
+    names |= {"Publish" + s.title().replace("-", "") for s in ("published", "recovered", "already-published", "skipped", "failed")}
+    return names
+
+
+def test_the_dashboard_shows_what_the_issue_asks(resources):
+    widgets = dashboard(resources)["widgets"]
+    metrics = [m for w in widgets for m in w["properties"].get("metrics", []) if isinstance(m[0], str)]
+    functions = {f"REF:{f}" for f in named(resources, "AWS::Serverless::Function")}
+    dead_letter_queues = {f"REF:{q}" for q in named(resources, "AWS::SQS::Queue") if "DeadLetter" in q}
+    assert {m[3] for m in metrics if m[:2] == ["AWS/Lambda", "Errors"]} == functions
+    assert {m[3] for m in metrics if m[:2] == ["AWS/Lambda", "Duration"]} == functions
+    assert {m[3] for m in metrics if m[1] == "ApproximateNumberOfMessagesVisible"} == dead_letter_queues
+    ours = {m[1] for m in metrics if m[0] == "Pressroom"}
+    assert sorted(ours - emitted_metric_names()) == []  # nothing on the dashboard that nobody emits
+    assert {"PhotosScrubbed", "PhotosQuarantined", "PhotosBlocked", "PhotosNeeds_Approval", "PublishPublished",
+            "UploadToPublish", "CommentsOffensive", "CommentsCrimeReport"} <= ours
+    assert any("upload scrubbed" in w["properties"].get("query", "") for w in widgets)
+
+
+def test_the_dashboards_link_is_a_stack_output(template, resources):
+    (name,) = named(resources, "AWS::CloudWatch::Dashboard")
+    url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
+    assert url.startswith("https://") and "#dashboards/dashboard/${" + name + "}" in url
