@@ -143,6 +143,18 @@ def _erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cost(args: argparse.Namespace) -> int:
+    from pressroom_local.cost import estimate, render
+
+    try:
+        lines = estimate(args.photos_per_month, rekognition=args.rekognition, region=args.region)
+    except KeyError as exc:
+        print(f"pressroom: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(render(args.photos_per_month, lines, args.region))
+    return 0
+
+
 def _local_up(args: argparse.Namespace) -> int:
     from pressroom_local.stack import LocalStack, StackError
 
@@ -242,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     erasure.add_argument("--reason", required=True, help="why, e.g. the request's reference (recorded)")
     erasure.add_argument("--by", default=os.environ.get("USER", "pressroom"), help="who is doing it (recorded)")
     erasure.set_defaults(func=_erase)
+
+    cost = commands.add_parser("cost", help="the monthly cost of running Pressroom by service (infra/prices.toml)")
+    cost.add_argument("--photos-per-month", type=_at_least_one, required=True)
+    cost.add_argument("--rekognition", action="store_true", help="the policy checks use Amazon Rekognition")
+    cost.add_argument("--region", default="eu-west-2")
+    cost.set_defaults(func=_cost)
 
     local = commands.add_parser("local", help="the whole pipeline on this machine, no AWS account needed")
     local_commands = local.add_subparsers(dest="local_command", required=True)
