@@ -80,3 +80,12 @@ def test_the_command_prints_a_total(capsys):
     total = float(out.split("Total")[1].split()[0])
     assert total == pytest.approx(sum(line.dollars for line in cost.estimate(1000)), abs=0.01)
     assert "Check them before quoting" in out
+
+
+def test_the_table_in_infra_readme_is_what_the_command_prints_now():
+    readme = (cost.ROOT / "infra" / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| **Total** |"))
+    shown = [float(cell.strip(" *")) for cell in row.split("|")[2:-1]]
+    expected = [sum(line.dollars for line in cost.estimate(n, rekognition=r))
+                for n, r in ((100, False), (1000, False), (10000, False), (10000, True))]
+    assert shown == pytest.approx(expected, abs=0.01), "re-run the table in infra/README.md (pressroom cost)"
