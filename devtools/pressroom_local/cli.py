@@ -196,6 +196,23 @@ def _local_demo(args: argparse.Namespace) -> int:
         return 2
 
 
+def _export_labels(args: argparse.Namespace) -> int:
+    from pressroom import bootstrap
+    from pressroom_local.labels import UNLABELLED, export_labels, write
+
+    _use_running_local_stack()
+    examples = export_labels(bootstrap.store())
+    text = write(examples)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    unlabelled = sum(1 for example in examples if example.label == UNLABELLED)
+    print(f"pressroom: {len(examples)} decided captions exported"
+          + (f"; {unlabelled} rejections need a person to set their label" if unlabelled else ""), file=sys.stderr)
+    return 0
+
+
 def _at_least_one(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
@@ -204,6 +221,7 @@ def _at_least_one(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from pressroom_local.check import register as register_check
+    from pressroom_local.comment import register as register_comment
     from pressroom_local.scrub import register as register_scrub
 
     parser = argparse.ArgumentParser(prog="pressroom", description="Pressroom: publish a press office's photos "
@@ -212,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     register_scrub(commands)
     register_check(commands)
+    register_comment(commands)
 
     status = commands.add_parser("status", help="photos by state, newest first; or one photo's audit trail")
     status.add_argument("photo_id", nargs="?")
@@ -260,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--rekognition", action="store_true", help="the policy checks use Amazon Rekognition")
     cost.add_argument("--region", default="eu-west-2")
     cost.set_defaults(func=_cost)
+
+    labels = commands.add_parser(
+        "export-labels",
+        help="approvers' decisions (rejection reasons, findings overridden) as labelled captions for make train-captions",
+    )
+    labels.add_argument("--out", help="write the JSON Lines here instead of standard output")
+    labels.set_defaults(func=_export_labels)
 
     local = commands.add_parser("local", help="the whole pipeline on this machine, no AWS account needed")
     local_commands = local.add_subparsers(dest="local_command", required=True)

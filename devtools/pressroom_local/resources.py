@@ -47,6 +47,7 @@ class Names:
     sender: str = "pressroom@press-office.example"
     approvers: tuple[str, ...] = ("approver.one@press-office.example", "approver.two@press-office.example")
     press_office: tuple[str, ...] = ("press.office@press-office.example",)
+    control_room: tuple[str, ...] = ("control.room@press-office.example",)
     scheduler_group: str = "pressroom"
     prefix: str = "pressroom"
 
@@ -124,6 +125,7 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
     ssm = session.client("ssm")
     ssm.put_parameter(Name=f"/{names.prefix}/approvers", Type="StringList", Value=",".join(names.approvers))
     ssm.put_parameter(Name=f"/{names.prefix}/press-office", Type="StringList", Value=",".join(names.press_office))
+    ssm.put_parameter(Name=f"/{names.prefix}/control-room", Type="StringList", Value=",".join(names.control_room))
     scheduler = session.client("scheduler")
     scheduler.create_schedule_group(Name=names.scheduler_group)
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/{names.prefix}-scheduler"
@@ -141,6 +143,7 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
         "PRESSROOM_SENDER": names.sender,
         "PRESSROOM_APPROVERS_PARAMETER": f"/{names.prefix}/approvers",
         "PRESSROOM_PRESS_OFFICE_PARAMETER": f"/{names.prefix}/press-office",
+        "PRESSROOM_CONTROL_ROOM_PARAMETER": f"/{names.prefix}/control-room",
         "PRESSROOM_SIGNING_KEY_SECRET": f"{names.prefix}/approval-signing-key",
         "PRESSROOM_FLICKR_SECRET": f"{names.prefix}/flickr",
         "PRESSROOM_SCHEDULER_GROUP": names.scheduler_group,

@@ -1017,6 +1017,18 @@ def test_the_comments_run_cannot_change_a_photo():
     assert _may("comments", "dynamodb", "UpdateItem", account) == []
 
 
+def test_the_comments_run_may_keep_its_replies_and_digest_and_read_a_days_digest_but_no_photo():
+    for pk, sk in (("REPLY#533#42@N01", "REPLIED"), ("DIGEST#2026-11-20", "COMMENT#1"), ("DIGEST#2026-11-20", "SENT")):
+        assert _may("comments", "dynamodb", "UpdateItem", _item_params(pk, sk)) == [], pk
+    digest = {"TableName": "pressroom", "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+              "ExpressionAttributeValues": {":pk": {"S": "DIGEST#2026-11-20"}, ":c": {"S": "COMMENT#"}}}
+    assert _may("comments", "dynamodb", "Query", digest) == []
+    photos = {**digest, "ExpressionAttributeValues": {":pk": {"S": "PHOTO#abc"}, ":c": {"S": "EVENT#"}}}
+    assert _may("comments", "dynamodb", "Query", photos)
+    for other in sorted(set(permissions.FUNCTIONS) - {"comments"}):
+        assert _may(other, "dynamodb", "UpdateItem", _item_params("REPLY#533#42@N01", "REPLIED")), other
+
+
 class _Recording:
     """A DynamoDB client that records what :class:`PhotoStore` sends it, and answers nothing."""
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pressroom.adapters.timers import Timers
     from pressroom.domain.photos import Photo
     from pressroom.guidance.detector import Detector
+    from pressroom.guidance.meaning import Judge
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
     from pressroom.stages.policy import Checker
@@ -44,6 +45,13 @@ def detector() -> Detector:
     if get_settings().detector == "offline":
         return OfflineDetector()
     return RekognitionDetector(aws.client("rekognition"))
+
+
+def judge() -> Judge:
+    """The caption judge of meaning shipped in the layer (loaded once per process)."""
+    from pressroom.guidance.judged import packaged_judge
+
+    return packaged_judge()
 
 
 def publisher() -> Publisher:
@@ -85,7 +93,7 @@ def scrub() -> Intake:
 def policy() -> Checker:
     from pressroom.stages.policy import Checker
 
-    return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector())
+    return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector(), judge())
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +120,8 @@ def comments() -> CommentsMonitor:
 
     settings = get_settings()
     return CommentsMonitor(store(), publisher(), mailer(), parameters.press_office,
-                           window=timedelta(days=settings.comments_window_days))
+                           control_room=parameters.control_room, window=timedelta(days=settings.comments_window_days),
+                           digest_hour=settings.comments_digest_hour)
 
 
 def publish() -> PublishStage:

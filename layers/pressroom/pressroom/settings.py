@@ -28,6 +28,8 @@ class Settings:
     sender: str = "pressroom@press-office.example"
     approvers_parameter: str = "/pressroom/approvers"
     press_office_parameter: str = "/pressroom/press-office"
+    #: addresses told at once of threats and disclosures of harm, beside the press office ("" for none)
+    control_room_parameter: str = ""
     signing_key_secret: str = "pressroom/approval-signing-key"
     flickr_secret: str = "pressroom/flickr"
     link_ttl_seconds: int = 7 * 24 * 3600
@@ -35,6 +37,7 @@ class Settings:
     stale_after_days: int = 14
     max_receive_count: int = 5  # the queues' maxReceiveCount: the last attempt before the DLQ
     comments_window_days: int = 30
+    comments_digest_hour: int = 7  # the daily digest of comments nobody acted on is sent from this hour (UTC)
     scheduler_group: str = "pressroom"
     scheduler_role_arn: str = ""
     staleness_function_arn: str = ""

@@ -94,6 +94,12 @@ def approvers() -> list[str]:
     return _addresses(get_settings().approvers_parameter)
 
 
+def control_room() -> list[str]:
+    """Where threats and disclosures of harm go at once, beside the press office (none if not set)."""
+    name = get_settings().control_room_parameter
+    return _addresses(name) if name else []
+
+
 def press_office() -> list[str]:
     """Where staleness reminders and flagged comments go."""
     return _addresses(get_settings().press_office_parameter)

@@ -279,6 +279,68 @@ class PhotoStore:
         self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id),
                              UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
 
+    # -- comment replies: one per author and photo (PK=REPLY#<site photo id>#<author>, SK=REPLIED) -----
+    def claim_reply(self, site_photo_id: str, author: str, comment_id: str, now: str) -> bool:
+        """Whether ``comment_id`` may be the one answered for ``author`` on the photo: nobody by
+        this author was answered there yet (or this very comment was, by a handling cut short)."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._reply_key(site_photo_id, author),
+                UpdateExpression="SET comment_id = :c, claimed_at = if_not_exists(claimed_at, :now)",
+                ConditionExpression="attribute_not_exists(PK) OR comment_id = :c",
+                ExpressionAttributeValues={":c": {"S": comment_id}, ":now": {"S": now}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- the daily digest (PK=DIGEST#<day>; SK=COMMENT#<id> a comment, SK=SENT its claim) ----------
+    def add_to_digest(self, day: str, comment_id: str, entry: dict[str, Any], expires_at: int) -> None:
+        """Put a comment in ``day``'s digest (again is harmless: same item)."""
+        values = {f":v{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(entry.values())}
+        names = {f"#n{i}": k for i, k in enumerate(entry)}
+        sets = ", ".join(f"#n{i} = :v{i}" for i in range(len(entry)))
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, f"COMMENT#{comment_id}"),
+                             UpdateExpression=f"SET {sets}, expires_at = :exp", ExpressionAttributeNames=names,
+                             ExpressionAttributeValues={**values, ":exp": {"N": str(expires_at)}})
+
+    def digest(self, day: str) -> list[dict[str, Any]]:
+        """Every comment in ``day``'s digest, in the order they were added."""
+        entries: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True}
+        while True:
+            page = self._db.query(**kwargs)
+            entries += [{k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items() if k not in ("PK", "SK")}
+                        for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(entries, key=lambda e: (str(e.get("handled_at", "")), str(e.get("comment_id", ""))))
+
+    def claim_digest(self, day: str, now: str, stale_before: str, expires_at: int) -> bool:
+        """Take the sending of ``day``'s digest: nobody sent it, nor is sending it since ``stale_before``."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._digest_key(day, "SENT"),
+                UpdateExpression="SET #s = :sending, claimed_at = :now, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR #s = :retry OR (#s = :sending AND claimed_at < :stale)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}, ":retry": {"S": "retry"}, ":now": {"S": now},
+                                           ":stale": {"S": stale_before}, ":exp": {"N": str(expires_at)}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def finish_digest(self, day: str, outcome: str) -> None:
+        """``outcome``: "sent" (or "empty"), or "retry" to hand the digest back to the next run."""
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, "SENT"), UpdateExpression="SET #s = :o",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":o": {"S": outcome}})
+
     # -- albums --------------------------------------------------------------------------------
     def album(self, album: str) -> dict[str, Any]:
         """The item of ``album``'s photoset (``PK=ALBUM#<album>, SK=PHOTOSET``): ``claim`` and
@@ -386,6 +448,14 @@ class PhotoStore:
         return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}  # read_at: when the feed was last read
 
     @staticmethod
+    def _reply_key(site_photo_id: str, author: str) -> dict[str, Any]:
+        return {"PK": {"S": f"REPLY#{site_photo_id}#{author}"}, "SK": {"S": "REPLIED"}}
+
+    @staticmethod
+    def _digest_key(day: str, sk: str) -> dict[str, Any]:
+        return {"PK": {"S": f"DIGEST#{day}"}, "SK": {"S": sk}}
+
+    @staticmethod
     def _comment_key(comment_id: str) -> dict[str, Any]:
         return {"PK": {"S": f"COMMENT#{comment_id}"}, "SK": {"S": "SEEN"}}
 
@@ -488,3 +558,4 @@ def condition_failed(exc: ClientError) -> bool:
         reasons = exc.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False
+

@@ -2,9 +2,13 @@
 
 ``evaluate`` returns a ``Report``: ``blocked`` if any finding blocks, otherwise ``needs_approval``
 (nothing is ever published without an approver), with findings naming the guidance line each
-enforces and the approver's checklist of what no machine can judge.
+enforces and the approver's checklist of what no machine can judge. Given a ``judge`` (the policy
+stage and ``pressroom check`` pass the packaged caption judge, ``judged.packaged_judge()``), the
+caption is also read for meaning (``judged``).
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from pressroom.guidance.caption import published_caption
 from pressroom.guidance.checks import judge
@@ -15,6 +19,7 @@ from pressroom.guidance.detector import (
     Detector,
     OfflineDetector,
 )
+from pressroom.guidance.judged import meaning_findings
 from pressroom.guidance.model import (
     SEVERITIES,
     Facts,
@@ -24,6 +29,9 @@ from pressroom.guidance.model import (
 from pressroom.guidance.rules import RuleBook, load_rulebook
 from pressroom.guidance.text import findings as text_findings
 from pressroom.guidance.text import scan, text_fields
+
+if TYPE_CHECKING:
+    from pressroom.guidance.meaning import Judge
 
 __all__ = [
     "Detections",
@@ -38,17 +46,25 @@ __all__ = [
 ]
 
 
-def evaluate(facts: Facts, detections: Detections | None = None, book: RuleBook | None = None) -> Report:
-    """Judge one photo. ``detections=None`` means no image analysis ran (the approver is told)."""
+def evaluate(
+    facts: Facts, detections: Detections | None = None, book: RuleBook | None = None, judge_of_meaning: Judge | None = None
+) -> Report:
+    """Judge one photo. ``detections=None`` means no image analysis ran (the approver is told);
+    ``judge_of_meaning=None`` means the rules alone (the caption is not read for meaning)."""
     book = book or load_rulebook()
     seen = detections if detections is not None else Detections(available=False, note=NOT_RUN_NOTE)
     fields = text_fields(facts, seen)
     judgement = judge(facts, seen, fields, book)
     order = {rule.id: index for index, rule in enumerate(book.rules)}
+    found = text_findings(scan(fields, seen.labels, book)) + judgement.findings
+    questions: list[str] = []
+    if judge_of_meaning is not None:
+        meant, questions = meaning_findings(judge_of_meaning, facts, found)
+        found += meant
     found = sorted(
-        text_findings(scan(fields, seen.labels, book)) + judgement.findings,
-        key=lambda finding: (SEVERITIES.index(finding.severity), order[finding.rule]),
+        found,
+        key=lambda finding: (SEVERITIES.index(finding.severity), order.get(finding.rule.removeprefix("meaning:"), len(order))),
     )
-    checklist = list(dict.fromkeys(judgement.questions + [item.question for item in book.checklist]))
+    checklist = list(dict.fromkeys(questions + judgement.questions + [item.question for item in book.checklist]))
     verdict = "blocked" if any(finding.severity == "block" for finding in found) else "needs_approval"
     return Report(verdict, found, checklist)

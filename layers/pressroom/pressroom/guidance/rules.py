@@ -58,11 +58,68 @@ _TEXT_KEYS = {
 _CODE_KEYS = {"id", "guidance", "check", "outcomes", "lists"}
 
 
+class _Found:
+    """Where a ``PhoneNumbers`` finder found a number, shaped like the ``re.Match`` the rules read."""
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self._span, self._text = (start, end), text
+
+    def span(self, group: int | str = 0) -> tuple[int, int]:
+        return self._span
+
+    def start(self, group: int | str = 0) -> int:
+        return self._span[0]
+
+    def end(self, group: int | str = 0) -> int:
+        return self._span[1]
+
+    def group(self, group: int | str = 0) -> str:
+        return self._text[self._span[0] : self._span[1]] if group in (0, "") else ""
+
+
+class PhoneNumbers:
+    """Phone numbers as the ``phonenumbers`` library (Google's libphonenumber data) finds them, in
+    every format people write them, where a regular expression guesses. A pattern entry with
+    ``parser = "phonenumbers"`` uses it, with ``region`` (default GB) for numbers without a
+    country code. Kept: numbers written from their trunk or international prefix (``0``, ``+``,
+    ``00``) with a possible length for their country, and for UK numbers at least 9 national digits,
+    so years, counts and references ("until 2031", "12 000 people") are never taken for numbers.
+    Numbers reserved for drama (07700 900xxx, 01632 960xxx) are possible but not valid, and are
+    kept: they stand for real ones in tests."""
+
+    groupindex: dict[str, int] = {}
+
+    def __init__(self, region: str = "GB") -> None:
+        import phonenumbers
+
+        self._phonenumbers = phonenumbers
+        self.region = region
+        self.pattern = f"phonenumbers:{region}"
+
+    def finditer(self, text: str) -> list[_Found]:
+        lib = self._phonenumbers
+        found = []
+        for match in lib.PhoneNumberMatcher(text, self.region, leniency=lib.Leniency.POSSIBLE):
+            raw = match.raw_string.lstrip("(").lstrip()
+            if not raw.startswith(("0", "+")):
+                continue
+            number = match.number
+            if number.country_code == 44 and len(str(number.national_number)) < 9:
+                continue
+            if lib.is_possible_number(number):
+                found.append(_Found(match.start, match.end, text))
+        return found
+
+    def search(self, text: str) -> _Found | None:
+        found = self.finditer(text)
+        return found[0] if found else None
+
+
 @dataclass(frozen=True)
 class Matcher:
     """One compiled expression; ``label`` names it in evidence, ``suggestion`` is plain English."""
 
-    regex: re.Pattern[str]
+    regex: re.Pattern[str] | PhoneNumbers
     label: str = ""
     suggestion: str = ""
 
@@ -82,7 +139,7 @@ class Rule:
     severity: str = ""
     message: str = ""
     matchers: tuple[Matcher, ...] = ()
-    ignore: tuple[re.Pattern[str], ...] = ()
+    ignore: tuple[re.Pattern[str] | PhoneNumbers, ...] = ()
     labels: frozenset[str] = frozenset()
     fields: frozenset[str] = frozenset(FIELDS)
     escalate_when: tuple[re.Pattern[str], ...] = ()
@@ -130,9 +187,14 @@ def _guidance(value: Any, where: str) -> str:
 
 
 def _compile_patterns(table: dict[str, Any]) -> dict[str, Matcher]:
-    compiled = {}
+    compiled: dict[str, Matcher] = {}
     for name, entry in table.items():
         flags = 0 if entry.get("case_sensitive") else re.IGNORECASE
+        if "parser" in entry:
+            if entry["parser"] != "phonenumbers" or "regex" in entry:
+                raise ValueError(f"pattern {name!r}: parser must be \"phonenumbers\", without a regex")
+            compiled[name] = Matcher(PhoneNumbers(entry.get("region", "GB")), name, entry.get("suggestion", ""))
+            continue
         try:
             compiled[name] = Matcher(re.compile(entry["regex"], flags), name, entry.get("suggestion", ""))
         except (KeyError, re.error) as exc:

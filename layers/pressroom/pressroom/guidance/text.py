@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pressroom.guidance.detector import Detections, Label
 from pressroom.guidance.model import SEVERITIES, Facts, Finding
-from pressroom.guidance.rules import Matcher, Rule, RuleBook
+from pressroom.guidance.rules import Matcher, PhoneNumbers, Rule, RuleBook
 
 _PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
 #: Cyrillic and Greek letters drawn like Latin ones ("ОFFICIAL" with a Cyrillic О reads as OFFICIAL).
@@ -73,7 +73,7 @@ def mask(text: str, book: RuleBook) -> str:
     return book.url_mask.sub(lambda match: " " * len(match.group()), text)
 
 
-def _spans(regex: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+def _spans(regex: re.Pattern[str] | PhoneNumbers, text: str) -> list[tuple[int, int]]:
     return [match.span() for match in regex.finditer(text)]
 
 

@@ -5,7 +5,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pressroom.adapters.mail import Mailer
 from pressroom.adapters.store import PhotoStore, StaleTransition
@@ -15,6 +15,9 @@ from pressroom.guidance import Facts, Report, evaluate
 from pressroom.guidance.detector import Detector
 from pressroom.settings import Settings
 from pressroom.stages.notify import notify_once
+
+if TYPE_CHECKING:
+    from pressroom.guidance.meaning import Judge
 
 ACTOR = "policy"
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class Checker:
     sqs: Any
     mailer: Mailer
     detector: Detector
+    judge: Judge | None = None  # the caption judge of meaning; None: the rules alone
 
     def check(self, photo_id: str, *, attempt: int = 1) -> Photo | None:
         """Evaluate the guidance for one scrubbed photo; safe to call again.
@@ -74,7 +78,7 @@ class Checker:
         data = self.s3.get_object(Bucket=self.settings.clean_bucket, Key=photo.clean_key)["Body"].read()
         if hashlib.sha256(data).hexdigest() != photo.sha256:
             raise NotReady(f"clean copy of {photo_id} does not match its recorded checksum yet")
-        report = evaluate(facts_of(photo), self.detector.detect(data))
+        report = evaluate(facts_of(photo), self.detector.detect(data), judge_of_meaning=self.judge)
         changes = {
             "findings": [_finding(f) for f in report.findings],
             "checklist": list(report.checklist),
