@@ -150,3 +150,25 @@ def render(photos: int, lines: list[Line], region: str) -> str:
     out.append(f"  {'Total':<{width}}  {sum(line.dollars for line in lines):>9.2f}")
     out.append(f"Prices: infra/prices.toml, {table['checked']}. Check them before quoting.")
     return "\n".join(out)
+
+
+README_COLUMNS = ((100, False), (1000, False), (10000, False), (10000, True))
+
+
+def readme_table() -> str:
+    """The table infra/README.md shows (``python -m pressroom_local.cost`` prints it)."""
+    rows: dict[str, dict[tuple[int, bool], float]] = {}
+    for photos, rekognition in README_COLUMNS:
+        for line in estimate(photos, rekognition=rekognition):
+            rows.setdefault(line.service, {})[(photos, rekognition)] = line.dollars
+    out = ["| Service | 100 photos | 1,000 photos | 10,000 photos | 10,000 with Rekognition |",
+           "|---|---:|---:|---:|---:|"]
+    out += [f"| {service} | " + " | ".join(f"{cells.get(c, 0):.2f}" for c in README_COLUMNS) + " |"
+            for service, cells in rows.items()]
+    out.append("| **Total** | " + " | ".join(f"**{sum(cells.get(c, 0) for cells in rows.values()):.2f}**"
+                                             for c in README_COLUMNS) + " |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(readme_table())

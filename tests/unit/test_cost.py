@@ -84,6 +84,7 @@ def test_the_command_prints_a_total(capsys):
 
 def test_the_table_in_infra_readme_is_what_the_command_prints_now():
     readme = (cost.ROOT / "infra" / "README.md").read_text()
+    assert cost.readme_table() in readme, "re-run the table in infra/README.md (python -m pressroom_local.cost)"
     row = next(line for line in readme.splitlines() if line.startswith("| **Total** |"))
     shown = [float(cell.strip(" *")) for cell in row.split("|")[2:-1]]
     expected = [sum(line.dollars for line in cost.estimate(n, rekognition=r))
