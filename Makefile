@@ -9,7 +9,7 @@ MAPPING = sed -n 's/^ *$(1): *"*\([0-9a-z.]*\)"*.*/\1/p' template.yaml
 RUNTIME := $(shell $(call MAPPING,PythonRuntime))
 GLIBC   := $(shell $(call MAPPING,Glibc))
 
-.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz notices
+.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz bench-vision analysis-lock notices
 
 venv: $(STAMP)
 
@@ -49,11 +49,12 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(VENV)/bin/pressroom local up
 
-## system-deps: exiftool (the reference for leftover metadata) and chromium (browser tests)
+## system-deps: exiftool (the reference for leftover metadata), chromium (browser tests) and the
+## DejaVu fonts (the drawn scenes of the image-analysis tests)
 system-deps:
-	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null; then \
-	  if [ -z "$(APT)" ]; then echo "install exiftool and chromium with your package manager"; exit 1; fi; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium >/dev/null; \
+	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  if [ -z "$(APT)" ]; then echo "install exiftool, chromium and the DejaVu fonts with your package manager"; exit 1; fi; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium fonts-dejavu-core >/dev/null; \
 	fi
 
 ## check: ruff (lint, import order) and mypy (types) over the package, the dev tools and the tests
@@ -101,6 +102,16 @@ bench-comments: $(STAMP)
 MINUTES ?= 20
 fuzz: $(STAMP) system-deps
 	$(VENV)/bin/python -m tests.fuzzing.run --minutes $(MINUTES) $(if $(JOBS),--jobs $(JOBS))
+
+## bench-vision: image analysis on ../shared/vision and drawn scenes, beside the rejected alternatives
+bench-vision: $(STAMP)
+	$(VENV)/bin/python benchmarks/vision.py
+
+## analysis-lock: re-resolve the image-analysis function's lock for python3.14 on arm64 (glibc <= 2.34)
+analysis-lock: $(STAMP)
+	$(VENV)/bin/pip install --quiet uv
+	$(VENV)/bin/uv pip compile analysis/requirements.in --python-version 3.14 \
+	  --python-platform aarch64-manylinux_2_28 --only-binary :all: --generate-hashes --no-header -o analysis/requirements.lock
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis

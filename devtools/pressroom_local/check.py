@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from pressroom.domain.text import clean_fields
 from pressroom.guidance import Facts, evaluate
 from pressroom.guidance.declared import (
     KEYS,
@@ -40,8 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help=f"a declared fact; keys: {', '.join(KEYS)}",
     )
     parser.add_argument(
-        "--detector", choices=("offline", "rekognition"), default="offline",
-        help="image analysis: none offline (the approver checks), or Amazon Rekognition",
+        "--detector", choices=("local", "offline", "rekognition"), default="local",
+        help="image analysis: in-account on this machine (faces, text), none (the approver checks), "
+             "or Amazon Rekognition",
     )
     parser.add_argument(
         "--rules-only", action="store_true",
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _reject(f"{args.image}: {exc.strerror or exc}")
     try:
-        captions = scrub_bytes(data).captions
+        captions = clean_fields(scrub_bytes(data).captions)  # judged as the pipeline stores them
     except RejectedImage as exc:
         return _reject(f"{args.image}: {exc.reason}")
     declared = declared_facts(declarations, captions)
@@ -105,6 +107,10 @@ def _detector(name: str) -> Detector:
         from pressroom.adapters.rekognition import RekognitionDetector
 
         return RekognitionDetector(aws.client("rekognition"))
+    if name == "local":
+        from pressroom.adapters.local_vision import LocalVisionDetector
+
+        return LocalVisionDetector()
     return OfflineDetector()
 
 

@@ -165,3 +165,30 @@ def test_ordinary_uses_of_crime_words_go_for_approval(aws, store, load_event, co
     photo = store.get(pid)
     assert photo.state == State.NEEDS_APPROVAL
     assert not [f for f in photo.findings if f["severity"] == "block"]
+
+
+def test_the_local_stack_analyses_the_picture_in_account(aws, store, load_event, monkeypatch):
+    """The in-account detector, as the local stack runs it: faces and a plate found in the scrubbed
+    copy, findings pointing into the picture, and the analysis kept on the photo's record."""
+    from pressroom import bootstrap
+    from tests.corpus import vision_file
+
+    monkeypatch.setenv("PRESSROOM_DETECTOR", "local")
+    bootstrap.reset()
+    key = "incoming/neighbourhood-day/plate.jpg"
+    body = vision_file("syn_plate_on_0.jpg").read_bytes()  # two people, and a plate pasted in
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata={"title": "Street day", **SAFE})["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
+    drain(boto3.client("sqs"), aws.queue_urls["policy"])
+    pid = photo_id(RAW, key, version)
+    assert _check(load_event, store, pid) == {"batchItemFailures": []}
+    photo = store.get(pid)
+    assert photo.state == State.BLOCKED and "LV19 PZT" in photo.reason
+    plate = next(f for f in photo.findings if f["rule"] == "dont-personal-details")
+    faces = next(f for f in photo.findings if f["rule"] == "do-release-forms")
+    assert len(plate["where"]) == 1 and len(faces["where"]) == 2
+    analysis = photo.analysis
+    assert analysis["available"] and len(analysis["faces"]) == 2
+    assert any(line["text"] == "LV19 PZT" and line["box"] == plate["where"][0] for line in analysis["lines"])
+    assert analysis["unchecked"] == ["ages", "graphic content"]
+    assert any("under 18" in question for question in photo.checklist)

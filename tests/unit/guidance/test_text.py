@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pressroom.guidance import Facts, evaluate
-from pressroom.guidance.detector import Detections, Label
+from pressroom.guidance.detector import Box, Detections, Label, TextLine
 from pressroom.guidance.rules import load_rulebook
 
 #: Declarations that satisfy every declared-fact check, so only text findings remain.
@@ -14,12 +14,12 @@ COMPLETE = {
     "children": "no",
     "credit": "Force photographer",
     "copyright": "West Midlands Police",
-    "uploader": "press.office",
+    "uploader": "press.office@west-midlands.police.uk",
 }
 
 
 def findings(text: str = "", field: str = "description", image_text: tuple[str, ...] = (), labels=(), **facts):
-    values = {"description": "", **facts}
+    values = {"title": "Fun day", "description": "", **facts}
     if field == "tags":
         values["tags"] = [text]
     elif field == "file name":
@@ -464,3 +464,29 @@ def test_phone_numbers_are_found_by_phonenumbers_in_any_format(text):
 ])
 def test_years_counts_and_the_forces_own_numbers_are_not_phone_numbers(text):
     assert "dont-personal-details" not in rules_found(text)
+
+
+def test_text_read_in_the_picture_says_where_it_is():
+    lines = (
+        TextLine("UK", Box(0.1, 0.7, 0.12, 0.75), 95.0),
+        TextLine("AB12 CDE", Box(0.12, 0.7, 0.3, 0.75), 99.0),
+        TextLine("OFFICIAL-SENSITIVE", Box(0.6, 0.05, 0.9, 0.1), 98.0),
+        TextLine("23", Box(0.45, 0.4, 0.5, 0.45), 97.0),
+        TextLine("ACACIA AVENUE", Box(0.4, 0.5, 0.6, 0.55), 97.0),
+    )
+    report = evaluate(Facts(declared=dict(COMPLETE), title="Cannabis factory raid"), Detections.seen((), lines))
+    by_rule = {finding.rule: finding for finding in report.findings}
+    plate = by_rule["dont-personal-details"]
+    assert plate.where == (lines[1].box,)
+    assert plate.evidence == 'image text: vehicle registration (current format) "AB12 CDE" (bottom left of the picture)'
+    assert by_rule["dont-protective-markings"].where == (lines[2].box,)
+    assert "(top right of the picture)" in by_rule["dont-protective-markings"].evidence
+    street = [f for f in report.findings if f.rule == "dont-identify-crime-scenes-image-text"]
+    assert {box for finding in street for box in finding.where} == {lines[3].box, lines[4].box}
+    assert all(finding.severity == "block" for finding in street)  # the caption links it to a crime
+    assert report.verdict == "blocked"
+
+
+def test_the_same_words_in_a_caption_point_nowhere_in_the_picture():
+    report = evaluate(Facts(declared=dict(COMPLETE), title="AB12 CDE"), Detections.seen((), ()))
+    assert [f.where for f in report.findings if f.rule == "dont-personal-details"] == [()]

@@ -115,6 +115,15 @@ class PhotoStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    @classmethod
+    def photo_from_image(cls, image: dict[str, Any] | None) -> Photo | None:
+        """The photo a table stream record's image (DynamoDB JSON) holds; None when the image is
+        not a photo's ``META`` item (an audit event, an album, the account)."""
+        if not image or image.get("SK", {}).get("S") != "META" or not str(
+                image.get("PK", {}).get("S", "")).startswith("PHOTO#"):
+            return None
+        return _photo_from_item(cls._plain(image))
+
     # -- writing -------------------------------------------------------------------------------
     def create(self, photo: Photo, *, actor: str, detail: dict[str, Any] | None = None) -> bool:
         """Store a new photo in its first state; False if it already exists (a duplicate event)."""
@@ -149,16 +158,18 @@ class PhotoStore:
         actor: str,
         changes: dict[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
+        condition: tuple[str, dict[str, Any]] | None = None,
     ) -> Photo:
         """Move a photo from ``expected`` to ``to``, recording an audit event, atomically.
 
         Raises :class:`StaleTransition` when the photo is not in ``expected`` (so a duplicate
-        delivery changes nothing) and :class:`IllegalTransition` for a move the machine forbids.
+        delivery changes nothing), or ``condition`` (an expression and its values) does not hold,
+        and :class:`IllegalTransition` for a move the machine forbids.
         """
         if to not in TRANSITIONS[expected]:
             raise IllegalTransition(f"{expected} → {to} is not a transition")
         return self._write(photo_id, expected, to, actor=actor, changes=changes or {},
-                           event=f"{expected.value}→{to.value}", detail=detail)
+                           event=f"{expected.value}→{to.value}", detail=detail, condition=condition)
 
     def update(
         self,
@@ -182,6 +193,21 @@ class PhotoStore:
         """Append an audit event without changing the photo."""
         item = self._event_item(photo_id, now_iso(), uuid.uuid4().hex[:8], event, actor, None, None, detail)
         self._db.put_item(TableName=self._table, Item=item)
+
+    # -- images --------------------------------------------------------------------------------
+    def first_with_image(self, sha256: str, photo_id: str) -> str:
+        """The photo that first recorded a scrubbed image with this SHA-256: ``photo_id`` itself when
+        no photo had (it is recorded now, ``PK=IMAGE#<sha256>, SK=FIRST``), else the earlier one."""
+        key = {"PK": {"S": f"IMAGE#{sha256}"}, "SK": {"S": "FIRST"}}
+        item = {**key, **self._serialize({"photo_id": photo_id, "at": now_iso()})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            first = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item") or {}
+            return str(self._plain(first).get("photo_id") or photo_id)
+        return photo_id
 
     # -- the account ---------------------------------------------------------------------------
     def account(self) -> dict[str, Any]:
@@ -376,6 +402,86 @@ class PhotoStore:
             raise
         return True
 
+    # -- upload batches (PK=ALBUM#<album>: SK=MEMBER#<photo id>, SK=BATCH#<batch id>) -------------
+    def join_batch(self, album: str, photo_id: str, state: State) -> bool:
+        """Add a new photo to its album's open batch; False if it was added before (announced or not)."""
+        item = {**self._member_key(album, photo_id),
+                **self._serialize({"album": album, "photo_id": photo_id, "state": state.value, "joined_at": now_iso()})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def note_member(self, album: str, photo_id: str, state: State) -> bool:
+        """Record a batch member's new state; False if it is in no open batch (announced, or never joined)."""
+        try:
+            self._db.update_item(TableName=self._table, Key=self._member_key(album, photo_id),
+                                 UpdateExpression="SET #s = :s",
+                                 ConditionExpression="attribute_exists(PK) AND attribute_not_exists(announced)",
+                                 ExpressionAttributeNames={"#s": "state"},
+                                 ExpressionAttributeValues={":s": {"S": state.value}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def open_batch(self, album: str) -> list[dict[str, Any]]:
+        """The members of ``album``'s open batch (photo_id, state, joined_at), first joined first."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :member)",
+            "ExpressionAttributeValues": {":pk": {"S": f"ALBUM#{album}"}, ":member": {"S": "MEMBER#"}},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(m for m in (self._plain(i) for i in page["Items"]) if not m.get("announced"))
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda m: (m.get("joined_at", ""), m.get("photo_id", "")))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def claim_batch(self, album: str, batch_id: str, lease_until: str, now: str) -> str:
+        """Take the announcing of a batch: ``mine``; ``busy`` while another delivery's lease runs;
+        ``sent`` once it was announced."""
+        key = self._batch_key(album, batch_id)
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        found = self._plain(item) if item else None
+        if found and found.get("sent_at"):
+            return "sent"
+        if found and str(found.get("lease_until", "")) > now:
+            return "busy"
+        condition, values = "attribute_not_exists(PK)", {}
+        if found:
+            condition, values = "lease_until = :seen", {":seen": {"S": str(found.get("lease_until", ""))}}
+        try:
+            self._db.put_item(TableName=self._table, Item={**key, **self._serialize({
+                "album": album, "batch_id": batch_id, "lease_until": lease_until})}, ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}))
+        except ClientError as exc:
+            if condition_failed(exc):
+                return "busy"
+            raise
+        return "mine"
+
+    def batch_sent(self, album: str, batch_id: str, summary: dict[str, Any], *, keep_until: int) -> None:
+        """Record the announcement of a batch (kept until ``keep_until``, epoch seconds)."""
+        self._db.update_item(TableName=self._table, Key=self._batch_key(album, batch_id),
+                             UpdateExpression="SET sent_at = :at, summary = :summary, expires_at = :ttl",
+                             ExpressionAttributeValues={":at": {"S": now_iso()}, ":summary": _SER.serialize(_to_dynamo(summary)),
+                                                        ":ttl": {"N": str(keep_until)}})
+
+    def close_batch(self, album: str, batch_id: str, photo_ids: list[str], *, keep_until: int) -> None:
+        """Mark the members of an announced batch, so that they never join another (their marks
+        expire at ``keep_until``, epoch seconds, when no delivery of their records is still due)."""
+        for photo_id in photo_ids:
+            self._db.update_item(TableName=self._table, Key=self._member_key(album, photo_id),
+                                 UpdateExpression="SET announced = :batch, expires_at = :ttl",
+                                 ExpressionAttributeValues={":batch": {"S": batch_id}, ":ttl": {"N": str(keep_until)}})
+
     # -- internals -----------------------------------------------------------------------------
     def _write(self, photo_id: str, expected: State, to: State | None, *, actor: str, changes: dict[str, Any],
                event: str, detail: dict[str, Any] | None,
@@ -438,6 +544,14 @@ class PhotoStore:
     @staticmethod
     def _album_key(album: str) -> dict[str, Any]:
         return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": "PHOTOSET"}}
+
+    @staticmethod
+    def _member_key(album: str, photo_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": f"MEMBER#{photo_id}"}}
+
+    @staticmethod
+    def _batch_key(album: str, batch_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": f"BATCH#{batch_id}"}}
 
     @staticmethod
     def _account_key() -> dict[str, Any]:

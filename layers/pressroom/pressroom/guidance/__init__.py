@@ -2,15 +2,18 @@
 
 ``evaluate`` returns a ``Report``: ``blocked`` if any finding blocks, otherwise ``needs_approval``
 (nothing is ever published without an approver), with findings naming the guidance line each
-enforces and the approver's checklist of what no machine can judge. Given a ``judge`` (the policy
+enforces and the questions about what no machine can judge that the approver will be asked
+(those the uploader's declarations answer are not among them). Given a ``judge`` (the policy
 stage and ``pressroom check`` pass the packaged caption judge, ``judged.packaged_judge()``), the
-caption is also read for meaning (``judged``).
+caption is also read for meaning (``judged``), and its unsure verdicts become questions too.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from pressroom.guidance.caption import published_caption
+from pressroom.guidance.checklist import checklist
 from pressroom.guidance.checks import judge
 from pressroom.guidance.declared import declared_facts
 from pressroom.guidance.detector import (
@@ -65,6 +68,7 @@ def evaluate(
         found,
         key=lambda finding: (SEVERITIES.index(finding.severity), order.get(finding.rule.removeprefix("meaning:"), len(order))),
     )
-    checklist = list(dict.fromkeys(questions + judgement.questions + [item.question for item in book.checklist]))
+    items, _ = checklist(book.questions, facts.declared, [asdict(finding) for finding in found])
+    asked = list(dict.fromkeys(questions + judgement.questions + [item.question.ask for item in items if not item.declared]))
     verdict = "blocked" if any(finding.severity == "block" for finding in found) else "needs_approval"
-    return Report(verdict, found, checklist)
+    return Report(verdict, found, asked)

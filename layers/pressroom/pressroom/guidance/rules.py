@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pressroom.guidance.checklist import Question, Route, parse_questions, parse_routes
 from pressroom.guidance.model import SEVERITIES
 
 #: The checks judged in code, and the outcomes each must define in the data file.
@@ -27,14 +28,16 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
             "present-without-permission",
             "child-face",
             "possible-child-face",
+            "ages-not-estimated",
             "mentioned-but-declared-absent",
             "school",
             "permission-declared",
         }
     ),
     "credit": frozenset({"missing", "not-force"}),
-    "uploader": frozenset({"undeclared"}),
-    "image-analysis": frozenset({"unavailable"}),
+    "uploader": frozenset({"undeclared", "not-an-address", "declaration-refused"}),
+    "title": frozenset({"missing", "file-name"}),
+    "image-analysis": frozenset({"unavailable", "partial"}),
 }
 CODE_CHECK_LISTS: dict[str, frozenset[str]] = {"children": frozenset({"children", "school"}), "credit": frozenset({"force"})}
 
@@ -126,9 +129,12 @@ class Matcher:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a code check's outcome does: a finding (``severity`` and ``message``), a question for
+    the approver about what no check judges (``question``), or both."""
+
     severity: str
     message: str
-    question: str
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,15 +156,10 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class ChecklistItem:
-    guidance: str
-    question: str
-
-
-@dataclass(frozen=True)
 class RuleBook:
     rules: tuple[Rule, ...]
-    checklist: tuple[ChecklistItem, ...]
+    questions: tuple[Question, ...]
+    routes: tuple[Route, ...]
     url_mask: re.Pattern[str]
     caption: dict[str, str]
 
@@ -255,7 +256,12 @@ def _code_rule(raw: dict[str, Any], where: str) -> Rule:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     outcomes: dict[str, Outcome] = {}
     for name, entry in raw.get("outcomes", {}).items():
+        if set(entry) - {"severity", "message", "question"}:
+            raise ValueError(f"{where}: outcome {name}: unknown keys "
+                             f"{sorted(set(entry) - {'severity', 'message', 'question'})}")
         severity = entry.get("severity", "")
+        if not severity and not entry.get("question"):
+            raise ValueError(f"{where}: outcome {name}: needs a severity and message, or a question")
         if severity and severity not in SEVERITIES:
             raise ValueError(f"{where}: outcome {name}: severity must be one of {SEVERITIES}")
         if severity and not entry.get("message"):
@@ -287,13 +293,15 @@ def parse_rulebook(data: dict[str, Any]) -> RuleBook:
     missing_checks = set(CODE_CHECKS) - {rule.check for rule in rules}
     if missing_checks:
         raise ValueError(f"no rule for the checks {sorted(missing_checks)}")
-    checklist = tuple(
-        ChecklistItem(_guidance(item.get("guidance"), "checklist"), item["question"]) for item in data.get("checklist", [])
-    )
+    if "checklist" in data:
+        raise ValueError("[[checklist]] items are [[question]]s now, each answered yes or no")
+    questions = parse_questions(data.get("question", []), set(ids), _guidance)
+    compiled_lists = {name: tuple(phrase(word) for word in words) for name, words in word_lists.items()}
+    routes = parse_routes(data.get("route", []), set(ids), questions, compiled_lists, _guidance)
     caption = data.get("caption", {})
     if not {"link", "crime", "credit"} <= set(caption):
         raise ValueError("[caption] needs link, crime and credit")
-    return RuleBook(tuple(rules), checklist, re.compile(data["masks"]["url"]), dict(caption))
+    return RuleBook(tuple(rules), questions, routes, re.compile(data["masks"]["url"]), dict(caption))
 
 
 def load_rulebook(path: Path | None = None) -> RuleBook:

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pressroom.guidance.detector import Detections, Label
+from pressroom.guidance.detector import Box, Detections, Label, TextLine
 from pressroom.guidance.model import SEVERITIES, Facts, Finding
 from pressroom.guidance.rules import Matcher, PhoneNumbers, Rule, RuleBook
 
@@ -17,6 +17,7 @@ _LOOK_ALIKES = str.maketrans(
 )
 _RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 _EVIDENCE_CHARS = 80
+IMAGE_TEXT = "image text"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def text_fields(facts: Facts, detections: Detections) -> dict[str, str]:
         "album": facts.album,
         "location": _text(captions.get("location")),
         "credit": facts.declared.get("credit") or _text(captions.get("credit")),
-        "image text": "\n".join(detections.text),
+        IMAGE_TEXT: "\n".join(detections.text),
     }
     for key in ("title", "description", "tags"):
         embedded = _text(captions.get(key))
@@ -131,8 +132,20 @@ def _drop_outranked(hits: list[Hit]) -> list[Hit]:
     ]
 
 
-def findings(hits: list[Hit]) -> list[Finding]:
-    """One finding per rule and matched text, naming every field it was found in."""
+def line_places(lines: tuple[TextLine, ...]) -> list[tuple[int, int, Box]]:
+    """Where each line of the ``image text`` field starts and ends in it, and its box."""
+    places, offset = [], 0
+    for line in lines:
+        length = len(normalise(line.text))  # the field is the normalised lines joined by newlines
+        places.append((offset, offset + length, line.box))
+        offset += length + 1
+    return places
+
+
+def findings(hits: list[Hit], lines: tuple[TextLine, ...] = ()) -> list[Finding]:
+    """One finding per rule and matched text, naming every field it was found in; text read in the
+    picture says where (``lines`` are the detector's, whose text makes the ``image text`` field)."""
+    places = line_places(lines)
     grouped: dict[tuple[str, str, str], list[Hit]] = {}
     for hit in hits:
         grouped.setdefault((hit.rule.id, hit.label, " ".join(hit.text.casefold().split())), []).append(hit)
@@ -144,5 +157,9 @@ def findings(hits: list[Hit]) -> list[Finding]:
         shown = shown if len(shown) <= _EVIDENCE_CHARS else shown[: _EVIDENCE_CHARS - 1] + "…"
         label = f"{first.label} " if first.label else ""
         severity = min((hit.severity for hit in group), key=_RANK.__getitem__)
-        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"', first.rule.guidance))
+        where = tuple(dict.fromkeys(
+            box for hit in group if hit.field == IMAGE_TEXT for start, end, box in places if start < hit.end and hit.start < end
+        ))
+        seen = f" ({', '.join(dict.fromkeys(box.where() for box in where))} of the picture)" if where else ""
+        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"{seen}', first.rule.guidance, where))
     return result

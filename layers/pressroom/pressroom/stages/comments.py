@@ -36,6 +36,7 @@ the claim back if the email fails; a run that died while sending leaves a claim 
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -46,6 +47,7 @@ from pressroom.adapters.publisher import Comment, Publisher, PublisherUnavailabl
 from pressroom.adapters.store import PhotoStore
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.text import clean
 from pressroom.guidance.comment_actions import CommentActions, KindActions, Plan, plan
 from pressroom.guidance.comment_actions import load as load_actions
 from pressroom.guidance.comment_reading import Reading, read
@@ -118,7 +120,7 @@ class CommentsMonitor:
         watched, unread = self._watched(since)
         counts["photos"] = len(watched)
         failures: list[str] = []
-        for comment in self.publisher.comments(list(watched)) if watched else []:
+        for comment in map(_cleaned, self.publisher.comments(list(watched)) if watched else []):
             photo = watched.get(comment.photo_id)
             if photo is not None and not _posted_since(comment, photo, since):
                 continue  # older than the window, so than any seen marker: it was handled when it was new
@@ -319,6 +321,14 @@ def _digest_email(day: str, entries: list[dict[str, Any]], to: list[str]) -> Ema
             "",
         ]
     return Email(to=to, subject=f"Pressroom: daily digest of {len(entries)} comment(s), {day}", text="\n".join(lines))
+
+
+def _cleaned(comment: Comment) -> Comment:
+    """``comment`` as clean text (:mod:`pressroom.domain.text`): it is read, mailed and recorded."""
+    return dataclasses.replace(
+        comment, text=clean(comment.text, lines=True), author=clean(comment.author),
+        author_name=clean(comment.author_name), created_at=clean(comment.created_at),
+        permalink=clean(comment.permalink))
 
 
 def _published_at(photo: Photo) -> datetime | None:
