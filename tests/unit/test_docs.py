@@ -169,3 +169,15 @@ def test_the_dashboards_link_is_a_stack_output(template, resources):
     (name,) = named(resources, "AWS::CloudWatch::Dashboard")
     url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
     assert url.startswith("https://") and "#dashboards/dashboard/${" + name + "}" in url
+
+
+def test_the_access_log_retention_the_page_states_is_the_templates(template, resources):
+    doc = DOCS / "data-protection.md"
+    if "RawAccessLogBucket" not in resources:
+        pytest.skip("no access-log bucket in this template")
+    days = template["Parameters"]["AccessLogRetentionDays"]["Default"]
+    line = line_with(doc, "| `RawAccessLogBucket` access records")
+    assert f"{days} days" in line
+    (rule,) = [r for r in resources["RawAccessLogBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+               if "ExpirationInDays" in r]
+    assert rule["ExpirationInDays"] == {"Ref": "AccessLogRetentionDays"} and rule["Id"] in line
