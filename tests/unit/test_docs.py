@@ -153,7 +153,7 @@ def emitted_metric_names() -> set[str]:
 def test_the_dashboard_shows_what_the_issue_asks(resources):
     widgets = dashboard(resources)["widgets"]
     metrics = [m for w in widgets for m in w["properties"].get("metrics", []) if isinstance(m[0], str)]
-    functions = {f"REF:{f}" for f in named(resources, "AWS::Serverless::Function")}
+    functions = {f"REF:{f}" for f in named(resources, "AWS::Serverless::Function", "AWS::Lambda::Function")}
     dead_letter_queues = {f"REF:{q}" for q in named(resources, "AWS::SQS::Queue") if "DeadLetter" in q}
     assert {m[3] for m in metrics if m[:2] == ["AWS/Lambda", "Errors"]} == functions
     assert {m[3] for m in metrics if m[:2] == ["AWS/Lambda", "Duration"]} == functions
