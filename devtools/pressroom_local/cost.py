@@ -33,6 +33,7 @@ BILLED_BY = {
     "AWS::Serverless::HttpApi": "API Gateway (HTTP API)",
     "AWS::SNS::Topic": "SNS",
     "AWS::KMS::Key": "KMS",
+    "AWS::CloudTrail::Trail": "CloudTrail",
 }
 
 
@@ -80,6 +81,11 @@ def estimate(photos: int, *, rekognition: bool = False, region: str = "eu-west-2
         "CommentsFunction": fixed["comments_polls_per_month"],
         "StalenessFunction": fixed["staleness_invocations_per_month"],
         "DeadLettersFunction": 0,
+        # in-account analysis (ImageAnalysis=in-account, the default) or Rekognition, not both
+        "AnalysisFunction": 0 if rekognition else photos,
+        "PhotoEventsFunction": photos * per.get("photo_events_invocations", 0),
+        "AmendFunction": 0,
+        "AmendApiFunction": 0,
     }.items() if name in memory})
     missing = set(memory) - set(ms)
     if missing:
@@ -136,6 +142,11 @@ def estimate(photos: int, *, rekognition: bool = False, region: str = "eu-west-2
     lines.append(Line("API Gateway (HTTP API)", api / 1e6 * p["http_api_per_million_requests"], f"{api:,.0f} requests"))
     lines.append(Line("SNS", 0.0, "alarm emails only: cents"))
     lines.append(Line("X-Ray", requests / 1e6 * p["xray_per_million_traces"], "active tracing, every invocation traced"))
+    trails = sum(1 for r in resources.values() if r["Type"] == "AWS::CloudTrail::Trail")
+    if trails:
+        events = photos * per["cloudtrail_data_events"]
+        lines.append(Line("CloudTrail", events / 1e5 * p["cloudtrail_per_hundred_thousand_data_events"],
+                          f"{events:,.0f} data events on the raw bucket (their log storage is in S3's line: small)"))
     if rekognition:
         images = photos * per["rekognition_images"]
         lines.append(Line("Rekognition", images * p["rekognition_per_image"], f"{images:,.0f} image analyses"))
