@@ -9,6 +9,7 @@ or a memory blow-up becomes a verdict too, with the scrub's own time and peak me
 """
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
@@ -184,6 +185,8 @@ class Exiftool:
             raise FileNotFoundError("exiftool is not installed (make system-deps)")
         self._proc = subprocess.Popen([path, "-stay_open", "True", "-@", "-"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._owner = os.getpid()
+        atexit.register(self.close)  # it does not end when its input closes
 
     def report(self, path: Path) -> dict[str, object]:
         assert self._proc.stdin and self._proc.stdout
@@ -200,7 +203,7 @@ class Exiftool:
         return json.loads(text)[0] if text else {}
 
     def close(self) -> None:
-        if self._proc.poll() is None:
+        if os.getpid() == self._owner and self._proc.poll() is None:
             assert self._proc.stdin
             self._proc.stdin.write(b"-stay_open\nFalse\n")
             self._proc.stdin.flush()
