@@ -39,7 +39,7 @@ def _files(corpus: Path) -> list[Path]:
 # ---- in-process methods (run inside a child) ---------------------------------------------------
 
 def _pressroom(corpus: Path, out: Path) -> None:
-    from pressroom.imaging.command import main
+    from pressroom_local.scrub import main
 
     if main([str(corpus), str(out)]) != 0:
         raise SystemExit("pressroom scrub rejected a corpus file")
@@ -136,7 +136,7 @@ def _cli_command() -> list[str]:
     probe = subprocess.run([str(script), "scrub", "--help"], capture_output=True) if script.exists() else None
     if probe is not None and probe.returncode == 0:
         return [str(script), "scrub"]
-    return [sys.executable, "-c", "import sys; from pressroom.imaging.command import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from pressroom_local.scrub import main; sys.exit(main())"]
 
 
 def _formats(files: list[Path]) -> dict[str, list[Path]]:

@@ -4,9 +4,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pressroom import bootstrap
 from pressroom.domain import clock
-from pressroom.stages.comments import monitor
-from pressroom.stages.staleness import reminder_timer
 
 logger = Logger()
 tracer = Tracer()
@@ -17,10 +16,10 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    armed = reminder_timer().ensure_armed(clock.now())
+    armed = bootstrap.reminder_timer().ensure_armed(clock.now())
     if armed is not None:
         logger.info("stale-account reminder armed before the first publish", due=armed.isoformat())
-    counts = monitor().run()
+    counts = bootstrap.comments().run()
     logger.info("comments polled", scheduled_time=event.get("scheduled_time"), **counts)
     for outcome, count in counts.items():
         if count:

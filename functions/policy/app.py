@@ -21,7 +21,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     for obj in created_objects(record.body):
-        photo = bootstrap.checker().check(photo_id_of_clean_key(obj.key),
+        photo = bootstrap.policy().check(photo_id_of_clean_key(obj.key),
                                          attempt=int(record.attributes.approximate_receive_count))
         if photo is not None:
             logger.info("photo checked", photo_id=photo.id, state=photo.state.value,

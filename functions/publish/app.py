@@ -12,12 +12,9 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pressroom.stages.publish import (
-    PublishBusy,
-    PublishRetry,
-    parse_message,
-    stage,
-)
+from pressroom import bootstrap
+from pressroom.domain.messages import PhotoMessage
+from pressroom.stages.publish import PublishBusy, PublishRetry
 
 logger = Logger()
 tracer = Tracer()
@@ -27,9 +24,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    photo_id = parse_message(record.body)
+    photo_id = PhotoMessage.parse(record.body).photo_id
     lease = timedelta(milliseconds=lambda_context.get_remaining_time_in_millis())
-    publishing = stage()
+    publishing = bootstrap.publish()
     try:
         if record.event_source_arn == publishing.settings.publish_dead_letter_queue_arn:
             # counted before handling, so the dead-letter alarm fires even when handling fails

@@ -20,7 +20,10 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     for upload in created_objects(record.body):
-        photo = bootstrap.intake().receive(upload, attempt=int(record.attributes.approximate_receive_count))
+        photo = bootstrap.scrub().receive(upload, attempt=int(record.attributes.approximate_receive_count))
+        if photo is None:
+            logger.warning("upload has no record", key=upload.key)
+            continue
         logger.info("upload scrubbed", photo_id=photo.id, state=photo.state.value, key=upload.key)
         metrics.add_metric(name=f"Photos{photo.state.value.title()}", unit=MetricUnit.Count, value=1)
 

@@ -3,7 +3,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pressroom.stages.staleness import KIND, reminder
+from pressroom import bootstrap
+from pressroom.stages.staleness import KIND
 
 logger = Logger()
 tracer = Tracer()
@@ -16,7 +17,7 @@ metrics = Metrics()
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if event.get("kind") != KIND or not isinstance(event.get("due"), str):
         raise ValueError(f"expected {{\"kind\": \"{KIND}\", \"due\": \"<ISO time>\"}}")
-    outcome = reminder().fire(event["due"])
+    outcome = bootstrap.staleness().fire(event["due"])
     logger.info("stale-account timer fired", due=event["due"], outcome=outcome)
     metrics.add_metric(name="StaleAccount" + outcome.title().replace("-", ""), unit=MetricUnit.Count, value=1)
     return {"due": event["due"], "outcome": outcome}

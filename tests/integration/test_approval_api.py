@@ -55,11 +55,12 @@ def _post(load_event, pid, fields, *, encoded=False, **headers):
     return event
 
 
-def _form(store, pid, token, decision="approve", reason="", ticked=None):
-    checklist = store.get(pid).checklist
-    checks = range(len(checklist)) if ticked is None else ticked
+def _form(store, pid, token, decision="approve", reason="", answers=None):
+    """The review page's form: every question the photo's declarations leave open answered safely."""
+    items, _ = bootstrap.request_approval().items(store.get(pid))
+    given = {item.id: item.question.safe for item in items if not item.declared} if answers is None else answers
     return ([("t", token), ("csrf", csrf_token(parameters.signing_key(), token))]
-            + [("check", str(i)) for i in checks] + [("decision", decision), ("reason", reason)])
+            + [(f"q.{name}", value) for name, value in given.items()] + [("decision", decision), ("reason", reason)])
 
 
 def _publish_queue(aws):
@@ -77,7 +78,7 @@ def test_get_shows_the_page_and_changes_nothing(aws, store, load_event, asked):
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in headers["Content-Security-Policy"]
-    assert "Park clean-up" in reply["body"] and 'name="check"' in reply["body"]
+    assert "Park clean-up" in reply["body"] and 'name="q.purpose"' in reply["body"]
     assert f'action="{BASE}/review/{pid}"' in reply["body"]
 
 
@@ -105,7 +106,7 @@ def test_approve_once_then_409_and_a_single_publish_message(aws, store, load_eve
 
 def test_base64_body_reject_tells_the_uploader(aws, store, load_event, asked):
     pid, links = asked
-    fields = _form(store, pid, links[TWO], decision="reject", reason="Shows a house number", ticked=[])
+    fields = _form(store, pid, links[TWO], decision="reject", reason="Shows a house number", answers={})
     reply = invoke("approval_api", _post(load_event, pid, fields, encoded=True))
     assert reply["statusCode"] == 200, reply["body"]
     assert store.get(pid).state == State.REJECTED
@@ -121,7 +122,7 @@ def test_refused_posts_change_nothing(aws, store, load_event, asked):
     for name, fields, status in (
         ("no csrf", [(k, v) for k, v in form if k != "csrf"], 403),
         ("wrong csrf", [(k, "x" if k == "csrf" else v) for k, v in form], 403),
-        ("checklist not ticked", [(k, v) for k, v in form if k != "check"], 400),
+        ("questions not answered", [(k, v) for k, v in form if not k.startswith("q.")], 400),
         ("reject without reason", [(k, "reject" if k == "decision" else v) for k, v in form], 400),
     ):
         assert invoke("approval_api", _post(load_event, pid, fields))["statusCode"] == status, name

@@ -12,10 +12,12 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from pressroom import bootstrap
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.domain.photos import State
-from pressroom.settings import get_settings
-from pressroom.stages.publish import MAX_ATTEMPTS
+from pressroom.settings import Settings, get_settings
 from tests.integration.helpers import invoke, sent_emails
 from tests.unit.stages.test_publish import PID, approved_photo
+
+#: the publish queue's maxReceiveCount: the last delivery gives up
+MAX_ATTEMPTS = Settings().max_receive_count
 
 
 def received(event: dict, count: int) -> dict:

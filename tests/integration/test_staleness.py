@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from pressroom import bootstrap
 from pressroom.domain import clock
-from pressroom.stages.staleness import reminder_timer
 from tests.integration.helpers import invoke, sent_emails
 
 PUBLISHED = datetime(2026, 11, 20, 10, 31, 17, 400000, tzinfo=UTC)  # due 14 days on: the sample's
@@ -21,7 +21,7 @@ def _at(monkeypatch, when: datetime) -> None:
 
 def test_the_sample_firing_reminds_the_press_office_and_rearms(aws, store, load_event, monkeypatch):
     event = load_event("staleness")
-    reminder_timer().after_publish(PUBLISHED)
+    bootstrap.reminder_timer().after_publish(PUBLISHED)
     assert store.account()["stale_due"] == event["due"]
     _at(monkeypatch, datetime(2026, 12, 4, 10, 31, 30, tzinfo=UTC))
 
@@ -41,7 +41,7 @@ def test_the_sample_firing_reminds_the_press_office_and_rearms(aws, store, load_
 
 def test_a_firing_after_a_newer_publish_sends_nothing(aws, store, load_event, monkeypatch):
     event = load_event("staleness")
-    reminder_timer().after_publish(PUBLISHED + timedelta(days=5))
+    bootstrap.reminder_timer().after_publish(PUBLISHED + timedelta(days=5))
     _at(monkeypatch, datetime(2026, 12, 4, 10, 31, 30, tzinfo=UTC))
     assert invoke("staleness", event)["outcome"] == "fresh"
     assert sent_emails() == []

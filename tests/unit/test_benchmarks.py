@@ -10,6 +10,23 @@ def test_the_benchmark_corpus_is_the_shared_one_beside_the_checkout(monkeypatch)
     assert str(scrub.default_corpus()) == "/elsewhere/images"
 
 
+def test_the_captions_benchmark_counts_blocks_and_flags_per_guidance_line():
+    from benchmarks import captions
+
+    line = "Add images of juveniles."
+    run = {"results": [
+        {"label": "dont-juveniles", "guidance": line, "raised": [("block", line)]},
+        {"label": "dont-juveniles", "guidance": line, "raised": [("warn", "Breach copyright")]},
+        {"label": "ok", "guidance": "", "raised": [("warn", line)]},
+        {"label": "ok", "guidance": "", "raised": []},
+    ]}
+    summary = captions.summarise(run)
+    assert summary["overall"] == {"breaches blocked": (1, 2), "breaches flagged": (2, 2),
+                                  "harmless blocked": (0, 2), "harmless flagged": (1, 2)}
+    assert summary["lines"]["dont-juveniles"] == {"block recall": (1, 2), "block precision": (1, 1),
+                                                  "flag recall": (1, 2), "flag precision": (1, 2)}
+
+
 def test_the_vision_benchmark_reads_the_labelled_set_beside_the_checkout(monkeypatch, tmp_path):
     from benchmarks import vision
 

@@ -7,12 +7,12 @@ import pytest
 from pressroom.adapters.timers import at_expression, parse_at
 from pressroom.domain import clock
 from pressroom.domain.messages import created_objects
+from pressroom.domain.metadata import decode_metadata, encode_metadata
 from pressroom.settings import Settings
 from pressroom.stages.policy import photo_id_of_clean_key
 from pressroom.stages.scrub import _captions
 from pressroom_local.api import http_event
 from pressroom_local.emulator import _rate, sqs_event
-from pressroom_local.uploads import decode_metadata, encode_metadata
 
 
 def test_created_objects_unquotes_keys_and_skips_other_events():

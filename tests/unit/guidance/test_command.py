@@ -5,13 +5,13 @@ import json
 
 import pytest
 
-from pressroom.guidance.command import main
+from pressroom_local.check import main
 from pressroom_local.cli import build_parser
 from tests.corpus import vision_file
 
 DECLARE = [
     "--declare", "category=neighbourhood-initiative", "--declare", "people=none", "--declare", "children=no",
-    "--declare", "credit=Force photographer", "--declare", "copyright=West Midlands Police", "--declare", "uploader=press.office",
+    "--declare", "credit=Force photographer", "--declare", "copyright=West Midlands Police", "--declare", "uploader=press.office@west-midlands.police.uk",
 ]
 
 
@@ -26,7 +26,7 @@ def test_json_shape_and_exit_zero(capsys, corpus):
     assert code == 0
     assert report["verdict"] == "needs_approval"
     assert [f["rule"] for f in report["findings"]] == ["image-not-analysed"]
-    assert set(report["findings"][0]) == {"rule", "severity", "message", "evidence", "guidance"}
+    assert set(report["findings"][0]) == {"rule", "severity", "message", "evidence", "guidance", "outcome"}
     assert "Does this photo serve a policing purpose?" in report["checklist"]
 
 
@@ -104,7 +104,9 @@ def test_missing_file_is_exit_two(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     ("declaration", "reason"),
-    [("childern=no", "unknown declaration 'childern'"), ("people=lots", 'people was declared as "lots"'), ("category", "not KEY=VALUE")],
+    [("childern=no", 'unknown declaration "childern" (the keys are category, '),
+     ("people=lots", "people=lots is not accepted (people is none, identifiable or not-identifiable)"),
+     ("uploader=pc.jones", "uploader 'pc.jones' is not a plain email address"), ("category", "not KEY=VALUE")],
 )
 def test_bad_declarations_are_exit_two(capsys, corpus, declaration, reason):
     code, report, err = check(capsys, corpus / "Nikon_D70_jpeg_comment_xmp.jpg", "--declare", declaration)

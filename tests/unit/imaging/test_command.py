@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pressroom.imaging.command import main, output_name, register
+from pressroom_local.scrub import main, output_name, register
 
 
 def photo(path: Path, fmt: str = "JPEG", **params: object) -> Path:
@@ -82,7 +82,7 @@ def test_output_names() -> None:
 
 def test_module_runs_as_a_program(tmp_path: Path) -> None:
     src = photo(tmp_path / "in.jpg")
-    run = subprocess.run([sys.executable, "-c", "import sys; from pressroom.imaging.command import main; sys.exit(main())",
+    run = subprocess.run([sys.executable, "-c", "import sys; from pressroom_local.scrub import main; sys.exit(main())",
                           str(src), str(tmp_path / "out.jpg"), "--json"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["format"] == "jpeg"

@@ -1,5 +1,5 @@
 """``pressroom scrub DIR OUT`` where OUT cannot be a folder: a plain message, not a traceback."""
-from pressroom.imaging.command import main
+from pressroom_local.scrub import main
 from tests.unit.imaging.test_command import photo
 
 

@@ -1,9 +1,11 @@
 """The publish stage against moto and the real publisher adapters: exactly once, retries, giving up."""
 from __future__ import annotations
 
+import email
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
+from email import policy
 from pathlib import Path
 
 import boto3
@@ -15,20 +17,22 @@ from pressroom.adapters import parameters
 from pressroom.adapters.flickr import connect
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
-from pressroom.settings import get_settings
+from pressroom.settings import Settings, get_settings
 from pressroom.stages.publish import (
-    MAX_ATTEMPTS,
     PublishBusy,
     PublishRetry,
     PublishStage,
     machine_tag,
-    parse_message,
+    publication_of,
     requeue,
 )
-from pressroom.stages.staleness import reminder_timer
 from tests.integration.helpers import drain, sent_emails
 from tests.unit.adapters.test_flickr import CREDENTIALS, FakeFlickr
+
+#: the publish queue's maxReceiveCount: the last delivery gives up
+MAX_ATTEMPTS = Settings().max_receive_count
 
 PID = "3f1c2a9b7d4e5f60718293a4"
 CLEAN = "pressroom-clean"
@@ -85,7 +89,7 @@ def album(root) -> LocalAlbum:
 
 def make_stage(publisher, clock: Clock, **kw) -> PublishStage:
     return PublishStage(get_settings(), bootstrap.store(), aws_clients.client("s3"), publisher, bootstrap.mailer(),
-                        reminder_timer(), parameters.press_office, now=clock, **kw)
+                        bootstrap.reminder_timer(), parameters.press_office, now=clock, **kw)
 
 
 class Flaky(LocalAlbum):
@@ -151,7 +155,49 @@ def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
     assert "https://www.west-midlands.police.uk" in sidecar["description"]
     assert "0345 113 5000" in sidecar["description"] and "West Midlands Police" in sidecar["description"]
     assert sidecar["tags"] == ["community", "fun day"] and sidecar["album"] == "neighbourhood-day"
-    assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "uploaded", "APPROVED→PUBLISHED"]
+    assert sidecar["licence"] == "All Rights Reserved"
+    assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "uploaded", "APPROVED→PUBLISHED",
+                                                      "uploader-notified"]
+
+
+def test_what_is_published_is_what_the_approvers_were_shown(aws, store, jpeg, album, clock):
+    photo = approved_photo(store, jpeg, tags=["community", ' "fun   day" ', "community"])
+    shown = publication_of(photo, get_settings().licence)
+    make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
+    sidecar = json.loads((album.root / "photos" / f"{store.get(PID).flickr['id']}.json").read_text())
+    assert (sidecar["title"], sidecar["description"], tuple(sidecar["tags"]), sidecar["licence"], sidecar["album"]) == (
+        shown.title, shown.description, shown.tags, shown.licence, shown.album)
+    assert shown.tags == ("community", "fun day") and shown.credit == "West Midlands Police"
+    assert shown.description.endswith("in an emergency, call 999.") and "Photo: West Midlands Police" in shown.description
+
+
+def test_the_uploader_is_told_once_where_it_was_published(aws, store, jpeg, album, clock, monkeypatch):
+    approved_photo(store, jpeg)
+    mailer = bootstrap.mailer()
+    real = mailer.send
+
+    def down(message):
+        raise RuntimeError("SES throttled")
+
+    monkeypatch.setattr(mailer, "send", down)
+    with pytest.raises(RuntimeError):  # published, but the notice failed: the message is delivered again
+        make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
+    assert store.get(PID).state == State.PUBLISHED and not store.get(PID).notified_at
+    monkeypatch.setattr(mailer, "send", real)
+    for attempt in (2, 3):
+        assert make_stage(album, clock).publish(PID, lease=LEASE, attempt=attempt).status == "already-published"
+    [raw] = sent_emails()
+    mail, photo = email.message_from_string(raw, policy=policy.default), store.get(PID)
+    assert mail["To"] == "pcso@example.org" and mail["Subject"] == 'Pressroom: your photo "Fun day in the park" is published'
+    assert photo.flickr["url"] in mail.get_content() and 'album "neighbourhood-day"' in mail.get_content()
+    assert [e["event"] for e in store.audit(PID)].count("uploader-notified") == 1
+
+
+def test_an_uploader_with_no_address_is_not_told_and_nobody_else_is(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    store.update(PID, State.APPROVED, actor="test", event="test", changes={"uploader": "pcso"})
+    assert make_stage(album, clock).publish(PID, lease=LEASE, attempt=1).status == "published"
+    assert sent_emails() == []
 
 
 def test_the_credit_the_uploader_declared_wins_over_the_image_s_own(aws, store, jpeg, album, clock):
@@ -216,7 +262,7 @@ def test_two_deliveries_that_read_together_upload_once(aws, store, jpeg, album, 
 
     slow_store = ReadThenWait(aws_clients.client("dynamodb"), get_settings().table_name)
     b = PublishStage(get_settings(), slow_store, aws_clients.client("s3"), album, bootstrap.mailer(),
-                     reminder_timer(), parameters.press_office, now=clock)
+                     bootstrap.reminder_timer(), parameters.press_office, now=clock)
     with pytest.raises(PublishBusy):
         b.publish(PID, lease=LEASE, attempt=1)
     assert interleaved[0].status == "published"
@@ -315,7 +361,7 @@ def test_the_last_attempt_records_an_upload_that_succeeded_before_flickr_failed(
     [photo_id] = flickr.photos
     photo = store.get(PID)
     assert photo.state == State.PUBLISHED and photo.flickr["id"] == photo_id
-    assert sent_emails() == []
+    assert [m for m in sent_emails() if "could not be published" in m] == []
 
 
 def test_the_last_receive_gives_up_whatever_the_claim_count(aws, store, jpeg, root, clock):
@@ -479,7 +525,7 @@ def test_retry_requeues_a_failed_photo_which_then_publishes_once(aws, store, jpe
     photo = requeue(store, sqs, aws.queue_urls["publish"], PID, actor="press.office@example.org")
     assert photo.state == State.APPROVED and photo.publish_attempts == 0 and photo.reason == ""
     [message] = drain(sqs, aws.queue_urls["publish"])
-    assert parse_message(message["Body"]) == PID
+    assert PhotoMessage.parse(message["Body"]).photo_id == PID
     assert stage.publish(PID, lease=LEASE, attempt=1).status == "published"
     assert len(_published_files(album)) == 1
     with pytest.raises(LookupError, match="PUBLISHED"):
@@ -498,7 +544,7 @@ def test_an_approved_photo_can_be_queued_again(aws, store, jpeg):
 @pytest.mark.parametrize("body", ["", "not json", "[]", '{"photo_id": 5}', '{"photo_id": "../x"}', "{}"])
 def test_malformed_messages_are_rejected(body):
     with pytest.raises(ValueError):
-        parse_message(body)
+        PhotoMessage.parse(body)
 
 
 def test_machine_tag():

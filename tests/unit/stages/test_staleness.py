@@ -8,7 +8,6 @@ import boto3
 import pytest
 
 from pressroom import bootstrap
-from pressroom.adapters import aws as aws_clients
 from pressroom.adapters import parameters
 from pressroom.domain.photos import Photo, State
 from pressroom.stages.staleness import (
@@ -18,7 +17,6 @@ from pressroom.stages.staleness import (
     due_after,
     due_iso,
     reminder_email,
-    reminder_timer,
 )
 from tests.integration.helpers import sent_emails
 
@@ -81,8 +79,7 @@ class Clock:
 
 
 def _reminder(clock, press_office=parameters.press_office) -> StalenessReminder:
-    return StalenessReminder(reminder_timer(), bootstrap.mailer(), press_office, aws_clients.client("dynamodb"),
-                             now=clock)
+    return StalenessReminder(bootstrap.reminder_timer(), bootstrap.mailer(), press_office, now=clock)
 
 
 def _schedule() -> dict:
@@ -98,7 +95,7 @@ def _waiting(store, n: int) -> None:
 
 def test_reminds_then_rearms_until_someone_publishes(aws, store):
     _waiting(store, 2)
-    reminder_timer().after_publish(T0)
+    bootstrap.reminder_timer().after_publish(T0)
     first_due = _schedule()["payload"]["due"]
     assert first_due == "2026-12-04T10:31:18Z"
 
@@ -121,9 +118,9 @@ def test_reminds_then_rearms_until_someone_publishes(aws, store):
 
 
 def test_a_publish_since_the_timer_was_armed_silences_it(aws, store):
-    reminder_timer().after_publish(T0)
+    bootstrap.reminder_timer().after_publish(T0)
     old_due = _schedule()["payload"]["due"]
-    reminder_timer().after_publish(T0 + timedelta(days=10))
+    bootstrap.reminder_timer().after_publish(T0 + timedelta(days=10))
     clock = Clock(T0 + N + timedelta(seconds=1))
     assert _reminder(clock).fire(old_due) == "fresh"
     assert sent_emails() == []
@@ -131,14 +128,14 @@ def test_a_publish_since_the_timer_was_armed_silences_it(aws, store):
 
 
 def test_an_older_publish_recorded_late_does_not_move_the_timer_back(aws, store):
-    reminder_timer().after_publish(T0 + timedelta(days=1))
-    reminder_timer().after_publish(T0)
+    bootstrap.reminder_timer().after_publish(T0 + timedelta(days=1))
+    bootstrap.reminder_timer().after_publish(T0)
     assert store.account()["last_published_at"] == "2026-11-21T10:31:17.500Z"
     assert _schedule()["payload"]["due"] == "2026-12-05T10:31:18Z"
 
 
 def test_a_failed_email_is_sent_by_the_retry(aws, store):
-    reminder_timer().after_publish(T0)
+    bootstrap.reminder_timer().after_publish(T0)
     due = _schedule()["payload"]["due"]
     clock = Clock(T0 + N + timedelta(seconds=2))
     with pytest.raises(ValueError, match="recipient"):
@@ -149,7 +146,7 @@ def test_a_failed_email_is_sent_by_the_retry(aws, store):
 
 
 def test_an_overtaken_firing_whose_reminder_never_went_out_is_caught_up(aws, store):
-    reminder_timer().after_publish(T0)
+    bootstrap.reminder_timer().after_publish(T0)
     clock = Clock(T0 + N + timedelta(hours=2))
     assert _reminder(clock).fire("2026-11-30T00:00:00Z") == "superseded"
     assert _schedule() == {"at": "at(2026-12-04T12:32:17)",
@@ -158,7 +155,7 @@ def test_an_overtaken_firing_whose_reminder_never_went_out_is_caught_up(aws, sto
 
 
 def test_a_deployment_that_never_publishes_is_armed_once_and_reminded(aws, store):
-    timer = reminder_timer()
+    timer = bootstrap.reminder_timer()
     assert timer.ensure_armed(T0) == datetime(2026, 12, 4, 10, 31, 18, tzinfo=UTC)
     assert _schedule() == {"at": "at(2026-12-04T10:31:18)",
                            "payload": {"kind": "stale-account", "due": "2026-12-04T10:31:18Z"}}
@@ -177,13 +174,13 @@ def test_a_deployment_that_never_publishes_is_armed_once_and_reminded(aws, store
 
 
 def test_ensure_armed_leaves_a_publishs_timer_alone(aws, store):
-    reminder_timer().after_publish(T0)
-    assert reminder_timer().ensure_armed(T0 + timedelta(days=3)) is None
+    bootstrap.reminder_timer().after_publish(T0)
+    assert bootstrap.reminder_timer().ensure_armed(T0 + timedelta(days=3)) is None
     assert _schedule()["payload"]["due"] == "2026-12-04T10:31:18Z"
 
 
 def test_a_schedule_armed_by_a_run_that_died_before_recording_it_is_kept(aws, store):
-    timer = reminder_timer()
+    timer = bootstrap.reminder_timer()
     timer.arm(due_after(T0, N))  # ensure_armed got this far
     assert timer.ensure_armed(T0 + timedelta(minutes=15)) is None
     assert _schedule()["payload"]["due"] == "2026-12-04T10:31:18Z"

@@ -19,6 +19,8 @@ _SER = TypeSerializer()
 _DES = TypeDeserializer()
 BY_STATE_INDEX = "by-state"
 
+_STEP = "step_"  # a comment claim's attributes noting the steps done: step_emailed, step_replied
+
 
 class StaleTransition(Exception):
     """The photo was not in the expected state: a duplicate or out-of-order event."""
@@ -112,6 +114,15 @@ class PhotoStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    @classmethod
+    def photo_from_image(cls, image: dict[str, Any] | None) -> Photo | None:
+        """The photo a table stream record's image (DynamoDB JSON) holds; None when the image is
+        not a photo's ``META`` item (an audit event, an album, the account)."""
+        if not image or image.get("SK", {}).get("S") != "META" or not str(
+                image.get("PK", {}).get("S", "")).startswith("PHOTO#"):
+            return None
+        return _photo_from_item(cls._plain(image))
+
     # -- writing -------------------------------------------------------------------------------
     def create(self, photo: Photo, *, actor: str, detail: dict[str, Any] | None = None) -> bool:
         """Store a new photo in its first state; False if it already exists (a duplicate event)."""
@@ -146,16 +157,18 @@ class PhotoStore:
         actor: str,
         changes: dict[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
+        condition: tuple[str, dict[str, Any]] | None = None,
     ) -> Photo:
         """Move a photo from ``expected`` to ``to``, recording an audit event, atomically.
 
         Raises :class:`StaleTransition` when the photo is not in ``expected`` (so a duplicate
-        delivery changes nothing) and :class:`IllegalTransition` for a move the machine forbids.
+        delivery changes nothing), or ``condition`` (an expression and its values) does not hold,
+        and :class:`IllegalTransition` for a move the machine forbids.
         """
         if to not in TRANSITIONS[expected]:
             raise IllegalTransition(f"{expected} → {to} is not a transition")
         return self._write(photo_id, expected, to, actor=actor, changes=changes or {},
-                           event=f"{expected.value}→{to.value}", detail=detail)
+                           event=f"{expected.value}→{to.value}", detail=detail, condition=condition)
 
     def update(
         self,
@@ -179,6 +192,21 @@ class PhotoStore:
         """Append an audit event without changing the photo."""
         item = self._event_item(photo_id, now_iso(), uuid.uuid4().hex[:8], event, actor, None, None, detail)
         self._db.put_item(TableName=self._table, Item=item)
+
+    # -- images --------------------------------------------------------------------------------
+    def first_with_image(self, sha256: str, photo_id: str) -> str:
+        """The photo that first recorded a scrubbed image with this SHA-256: ``photo_id`` itself when
+        no photo had (it is recorded now, ``PK=IMAGE#<sha256>, SK=FIRST``), else the earlier one."""
+        key = {"PK": {"S": f"IMAGE#{sha256}"}, "SK": {"S": "FIRST"}}
+        item = {**key, **self._serialize({"photo_id": photo_id, "at": now_iso()})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            first = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item") or {}
+            return str(self._plain(first).get("photo_id") or photo_id)
+        return photo_id
 
     # -- the account ---------------------------------------------------------------------------
     def account(self) -> dict[str, Any]:
@@ -211,6 +239,132 @@ class PhotoStore:
                 return False
             raise
         return True
+
+    def claim_stale_reminder(self, due: str, next_due: str, schedule: str, at: str, last_published: str | None) -> bool:
+        """Mark the stale-account firing for ``due`` reminded and move the due time to ``next_due``,
+        unless a firing for ``due`` already did or a publish happened meanwhile (False then)."""
+        values = {":due": {"S": due}, ":next": {"S": next_due}, ":name": {"S": schedule}, ":at": {"S": at}}
+        condition = "(attribute_not_exists(reminded_due) OR reminded_due <> :due)"
+        if last_published:
+            condition += " AND last_published_at = :last"
+            values[":last"] = {"S": last_published}
+        else:
+            condition += " AND attribute_not_exists(last_published_at)"
+        return self._conditional_update(
+            self._account_key(), "SET reminded_due = :due, reminded_at = :at, stale_due = :next, stale_schedule = :name",
+            condition, values)
+
+    def unclaim_stale_reminder(self, due: str) -> bool:
+        """Undo :meth:`claim_stale_reminder` (its email failed), so that a retry sends it."""
+        return self._conditional_update(self._account_key(), "SET stale_due = :due REMOVE reminded_due, reminded_at",
+                                        "reminded_due = :due", {":due": {"S": due}})
+
+    # -- comments ------------------------------------------------------------------------------
+    def claim_feed_read(self, now: str, due: str) -> bool:
+        """Take the activity feed's turn: True if it was last read at ``due`` or earlier (or never)."""
+        return self._conditional_update(self._feed_key(), "SET read_at = :now",
+                                        "attribute_not_exists(read_at) OR read_at <= :due",
+                                        {":now": {"S": now}, ":due": {"S": due}})
+
+    def release_feed_read(self) -> None:
+        """Hand the feed's turn back (it could not be read)."""
+        self._db.update_item(TableName=self._table, Key=self._feed_key(), UpdateExpression="REMOVE read_at")
+
+    def claim_comment(self, comment_id: str, *, photo_id: str, site_photo_id: str, now: str, stale_before: str,
+                      expires_at: int) -> dict[str, str] | None:
+        """Mark a comment as being handled; return the steps an earlier handling noted, or None if
+        it was seen before (and neither handed back nor left ``handling`` since before ``stale_before``)."""
+        try:
+            old = self._db.update_item(
+                TableName=self._table, Key=self._comment_key(comment_id),
+                UpdateExpression="SET photo_id = :p, site_photo_id = :s, seen_at = :now, outcome = :handling, "
+                                 "expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR outcome = :retry "
+                                    "OR (outcome = :handling AND seen_at < :stale)",
+                ExpressionAttributeValues={
+                    ":p": {"S": photo_id}, ":s": {"S": site_photo_id}, ":now": {"S": now},
+                    ":handling": {"S": "handling"}, ":retry": {"S": "retry"}, ":stale": {"S": stale_before},
+                    ":exp": {"N": str(expires_at)},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return None
+            raise
+        old_item = old.get("Attributes", {})
+        return {k.removeprefix(_STEP): v["S"] for k, v in old_item.items() if k.startswith(_STEP)}
+
+    def note_comment_step(self, comment_id: str, name: str, value: str) -> None:
+        """Note on a comment's claim that step ``name`` is done (``value``: when, or what it made)."""
+        self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id), UpdateExpression="SET #n = :v",
+                             ExpressionAttributeNames={"#n": _STEP + name}, ExpressionAttributeValues={":v": {"S": value}})
+
+    def finish_comment(self, comment_id: str, outcome: str) -> None:
+        self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id),
+                             UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
+
+    # -- comment replies: one per author and photo (PK=REPLY#<site photo id>#<author>, SK=REPLIED) -----
+    def claim_reply(self, site_photo_id: str, author: str, comment_id: str, now: str) -> bool:
+        """Whether ``comment_id`` may be the one answered for ``author`` on the photo: nobody by
+        this author was answered there yet (or this very comment was, by a handling cut short)."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._reply_key(site_photo_id, author),
+                UpdateExpression="SET comment_id = :c, claimed_at = if_not_exists(claimed_at, :now)",
+                ConditionExpression="attribute_not_exists(PK) OR comment_id = :c",
+                ExpressionAttributeValues={":c": {"S": comment_id}, ":now": {"S": now}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- the daily digest (PK=DIGEST#<day>; SK=COMMENT#<id> a comment, SK=SENT its claim) ----------
+    def add_to_digest(self, day: str, comment_id: str, entry: dict[str, Any], expires_at: int) -> None:
+        """Put a comment in ``day``'s digest (again is harmless: same item)."""
+        values = {f":v{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(entry.values())}
+        names = {f"#n{i}": k for i, k in enumerate(entry)}
+        sets = ", ".join(f"#n{i} = :v{i}" for i in range(len(entry)))
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, f"COMMENT#{comment_id}"),
+                             UpdateExpression=f"SET {sets}, expires_at = :exp", ExpressionAttributeNames=names,
+                             ExpressionAttributeValues={**values, ":exp": {"N": str(expires_at)}})
+
+    def digest(self, day: str) -> list[dict[str, Any]]:
+        """Every comment in ``day``'s digest, in the order they were added."""
+        entries: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True}
+        while True:
+            page = self._db.query(**kwargs)
+            entries += [{k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items() if k not in ("PK", "SK")}
+                        for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(entries, key=lambda e: (str(e.get("handled_at", "")), str(e.get("comment_id", ""))))
+
+    def claim_digest(self, day: str, now: str, stale_before: str, expires_at: int) -> bool:
+        """Take the sending of ``day``'s digest: nobody sent it, nor is sending it since ``stale_before``."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._digest_key(day, "SENT"),
+                UpdateExpression="SET #s = :sending, claimed_at = :now, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR #s = :retry OR (#s = :sending AND claimed_at < :stale)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}, ":retry": {"S": "retry"}, ":now": {"S": now},
+                                           ":stale": {"S": stale_before}, ":exp": {"N": str(expires_at)}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def finish_digest(self, day: str, outcome: str) -> None:
+        """``outcome``: "sent" (or "empty"), or "retry" to hand the digest back to the next run."""
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, "SENT"), UpdateExpression="SET #s = :o",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":o": {"S": outcome}})
 
     # -- albums --------------------------------------------------------------------------------
     def album(self, album: str) -> dict[str, Any]:
@@ -247,8 +401,90 @@ class PhotoStore:
             raise
         return True
 
+    # -- upload batches (PK=ALBUM#<album>: SK=MEMBER#<photo id>, SK=BATCH#<batch id>) -------------
+    def join_batch(self, album: str, photo_id: str, state: State) -> bool:
+        """Add a new photo to its album's open batch; False if it was added before (announced or not)."""
+        item = {**self._member_key(album, photo_id),
+                **self._serialize({"album": album, "photo_id": photo_id, "state": state.value, "joined_at": now_iso()})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def note_member(self, album: str, photo_id: str, state: State) -> bool:
+        """Record a batch member's new state; False if it is in no open batch (announced, or never joined)."""
+        try:
+            self._db.update_item(TableName=self._table, Key=self._member_key(album, photo_id),
+                                 UpdateExpression="SET #s = :s",
+                                 ConditionExpression="attribute_exists(PK) AND attribute_not_exists(announced)",
+                                 ExpressionAttributeNames={"#s": "state"},
+                                 ExpressionAttributeValues={":s": {"S": state.value}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def open_batch(self, album: str) -> list[dict[str, Any]]:
+        """The members of ``album``'s open batch (photo_id, state, joined_at), first joined first."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :member)",
+            "ExpressionAttributeValues": {":pk": {"S": f"ALBUM#{album}"}, ":member": {"S": "MEMBER#"}},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(m for m in (self._plain(i) for i in page["Items"]) if not m.get("announced"))
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda m: (m.get("joined_at", ""), m.get("photo_id", "")))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def claim_batch(self, album: str, batch_id: str, lease_until: str, now: str) -> str:
+        """Take the announcing of a batch: ``mine``; ``busy`` while another delivery's lease runs;
+        ``sent`` once it was announced."""
+        key = self._batch_key(album, batch_id)
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        found = self._plain(item) if item else None
+        if found and found.get("sent_at"):
+            return "sent"
+        if found and str(found.get("lease_until", "")) > now:
+            return "busy"
+        condition, values = "attribute_not_exists(PK)", {}
+        if found:
+            condition, values = "lease_until = :seen", {":seen": {"S": str(found.get("lease_until", ""))}}
+        try:
+            self._db.put_item(TableName=self._table, Item={**key, **self._serialize({
+                "album": album, "batch_id": batch_id, "lease_until": lease_until})}, ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}))
+        except ClientError as exc:
+            if condition_failed(exc):
+                return "busy"
+            raise
+        return "mine"
+
+    def batch_sent(self, album: str, batch_id: str, summary: dict[str, Any], *, keep_until: int) -> None:
+        """Record the announcement of a batch (kept until ``keep_until``, epoch seconds)."""
+        self._db.update_item(TableName=self._table, Key=self._batch_key(album, batch_id),
+                             UpdateExpression="SET sent_at = :at, summary = :summary, expires_at = :ttl",
+                             ExpressionAttributeValues={":at": {"S": now_iso()}, ":summary": _SER.serialize(_to_dynamo(summary)),
+                                                        ":ttl": {"N": str(keep_until)}})
+
+    def close_batch(self, album: str, batch_id: str, photo_ids: list[str], *, keep_until: int) -> None:
+        """Mark the members of an announced batch, so that they never join another (their marks
+        expire at ``keep_until``, epoch seconds, when no delivery of their records is still due)."""
+        for photo_id in photo_ids:
+            self._db.update_item(TableName=self._table, Key=self._member_key(album, photo_id),
+                                 UpdateExpression="SET announced = :batch, expires_at = :ttl",
+                                 ExpressionAttributeValues={":batch": {"S": batch_id}, ":ttl": {"N": str(keep_until)}})
+
     # -- internals -----------------------------------------------------------------------------
-    def _write(self, photo_id, expected, to, *, actor, changes, event, detail, condition=None) -> Photo:
+    def _write(self, photo_id: str, expected: State, to: State | None, *, actor: str, changes: dict[str, Any],
+               event: str, detail: dict[str, Any] | None,
+               condition: tuple[str, dict[str, Any]] | None = None) -> Photo:
         current = self.get(photo_id)
         if current is None or current.state != expected:
             raise StaleTransition(photo_id, expected, current.state if current else None)
@@ -291,7 +527,8 @@ class PhotoStore:
                 setattr(current, key, State(value) if key == "state" else value)
         return current
 
-    def _event_item(self, photo_id, stamp, n, event, actor, from_state, to_state, detail) -> dict[str, Any]:
+    def _event_item(self, photo_id: str, stamp: str, n: int | str, event: str, actor: str, from_state: State | None,
+                    to_state: State | None, detail: dict[str, Any] | None) -> dict[str, Any]:
         item: dict[str, Any] = {"at": stamp, "event": event, "actor": actor, "detail": detail or {}}
         if from_state is not None:
             item["from"] = from_state.value
@@ -308,8 +545,43 @@ class PhotoStore:
         return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": "PHOTOSET"}}
 
     @staticmethod
+    def _member_key(album: str, photo_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": f"MEMBER#{photo_id}"}}
+
+    @staticmethod
+    def _batch_key(album: str, batch_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": f"BATCH#{batch_id}"}}
+
+    @staticmethod
     def _account_key() -> dict[str, Any]:
         return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}
+
+    @staticmethod
+    def _feed_key() -> dict[str, Any]:
+        return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}  # read_at: when the feed was last read
+
+    @staticmethod
+    def _reply_key(site_photo_id: str, author: str) -> dict[str, Any]:
+        return {"PK": {"S": f"REPLY#{site_photo_id}#{author}"}, "SK": {"S": "REPLIED"}}
+
+    @staticmethod
+    def _digest_key(day: str, sk: str) -> dict[str, Any]:
+        return {"PK": {"S": f"DIGEST#{day}"}, "SK": {"S": sk}}
+
+    @staticmethod
+    def _comment_key(comment_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"COMMENT#{comment_id}"}, "SK": {"S": "SEEN"}}
+
+    def _conditional_update(self, key: dict[str, Any], expression: str, condition: str,
+                            values: dict[str, Any]) -> bool:
+        try:
+            self._db.update_item(TableName=self._table, Key=key, UpdateExpression=expression,
+                                 ConditionExpression=condition, ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
 
     @staticmethod
     def _serialize(item: dict[str, Any]) -> dict[str, Any]:
@@ -329,3 +601,4 @@ def condition_failed(exc: ClientError) -> bool:
         reasons = exc.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False
+

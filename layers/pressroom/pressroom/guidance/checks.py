@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
+from pressroom.domain.addresses import is_address
+from pressroom.domain.boxes import Box
 from pressroom.guidance.declared import (
     choice,
     minor_age,
     problem,
     references,
 )
-from pressroom.guidance.detector import Box, Detections, Face
+from pressroom.guidance.detector import Detections, Face
 from pressroom.guidance.model import Facts, Finding
 from pressroom.guidance.rules import Rule, RuleBook
 from pressroom.guidance.text import mask
@@ -20,7 +23,7 @@ ADULT_AGE = 18
 
 @dataclass
 class Judgement:
-    """Findings and approver's questions, collected check by check."""
+    """Findings and questions for the approver, collected check by check."""
 
     findings: list[Finding] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
@@ -29,7 +32,7 @@ class Judgement:
         result = rule.outcomes[outcome]
         if result.severity:
             message = result.message.format(**values)
-            self.findings.append(Finding(rule.id, result.severity, message, evidence, rule.guidance, where))
+            self.findings.append(Finding(rule.id, result.severity, message, evidence, rule.guidance, outcome, where))
         if result.question:
             self.questions.append(result.question.format(**values))
 
@@ -42,8 +45,8 @@ def judge(facts: Facts, detections: Detections, fields: dict[str, str], book: Ru
     _people(book.for_check("people"), declared, facts.captions, detections, out)
     _children(book.for_check("children"), declared, facts.captions, detections, _masked(fields, book), out)
     _credit(book.for_check("credit"), declared, out)
-    if not declared.get("uploader", "").strip():
-        out.add(book.for_check("uploader"), "undeclared", "uploader not declared")
+    _uploader(book.for_check("uploader"), declared, facts.declaration_problems, out)
+    _title(book.for_check("title"), facts, out)
     if not detections.available:
         out.add(book.for_check("image-analysis"), "unavailable", "image analysis", note=detections.note)
     elif detections.unchecked:
@@ -137,6 +140,29 @@ def _credit(rule: Rule, declared: dict[str, str], out: Judgement) -> None:
         out.add(rule, "missing", f"{' and '.join(missing)} not declared", missing=what)
     if owner and not any(regex.search(owner) for regex in rule.lists["force"]):
         out.add(rule, "not-force", f'copyright="{owner}"', copyright=owner)
+
+
+def _uploader(rule: Rule, declared: dict[str, str], problems: tuple[str, ...], out: Judgement) -> None:
+    uploader = declared.get("uploader", "").strip()
+    if not uploader:
+        out.add(rule, "undeclared", "uploader not declared")
+    elif not is_address(uploader):
+        out.add(rule, "not-an-address", f'uploader="{uploader}"', uploader=uploader)
+    for problem_ in problems:
+        out.add(rule, "declaration-refused", problem_, problem=problem_)
+
+
+def _title(rule: Rule, facts: Facts, out: Judgement) -> None:
+    """A photo published untitled, or under its file name (which the scrub stage gives one with none)."""
+    title = " ".join(facts.title.split())
+    if not title:
+        out.add(rule, "missing", "no title")
+    elif facts.filename and _plain(title) == _plain(PurePosixPath(facts.filename).stem):
+        out.add(rule, "file-name", f'title="{title}"; file name "{facts.filename}"', title=title)
+
+
+def _plain(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
 
 
 def _declared_as(declared: dict[str, str], key: str) -> str:

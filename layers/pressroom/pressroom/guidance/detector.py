@@ -2,7 +2,7 @@
 
 Three adapters: ``LocalVisionDetector`` (:mod:`pressroom.adapters.local_vision`) looks in the force's
 own account with models shipped inside registry packages, and is the default; ``RekognitionDetector``
-asks Amazon Rekognition; ``OfflineDetector`` analyses nothing and says so, the gap becoming an
+(:mod:`pressroom.adapters.rekognition`) asks Amazon Rekognition; ``OfflineDetector`` analyses nothing and says so, the gap becoming an
 approver's checklist item. Places in the picture are ``Box`` es: fractions of the upright image.
 """
 from __future__ import annotations
@@ -11,59 +11,16 @@ import io
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from pressroom.domain.boxes import Box
 
-_CHECK = "the approver must check faces, children, graphic content and visible text"
-OFFLINE_NOTE = f"No automatic image analysis offline: {_CHECK}"
-NOT_RUN_NOTE = f"No automatic image analysis was run: {_CHECK}"
+CHECK = "the approver must check faces, children, graphic content and visible text"
+OFFLINE_NOTE = f"No automatic image analysis offline: {CHECK}"
+NOT_RUN_NOTE = f"No automatic image analysis was run: {CHECK}"
 
 #: Rekognition accepts JPEG or PNG image bytes up to 5 MB.
 REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
 _ANALYSIS_EDGE = 4096
 _SMALLEST_EDGE = 256
-
-
-@dataclass(frozen=True)
-class Box:
-    """A place in the upright picture, as fractions (0..1) of its width and height."""
-
-    left: float
-    top: float
-    right: float
-    bottom: float
-
-    def __post_init__(self) -> None:
-        if not (0.0 <= self.left <= self.right <= 1.0 and 0.0 <= self.top <= self.bottom <= 1.0):
-            raise ValueError(f"not a box inside the picture: {self}")
-
-    @classmethod
-    def clipped(cls, left: float, top: float, right: float, bottom: float) -> Box:
-        """The part of a box inside the picture (a detector may reach past an edge)."""
-        def inside(value: float) -> float:
-            return min(1.0, max(0.0, value))
-
-        left, right = sorted((inside(left), inside(right)))
-        top, bottom = sorted((inside(top), inside(bottom)))
-        return cls(left, top, right, bottom)
-
-    @property
-    def height(self) -> float:
-        return self.bottom - self.top
-
-    def where(self) -> str:
-        """Where the box is, in words an approver can find it by ("top left", "centre")."""
-        middle_x, middle_y = (self.left + self.right) / 2, (self.top + self.bottom) / 2
-        row = "top" if middle_y < 1 / 3 else "bottom" if middle_y > 2 / 3 else "middle"
-        column = "left" if middle_x < 1 / 3 else "right" if middle_x > 2 / 3 else "centre"
-        return "centre" if (row, column) == ("middle", "centre") else f"{row} {column}"
-
-    def as_record(self) -> list[int]:
-        """Whole ten-thousandths (the photo record holds no floats)."""
-        return [round(value * 10_000) for value in (self.left, self.top, self.right, self.bottom)]
-
-    @classmethod
-    def from_record(cls, values: list[Any]) -> Box:
-        return cls.clipped(*(int(value) / 10_000 for value in values))
 
 
 @dataclass(frozen=True)
@@ -156,45 +113,6 @@ class OfflineDetector:
 
     def detect(self, image: bytes) -> Detections:
         return Detections(available=False, note=OFFLINE_NOTE)
-
-
-class RekognitionDetector:
-    """Faces with age ranges, moderation labels and text lines from Amazon Rekognition."""
-
-    def __init__(self, client: Any, min_confidence: float = 60.0, min_text_confidence: float = 80.0) -> None:
-        self._client = client
-        self._min_confidence = min_confidence
-        self._min_text_confidence = min_text_confidence
-
-    def detect(self, image: bytes) -> Detections:
-        try:
-            payload = {"Bytes": analysis_copy(image)}
-        except (OSError, ValueError):
-            return Detections(available=False, note=f"Image analysis could not read the image: {_CHECK}")
-        try:
-            faces = self._client.detect_faces(Image=payload, Attributes=["AGE_RANGE"])["FaceDetails"]
-            labels = self._client.detect_moderation_labels(Image=payload, MinConfidence=self._min_confidence)["ModerationLabels"]
-            text = self._client.detect_text(Image=payload)["TextDetections"]
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in {"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"}:
-                raise
-            return Detections(available=False, note=f"Image analysis refused the image ({code}): {_CHECK}")
-        return Detections(
-            faces=tuple(
-                Face(int(face["AgeRange"]["Low"]), int(face["AgeRange"]["High"]), float(face.get("Confidence", 0.0)))
-                for face in faces
-                if "AgeRange" in face and face.get("Confidence", 0.0) >= self._min_confidence
-            ),
-            labels=tuple(
-                Label(label["Name"], label.get("ParentName", ""), float(label.get("Confidence", 0.0))) for label in labels
-            ),
-            text=tuple(
-                line["DetectedText"]
-                for line in text
-                if line.get("Type") == "LINE" and line.get("Confidence", 0.0) >= self._min_text_confidence
-            ),
-        )
 
 
 def analysis_copy(image: bytes) -> bytes:

@@ -5,9 +5,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pressroom.guidance.detector import Box, Detections, Label, TextLine
+from pressroom.domain.boxes import Box
+from pressroom.guidance.detector import Detections, Label, TextLine
 from pressroom.guidance.model import SEVERITIES, Facts, Finding
-from pressroom.guidance.rules import Matcher, Rule, RuleBook
+from pressroom.guidance.rules import Matcher, PhoneNumbers, Rule, RuleBook
 
 _PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
 #: Cyrillic and Greek letters drawn like Latin ones ("ОFFICIAL" with a Cyrillic О reads as OFFICIAL).
@@ -74,7 +75,7 @@ def mask(text: str, book: RuleBook) -> str:
     return book.url_mask.sub(lambda match: " " * len(match.group()), text)
 
 
-def _spans(regex: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+def _spans(regex: re.Pattern[str] | PhoneNumbers, text: str) -> list[tuple[int, int]]:
     return [match.span() for match in regex.finditer(text)]
 
 
@@ -161,5 +162,5 @@ def findings(hits: list[Hit], lines: tuple[TextLine, ...] = ()) -> list[Finding]
             box for hit in group if hit.field == IMAGE_TEXT for start, end, box in places if start < hit.end and hit.start < end
         ))
         seen = f" ({', '.join(dict.fromkeys(box.where() for box in where))} of the picture)" if where else ""
-        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"{seen}', first.rule.guidance, where))
+        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"{seen}', first.rule.guidance, where=where))
     return result

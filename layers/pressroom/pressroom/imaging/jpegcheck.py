@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import struct
+from typing import Any
 
 from .result import RejectedImage
 
@@ -134,7 +135,7 @@ def _frame(payload: bytes, progressive: bool) -> dict:
     precision, height, width, count = struct.unpack_from(">BHHB", payload)
     if precision != 8 or count not in (1, 3, 4) or len(payload) != 6 + 3 * count or not (width and height):
         raise _Unvouched
-    components = {}
+    components: dict[int, dict[str, Any]] = {}
     for i in range(count):
         ident, sampling, table = payload[6 + 3 * i : 9 + 3 * i]
         h, v = sampling >> 4, sampling & 0x0F
@@ -157,7 +158,7 @@ def _scan(data: bytes, end: int, payload: bytes, frame: dict, dc: set[int], ac: 
         raise _Unvouched
     ss, se, approx = payload[1 + 2 * count : 4 + 2 * count]
     ah, al = approx >> 4, approx & 0x0F
-    members = []
+    members: list[tuple[dict[str, Any], int, int]] = []
     for i in range(count):
         ident, tables = payload[1 + 2 * i : 3 + 2 * i]
         component = frame["components"].get(ident)
@@ -209,7 +210,7 @@ def _scan(data: bytes, end: int, payload: bytes, frame: dict, dc: set[int], ac: 
 
 def _restarts(data: bytes, start: int) -> tuple[list[int], int]:
     """Positions of the RSTn markers in the entropy data from ``start``, and where the data ends."""
-    markers = []
+    markers: list[int] = []
     match = _MARKER_IN_SCAN.search(data, start)
     while match is not None:
         kind = data[match.start() + 1]

@@ -19,7 +19,7 @@ def png_indices(stream: bytes, size: tuple[int, int], depth: int, interlace: int
     return _indices(Image.frombytes("P", size, stream, "zip", raw, interlace))
 
 
-def gif_indices(image_data: bytes, size: tuple[int, int]) -> set[int]:
+def gif_indices(image_data: bytes | bytearray, size: tuple[int, int]) -> set[int]:
     """Indices a GIF frame's pixels use, given its image data (the LZW minimum code size, then
     the sub-blocks). Interlacing only moves rows, so it is left out."""
     return _indices(Image.frombytes("L", size, bytes(image_data[1:]), "gif", image_data[0], False, -1))
@@ -29,7 +29,7 @@ def _indices(image: Image.Image) -> set[int]:
     return {index for index, count in enumerate(image.histogram()) if count}
 
 
-def cleared(table: bytes, keep: set[int], entries: int) -> bytes:
+def cleared(table: bytes | memoryview, keep: set[int], entries: int) -> bytes:
     """The first ``entries`` of ``table`` (3 bytes an entry), every entry not in ``keep`` zeroed."""
     out = bytearray(3 * entries)
     for index in keep:

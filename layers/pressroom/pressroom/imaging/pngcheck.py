@@ -116,7 +116,7 @@ class _Stream:
 
     def add(self, offset: int, piece: memoryview) -> None:
         self.chunks += 1
-        if self.end is not None:
+        if self.inflater is None:  # the stream ended in an earlier chunk
             self.extra += len(piece)
             return
         used = _inflate(self.inflater, piece, self._rows, self.what)
@@ -182,8 +182,6 @@ def _chunks(data: bytes, size: tuple[int, int] | None, cuts: dict[int, int] | No
         body = view[pos + 8 : end - 4]
         if zlib.crc32(view[pos + 4 : end - 4]) != struct.unpack_from(">I", data, end - 4)[0]:
             raise RejectedImage(f"PNG chunk {name} fails its CRC check")
-        if header is None and kind != b"IHDR":
-            raise RejectedImage("PNG does not start with an IHDR chunk")
         if kind not in _KNOWN:
             raise RejectedImage(f"PNG chunk {name} is not one a scrubbed PNG holds")
         if kind in seen and kind not in _REPEATABLE:
@@ -204,6 +202,8 @@ def _chunks(data: bytes, size: tuple[int, int] | None, cuts: dict[int, int] | No
             if size is not None and (header.width, header.height) != tuple(size):
                 raise RejectedImage(f"PNG size {header.width}x{header.height} differs from the expected "
                                     f"{size[0]}x{size[1]}")
+        elif header is None:
+            raise RejectedImage("PNG does not start with an IHDR chunk")
         elif kind == b"PLTE":
             palette = _palette(header, length, seen)
         elif kind in (b"tRNS", b"bKGD", b"sBIT"):
@@ -260,11 +260,12 @@ def _finish(stream: _Stream | None, cuts: dict[int, int] | None) -> None:
     if stream is None:
         return
     stream.finish()
-    if stream.extra and cuts is None:
+    if not stream.extra:
+        return
+    if cuts is None or stream.end is None:
         raise RejectedImage(f"PNG {stream.what} has {stream.extra} bytes after the end of its zlib stream "
                             "(decoders ignore them)")
-    if stream.extra:
-        cuts[stream.end[0]] = stream.end[1]
+    cuts[stream.end[0]] = stream.end[1]
 
 
 def _header(body: memoryview) -> _Header:
@@ -354,7 +355,7 @@ def _inflate(inflater: zlib._Decompress, piece: memoryview, feed: Callable[[byte
     parts; return how many bytes of ``piece`` the stream used if it ended in it, else None."""
     try:
         for at in range(0, len(piece), _IN):
-            tail = piece[at : at + _IN]
+            tail: bytes | memoryview = piece[at : at + _IN]
             fed = at + len(tail)
             while True:
                 out = inflater.decompress(tail, _OUT)

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-from pressroom.guidance.detector import Box
+from pressroom.domain.boxes import Box
 
 #: what the approver may ask to blur
 CHOICES = ("faces", "plates", "text")

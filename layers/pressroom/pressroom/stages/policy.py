@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pressroom.adapters.mail import Mailer
 from pressroom.adapters.store import PhotoStore, StaleTransition
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance import Facts, Report, evaluate
 from pressroom.guidance.detector import Detector, analysis_record
 from pressroom.settings import Settings
 from pressroom.stages.notify import notify_once
+
+if TYPE_CHECKING:
+    from pressroom.guidance.meaning import Judge
 
 ACTOR = "policy"
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class Checker:
     sqs: Any
     mailer: Mailer
     detector: Detector
+    judge: Judge | None = None  # the caption judge of meaning; None: the rules alone
 
     def check(self, photo_id: str, *, attempt: int = 1) -> Photo | None:
         """Evaluate the guidance for one scrubbed photo; safe to call again.
@@ -75,7 +79,7 @@ class Checker:
         if hashlib.sha256(data).hexdigest() != photo.sha256:
             raise NotReady(f"clean copy of {photo_id} does not match its recorded checksum yet")
         detections = self.detector.detect(data)
-        report = evaluate(facts_of(photo), detections)
+        report = evaluate(facts_of(photo), detections, judge_of_meaning=self.judge)
         changes = {
             "findings": [f.as_record() for f in report.findings],
             "checklist": list(report.checklist),
@@ -115,7 +119,7 @@ def block(store: PhotoStore, mailer: Mailer, photo_id: str, reason: str, *, acto
 
 def queue_for_approval(sqs: Any, queue_url: str, photo_id: str) -> None:
     """Ask the request-approval stage to email the approvers about ``photo_id`` (it asks each once)."""
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"photo_id": photo_id}))
+    sqs.send_message(QueueUrl=queue_url, MessageBody=PhotoMessage(photo_id).body())
 
 
 def facts_of(photo: Photo) -> Facts:
@@ -128,6 +132,7 @@ def facts_of(photo: Photo) -> Facts:
         album=photo.album,
         captions=photo.captions,
         declared=photo.declared,
+        declaration_problems=tuple(photo.declaration_problems),
     )
 
 

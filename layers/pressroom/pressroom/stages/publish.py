@@ -12,11 +12,17 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
 3. the upload is put in its album's photoset, which the table names (``PK=ALBUM#<album>``): the
    first delivery to need it claims that item and makes the set, so concurrent deliveries of a
    new album's photos make one;
-4. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, and the
-   stale-account reminder is moved to N days later.
+4. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, the
+   stale-account reminder is moved to N days later, and the uploader is emailed the page and album
+   once (``notified_at``; a redelivery after that email failed sends it).
+
+Every attempt sets the upload's licence, comment and safety settings (``FlickrOptions``: declared,
+else the deployment's defaults; idempotent), so one that failed
+after the upload sets it on the retry. What is uploaded is :func:`publication_of` the photo, the
+same description the approvers were shown.
 
 A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
-(:class:`PublishRetry`). The last delivery (SQS receive count ``max_attempts``, the queue's
+(:class:`PublishRetry`). The last delivery (SQS receive count ``settings.max_receive_count``, the queue's
 maxReceiveCount) gives up on any failure, unless the photo turns out to be on the site after all:
 APPROVED → PUBLISH_FAILED with the reason, and the press office is emailed (once: ``notified_at``;
 a redelivery after the email failed sends it). A fault no retry can fix (the
@@ -29,7 +35,6 @@ PUBLISHED if an attempt's upload is recorded or on the site, else PUBLISH_FAILED
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,26 +44,30 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pressroom import bootstrap
-from pressroom.adapters import aws, parameters
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import (
+    VISIBILITY,
     Published,
     Publisher,
     PublisherUnavailable,
     PublishRefused,
+    clean_tags,
 )
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock
+from pressroom.domain.addresses import is_address
+from pressroom.domain.flickr_options import FlickrOptions, options_for
+from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.publication import Publication
+from pressroom.domain.schedule import london, publish_at
 from pressroom.guidance import declared_facts, published_caption
-from pressroom.settings import Settings, get_settings
+from pressroom.settings import Settings
 from pressroom.stages.notify import send_once
-from pressroom.stages.staleness import ReminderTimer, parse_time, reminder_timer
+from pressroom.stages.staleness import ReminderTimer, parse_time
 
 ACTOR = "publish"
 #: the publish queue's maxReceiveCount (template.yaml, local resources): the last delivery gives up
-MAX_ATTEMPTS = 5
 #: added to an invocation's remaining time: how long after it a claim is certainly abandoned
 LEASE_MARGIN = timedelta(seconds=60)
 _MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
@@ -89,17 +98,6 @@ def machine_tag(photo_id: str) -> str:
     return f"pressroom:photo={photo_id}"
 
 
-def parse_message(body: str) -> str:
-    """The photo id of a publish-queue message ``{"photo_id": "<id>"}``."""
-    try:
-        message = json.loads(body)
-    except ValueError as exc:
-        raise ValueError("a publish message must be JSON") from exc
-    photo_id = message.get("photo_id") if isinstance(message, dict) else None
-    if not isinstance(photo_id, str) or not photo_id.isalnum():
-        raise ValueError("a publish message needs a photo_id")
-    return photo_id
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -120,15 +118,19 @@ class PublishStage:
     mailer: Mailer
     reminder: ReminderTimer
     press_office: Callable[[], list[str]]
-    max_attempts: int = MAX_ATTEMPTS
     now: Callable[[], datetime] = clock.now
+    #: arms a one-time schedule (name, when, message) that sends a publish message then (None: none can)
+    schedule: Callable[[str, datetime, dict[str, Any]], None] | None = None
 
     def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
         """Publish one approved photo; ``lease`` is how long this invocation may still run and
-        ``attempt`` is the message's receive count (the one reaching ``max_attempts`` is the last)."""
-        photo, settled = self._approved(photo_id)
-        if photo is None:
-            return settled
+        ``attempt`` is the message's receive count (the one reaching ``settings.max_receive_count`` is the last)."""
+        photo = self._approved(photo_id)
+        if isinstance(photo, Outcome):
+            return photo
+        held = self._held(photo)
+        if held is not None:
+            return held
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
         uploaded, status = _upload_of(earlier), "recovered"
@@ -138,16 +140,17 @@ class PublishStage:
             if uploaded is None:
                 uploaded, status = self._upload(photo), "published"
                 photo = self._note_upload(photo, claim, uploaded)
+            self.publisher.configure(uploaded.photo_id, self._options(photo))  # again on a retry: harmless
             published = uploaded if uploaded.photoset_id else self._in_album(photo, uploaded, lease)
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
         except Exception as exc:
             reason = _reason(exc)
-            if attempt >= self.max_attempts:
+            if attempt >= self.settings.max_receive_count:
                 return self._last_chance(photo, lease, f"gave up after {attempt} attempts: {reason}", uploaded, status)
             self._release(photo, claim, reason)
             if isinstance(exc, _RETRYABLE):
-                raise PublishRetry(f"attempt {attempt} of {self.max_attempts}: {reason}") from exc
+                raise PublishRetry(f"attempt {attempt} of {self.settings.max_receive_count}: {reason}") from exc
             raise
         return self._record(photo, published, status)
 
@@ -156,28 +159,56 @@ class PublishStage:
         stopped (out of memory or time) or failed without ending it. Nothing is uploaded: an upload
         an earlier attempt made is recorded as published; else APPROVED → PUBLISH_FAILED and the
         press office is told (:func:`retry_failed` checks the site again before uploading)."""
-        photo, settled = self._approved(photo_id)
-        if photo is None:
-            return settled
+        photo = self._approved(photo_id)
+        if isinstance(photo, Outcome):
+            return photo
         earlier = dict(photo.flickr)
         photo, _ = self._claim(photo, earlier, lease)
-        return self._last_chance(photo, lease, publisher_stopped(self.max_attempts), _upload_of(earlier))
+        return self._last_chance(photo, lease, publisher_stopped(self.settings.max_receive_count), _upload_of(earlier))
 
     # -- steps ---------------------------------------------------------------------------------
-    def _approved(self, photo_id: str) -> tuple[Photo, None] | tuple[None, Outcome]:
+    def _held(self, photo: Photo) -> Outcome | None:
+        """An embargoed photo (its ``publish-at`` still ahead) is held: a one-time schedule
+        (``publish-at-<id>``) sends its publish message again at that time, and this one is done.
+        None when it may be published now. A ``publish-at`` that is not a time fails the photo: it
+        must not go out before a time nobody can read."""
+        value = str((photo.declared or {}).get("publish-at") or "").strip()
+        if not value:
+            return None
+        try:
+            when = publish_at(value)
+        except ValueError as exc:
+            return self._give_up(photo, f"{exc}; it was not published")
+        if when <= self.now():
+            return None
+        if self.schedule is None:
+            return self._give_up(photo, f"it is embargoed until {london(when)} and this deployment cannot "
+                                        "hold a photo until then; it was not published")
+        self.schedule(publish_at_schedule(photo.id), when, {"photo_id": photo.id})
+        if photo.publish_at != clock.iso(when):
+            try:
+                self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-held",
+                                  changes={"publish_at": clock.iso(when)},
+                                  detail={"until": clock.iso(when), "uk_time": london(when)})
+            except StaleTransition:
+                pass  # another delivery recorded it
+        return Outcome(photo.id, "held", clock.iso(when))
+
+    def _approved(self, photo_id: str) -> Photo | Outcome:
         """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
         crash between recording and re-arming, or after the failure email failed, finishes that)."""
         photo = self.store.get(photo_id)
         if photo is None:
-            return None, Outcome(photo_id, "skipped", "no such photo")
+            return Outcome(photo_id, "skipped", "no such photo")
         if photo.state == State.PUBLISHED:
             self._rearm(photo)
-            return None, Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
+            self._tell_uploader(photo)  # if that failed before
+            return Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
         if photo.state == State.PUBLISH_FAILED and not photo.notified_at:
-            return None, self._tell_press_office(photo)
+            return self._tell_press_office(photo)
         if photo.state != State.APPROVED:
-            return None, Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
-        return photo, None
+            return Outcome(photo_id, "skipped", f"photo is {photo.state.value}")
+        return photo
 
     def _claim(self, photo: Photo, earlier: dict[str, Any], lease: timedelta) -> tuple[Photo, str]:
         """Take the photo for this delivery, or raise :class:`PublishBusy`."""
@@ -203,16 +234,15 @@ class PublishStage:
         return claimed, claim
 
     def _upload(self, photo: Photo) -> Published:
+        public = publication_of(photo, self.settings)
         return self.publisher.publish(
-            self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
-            description=published_caption(photo.title, photo.description, self._credit(photo)),
-            tags=photo.tags, machine_tag=machine_tag(photo.id),
+            self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=public.title,
+            description=public.description, tags=list(public.tags), machine_tag=machine_tag(photo.id),
+            options=self._options(photo),
         )
 
-    @staticmethod
-    def _credit(photo: Photo) -> str:
-        """Who took the photo: as the uploader declared it, else as the image's IPTC/XMP says."""
-        return declared_facts(photo.declared, photo.captions).get("credit", "")
+    def _options(self, photo: Photo) -> FlickrOptions:
+        return options_for(photo.declared or {}, self.settings)
 
     def _note_upload(self, photo: Photo, claim: str, uploaded: Published) -> Photo:
         """Record the upload at once, so that a later delivery does not depend on the site's search
@@ -283,6 +313,7 @@ class PublishStage:
             self._release(photo, photo.flickr.get("claim", ""), reason)  # the retry records the noted upload
             raise PublishRetry(reason) from exc
         self._rearm(done)
+        self._tell_uploader(done)
         return Outcome(photo.id, status, published.url)
 
     def _rearm(self, photo: Photo) -> None:
@@ -331,11 +362,23 @@ class PublishStage:
             return Outcome(photo.id, "skipped", "changed by another delivery")
         return self._tell_press_office(failed)
 
+    def _tell_uploader(self, photo: Photo) -> None:
+        """Email the uploader, once, that ``photo`` is published, where and in which album; a failure
+        is raised so that the message is delivered again (it finds the photo PUBLISHED and sends it)."""
+        if is_address(photo.uploader):
+            send_once(self.store, self.mailer, photo, lambda: published_email(photo), event="uploader-notified",
+                      detail={"outcome": "published", "url": photo.flickr.get("url", "")})
+
     def _tell_press_office(self, photo: Photo) -> Outcome:
         """Email the press office that ``photo`` could not be published, unless that was done."""
         send_once(self.store, self.mailer, photo, lambda: failure_email(self.press_office(), photo, photo.reason),
                   event="press-office-notified", detail={"reason": photo.reason})
         return Outcome(photo.id, "failed", photo.reason)
+
+
+def publish_at_schedule(photo_id: str) -> str:
+    """The one-time schedule that publishes an embargoed photo at its ``publish-at``."""
+    return f"publish-at-{photo_id}"
 
 
 def publisher_stopped(attempts: int) -> str:
@@ -356,6 +399,29 @@ def _reason(exc: Exception) -> str:
     return f"unexpected error ({type(exc).__name__}): {exc}"
 
 
+def publication_of(photo: Photo, settings: Settings) -> Publication:
+    """What the public will see of ``photo``: exactly what :meth:`PublishStage.publish` sends (title,
+    the description with credit, link back and crime line, tags as the site keeps them) and how
+    (its licence, comment and safety settings: declared, else the deployment's defaults)."""
+    licence = options_for(photo.declared or {}, settings).describe()
+    credit = declared_facts(photo.declared, photo.captions).get("credit", "")  # declared, else the image's own
+    return Publication(title=photo.title, description=published_caption(photo.title, photo.description, credit),
+                       tags=tuple(clean_tags(photo.tags)), credit=" ".join(credit.split()), licence=licence,
+                       album=photo.album, visibility=VISIBILITY, footer=published_caption("", "", credit))
+
+
+def published_email(photo: Photo) -> Email:
+    """The uploader's email: their photo is public, at its page, in its album."""
+    name = photo.title or PurePosixPath(photo.original_key).name
+    url = photo.flickr.get("url", "")
+    return Email(to=[photo.uploader], subject=f"Pressroom: your photo \"{name}\" is published", text="\n".join([
+        f"Your photo \"{name}\" is published on Flickr, in the album \"{photo.album}\":",
+        f"  {url}",
+        "",
+        f"Photo reference: {photo.id}",
+    ]) + "\n")
+
+
 def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:
     name = photo.title or PurePosixPath(photo.original_key).name
     return Email(to=recipients, subject=f"Pressroom: approved photo \"{name}\" could not be published", text="\n".join([
@@ -365,14 +431,6 @@ def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:
         "Nothing more will be tried automatically. Once the cause is fixed, queue it again with:",
         f"  pressroom retry {photo.id}",
     ]))
-
-
-def stage() -> PublishStage:
-    """The stage of this process's deployment (publisher chosen by the configured credentials)."""
-    settings = get_settings()
-    return PublishStage(settings, bootstrap.store(), aws.client("s3"), bootstrap.publisher(),
-                        bootstrap.mailer(), reminder_timer(), parameters.press_office,
-                        max_attempts=settings.max_receive_count)
 
 
 def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor: str) -> Photo:
@@ -394,10 +452,5 @@ def requeue(store: PhotoStore, sqs: Any, queue_url: str, photo_id: str, *, actor
     if photo.state != State.APPROVED:
         raise LookupError(f"photo {photo_id} is {photo.state.value}: only a photo that failed to publish "
                           "(or is approved) can be queued to publish")
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"photo_id": photo_id}))
+    sqs.send_message(QueueUrl=queue_url, MessageBody=PhotoMessage(photo_id).body())
     return photo
-
-
-def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
-    """``pressroom retry PHOTO_ID``: :func:`requeue` in this process's deployment."""
-    return requeue(bootstrap.store(), aws.client("sqs"), get_settings().publish_queue_url, photo_id, actor=actor)

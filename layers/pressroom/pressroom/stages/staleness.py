@@ -15,16 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from pressroom import bootstrap
-from pressroom.adapters import aws, parameters
 from pressroom.adapters.mail import Email, Mailer
-from pressroom.adapters.store import PhotoStore, condition_failed
+from pressroom.adapters.store import PhotoStore
 from pressroom.adapters.timers import Timers
 from pressroom.domain import clock
 from pressroom.domain.photos import State
-from pressroom.settings import Settings, get_settings
+from pressroom.settings import Settings
 
 SCHEDULE = "stale-account"
 KIND = "stale-account"
@@ -36,7 +32,6 @@ GUIDANCE = (
     "it's important that you don't leave your account without an update for weeks",
     "Add images on a regular basis to ensure the site is maintained.",
 )
-_ACCOUNT_KEY = {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}
 
 
 def due_iso(when: datetime) -> str:
@@ -153,7 +148,6 @@ class StalenessReminder:
     timer: ReminderTimer
     mailer: Mailer
     press_office: Callable[[], list[str]]
-    dynamodb: Any
     now: Callable[[], datetime] = clock.now
 
     @property
@@ -199,40 +193,9 @@ class StalenessReminder:
     def _claim(self, due: str, next_due: str, last_published: Any) -> bool:
         """Atomically mark ``due`` reminded and move the ACCOUNT's due time on, unless a firing
         for ``due`` already did or a publish happened meanwhile."""
-        values = {":due": {"S": due}, ":next": {"S": next_due}, ":name": {"S": SCHEDULE},
-                  ":at": {"S": clock.iso(self.now())}}
-        condition = "(attribute_not_exists(reminded_due) OR reminded_due <> :due)"
-        if last_published:
-            condition += " AND last_published_at = :last"
-            values[":last"] = {"S": str(last_published)}
-        else:
-            condition += " AND attribute_not_exists(last_published_at)"
-        return self._update(
-            "SET reminded_due = :due, reminded_at = :at, stale_due = :next, stale_schedule = :name",
-            condition, values)
+        return self._store.claim_stale_reminder(due, next_due, SCHEDULE, clock.iso(self.now()),
+                                                str(last_published) if last_published else None)
 
     def _unclaim(self, due: str) -> None:
         """Undo :meth:`_claim` after the email failed, so that a retry sends it."""
-        self._update("SET stale_due = :due REMOVE reminded_due, reminded_at", "reminded_due = :due",
-                     {":due": {"S": due}})
-
-    def _update(self, expression: str, condition: str, values: dict[str, Any]) -> bool:
-        try:
-            self.dynamodb.update_item(TableName=self.timer.settings.table_name, Key=_ACCOUNT_KEY,
-                                      UpdateExpression=expression, ConditionExpression=condition,
-                                      ExpressionAttributeValues=values)
-        except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
-
-
-def reminder_timer() -> ReminderTimer:
-    """The timer of this process's deployment."""
-    return ReminderTimer(get_settings(), bootstrap.store(), bootstrap.timers())
-
-
-def reminder() -> StalenessReminder:
-    """The reminder of this process's deployment."""
-    return StalenessReminder(reminder_timer(), bootstrap.mailer(), parameters.press_office, aws.client("dynamodb"))
+        self._store.unclaim_stale_reminder(due)
