@@ -293,15 +293,6 @@ class FakeFlickr:
             f'\t<urls>\n\t\t<url type="photopage">https://www.flickr.com/photos/westmidlandspolice/{pid}/</url>\n'
             f'\t</urls>\n\t<media>photo</media>\n</photo>')
 
-    def _photos_licenses_setLicense(self, p):
-        photo = self.photos.get(p["photo_id"])
-        if photo is None:
-            return _fail(1, "Photo not found")
-        if p["license_id"] not in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}:
-            return _fail(2, "License not found")
-        photo["license"] = p["license_id"]
-        return _ok()
-
     def _photos_search(self, p):
         assert p["user_id"] == "me"
         hits = [pid for pid, ph in self.photos.items() if p["machine_tags"] in ph["tag_list"]]
