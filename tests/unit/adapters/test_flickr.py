@@ -240,7 +240,14 @@ class FakeFlickr:
     #: flickr.photos.licenses.getInfo as documented (the ids of the 4.0 licences are the double's own:
     #: the adapter looks each licence up by its address, never by a number it assumes)
     LICENSES = [("0", "All Rights Reserved", ""),
+                ("1", "Attribution-NonCommercial-ShareAlike License", "https://creativecommons.org/licenses/by-nc-sa/2.0/"),
+                ("2", "Attribution-NonCommercial License", "https://creativecommons.org/licenses/by-nc/2.0/"),
+                ("3", "Attribution-NonCommercial-NoDerivs License", "https://creativecommons.org/licenses/by-nc-nd/2.0/"),
                 ("4", "Attribution License", "https://creativecommons.org/licenses/by/2.0/"),
+                ("5", "Attribution-ShareAlike License", "https://creativecommons.org/licenses/by-sa/2.0/"),
+                ("6", "Attribution-NoDerivs License", "https://creativecommons.org/licenses/by-nd/2.0/"),
+                ("7", "No known copyright restrictions", "https://www.flickr.com/commons/usage/"),
+                ("8", "United States Government Work", "http://www.usa.gov/copyright.shtml"),
                 ("9", "Public Domain Dedication (CC0)", "https://creativecommons.org/publicdomain/zero/1.0/"),
                 ("10", "Public Domain Mark", "https://creativecommons.org/publicdomain/mark/1.0/"),
                 ("11", "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
@@ -292,15 +299,6 @@ class FakeFlickr:
             f'\t<visibility ispublic="{photo.get("is_public", "0")}" isfriend="0" isfamily="0" />\n'
             f'\t<urls>\n\t\t<url type="photopage">https://www.flickr.com/photos/westmidlandspolice/{pid}/</url>\n'
             f'\t</urls>\n\t<media>photo</media>\n</photo>')
-
-    def _photos_licenses_setLicense(self, p):
-        photo = self.photos.get(p["photo_id"])
-        if photo is None:
-            return _fail(1, "Photo not found")
-        if p["license_id"] not in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}:
-            return _fail(2, "License not found")
-        photo["license"] = p["license_id"]
-        return _ok()
 
     def _photos_search(self, p):
         assert p["user_id"] == "me"

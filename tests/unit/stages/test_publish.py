@@ -162,7 +162,7 @@ def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
 
 def test_what_is_published_is_what_the_approvers_were_shown(aws, store, jpeg, album, clock):
     photo = approved_photo(store, jpeg, tags=["community", ' "fun   day" ', "community"])
-    shown = publication_of(photo, get_settings().licence)
+    shown = publication_of(photo, get_settings())
     make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
     sidecar = json.loads((album.root / "photos" / f"{store.get(PID).flickr['id']}.json").read_text())
     assert (sidecar["title"], sidecar["description"], tuple(sidecar["tags"]), sidecar["licence"], sidecar["album"]) == (

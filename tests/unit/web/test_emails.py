@@ -11,6 +11,7 @@ from pressroom.adapters.mail import Email, to_mime
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.checklist import checklist
 from pressroom.guidance.rules import load_rulebook
+from pressroom.settings import Settings
 from pressroom.stages.publish import publication_of
 from pressroom.web.emails import PREVIEW_CID, approval_email
 from pressroom.web.preview import thumbnail
@@ -34,7 +35,7 @@ def _photo():
 def _email(photo=None, **kwargs):
     photo = photo or _photo()
     items, _ = checklist(load_rulebook().questions, photo.declared, photo.findings)
-    return approval_email(photo, publication_of(photo, "All Rights Reserved"), items, "a@press-office.example",
+    return approval_email(photo, publication_of(photo, Settings()), items, "a@press-office.example",
                           LINK, EXPIRES, **kwargs)
 
 

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.checklist import Problem, checklist
 from pressroom.guidance.rules import load_rulebook
+from pressroom.settings import Settings
 from pressroom.stages.publish import publication_of
 from pressroom.web.audit import format_audit
 from pressroom.web.forms import Caption
@@ -36,7 +37,7 @@ def _photo(**captions):
 def _render(**kwargs):
     photo = _photo()
     items, others = checklist(load_rulebook().questions, photo.declared, photo.findings)
-    args = dict(photo=photo, public=publication_of(photo, "All Rights Reserved"), items=items, others=others,
+    args = dict(photo=photo, public=publication_of(photo, Settings()), items=items, others=others,
                 approver="a@press-office.example", action_url="https://x.example/review/3f1c2a9b7d4e5f60718293a4",
                 token="TOKEN", csrf="CSRF", preview_url='https://s3.example/clean/p.jpg?a=1&b="2"',
                 expires="2026-11-27 10:00 UTC", audit_lines=[f"2026 · scrub · {EVIL}"],
