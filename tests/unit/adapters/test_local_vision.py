@@ -21,8 +21,9 @@ from pressroom.adapters.local_vision import (
     analyse_request,
     ocr_model_paths,
 )
+from pressroom.domain.boxes import Box
 from pressroom.guidance import Facts, evaluate
-from pressroom.guidance.detector import Box, Detections, analysis_record, detections_from_record
+from pressroom.guidance.detector import Detections, analysis_record, detections_from_record
 from tests.corpus import VISION, vision_file, vision_labels
 from tests.scenes import read, scenes
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from pressroom.domain.boxes import Box
 from pressroom.guidance import Facts, declared_facts, evaluate
 from pressroom.guidance.declared import (
     CHOICES,
@@ -11,7 +12,7 @@ from pressroom.guidance.declared import (
     minor_age,
     references,
 )
-from pressroom.guidance.detector import Box, Detections, Face
+from pressroom.guidance.detector import Detections, Face
 from pressroom.guidance.rules import CODE_CHECKS, load_rulebook
 
 COMPLETE = {

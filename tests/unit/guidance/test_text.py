@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from pressroom.domain.boxes import Box
 from pressroom.guidance import Facts, evaluate
-from pressroom.guidance.detector import Box, Detections, Label, TextLine
+from pressroom.guidance.detector import Detections, Label, TextLine
 from pressroom.guidance.rules import load_rulebook
 
 #: Declarations that satisfy every declared-fact check, so only text findings remain.

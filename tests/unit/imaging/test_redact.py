@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageStat
 
-from pressroom.guidance.detector import Box
+from pressroom.domain.boxes import Box
 from pressroom.imaging.redact import annotated_preview, redacted, redaction_boxes
 from tests.scenes import font
 

@@ -6,13 +6,14 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pressroom.domain.addresses import is_address
+from pressroom.domain.boxes import Box
 from pressroom.guidance.declared import (
     choice,
     minor_age,
     problem,
     references,
 )
-from pressroom.guidance.detector import Box, Detections, Face
+from pressroom.guidance.detector import Detections, Face
 from pressroom.guidance.model import Facts, Finding
 from pressroom.guidance.rules import Rule, RuleBook
 from pressroom.guidance.text import mask

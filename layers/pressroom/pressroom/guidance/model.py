@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pressroom.guidance.detector import Box
+from pressroom.domain.boxes import Box
 
 SEVERITIES = ("block", "warn", "info")
 

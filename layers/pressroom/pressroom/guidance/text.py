@@ -5,7 +5,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pressroom.guidance.detector import Box, Detections, Label, TextLine
+from pressroom.domain.boxes import Box
+from pressroom.guidance.detector import Detections, Label, TextLine
 from pressroom.guidance.model import SEVERITIES, Facts, Finding
 from pressroom.guidance.rules import Matcher, PhoneNumbers, Rule, RuleBook
 
@@ -161,5 +162,5 @@ def findings(hits: list[Hit], lines: tuple[TextLine, ...] = ()) -> list[Finding]
             box for hit in group if hit.field == IMAGE_TEXT for start, end, box in places if start < hit.end and hit.start < end
         ))
         seen = f" ({', '.join(dict.fromkeys(box.where() for box in where))} of the picture)" if where else ""
-        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"{seen}', first.rule.guidance, where))
+        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"{seen}', first.rule.guidance, where=where))
     return result

@@ -82,14 +82,14 @@ def read_decision(body: str | None, headers: Mapping[str, str], own_origin: str)
     form = _parse(body, headers)
     answers = {name[2:]: value for name, values in form.items() if name.startswith("q.")
                for value in values[:1] if value in _ANSWERS}
-    notes = {name[5:]: _typed(values[0]) for name, values in form.items() if name.startswith("note.") and values}
+    notes = {name[5:]: typed_text(values[0]) for name, values in form.items() if name.startswith("note.") and values}
     caption = None
     if any(name in form for name in ("title", "description", "tags")):
-        caption = Caption(" ".join(clean(first(form, "title")).split()), _typed(first(form, "description")),
+        caption = Caption(" ".join(clean(first(form, "title")).split()), typed_text(first(form, "description")),
                           split_tags(first(form, "tags")))
     return DecisionForm(token=first(form, "t"), csrf=first(form, "csrf"), decision=first(form, "decision"),
                         publish_again=first(form, "publish_again") == "yes",
-                        reason=_typed(first(form, "reason")), answers=answers, notes=notes, caption=caption,
+                        reason=typed_text(first(form, "reason")), answers=answers, notes=notes, caption=caption,
                         shown=first(form, "shown"), checked=first(form, "checked"))
 
 
@@ -121,7 +121,7 @@ def first(form: Mapping[str, list[str]], name: str) -> str:
     return values[0]
 
 
-def _typed(value: str) -> str:
+def typed_text(value: str) -> str:
     """A field as typed, with its line breaks and without control characters or bidi overrides."""
     return clean(value, lines=True).strip()
 
