@@ -155,9 +155,3 @@ def parse_form(body: str | None, headers: Mapping[str, str]) -> dict[str, list[s
         return parse_qs(body, keep_blank_values=True, max_num_fields=50)
     except ValueError:
         raise LinkError(400, "Request refused", "The form could not be read.") from None
-
-
-def typed_text(value: str) -> str:
-    """A field of the take-down and correction pages as typed: line breaks kept, control characters
-    and bidi overrides removed."""
-    return _typed(value)
