@@ -154,6 +154,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     "AmendApiFunction": [
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}"),  # the audit trail
         ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{PressOfficeParameter}"),
+        ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),  # a correction's reviewers: approvers and groups
         ("secretsmanager:GetSecretValue", "{PublishedLinksKey}"),
     ],
     "PhotoEventsFunction": [

@@ -217,10 +217,11 @@ def takedown_pages() -> TakedownPages:
 
 @lru_cache(maxsize=1)
 def correction_pages() -> CorrectionPages:
-    from pressroom.stages.update import CorrectionPages
+    from pressroom.stages.update import CorrectionPages, reviewers
 
     return CorrectionPages(get_settings(), store(), parameters.published_links_key,
-                           parameters.previous_published_links_keys, parameters.approvers)
+                           parameters.previous_published_links_keys,
+                           lambda: reviewers(parameters.approvers, parameters.members))
 
 
 @lru_cache(maxsize=1)

@@ -240,7 +240,14 @@ class FakeFlickr:
     #: flickr.photos.licenses.getInfo as documented (the ids of the 4.0 licences are the double's own:
     #: the adapter looks each licence up by its address, never by a number it assumes)
     LICENSES = [("0", "All Rights Reserved", ""),
+                ("1", "Attribution-NonCommercial-ShareAlike License", "https://creativecommons.org/licenses/by-nc-sa/2.0/"),
+                ("2", "Attribution-NonCommercial License", "https://creativecommons.org/licenses/by-nc/2.0/"),
+                ("3", "Attribution-NonCommercial-NoDerivs License", "https://creativecommons.org/licenses/by-nc-nd/2.0/"),
                 ("4", "Attribution License", "https://creativecommons.org/licenses/by/2.0/"),
+                ("5", "Attribution-ShareAlike License", "https://creativecommons.org/licenses/by-sa/2.0/"),
+                ("6", "Attribution-NoDerivs License", "https://creativecommons.org/licenses/by-nd/2.0/"),
+                ("7", "No known copyright restrictions", "https://www.flickr.com/commons/usage/"),
+                ("8", "United States Government Work", "http://www.usa.gov/copyright.shtml"),
                 ("9", "Public Domain Dedication (CC0)", "https://creativecommons.org/publicdomain/zero/1.0/"),
                 ("10", "Public Domain Mark", "https://creativecommons.org/publicdomain/mark/1.0/"),
                 ("11", "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),

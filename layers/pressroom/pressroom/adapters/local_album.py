@@ -32,7 +32,7 @@ from typing import Any
 
 from pressroom.adapters.publisher import Comment, Published, PublisherUnavailable, PublishRefused
 from pressroom.domain import clock
-from pressroom.domain.flickr_options import LICENCE_NAMES, FlickrOptions
+from pressroom.domain.flickr_options import FlickrOptions
 
 _URL = re.compile(r"(https?://[^\s<>\"']+|www\.[^\s<>\"']+)")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -169,7 +169,7 @@ class LocalAlbum:
         self._change(photo_id, private=True)
 
     def configure(self, photo_id: str, options: FlickrOptions) -> None:
-        self._change(photo_id, licence=options.licence, comments=options.comments)
+        self._change(photo_id, licence=options.licence_name, comments=options.comments)
 
     def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
         self._change(photo_id, title=title, description=description)
@@ -321,7 +321,7 @@ def _article(photo: dict[str, Any]) -> str:
         f'<p class="tags">{tags}</p>\n' if tags else "",
         f'<p class="meta">Album {escape(str(photo.get("album", "")))} · published '
         f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}'
-        + (f' · {escape(LICENCE_NAMES.get(str(photo["licence"]), str(photo["licence"])))}'
-           f' · comments: {escape(str(photo.get("comments", "")))}' if photo.get("licence") else "") + '</p>\n',
+        + (f' · {escape(str(photo["licence"]))} · comments: {escape(str(photo.get("comments", "")))}'
+           if photo.get("licence") else "") + '</p>\n',
         "</article>",
     ])

@@ -20,7 +20,7 @@ LICENCES = {
     "cc0": "creativecommons.org/publicdomain/zero/1.0/",
     "public-domain": "creativecommons.org/publicdomain/mark/1.0/",
 }
-LICENCE_NAMES = {"all-rights-reserved": "All rights reserved", "cc-by-4.0": "CC BY 4.0", "cc-by-sa-4.0": "CC BY-SA 4.0",
+LICENCE_NAMES = {"all-rights-reserved": "All Rights Reserved", "cc-by-4.0": "CC BY 4.0", "cc-by-sa-4.0": "CC BY-SA 4.0",
                  "cc-by-nc-4.0": "CC BY-NC 4.0", "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0", "cc-by-nd-4.0": "CC BY-ND 4.0",
                  "cc-by-nc-nd-4.0": "CC BY-NC-ND 4.0", "cc0": "CC0 (no rights reserved)",
                  "public-domain": "Public domain mark"}
@@ -37,9 +37,13 @@ class FlickrOptions:
     safety: str = "safe"
     content_type: str = "photo"
 
+    @property
+    def licence_name(self) -> str:
+        return LICENCE_NAMES[self.licence]
+
     def describe(self) -> str:
-        return (f"{LICENCE_NAMES[self.licence]} · comments: {self.comments} · safety: {self.safety} · "
-                f"{self.content_type}")
+        """Who may comment, the safety level and the content type, in a few words."""
+        return f"comments: {self.comments} · safety: {self.safety} · {self.content_type}"
 
 
 def options_for(declared: dict[str, str], defaults: Any) -> FlickrOptions:

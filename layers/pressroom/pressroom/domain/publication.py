@@ -17,6 +17,8 @@ class Publication:
     visibility: str
     #: the lines every photo's description ends with (credit, link back, crime line)
     footer: str = ""
+    #: when an embargoed photo goes out (its publish-at, in UK time), "" for as soon as it is approved
+    embargo: str = ""
 
     @property
     def body(self) -> str:

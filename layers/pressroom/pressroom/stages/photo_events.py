@@ -4,8 +4,8 @@ Every stage writes its decisions to the photo record and nothing else; this stag
 table's stream of those writes (new and old image of each ``META`` item) and acts on them, so a
 decision never waits on an email or a queue that failed, whatever process made it:
 
-* a photo became PUBLISHED: the uploader is told where it is, and each press-office address gets
-  a copy with its own signed take-down link (once: ``published_notified_at``);
+* a photo became PUBLISHED: each press-office address gets a copy of the published notice (the
+  publish stage tells the uploader) with its own signed take-down link (once: ``published_notified_at``);
 * a take-down was asked for (``TAKING_DOWN``, or a new round of it): the amend queue gets its
   message (:mod:`pressroom.stages.takedown`);
 * a correction was approved: the amend queue gets its message (:mod:`pressroom.stages.update`);
@@ -29,7 +29,7 @@ from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import Settings
 from pressroom.stages import takedown
-from pressroom.stages.notify import is_address, uploader_addresses
+from pressroom.stages.notify import is_address
 from pressroom.web.audit import when
 
 log = logging.getLogger(__name__)
@@ -99,16 +99,13 @@ class PhotoEvents:
 
     # -- the published notice ---------------------------------------------------------------------
     def _tell_published(self, photo: Photo) -> bool:
-        """Tell the uploader ``photo`` is live, and each press-office address, with its take-down
-        link; False if that was done (or the photo has moved on since)."""
+        """Tell each press-office address ``photo`` is live, with its own take-down link; False if
+        that was done (or the photo has moved on since)."""
         current = self.store.get(photo.id)
         if current is None or current.state != State.PUBLISHED or current.published_notified_at:
             return False
         now = self.now()
         office = [a for a in self.press_office() if is_address(a)]
-        uploader = uploader_addresses(current)
-        if set(uploader) - set(office):  # no separate uploader copy when the uploader is unknown
-            self.mailer.send(published_notice(current))
         key = self.links_key()
         for address in office:
             link, expires = takedown.issue_link(current.id, address, now, key)
@@ -122,19 +119,6 @@ class PhotoEvents:
         except StaleTransition:
             log.info("published notice sent, not recorded: the photo changed meanwhile", extra={"photo_id": photo.id})
         return True
-
-
-def published_notice(photo: Photo) -> Email:
-    """The uploader's email: the photo is on Flickr, where."""
-    name = takedown.display_name(photo)
-    return Email(to=uploader_addresses(photo), subject=f"Pressroom: your photo \"{name}\" is on Flickr", text="\n".join([
-        f"Your photo \"{name}\" (album {photo.album}) was approved and is now on Flickr:",
-        f"  {photo.flickr.get('url', '')}",
-        "",
-        "Share it: the press office announces each batch of new photos on the force's other social media.",
-        "If it ever needs to come down (someone withdraws their consent, a person in it is charged, a mistake),",
-        f"tell the press office at once, quoting the photo reference {photo.id}.",
-    ]) + "\n")
 
 
 def press_office_copy(photo: Photo, address: str, link: str, expires: datetime) -> Email:

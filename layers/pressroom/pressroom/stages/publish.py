@@ -407,11 +407,17 @@ def publication_of(photo: Photo, settings: Settings) -> Publication:
     """What the public will see of ``photo``: exactly what :meth:`PublishStage.publish` sends (title,
     the description with credit, link back and crime line, tags as the site keeps them) and how
     (its licence, comment and safety settings: declared, else the deployment's defaults)."""
-    licence = options_for(photo.declared or {}, settings).describe()
+    options = options_for(photo.declared or {}, settings)
     credit = declared_facts(photo.declared, photo.captions).get("credit", "")  # declared, else the image's own
+    try:
+        embargo = london(publish_at(str((photo.declared or {}).get("publish-at") or "")))
+    except ValueError:
+        embargo = ""
     return Publication(title=photo.title, description=published_caption(photo.title, photo.description, credit),
-                       tags=tuple(clean_tags(photo.tags)), credit=" ".join(credit.split()), licence=licence,
-                       album=photo.album, visibility=VISIBILITY, footer=published_caption("", "", credit))
+                       tags=tuple(clean_tags(photo.tags)), credit=" ".join(credit.split()),
+                       licence=options.licence_name, album=photo.album,
+                       visibility=f"{VISIBILITY} ({options.describe()})", footer=published_caption("", "", credit),
+                       embargo=embargo)
 
 
 def published_email(photo: Photo) -> Email:

@@ -64,6 +64,13 @@ class CorrectionRetry(Exception):
     """Flickr could not take the correction just now: the message is retried."""
 
 
+def reviewers(approvers: Callable[[], list[str]], members: Callable[[str], list[str]]) -> list[str]:
+    """Who may review a correction: the approvers and the members of every group the rules route
+    photos to (``[[route]]`` in rules.toml): anyone who may decide on a photo may decide on its text."""
+    groups = dict.fromkeys(route.group for route in load_rulebook().routes)
+    return list(dict.fromkeys([*approvers(), *(a for group in groups for a in members(group))]))
+
+
 def current_text(photo: Photo) -> dict[str, Any]:
     return {"title": photo.title, "description": photo.description, "tags": photo.tags}
 
@@ -110,7 +117,8 @@ def request_correction(store: PhotoStore, mailer: Mailer, photo_id: str, *, by: 
     findings = review_text(photo, proposed)
     if any(f["severity"] == "block" for f in findings):
         raise CorrectionRefused(findings)
-    approvers = [a for a in (parameters.approvers() if approvers is None else approvers) if is_address(a)]
+    approvers = [a for a in (reviewers(parameters.approvers, parameters.members) if approvers is None else approvers)
+                 if is_address(a)]
     if not approvers:
         raise LookupError(f"no approvers are configured ({get_settings().approvers_parameter}): nobody can review it")
     expires = now + timedelta(seconds=get_settings().link_ttl_seconds)
@@ -175,6 +183,7 @@ class CorrectionPages:
     store: PhotoStore
     key: Callable[[], bytes]
     older_keys: Callable[[], Iterable[bytes]]
+    #: who may review a correction now (:func:`reviewers`)
     approvers: Callable[[], list[str]]
 
     def page(self, photo_id: str, token: str, *, now: datetime | None = None) -> HtmlPage:

@@ -61,6 +61,7 @@ def _rows(photo: Photo, public: Publication) -> list[tuple[str, str, str]]:
         ("Licence", public.licence, ""),
         ("Album", public.album, ""),
         ("Visibility", public.visibility, ""),
+        *([("Not before", public.embargo, "its publish-at: held until then")] if public.embargo else []),
         ("Uploader", photo.uploader or "not named", ""),
         ("Reference", photo.id, ""),
     ]
