@@ -59,7 +59,7 @@ def evaluate(
     fields = text_fields(facts, seen)
     judgement = judge(facts, seen, fields, book)
     order = {rule.id: index for index, rule in enumerate(book.rules)}
-    found = text_findings(scan(fields, seen.labels, book)) + judgement.findings
+    found = text_findings(scan(fields, seen.labels, book), seen.lines) + judgement.findings
     questions: list[str] = []
     if judge_of_meaning is not None:
         meant, questions = meaning_findings(judge_of_meaning, facts, found)
