@@ -9,7 +9,7 @@ MAPPING = sed -n 's/^ *$(1): *"*\([0-9a-z.]*\)"*.*/\1/p' template.yaml
 RUNTIME := $(shell $(call MAPPING,PythonRuntime))
 GLIBC   := $(shell $(call MAPPING,Glibc))
 
-.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz bench-vision analysis-lock
+.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz bench-vision analysis-lock notices
 
 venv: $(STAMP)
 
@@ -115,3 +115,7 @@ analysis-lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis
+
+## notices: THIRD_PARTY_NOTICES.md for what the layer ships, and the licence allow-list check
+notices: $(STAMP)
+	$(VENV)/bin/python -m pressroom_local.notices

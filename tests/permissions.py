@@ -61,9 +61,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     "PolicyFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),
-        ("rekognition:DetectFaces", "*"), ("rekognition:DetectModerationLabels", "*"),  # policy.detector
+        ("rekognition:DetectFaces", "*"), ("rekognition:DetectModerationLabels", "*"),  # guidance.detector
         ("rekognition:DetectText", "*"),
-        ("lambda:InvokeFunction", "{AnalysisFunction}"),  # policy.local_vision.AnalysisFunctionDetector
+        ("lambda:InvokeFunction", "{AnalysisFunction}"),  # adapters.local_vision.AnalysisFunctionDetector
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         ("sqs:SendMessage", "{ApprovalQueue}"),
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),  # notices: blocked

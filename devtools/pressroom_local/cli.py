@@ -109,6 +109,72 @@ def _retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redrive(args: argparse.Namespace) -> int:
+    from pressroom.adapters import aws
+    from pressroom_local.redrive import RedriveError, queue_url, redrive
+
+    _use_running_local_stack()
+    sqs = aws.client("sqs")
+    try:
+        source = queue_url(sqs, args.queue, aws.client("cloudformation"), args.stack)
+        to = queue_url(sqs, args.to, aws.client("cloudformation"), args.stack) if args.to else None
+        done = redrive(sqs, source, to=to, limit=args.limit, lambda_client=aws.client("lambda"))
+    except RedriveError as exc:
+        print(f"pressroom: {exc}", file=sys.stderr)
+        return 2
+    print(f"{done.moved} message(s) moved from {args.queue}" + (f" to {done.destination}" if done.moved else ""))
+    return 0
+
+
+def _subject_access(args: argparse.Namespace) -> int:
+    import json
+
+    from pressroom import bootstrap
+    from pressroom.adapters import aws
+    from pressroom.stages.subject_requests import subject_access
+
+    _use_running_local_stack()
+    held = subject_access(bootstrap.store(), aws.client("s3"), args.who)
+    text = json.dumps(held, indent=2, ensure_ascii=False, default=str)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+        print(f"{len(held['photos'])} photo record(s), {len(held['audit'])} audit item(s), "
+              f"{len(held['comments'])} comment item(s), {len(held['originals'])} original(s) → {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def _erase(args: argparse.Namespace) -> int:
+    from pressroom import bootstrap
+    from pressroom.adapters import aws
+    from pressroom.stages.subject_requests import erase
+
+    _use_running_local_stack()
+    done = erase(bootstrap.store(), aws.client("s3"), args.who, reason=args.reason, actor=args.by)
+    print(f"erasure {done.id}: {done.items} item(s) now say {done.pseudonym}, on {len(done.photos)} photo(s); "
+          f"{done.originals_deleted} original(s) deleted")
+    if done.originals_kept:
+        print("originals kept until scrubbed (they expire with the raw bucket's lifecycle): "
+              + ", ".join(done.originals_kept))
+    if done.left:
+        print(f"pressroom: {done.left} item(s) changed while being erased: run the same command again", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from pressroom_local.cost import estimate, render
+
+    try:
+        lines = estimate(args.photos_per_month, rekognition=args.rekognition, region=args.region)
+    except KeyError as exc:
+        print(f"pressroom: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(render(args.photos_per_month, lines, args.region))
+    return 0
+
+
 def _caller() -> str:
     """Who runs this command, for the audit trail: the AWS identity, else the local user."""
     import getpass
@@ -305,6 +371,34 @@ def build_parser() -> argparse.ArgumentParser:
     retry = commands.add_parser("retry", help="queue a PUBLISH_FAILED photo (or an APPROVED one that never got queued) to publish again")
     retry.add_argument("photo_id")
     retry.set_defaults(func=_retry)
+
+    redrive = commands.add_parser("redrive", help="move a dead-letter queue's messages back once the cause is fixed "
+                                  "(docs/runbook.md)")
+    redrive.add_argument("queue", help="the dead-letter queue: its name (as the alarm shows it), URL, or logical id "
+                         "in template.yaml with --stack")
+    redrive.add_argument("--to", help="the queue they go back to, when SQS lists more than one source")
+    redrive.add_argument("--limit", type=_at_least_one, help="move at most this many")
+    redrive.add_argument("--stack", default=os.environ.get("PRESSROOM_STACK_NAME"),
+                         help="stack name, to resolve a logical id (default: $PRESSROOM_STACK_NAME)")
+    redrive.set_defaults(func=_redrive)
+
+    access = commands.add_parser("subject-access", help="everything held about an uploader, approver (email "
+                                 "address) or commenter (Flickr user id), as JSON (docs/data-protection.md)")
+    access.add_argument("who", help="email address or Flickr user id")
+    access.add_argument("--output", help="write the JSON here instead of to standard output")
+    access.set_defaults(func=_subject_access)
+    erasure = commands.add_parser("erase", help="pseudonymise a person in every record and audit item and delete the "
+                                  "originals they uploaded (docs/data-protection.md)")
+    erasure.add_argument("who", help="email address or Flickr user id")
+    erasure.add_argument("--reason", required=True, help="why, e.g. the request's reference (recorded)")
+    erasure.add_argument("--by", default=os.environ.get("USER", "pressroom"), help="who is doing it (recorded)")
+    erasure.set_defaults(func=_erase)
+
+    cost = commands.add_parser("cost", help="the monthly cost of running Pressroom by service (infra/prices.toml)")
+    cost.add_argument("--photos-per-month", type=_at_least_one, required=True)
+    cost.add_argument("--rekognition", action="store_true", help="the policy checks use Amazon Rekognition")
+    cost.add_argument("--region", default="eu-west-2")
+    cost.set_defaults(func=_cost)
 
     labels = commands.add_parser(
         "export-labels",

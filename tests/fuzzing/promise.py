@@ -9,6 +9,7 @@ or a memory blow-up becomes a verdict too, with the scrub's own time and peak me
 """
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
@@ -26,12 +27,12 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from pressroom.imaging import RejectedImage, scrub_bytes
+from pressroom.imaging import RejectedImage, heic, scrub_bytes
 from pressroom.imaging.sniff import sniff
 
 #: what the promise allows: under these on the machine the scrubber runs on (the issue's bounds).
-#: Time is the scrub's CPU time (the HEIC worker's wall time for HEIC): a machine shared with
-#: other work stretches wall time; past WALL seconds of it the input is slow all the same
+#: Time is the scrub's CPU time, the HEIC worker's included: a machine shared with other work
+#: stretches wall time; past WALL seconds of it the input is slow all the same
 SECONDS, MEGABYTES, WALL = 5.0, 1024, 15.0
 #: outcomes that keep the promise; anything else is a failure
 KEPT = frozenset({"scrubbed", "refused"})
@@ -184,6 +185,8 @@ class Exiftool:
             raise FileNotFoundError("exiftool is not installed (make system-deps)")
         self._proc = subprocess.Popen([path, "-stay_open", "True", "-@", "-"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._owner = os.getpid()
+        atexit.register(self.close)  # it does not end when its input closes
 
     def report(self, path: Path) -> dict[str, object]:
         assert self._proc.stdin and self._proc.stdout
@@ -200,7 +203,7 @@ class Exiftool:
         return json.loads(text)[0] if text else {}
 
     def close(self) -> None:
-        if self._proc.poll() is None:
+        if os.getpid() == self._owner and self._proc.poll() is None:
             assert self._proc.stdin
             self._proc.stdin.write(b"-stay_open\nFalse\n")
             self._proc.stdin.flush()
@@ -331,7 +334,9 @@ def judge_isolated(data: bytes, planted: Sequence[bytes] = (), exiftool: Exiftoo
             except Exception as exc:
                 result, failure = None, exc
             seconds = time.perf_counter() - started
-            cpu = seconds if fmt == "heic" else time.process_time() - cpu_started
+            heic._WORKERS.close()  # reaped, so its CPU time is counted among this child's children
+            spent = os.times()
+            cpu = time.process_time() - cpu_started + spent.children_user + spent.children_system
             peak = (_kib("VmHWM") - base) / 1024
             if failure is not None and not isinstance(failure, RejectedImage):
                 verdict = Verdict("crash", f"{type(failure).__name__}: {failure}", fmt, seconds, peak, cpu=cpu)

@@ -6,15 +6,12 @@ from __future__ import annotations
 import email
 import re
 from email import policy
-from urllib.parse import urlencode
 
 import boto3
 import pytest
 
-from pressroom.adapters import parameters
+from pressroom.domain import clock
 from pressroom.domain.photos import State, photo_id
-from pressroom.stages import approval
-from pressroom.web.csrf import csrf_token
 from pressroom_local.cli import main
 from tests.integration.helpers import (
     SAFE_METADATA,
@@ -23,6 +20,7 @@ from tests.integration.helpers import (
     upload_until_asked,
     with_s3_object,
 )
+from tests.unit.stages import approvals as approval
 
 FORM = {"content-type": "application/x-www-form-urlencoded", "origin": "http://127.0.0.1:8787",
         "sec-fetch-site": "same-origin"}
@@ -39,13 +37,8 @@ def token(pid: str) -> str:
 
 
 def decide(pid: str, decision: str = "approve", *, again: bool = False, reason: str = ""):
-    t = token(pid)
-    photo = approval.bootstrap.store().get(pid)
-    fields = [("t", t), ("csrf", csrf_token(parameters.signing_key(), t)), ("decision", decision),
-              ("reason", reason), *[("check", str(i)) for i in range(len(photo.checklist))]]
-    if again:
-        fields.append(("publish_again", "yes"))
-    return approval.decide(pid, urlencode(fields), FORM)
+    form = approval.body(token(pid), decision=decision, reason=reason)
+    return approval.decide(pid, form + ("&publish_again=yes" if again else ""), FORM, now=clock.now())
 
 
 @pytest.fixture
@@ -93,10 +86,10 @@ def test_status_names_the_earlier_photo(store, twice, capsys):
 
 def test_the_review_page_says_so_and_approving_needs_the_approvers_say_so(aws, store, twice):
     first, second = twice
-    page = approval.review(second, token(second))
+    page = approval.review(second, token(second), now=clock.now())
     assert page.status == 200 and 'id="duplicate"' in page.html and f"photo {first}" in page.html
     assert 'name="publish_again"' in page.html
-    plain = approval.review(first, token(first))
+    plain = approval.review(first, token(first), now=clock.now())
     assert 'id="duplicate"' not in plain.html and "publish_again" not in plain.html
 
     refused = decide(second)
@@ -120,7 +113,7 @@ def test_a_duplicate_may_be_rejected_without_saying_anything_more(store, twice):
 def test_after_the_first_was_rejected_the_second_is_a_new_attempt(store, twice):
     first, second = twice
     assert decide(first, "reject", reason="no release form").status == 200
-    page = approval.review(second, token(second))
+    page = approval.review(second, token(second), now=clock.now())
     assert 'id="duplicate"' in page.html and "will not be published" in page.html
     assert "publish_again" not in page.html
     assert decide(second).status == 200

@@ -13,21 +13,20 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
-from urllib.parse import urlencode
 
 from PIL import Image
 
 from pressroom import bootstrap
 from pressroom.adapters import parameters
 from pressroom.adapters.local_album import LocalAlbum
+from pressroom.domain import clock
 from pressroom.domain.metadata import encode_metadata
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
-from pressroom.stages import approval
 from pressroom.stages.comments import CommentsMonitor
-from pressroom.web.csrf import csrf_token
 from pressroom_local.cli import main
 from tests.integration.helpers import SAFE_METADATA, sent_emails, upload_until_asked
+from tests.unit.stages import approvals as approval
 
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 HOSTILE = "Fun\x1b[2J\x1b]0;owned\x07 day\r\nat the\x9b31m park\u202egnp.exe\x00"
@@ -143,9 +142,8 @@ def test_the_album_in_a_key_is_clean_text(aws, store, load_event, corpus):
 def test_a_rejection_reason_is_stored_and_mailed_without_controls(aws, store, load_event, corpus):
     pid = upload_until_asked(aws, load_event, (corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").read_bytes())
     token = next(_tokens(pid))
-    form = urlencode({"t": token, "csrf": csrf_token(parameters.signing_key(), token), "decision": "reject",
-                      "reason": "A face\x1b[2J is\x07 visible\r\nat the\u202eleft\x9b edge"})
-    page = approval.decide(pid, form, FORM)
+    form = approval.body(token, decision="reject", reason="A face\x1b[2J is\x07 visible\r\nat the\u202eleft\x9b edge")
+    page = approval.decide(pid, form, FORM, now=clock.now())
     assert page.status == 200, page.html
     photo = store.get(pid)
     assert photo.decision["why"] == "A face[2J is visible\nat theleft edge"

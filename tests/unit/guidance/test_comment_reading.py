@@ -139,3 +139,13 @@ def test_the_replies_use_the_guidance_wording_and_the_emergency_number():
     assert "0345 113 5000" in CRIME_REPLY and "www.west-midlands.police.uk" in CRIME_REPLY and "999" in CRIME_REPLY
     assert "in an emergency call 999" in DISCLOSURE_REPLY and "0345 113 5000" in DISCLOSURE_REPLY
     assert read_rules(CRIME_REPLY).private == () and read_rules(DISCLOSURE_REPLY).private == ()  # public numbers
+
+
+def test_the_shipped_comment_judge_was_trained_against_the_shipped_encoder():
+    import hashlib
+
+    from pressroom.guidance.meaning.encoder import MODELS, WEIGHTS
+
+    with safe_open(str(MODEL), framework="numpy") as handle:
+        metadata = json.loads(handle.metadata()["judge"])
+    assert metadata["encoder"] == hashlib.sha256((MODELS / WEIGHTS).read_bytes()).hexdigest(), "make train-comments"

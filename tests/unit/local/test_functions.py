@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from pressroom.stages import approval
+from pressroom.stages.approval_timer import ApprovalTimer
 from pressroom_local.functions import LambdaContext, handler, instances, module
 
 
@@ -45,13 +45,13 @@ def test_a_line_names_the_function_that_wrote_it_while_another_runs(aws, log_lin
     """The timer writes its line after the API has been invoked meanwhile, on another thread."""
     started, api_done = threading.Event(), threading.Event()
 
-    def slow_expire(photo_id, **kwargs):
+    def slow_expire(self, photo_id, **kwargs):
         started.set()
         assert api_done.wait(60)
-        logging.getLogger("pressroom.stages.approval").warning("expiry looked at %s", photo_id)
+        logging.getLogger("pressroom.stages.approval_timer").warning("expiry looked at %s", photo_id)
         return False
 
-    monkeypatch.setattr(approval, "expire", slow_expire)
+    monkeypatch.setattr(ApprovalTimer, "expire", slow_expire)
     timer = threading.Thread(target=lambda: handler("approval_timer")(
         {"kind": "expiry", "photo_id": "p1"}, LambdaContext("approval_timer")))
     timer.start()
@@ -73,11 +73,11 @@ def test_concurrent_invocations_each_get_an_execution_environment_of_their_own(a
     both = threading.Barrier(2, timeout=30)
     used = []
 
-    def expire(photo_id, **kwargs):
+    def expire(self, photo_id, **kwargs):
         both.wait()
         return False
 
-    monkeypatch.setattr(approval, "expire", expire)
+    monkeypatch.setattr(ApprovalTimer, "expire", expire)
     before = instances("approval_timer").loaded
     run = handler("approval_timer")
     threads = [threading.Thread(target=lambda: used.append(run({"kind": "expiry", "photo_id": "p"},

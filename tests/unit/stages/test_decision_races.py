@@ -12,9 +12,12 @@ import pytest
 from pressroom import bootstrap
 from pressroom.adapters import parameters
 from pressroom.domain import clock, links
+from pressroom.domain.approvals import publish_check_schedule
 from pressroom.domain.photos import State
-from pressroom.stages import approval
-from tests.unit.stages.test_approval import FORM, NOW, ONE, PID, TWO, body, publish_messages, tokens, waiting
+from pressroom.stages.request_approval import ACTOR as REQUESTER
+from pressroom.stages.request_approval import unchanged
+from tests.unit.stages import approvals as approval
+from tests.unit.stages.approvals import FORM, NOW, ONE, PID, TWO, body, publish_messages, tokens, waiting
 
 
 def _between_each_attempt(store, monkeypatch, writes):
@@ -36,9 +39,9 @@ def _request_write(store, event):
     """One of the request stage's writes about an approver (a claim or its confirmation)."""
     def write():
         photo = store.get(PID)
-        store.update(PID, State.NEEDS_APPROVAL, actor=approval.REQUESTER, event=event,
+        store.update(PID, State.NEEDS_APPROVAL, actor=REQUESTER, event=event,
                      changes={"asking": {TWO: clock.iso(NOW)} if event == "approval-requested" else {}},
-                     detail={"approver": TWO}, condition=approval._unchanged(photo))
+                     detail={"approver": TWO}, condition=unchanged(photo))
     return write
 
 
@@ -84,4 +87,4 @@ def test_a_decision_that_won_meanwhile_still_refuses_after_other_writes(store, a
     page = approval.decide(PID, body(asked_one[ONE]), FORM, now=NOW)
     assert not pending and page.status == 409 and f"already rejected by {TWO}" in page.html
     assert store.get(PID).state == State.REJECTED and publish_messages(aws) == []
-    assert bootstrap.timers().due(approval.publish_check_schedule(PID)) is not None
+    assert bootstrap.timers().due(publish_check_schedule(PID)) is not None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -583,6 +584,50 @@ class PhotoStore:
             raise
         return True
 
+    # -- subject requests ----------------------------------------------------------------------
+    def items_mentioning(self, who: str) -> list[dict[str, Any]]:
+        """Every item (photo records, audit items, comment and account items) holding ``who`` (an
+        email address or a Flickr user id, matched whole and regardless of case) in any value.
+
+        A scan: subject requests are rare and the table is small; no index could find a value
+        nested anywhere in an item."""
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
+        while True:
+            page = self._db.scan(**kwargs)
+            found.extend(item for item in (self._plain(i) for i in page["Items"]) if _holds(item, who))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def pseudonymise(self, item: dict[str, Any], who: str, pseudonym: str) -> bool:
+        """Replace ``who`` by ``pseudonym`` wherever it appears in ``item`` (one found by
+        :meth:`items_mentioning`), leaving its keys, state and revision as they are. False when the
+        item changed since it was read (read it again and retry)."""
+        replaced = _replace(item, who, pseudonym)
+        condition, values = "attribute_exists(PK)", {}
+        if "revision" in item:  # a photo record: only over the revision read, so no transition is lost
+            condition, values = "attribute_exists(PK) AND revision = :r", {":r": _SER.serialize(item["revision"])}
+        try:
+            self._db.put_item(TableName=self._table, Item=self._serialize(replaced),
+                              ConditionExpression=condition, **({"ExpressionAttributeValues": values} if values else {}))
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def record_erasure(self, erasure_id: str, *, at: str, actor: str, reason: str, counts: dict[str, int]) -> None:
+        """The record that an erasure was done: when, by whom, why and how much, never whose."""
+        self._db.put_item(TableName=self._table, Item={
+            "PK": {"S": f"ERASURE#{erasure_id}"}, "SK": {"S": "RECORD"},
+            **self._serialize({"at": at, "actor": actor, "reason": reason, "counts": counts})})
+
+    def erasures(self) -> list[dict[str, Any]]:
+        items = self._db.scan(TableName=self._table, FilterExpression="begins_with(PK, :e)",
+                              ExpressionAttributeValues={":e": {"S": "ERASURE#"}}, ConsistentRead=True)["Items"]
+        return [self._plain(i) for i in items]
+
     @staticmethod
     def _serialize(item: dict[str, Any]) -> dict[str, Any]:
         return {k: _SER.serialize(_to_dynamo(v)) for k, v in item.items()}
@@ -590,6 +635,32 @@ class PhotoStore:
     @staticmethod
     def _plain(item: dict[str, Any]) -> dict[str, Any]:
         return {k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items()}
+
+
+def _whole(who: str) -> re.Pattern[str]:
+    """``who`` as a whole address or id: ``ann@x.org`` is not found inside ``joann@x.org``."""
+    return re.compile(r"(?<![\w.+-])" + re.escape(who) + r"(?![\w@-]|\.\w)", re.IGNORECASE)
+
+
+def _holds(value: Any, who: str) -> bool:
+    if isinstance(value, str):
+        return bool(_whole(who).search(value))
+    if isinstance(value, dict):
+        return any(_holds(k, who) or _holds(v, who) for k, v in value.items() if k not in ("PK", "SK"))
+    if isinstance(value, list):
+        return any(_holds(v, who) for v in value)
+    return False
+
+
+def _replace(value: Any, who: str, pseudonym: str) -> Any:
+    if isinstance(value, str):
+        return _whole(who).sub(pseudonym, value)
+    if isinstance(value, dict):
+        return {k if k in ("PK", "SK") else _replace(k, who, pseudonym): v if k in ("PK", "SK") else
+                _replace(v, who, pseudonym) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, who, pseudonym) for v in value]
+    return value
 
 
 def condition_failed(exc: ClientError) -> bool:

@@ -89,7 +89,7 @@ class Photo:
     removed: list[str] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     checklist: list[str] = field(default_factory=list)
-    #: what image analysis saw (faces and text lines with their boxes): policy.detector.analysis_record
+    #: what image analysis saw (faces and text lines with their boxes): guidance.detector.analysis_record
     analysis: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     approvers: list[str] = field(default_factory=list)

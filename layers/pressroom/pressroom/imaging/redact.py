@@ -1,7 +1,7 @@
 """What image analysis saw, drawn on the review preview; and the redacted copy an approver may ask for.
 
 Both are pure functions of the scrubbed bytes and the photo record's ``analysis`` and ``findings``
-(boxes as whole ten-thousandths of the upright picture, see ``policy.detector.Box``). Both write a
+(boxes as whole ten-thousandths of the upright picture, see ``domain.boxes.Box``). Both write a
 fresh JPEG with no metadata at all. The redacted copy is, besides HEIC, the one path that re-encodes
 the published photo: only on the approver's request, and the scrubbed copy is kept as it was.
 """

@@ -107,6 +107,8 @@ class Outcome:
     photo_id: str
     status: str
     detail: str = ""
+    #: seconds from the upload's record to its publication, when this delivery recorded it
+    upload_to_publish: float | None = None
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,9 @@ class PublishStage:
             raise PublishRetry(reason) from exc
         self._rearm(done)
         self._tell_uploader(done)
-        return Outcome(photo.id, status, published.url)
+        created = parse_time(photo.created_at)
+        return Outcome(photo.id, status, published.url,
+                       upload_to_publish=(now - created).total_seconds() if created is not None else None)
 
     def _rearm(self, photo: Photo) -> None:
         published_at = parse_time(photo.flickr.get("published_at"))
