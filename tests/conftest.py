@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from pressroom import bootstrap
 from pressroom_local import motofixes, resources
-from tests.corpus import CORPUS, corpus_files
+from tests.corpus import CORPUS, FUZZ_FOUND, corpus_files, fuzz_found_files
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -68,6 +68,13 @@ def load_event():
 def corpus() -> Path:
     corpus_files()  # fails, naming the fix, when the corpus is missing
     return CORPUS
+
+
+@pytest.fixture
+def fuzz_found() -> Path:
+    """``shared/fuzz-found``: what an outside fuzzer found (fails, naming the fix, when missing)."""
+    fuzz_found_files()
+    return FUZZ_FOUND
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
 _LINK = re.compile(r"https?://[^\s\"'<>]+/review/([0-9a-f]+)\?t=[^\s\"'<>]+")
+_ANY_LINK = re.compile(r"https?://[^\s\"'<>]+/(review|takedown|correction)/([0-9a-f]+)\?t=[^\s\"'<>]+")
 
 
 def review_links(outbox: Path) -> dict[str, list[str]]:
@@ -29,6 +30,23 @@ def links_in(message: EmailMessage) -> list[tuple[str, str]]:
     return [(match.group(1), match.group(0))
             for part in message.walk() if part.get_content_type() == "text/plain"
             for match in _LINK.finditer(part.get_content())]
+
+
+def all_links_in(message: EmailMessage) -> list[tuple[str, str, str]]:
+    """The (kind: review, takedown or correction; photo id; link) triples in one email's text parts."""
+    return [(match.group(1), match.group(2), match.group(0))
+            for part in message.walk() if part.get_content_type() == "text/plain"
+            for match in _ANY_LINK.finditer(part.get_content())]
+
+
+def links_of(outbox: Path, kind: str) -> dict[str, list[str]]:
+    """Every ``kind`` link (review, takedown, correction) in the outbox, by photo id, oldest first."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(outbox.glob("*.eml")):
+        for link_kind, pid, link in all_links_in(email.message_from_bytes(path.read_bytes(), policy=policy.default)):
+            if link_kind == kind:
+                found.setdefault(pid, []).append(link)
+    return found
 
 
 @dataclass

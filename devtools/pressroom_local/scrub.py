@@ -89,6 +89,8 @@ def _scrub_path(path: Path) -> ScrubResult | str:
         return exc.reason
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
+    except Exception as exc:  # noqa: BLE001 - a fault of ours on one file must not end the run
+        return f"could not be scrubbed ({type(exc).__name__}: {exc})"
 
 
 def _in_order(paths: list[Path]) -> Iterator[tuple[Path, ScrubResult | str]]:

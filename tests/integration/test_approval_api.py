@@ -154,3 +154,34 @@ def test_unknown_path_is_an_html_404(aws, load_event):
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/admin"
     reply = invoke("approval_api", event)
     assert reply["statusCode"] == 404 and reply["headers"]["Content-Type"].startswith("text/html")
+
+
+def _amber_pixels(jpeg: bytes) -> int:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    r, g, b = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")).astype(int).transpose(2, 0, 1)
+    return int(((r > 200) & (g > 130) & (g < 210) & (b < 70)).sum())
+
+
+def test_the_review_page_and_email_show_the_faces_image_analysis_found(aws, store, load_event, monkeypatch):
+    """In-account analysis found two faces: the review page's preview and the email's have them boxed."""
+    from tests.corpus import vision_file
+
+    monkeypatch.setenv("PRESSROOM_APPROVAL_BASE_URL", BASE)
+    monkeypatch.setenv("PRESSROOM_DETECTOR", "local")
+    bootstrap.reset()
+    pid = upload_until_asked(aws, load_event, vision_file("fr_two_people.jpg").read_bytes())
+    photo = store.get(pid)
+    assert photo.state == State.NEEDS_APPROVAL and len(photo.analysis["faces"]) == 2
+    message = email.message_from_string(sent_emails()[0], policy=policy.default)
+    token = re.search(rf"{BASE}/review/{pid}\?t=([\w-]+)", message.get_body(("plain",)).get_content()).group(1)
+    inline = next(part.get_content() for part in message.walk() if part.get_content_type() == "image/jpeg")
+    assert _amber_pixels(inline) > 100
+    page = invoke("approval_api", _get(load_event, pid, token))
+    assert page["statusCode"] == 200 and "Boxes show what image analysis found" in page["body"]
+    shown = re.search(r'<img src="data:image/jpeg;base64,([^"]+)"', page["body"]).group(1)
+    assert _amber_pixels(base64.b64decode(shown)) > 100
+    assert "top left" in page["body"] or "middle" in page["body"] or "centre" in page["body"]  # where the faces are

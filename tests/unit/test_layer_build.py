@@ -193,7 +193,7 @@ def _size(files: list[Path]) -> int:
 def test_the_layer_leaves_room_under_lambdas_size_limit(layer: Path) -> None:
     """Each function is unzipped with the pressroom layer and the Powertools layer; what is left
     must still hold the image-analysis stack (the part of it the layer does not hold yet)."""
-    installed = {canonicalize_name(p.name.rsplit("-", 1)[0]) for p in layer.glob("*.dist-info")}
+    installed = {canonicalize_name(p.name.split("-")[0]) for p in layer.glob("*.dist-info")}  # <name>-<version>.dist-info
     reserved = sum(size for name, size in IMAGE_ANALYSIS.items() if name not in installed)
     functions = {f.name: _size(_files(f)) for f in (ROOT / "functions").iterdir() if f.is_dir()}
     layer_size = _size(_files(layer))

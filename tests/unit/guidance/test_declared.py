@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from pressroom.domain.boxes import Box
 from pressroom.guidance import Facts, declared_facts, evaluate
 from pressroom.guidance.declared import (
+    CHOICES,
     KEYS,
     invalid,
     minor_age,
@@ -64,6 +66,8 @@ OUTCOMES = {
         with_(children=None), {"detections": Detections(faces=(Face(6, 10, 99.0),))}, "dont-children-without-permission", "block"),
     ("children", "possible-child-face"): (
         with_(children=None), {"detections": Detections(faces=(Face(15, 21, 99.0),))}, "dont-children-without-permission", "warn"),
+    ("children", "ages-not-estimated"): (
+        COMPLETE, {"detections": Detections(faces=(Face(None, None, 90.0),))}, "dont-children-without-permission", "info"),
     ("children", "mentioned-but-declared-absent"): (
         COMPLETE, {"description": "Children planting trees"}, "dont-children-without-permission", "warn"),
     ("children", "school"): (
@@ -82,6 +86,7 @@ OUTCOMES = {
     ("title", "missing"): (COMPLETE, {"title": ""}, "title-for-the-public", "warn"),
     ("title", "file-name"): (COMPLETE, {"title": "Img 2041", "filename": "IMG_2041.JPG"}, "title-for-the-public", "warn"),
 }
+QUESTION_ONLY = {("people", "forms-declared"), ("children", "permission-declared"), ("image-analysis", "partial")}
 
 
 def test_every_outcome_is_tested():
@@ -276,5 +281,30 @@ def test_invalid_declarations_are_explained():
 
 
 def test_every_documented_key_is_accepted():
-    values = {"people": "none", "children": "yes", "uploader": "pc.jones@west-midlands.police.uk"}
-    assert invalid({key: values.get(key, "campaign") for key in KEYS}) == []
+    valid = {"people": "none", "children": "yes", "publish-at": "2027-01-05T09:00", "licence": "cc-by-4.0",
+             "comments": "nobody", "safety": "safe", "content-type": "other",
+             "uploader": "pc.jones@west-midlands.police.uk"}
+    assert invalid({key: valid.get(key, "campaign") for key in KEYS}) == []
+    assert invalid({"publish-at": "soon", "licence": "mine"}) == [
+        "licence was declared as \"mine\", which is not one of " + ", ".join(CHOICES["licence"]),
+        "publish-at 'soon' is not a time like 2027-01-05T09:00 (UK time)"]
+
+
+
+def test_a_detector_that_does_not_estimate_ages_asks_the_approver():
+    unaged = Detections(faces=(Face(None, None, 90.0, Box(0.1, 0.1, 0.2, 0.3)),), unchecked=("ages", "graphic content"))
+    report = judged(COMPLETE, unaged)
+    finding = next(f for f in report.findings if f.rule == "dont-children-without-permission")
+    assert (finding.severity, finding.where) == ("info", (Box(0.1, 0.1, 0.2, 0.3),))
+    assert any("under 18" in question for question in report.checklist)
+    assert any("does not judge ages or graphic content" in question for question in report.checklist)
+    assert not [f for f in report.findings if f.rule == "image-not-analysed"]
+    with_permission = judged(with_(children="yes", parental_permission="PP-1"), unaged)
+    assert not [f for f in with_permission.findings if f.rule == "dont-children-without-permission"]
+
+
+def test_faces_found_say_where_they_are():
+    faces = (Face(None, None, 90.0, Box(0.05, 0.1, 0.15, 0.25)), Face(None, None, 80.0, Box(0.45, 0.4, 0.55, 0.6)))
+    finding = next(f for f in judged(COMPLETE, Detections(faces=faces)).findings if f.rule == "do-release-forms")
+    assert finding.evidence == "image analysis: 2 face(s) (top left, 15% of the picture's height; centre, 20% of the picture's height)"
+    assert finding.where == (faces[0].box, faces[1].box)

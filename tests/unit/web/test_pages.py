@@ -165,3 +165,11 @@ def test_format_audit():
         "2026-11-20 09:05 UTC · request_approval · approval-requested (approver: a@x)",
     ]
     assert len(lines[3]) < 220 and lines[3].endswith("…)")
+
+
+def test_a_preview_with_boxes_says_what_they_mean_and_that_they_are_not_published():
+    plain = _render()
+    boxed = _render(boxes_shown=True, preview_url="data:image/jpeg;base64,AAAA")
+    assert "Boxes show what image analysis found" not in plain
+    assert "Boxes show what image analysis found, and are not part of the photo" in boxed
+    assert all(word in boxed for word in ("amber</span> faces", "red</span> text that is a finding", "blue</span> other text"))

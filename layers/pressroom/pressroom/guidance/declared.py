@@ -20,6 +20,13 @@ uploader             who asked for the photo to be added
 title                the title to publish
 description          the description to publish
 tags                 comma-separated tags to publish
+publish-at           not before this time (an embargo), ``YYYY-MM-DDTHH:MM`` in UK time
+licence              the Flickr licence: ``all-rights-reserved``, ``cc-by-4.0``, ``cc-by-sa-4.0``,
+                     ``cc-by-nc-4.0``, ``cc-by-nc-sa-4.0``, ``cc-by-nd-4.0``, ``cc-by-nc-nd-4.0``,
+                     ``cc0``, ``public-domain`` (default: the deployment's)
+comments             who may comment on Flickr: ``everyone``, ``contacts``, ``nobody``
+safety               Flickr's safety level: ``safe``, ``moderate``, ``restricted``
+content-type         ``photo``, ``screenshot`` or ``other`` (a poster is ``other``)
 ==================== ====================================================================
 """
 from __future__ import annotations
@@ -28,12 +35,18 @@ import re
 from typing import Any
 
 from pressroom.domain.addresses import is_address
+from pressroom.domain.schedule import publish_at
 
 CATEGORIES = ("neighbourhood-initiative", "force-photographer-pr", "campaign", "other")
 CHOICES: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES,
     "people": ("none", "identifiable", "not-identifiable"),
     "children": ("yes", "no"),
+    "licence": ("all-rights-reserved", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0",
+                "cc-by-nd-4.0", "cc-by-nc-nd-4.0", "cc0", "public-domain"),
+    "comments": ("everyone", "contacts", "nobody"),
+    "safety": ("safe", "moderate", "restricted"),
+    "content-type": ("photo", "screenshot", "other"),
 }
 KEYS = (
     "category",
@@ -48,6 +61,11 @@ KEYS = (
     "title",
     "description",
     "tags",
+    "publish-at",
+    "licence",
+    "comments",
+    "safety",
+    "content-type",
 )
 #: What people write for a form they do not hold (yet): not a reference.
 _NOT_HELD = re.compile(
@@ -103,6 +121,11 @@ def invalid(declared: dict[str, str]) -> list[str]:
     uploader = declared.get("uploader")
     if uploader is not None and not is_address(uploader.strip()):
         reasons.append(f"uploader {uploader!r} is not a plain email address (such as name@west-midlands.police.uk)")
+    if declared.get("publish-at", "").strip():
+        try:
+            publish_at(declared["publish-at"])
+        except ValueError as exc:
+            reasons.append(str(exc))
     return reasons
 
 

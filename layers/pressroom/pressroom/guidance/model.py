@@ -1,8 +1,10 @@
 """What the policy reads (Facts) and what it says (Finding, Report)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from pressroom.domain.boxes import Box
 
 SEVERITIES = ("block", "warn", "info")
 
@@ -18,6 +20,15 @@ class Finding:
     guidance: str
     #: which outcome of a check judged in code ("" for a text rule)
     outcome: str = ""
+    #: where in the picture it was seen (faces, text read in the image); empty for everything else
+    where: tuple[Box, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        """The finding as the photo record keeps it (places as whole ten-thousandths)."""
+        record: dict[str, Any] = {k: getattr(self, k) for k in ("rule", "severity", "message", "evidence", "guidance", "outcome")}
+        if self.where:
+            record["where"] = [box.as_record() for box in self.where]
+        return record
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,7 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
-            "findings": [asdict(finding) for finding in self.findings],
+            "findings": [finding.as_record() for finding in self.findings],
             "checklist": list(self.checklist),
         }
 

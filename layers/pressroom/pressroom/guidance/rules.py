@@ -28,6 +28,7 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
             "present-without-permission",
             "child-face",
             "possible-child-face",
+            "ages-not-estimated",
             "mentioned-but-declared-absent",
             "school",
             "permission-declared",
@@ -36,7 +37,7 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
     "credit": frozenset({"missing", "not-force"}),
     "uploader": frozenset({"undeclared", "not-an-address", "declaration-refused"}),
     "title": frozenset({"missing", "file-name"}),
-    "image-analysis": frozenset({"unavailable"}),
+    "image-analysis": frozenset({"unavailable", "partial"}),
 }
 CODE_CHECK_LISTS: dict[str, frozenset[str]] = {"children": frozenset({"children", "school"}), "credit": frozenset({"force"})}
 
@@ -60,19 +61,80 @@ _TEXT_KEYS = {
 _CODE_KEYS = {"id", "guidance", "check", "outcomes", "lists"}
 
 
+class _Found:
+    """Where a ``PhoneNumbers`` finder found a number, shaped like the ``re.Match`` the rules read."""
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self._span, self._text = (start, end), text
+
+    def span(self, group: int | str = 0) -> tuple[int, int]:
+        return self._span
+
+    def start(self, group: int | str = 0) -> int:
+        return self._span[0]
+
+    def end(self, group: int | str = 0) -> int:
+        return self._span[1]
+
+    def group(self, group: int | str = 0) -> str:
+        return self._text[self._span[0] : self._span[1]] if group in (0, "") else ""
+
+
+class PhoneNumbers:
+    """Phone numbers as the ``phonenumbers`` library (Google's libphonenumber data) finds them, in
+    every format people write them, where a regular expression guesses. A pattern entry with
+    ``parser = "phonenumbers"`` uses it, with ``region`` (default GB) for numbers without a
+    country code. Kept: numbers written from their trunk or international prefix (``0``, ``+``,
+    ``00``) with a possible length for their country, and for UK numbers at least 9 national digits,
+    so years, counts and references ("until 2031", "12 000 people") are never taken for numbers.
+    Numbers reserved for drama (07700 900xxx, 01632 960xxx) are possible but not valid, and are
+    kept: they stand for real ones in tests."""
+
+    groupindex: dict[str, int] = {}
+
+    def __init__(self, region: str = "GB") -> None:
+        import phonenumbers
+
+        self._phonenumbers = phonenumbers
+        self.region = region
+        self.pattern = f"phonenumbers:{region}"
+
+    def finditer(self, text: str) -> list[_Found]:
+        lib = self._phonenumbers
+        found = []
+        for match in lib.PhoneNumberMatcher(text, self.region, leniency=lib.Leniency.POSSIBLE):
+            raw = match.raw_string.lstrip("(").lstrip()
+            if not raw.startswith(("0", "+")):
+                continue
+            number = match.number
+            if number.country_code == 44 and len(str(number.national_number)) < 9:
+                continue
+            if lib.is_possible_number(number):
+                found.append(_Found(match.start, match.end, text))
+        return found
+
+    def search(self, text: str) -> _Found | None:
+        found = self.finditer(text)
+        return found[0] if found else None
+
+
 @dataclass(frozen=True)
 class Matcher:
     """One compiled expression; ``label`` names it in evidence, ``suggestion`` is plain English."""
 
-    regex: re.Pattern[str]
+    regex: re.Pattern[str] | PhoneNumbers
     label: str = ""
     suggestion: str = ""
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a code check's outcome does: a finding (``severity`` and ``message``), a question for
+    the approver about what no check judges (``question``), or both."""
+
     severity: str
     message: str
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +145,7 @@ class Rule:
     severity: str = ""
     message: str = ""
     matchers: tuple[Matcher, ...] = ()
-    ignore: tuple[re.Pattern[str], ...] = ()
+    ignore: tuple[re.Pattern[str] | PhoneNumbers, ...] = ()
     labels: frozenset[str] = frozenset()
     fields: frozenset[str] = frozenset(FIELDS)
     escalate_when: tuple[re.Pattern[str], ...] = ()
@@ -126,9 +188,14 @@ def _guidance(value: Any, where: str) -> str:
 
 
 def _compile_patterns(table: dict[str, Any]) -> dict[str, Matcher]:
-    compiled = {}
+    compiled: dict[str, Matcher] = {}
     for name, entry in table.items():
         flags = 0 if entry.get("case_sensitive") else re.IGNORECASE
+        if "parser" in entry:
+            if entry["parser"] != "phonenumbers" or "regex" in entry:
+                raise ValueError(f"pattern {name!r}: parser must be \"phonenumbers\", without a regex")
+            compiled[name] = Matcher(PhoneNumbers(entry.get("region", "GB")), name, entry.get("suggestion", ""))
+            continue
         try:
             compiled[name] = Matcher(re.compile(entry["regex"], flags), name, entry.get("suggestion", ""))
         except (KeyError, re.error) as exc:
@@ -189,14 +256,17 @@ def _code_rule(raw: dict[str, Any], where: str) -> Rule:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     outcomes: dict[str, Outcome] = {}
     for name, entry in raw.get("outcomes", {}).items():
-        if set(entry) - {"severity", "message"}:
-            raise ValueError(f"{where}: outcome {name}: unknown keys {sorted(set(entry) - {'severity', 'message'})}")
+        if set(entry) - {"severity", "message", "question"}:
+            raise ValueError(f"{where}: outcome {name}: unknown keys "
+                             f"{sorted(set(entry) - {'severity', 'message', 'question'})}")
         severity = entry.get("severity", "")
-        if severity not in SEVERITIES:
+        if not severity and not entry.get("question"):
+            raise ValueError(f"{where}: outcome {name}: needs a severity and message, or a question")
+        if severity and severity not in SEVERITIES:
             raise ValueError(f"{where}: outcome {name}: severity must be one of {SEVERITIES}")
-        if not entry.get("message"):
+        if severity and not entry.get("message"):
             raise ValueError(f"{where}: outcome {name}: a severity needs a message")
-        outcomes[name] = Outcome(severity, entry["message"])
+        outcomes[name] = Outcome(severity, entry.get("message", ""), entry.get("question", ""))
     if set(outcomes) != CODE_CHECKS[check]:
         raise ValueError(f"{where}: check {check!r} needs exactly the outcomes {sorted(CODE_CHECKS[check])}")
     lists = {name: tuple(phrase(word) for word in words) for name, words in raw.get("lists", {}).items()}

@@ -89,13 +89,14 @@ def _shown_places(desc: ET.Element) -> list[str]:
 
 
 def _parse(packet: bytes) -> ET.Element | None:
-    """The root of one XMP packet; None if empty, malformed or declaring a DTD or entities."""
+    """The root of one XMP packet; None if empty, malformed, declaring a DTD or entities, or
+    declaring an encoding Python has no codec for (``LookupError``: ``encoding="x"``, ``"rot13"``)."""
     packet = bytes(packet).strip(b"\x00 \t\r\n")
     if not packet or _DTD.search(packet):
         return None
     try:
         return ET.fromstring(packet)
-    except (ET.ParseError, ValueError):
+    except (ET.ParseError, ValueError, LookupError):
         return None
 
 

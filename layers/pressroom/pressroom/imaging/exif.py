@@ -15,6 +15,7 @@ _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _SERIALS = {0xA431, 0xA435, 0xC62F, 0xA430}
 _DATES = {0x0132, 0x9003, 0x9004}
 _MAX_ENTRIES = 1024
+_INTEGERS = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i"}  # the types Pillow reads Orientation as a number from
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 
 
@@ -23,6 +24,10 @@ class ExifFacts:
     """What an EXIF block held: its orientation, caption texts and identifying kinds of data."""
 
     orientation: int | None = None
+    #: an IFD0 entry before Orientation has a value running past the block: Pillow stops reading
+    #: there (so shows no orientation) where other readers go on
+    doubtful: bool = False
+    parsed: bool = False  # the block starts with a TIFF header: Pillow can read it
     texts: dict[str, str] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
 
@@ -68,12 +73,18 @@ def read_exif(tiff: bytes | memoryview) -> ExifFacts:
         endian = ">"
     else:
         return facts
+    facts.parsed = True
     entries, nxt = _ifd(tiff, struct.unpack_from(endian + "I", tiff, 4)[0], endian)
     kinds: set[str] = set()
     sub: list[tuple[int, int, int, int]] = []
+    readable = True  # as Pillow reads IFD0: it stops at the first value it cannot read
     for tag, typ, n, pos in entries:
-        if tag == ORIENTATION and typ == 3:
-            value = struct.unpack_from(endian + "H", tiff, pos + 8)[0]
+        if typ in _TYPE_SIZES and _TYPE_SIZES[typ] * n > 4:
+            (off,) = struct.unpack_from(endian + "I", tiff, pos + 8)
+            readable = readable and off + _TYPE_SIZES[typ] * n <= len(tiff)
+        if tag == ORIENTATION and typ in _INTEGERS:
+            facts.doubtful = facts.doubtful or not readable
+            value = struct.unpack_from(endian + _INTEGERS[typ], tiff, pos + 8)[0] if n == 1 else 1
             facts.orientation = value if 1 <= value <= 8 else 1
         elif tag in _TEXTS and typ in (1, 2, 7):
             text = _text(_value(tiff, endian, typ, n, pos))
@@ -93,6 +104,16 @@ def read_exif(tiff: bytes | memoryview) -> ExifFacts:
     order = ["GPS", "serial numbers", "MakerNotes", "thumbnail", "dates", "artist/copyright", "description"]
     facts.kinds = [k for k in order if k in kinds]
     return facts
+
+
+def doubted(facts: ExifFacts | None, orientation: int) -> None:
+    """Refuse an ``orientation`` decoders would disagree on: one read after a damaged IFD0 value
+    (``ExifFacts.doubtful``), or one taken from XMP beside an EXIF block that does not parse
+    (Pillow fails on it, browsers show the picture as stored)."""
+    if facts is not None and (facts.doubtful or (not facts.parsed and orientation != 1)):
+        from .result import RejectedImage
+
+        raise RejectedImage("EXIF is damaged before its Orientation entry: decoders disagree on how the picture is turned")
 
 
 def _kind(tag: int) -> set[str]:

@@ -9,7 +9,8 @@ them); bytes after it, which every decoder ignores, are cut, as are the unused b
 byte kept (zeroed), and the codes are re-chunked into 255-byte sub-blocks (the sizes an encoder
 chose could carry data too). A stream that ends before its frame is complete, produces more
 pixels than it holds or uses a code outside its table is refused (see ``giflzw``). Every frame
-must fit the pixel limit, and all frames together ten times that limit, each counted as at least
+must lie inside the logical screen (Pillow grows its canvas to take in one that does not: a 1x1
+GIF's frame at 65534,65534 made it a 4.3 gigapixel image) and fit the pixel limit, and all frames together ten times that limit, each counted as at least
 64x64 pixels: the work a frame costs does not shrink with it (a 200 MB upload holds 12 million
 1x1 frames, close to a minute's walk).
 
@@ -142,8 +143,11 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         if block == 0x2C:
             if pos + 10 > n:
                 raise RejectedImage("truncated GIF image descriptor")
-            fw, fh, fpacked = struct.unpack_from("<HHB", data, pos + 5)
+            fx, fy, fw, fh, fpacked = struct.unpack_from("<HHHHB", data, pos + 1)
             check_pixels(fw, fh, max_pixels)
+            if fx + fw > width or fy + fh > height:  # Pillow grows its canvas to take it in
+                raise RejectedImage(f"GIF frame {frames + 1} ({fw}x{fh} at {fx},{fy}) extends past its "
+                                    f"{width}x{height} logical screen")
             pixels += max(fw * fh, FRAME_MINIMUM)
             if pixels > FRAMES_LIMIT * max_pixels:
                 raise RejectedImage(f"GIF frames count {pixels} pixels by frame {frames + 1} (each at least "

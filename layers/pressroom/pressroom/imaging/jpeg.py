@@ -1,8 +1,8 @@
 """JPEG: keep the image data byte for byte, drop every metadata segment and anything after EOI.
 
 Kept: SOI, a rebuilt JFIF APP0 without thumbnail, the ICC profile (reassembled, cleaned by ``icc``
-and re-chunked), the first Adobe APP14 cut to its 12 defined bytes (needed to decode CMYK/YCCK
-colours), the restart interval (DRI), the frame header, scans with their entropy-coded data
+and re-chunked), the last Adobe APP14 before the first scan (the one libjpeg reads) cut to its 12
+defined bytes (needed to decode CMYK/YCCK colours), the restart interval (DRI), the frame header, scans with their entropy-coded data
 (restart markers included) and EOI. A minimal EXIF APP1 holding only Orientation is written when
 the original orientation (EXIF, else XMP tiff:Orientation, as Pillow reads it) is not 1.
 
@@ -15,8 +15,19 @@ refinement; an AC one in sequential scans and progressive AC scans; Huffman tabl
 Huffman frames, conditioning tables only in arithmetic ones). A segment left with no definition is
 dropped. An unused table would otherwise carry up to 273 bytes of anything. A table segment holding
 anything but whole, well-formed definitions is refused, as are hierarchical (multi-frame) JPEGs,
-which no decoder we publish to reads; DNL (height 0 is refused) and the hierarchical DHP/EXP
-markers are dropped.
+which no decoder we publish to reads; DNL (height 0 is refused) is dropped, and any marker
+libjpeg stops at (reserved, JPG extensions, DHP/EXP, a second SOI) refused.
+
+Refused besides: a side over 65,500 pixels (libjpeg's JPEG_MAX_DIMENSION: no decoder built on it
+opens such a file), more than ``MAX_SCANS`` scans (every scan is a pass over the image for every
+later decoder: 4,000 one-byte scans of a 10000x10000 image took 22 s; djpeg's -maxscans guards the
+same), and a TEM marker (0xFF01), which libjpeg reads as the end of the scan it sits in. Between
+segments, bytes are skipped as libjpeg skips them (0xFF 0x00 is no marker there).
+
+What survives, since finding it would mean Huffman-decoding every scan (the scans are copied, not
+decoded): bytes placed inside a scan after its last MCU, before the marker that ends it (the next
+segment, a restart marker or EOI). Decoders read up to a few of them into their bit buffer and
+skip the rest, so pixels are unchanged and exiftool shows nothing.
 
 Captions are read before removal from EXIF, IPTC, the first XMP packet and the extended XMP it
 names (XMP part 3, 1.1.3.1): the portions carrying its GUID, in any order, must make exactly one
@@ -29,7 +40,7 @@ import struct
 
 from . import icc
 from .captions import CaptionReader, xmp_orientation
-from .exif import ExifFacts, minimal_exif, read_exif
+from .exif import ExifFacts, doubted, minimal_exif, read_exif
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
@@ -45,6 +56,8 @@ _XMP_EXT = b"http://ns.adobe.com/xmp/extension/\x00"
 _ICC = b"ICC_PROFILE\x00"
 _ICC_CHUNK = 0xFFFF - 2 - len(_ICC) - 2
 _MAX_EXTENDED_XMP = 4 << 20  # as PNG text chunks
+MAX_SIDE = 65500  # libjpeg's JPEG_MAX_DIMENSION
+MAX_SCANS = 100  # a progressive encoder writes about 10 (libjpeg) to 30 (mozjpeg's search)
 
 
 def app_name(payload: memoryview | bytes) -> str:
@@ -212,7 +225,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     extension: list[memoryview] = []
     photoshop: list[bytes] = []
     profile: list[bytes] = []
-    adobe = False
+    adobe: tuple[int, bytes] | None = None  # where the Adobe segment goes, its 12 bytes
     size: tuple[int, int] | None = None
     scans = 0
     pos = 2
@@ -229,11 +242,19 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         if marker == 0xFF:
             pos += 1
             continue
+        if marker == 0x00:  # no marker: libjpeg skips it with the stray bytes
+            removed.add("stray bytes between segments")
+            pos += 2
+            continue
+        if marker == 0x01:
+            raise RejectedImage("JPEG holds a TEM marker (0xFF01), which libjpeg reads as the end of a scan")
         if marker == 0xD9:
             if not scans:
                 raise RejectedImage("JPEG has no image data before its end-of-image marker")
             break
-        if marker in _STANDALONE:
+        if marker == 0xD8:
+            raise RejectedImage("JPEG holds a second start-of-image marker")
+        if marker in _STANDALONE:  # restart markers outside a scan: libjpeg skips them
             pos += 2
             continue
         if pos + 4 > n:
@@ -251,6 +272,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             height, width = struct.unpack_from(">HH", payload, 1)
             if height == 0:
                 raise RejectedImage("JPEG height defined by a DNL marker is not supported")
+            if max(width, height) > MAX_SIDE:
+                raise RejectedImage(f"JPEG is {width}x{height}: a side over {MAX_SIDE} pixels, which libjpeg "
+                                    "does not decode")
             check_pixels(width, height, max_pixels)
             size = (width, height)
             use.frame(marker, payload)
@@ -259,6 +283,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             if size is None:
                 raise RejectedImage("JPEG scan before any frame header")
             use.scan(payload)
+            if scans == MAX_SCANS:
+                raise RejectedImage(f"JPEG has more than {MAX_SCANS} scans (the limit on progressive scans: "
+                                    "each is a pass over the image for every decoder)")
             match = _SCAN_END.search(data, end)
             if match is None:
                 raise RejectedImage("truncated JPEG: scan data has no end")
@@ -275,7 +302,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                 raise RejectedImage("malformed JPEG restart interval")
             kept.append(view[pos:end])
         elif marker == 0xE0:
-            if payload[:5] == b"JFIF\x00" and len(payload) >= 14 and not jfif:
+            if payload[:5] == b"JFIF\x00" and len(payload) >= 14 and not jfif and not scans:
                 jfif = segment(0xE0, bytes(payload[:12]) + b"\x00\x00")
                 if payload[12] or payload[13]:
                     removed.add("JFIF thumbnail")
@@ -303,15 +330,21 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
         elif marker == 0xED and payload[:14] == b"Photoshop 3.0\x00":
             photoshop.append(bytes(payload[14:]))
             removed.add("IPTC / Photoshop resources")
-        elif marker == 0xEE and payload[:5] == b"Adobe" and len(payload) >= 12 and not adobe:
-            adobe = True  # version, flags and colour transform only: nothing may ride along
-            kept.append(memoryview(segment(0xEE, bytes(payload[:12]))))
+        elif marker == 0xEE and payload[:5] == b"Adobe" and len(payload) >= 12 and not scans:
+            # version, flags and colour transform only: nothing may ride along. libjpeg reads
+            # each one before the first scan, so the last one's colour transform holds
+            if adobe is not None:
+                removed.add("Adobe APP14 (a later one overrides it)")
+            adobe = (adobe[0] if adobe else len(kept), bytes(payload[:12]))
+            kept.append(memoryview(b""))
         elif 0xE0 <= marker <= 0xEF:
             removed.add(f"APP{marker - 0xE0} {app_name(payload)}")
         elif marker == 0xFE:
             removed.add("JPEG comment")
-        else:
-            removed.add(f"JPEG marker 0xFF{marker:02X}")
+        elif marker == 0xDC:
+            removed.add("JPEG DNL marker")
+        else:  # libjpeg stops with an error at any other marker: no decoder shows this file
+            raise RejectedImage(f"JPEG marker 0xFF{marker:02X} is one libjpeg does not read")
         pos = end
     trailer = n - (pos + 2)
     if trailer:
@@ -323,9 +356,12 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if photoshop:
         captions.photoshop(b"".join(photoshop))
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
+    doubted(exif, orientation)
     exif_segment = segment(0xE1, b"Exif\x00\x00" + minimal_exif(orientation)) if orientation != 1 else b""
     assert size is not None
     colour = icc_segments(profile, removed) if profile else b""
+    if adobe is not None:
+        kept[adobe[0]] = memoryview(segment(0xEE, adobe[1]))
     body = [part if isinstance(part, memoryview) else table_segment(*part, removed) for part in kept]
     out = b"".join((b"\xff\xd8", jfif, exif_segment, colour, *body, b"\xff\xd9"))
     return Scrubbed(out, "jpeg", size[0], size[1], orientation, removed.lines(), captions.result())

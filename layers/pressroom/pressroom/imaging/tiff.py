@@ -6,23 +6,34 @@ and LZW TIFF is accepted: JPEG strips are JPEG streams that could carry their ow
 the end of a CCITT fax stream is not looked for. A palette image's ColorMap keeps only the entries
 its pixels use (the others are zeroed; its length is fixed by the bit depth).
 
-Every kept tag must have a numeric type and the count its meaning gives it (a PlanarConfiguration
+A tag given twice in IFD0 is refused (libtiff reads the first, Pillow the last). Every kept tag
+must have a numeric type and the count its meaning gives it (a PlanarConfiguration
 written as text is refused, not copied). Uncompressed strips and tiles are cut to the size their
 rows need, Deflate, PackBits and LZW ones to where their stream ends (``tiffcodecs``: it must
 decode to exactly that size), so a stated size running past the pixels brings nothing along.
 Compressed ones are also refused when their stated bytes overlap one another, the header, or any
 IFD or tag value of the input (found by a bounded walk of IFD0, its pages, EXIF, GPS,
 interoperability and SubIFDs: visited offsets are never revisited).
+
+Tiles: a tile may be at most 256 pixels, or the image's side rounded up to 16 (TIFF's tile grid),
+on each side, so the work of inflating one is bounded by the image, not by what the header
+declares (a 1x1 image with one Deflate tile declared 32768 square inflated 1 GB). The padding
+of a tile that overhangs the image, which no viewer shows, is zeroed: in place for uncompressed
+tiles; Deflate tiles with anything else there are inflated, zeroed and deflated again (pixels
+unchanged); LZW and PackBits tiles that overhang the image are refused (no encoder here). When
+IFD0 has no Orientation tag, the orientation its XMP states (``tiff:Orientation``, which Pillow
+honours) is written as the tag.
 """
 from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 from PIL import Image
 
 from . import icc, tiffcodecs
-from .captions import CaptionReader
+from .captions import CaptionReader, xmp_orientation
 from .exif import ORIENTATION
 from .result import RejectedImage, Removals, Scrubbed, check_pixels
 
@@ -63,6 +74,8 @@ _MAX_ENTRIES = 4096
 _MAX_IFDS = 64
 _MAX_BITS = 64
 _WHOLE_IMAGE = 2**32 - 1
+MAX_TILE = 256  # pixels a tile side may always be; more only up to the image's side rounded up to 16
+_DEFLATE = frozenset({8, 32946})
 
 Value = tuple[int, int, bytes]  # type, count, raw bytes
 
@@ -83,6 +96,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     for i in range(count):
         pos = ifd + 2 + 12 * i
         tag, typ, num = struct.unpack_from(endian + "HHI", data, pos)
+        if tag in values:  # libtiff reads the first, Pillow's tag table keeps the last
+            raise RejectedImage(f"malformed TIFF: IFD0 holds {_name(tag)} twice")
         if typ not in _TYPE_SIZES:
             if tag in _STRUCTURE or tag in _DATA or tag in _DATA.values() or tag == ORIENTATION:
                 raise RejectedImage(f"malformed TIFF: {_name(tag)} has an unknown type {typ}")
@@ -133,7 +148,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     captions.add(CaptionReader.EXIF, texts)
     if next_ifd:
         removed.add("TIFF further pages or thumbnails")
-    orientation = layout.scalar(ORIENTATION, 1)
+    orientation = layout.scalar(ORIENTATION, 0)
+    if not orientation and 700 in values:  # Pillow reads the XMP's when the tag is absent
+        orientation = xmp_orientation(values[700][2])
     orientation = orientation if 1 <= orientation <= 8 else 1
     kept = {t: v for t, v in values.items() if t in _STRUCTURE and t != _ICC}
     if _ICC in values:
@@ -142,10 +159,16 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             removed.add("ICC profile (malformed)")
         else:
             kept[_ICC] = (7, len(profile), profile)
-    out = _write(data, endian, kept, offsets_tag, offsets, counts, orientation)
+    view = memoryview(data)
+    pieces: list[bytes | memoryview] = [view[o : o + c] for o, c in zip(offsets, counts)]
+    if layout.tiled:
+        padded = _zero_padding(layout, pieces, sizes)
+        if padded:
+            removed.add(f"TIFF tile padding outside the image, zeroed: {padded} tiles")
+    out = _write(endian, kept, offsets_tag, pieces, orientation)
     if _COLORMAP in kept:  # a palette image: its ColorMap entries no pixel uses are cleared
         kept[_COLORMAP] = _cleared_colormap(out, endian, kept[_COLORMAP])
-        out = _write(data, endian, kept, offsets_tag, offsets, counts, orientation)
+        out = _write(endian, kept, offsets_tag, pieces, orientation)
     return Scrubbed(out, "tiff", layout.width, layout.height, orientation, removed.lines(), captions.result())
 
 
@@ -197,6 +220,10 @@ class _Layout:
             self.across_w, self.down_h = self.scalar(322), self.scalar(323)
             if self.across_w <= 0 or self.down_h <= 0:
                 raise RejectedImage("malformed TIFF: empty tile size")
+            widest, tallest = max(MAX_TILE, -(-self.width // 16) * 16), max(MAX_TILE, -(-self.height // 16) * 16)
+            if self.across_w > widest or self.down_h > tallest:
+                raise RejectedImage(f"TIFF tile {self.across_w}x{self.down_h} is larger than its {self.width}x"
+                                    f"{self.height} image needs (the limit on tile size: {widest}x{tallest})")
             per_plane = -(-self.width // self.across_w) * -(-self.height // self.down_h)
         else:
             self.across_w = self.width
@@ -268,6 +295,46 @@ class _Layout:
         return (self.ints(530, 2) if 530 in self.values else [2, 2]) != [1, 1]
 
 
+def _zero_padding(layout: _Layout, pieces: list[bytes | memoryview], sizes: list[int]) -> int:
+    """Zero, in ``pieces`` (the tiles, plane by plane), the bytes of every tile that lie outside the
+    image; return how many tiles changed."""
+    across = -(-layout.width // layout.across_w)
+    row_bits = [sum(layout.bits)] if layout.planar == 1 else layout.bits
+    changed = 0
+    for index, piece in enumerate(pieces):
+        plane, at = divmod(index, layout.per_plane)
+        down, column = divmod(at, across)
+        wide = min(layout.across_w, layout.width - column * layout.across_w)
+        high = min(layout.down_h, layout.height - down * layout.down_h)
+        if wide == layout.across_w and high == layout.down_h:
+            continue
+        bits = row_bits[plane]
+        stride = -(-layout.across_w * bits // 8)
+        if layout.compression == 1:
+            raw = bytearray(piece)
+        elif layout.compression in _DEFLATE:
+            raw = bytearray(zlib.decompress(piece))
+        else:
+            raise RejectedImage("TIFF LZW or PackBits tiles that extend past the image are not supported "
+                                "(their padding, which no viewer shows, cannot be cleared)")
+        if len(raw) != sizes[index]:
+            raise RejectedImage(f"malformed TIFF: tile {index} holds {len(raw)} bytes, its rows need {sizes[index]}")
+        before = bytes(raw)
+        used_bits = wide * bits
+        for row in range(high):
+            start = row * stride + used_bits // 8
+            if used_bits % 8:
+                raw[start] &= (0xFF00 >> (used_bits % 8)) & 0xFF
+                start += 1
+            raw[start : (row + 1) * stride] = bytes((row + 1) * stride - start)
+        raw[high * stride :] = bytes(len(raw) - high * stride)
+        if raw == before:
+            continue
+        pieces[index] = bytes(raw) if layout.compression == 1 else zlib.compress(bytes(raw), 6)
+        changed += 1
+    return changed
+
+
 def _cut(counts: list[int], sizes: list[int]) -> list[int]:
     """Uncompressed strip/tile sizes: exactly what the rows need, never what the file claims."""
     for i, (count, size) in enumerate(zip(counts, sizes)):
@@ -316,9 +383,10 @@ def _check_apart(pieces: list[tuple[int, int]], structures: list[tuple[int, int]
             reach_data = max(reach_data, end)
 
 
-def _write(data: bytes, endian: str, tags: dict[int, Value], offsets_tag: int,
-           offsets: list[int], counts: list[int], orientation: int) -> bytes:
-    """A fresh TIFF: header, IFD0, out-of-line values, then the image data."""
+def _write(endian: str, tags: dict[int, Value], offsets_tag: int, pieces: list[bytes | memoryview],
+           orientation: int) -> bytes:
+    """A fresh TIFF: header, IFD0, out-of-line values, then the image data (``pieces``)."""
+    counts = [len(piece) for piece in pieces]
     tags = dict(tags)
     tags[_DATA[offsets_tag]] = (4, len(counts), struct.pack(endian + "I" * len(counts), *counts))
     if orientation != 1:
@@ -340,10 +408,9 @@ def _write(data: bytes, endian: str, tags: dict[int, Value], offsets_tag: int,
                 extra += len(blobs[-1])
         return b"".join([*parts, b"\x00" * 4, *blobs])
 
-    start = len(head([0] * len(offsets)))
+    start = len(head([0] * len(pieces)))
     starts = []
     for count in counts:
         starts.append(start)
         start += count
-    view = memoryview(data)
-    return b"".join([head(starts), *(view[o : o + c] for o, c in zip(offsets, counts))])
+    return b"".join([head(starts), *pieces])

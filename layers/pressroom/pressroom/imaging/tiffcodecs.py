@@ -16,10 +16,19 @@ def _malformed(codec: str, what: str) -> RejectedImage:
     return RejectedImage(f"malformed TIFF: {codec} strip or tile {what}")
 
 
+_PIECE = 1 << 18  # bytes inflated at a time: memory does not grow with the strip
+
+
 def _deflate(strip: Strip, expected: int) -> int:
     stream = zlib.decompressobj()
+    produced, tail = 0, strip
     try:
-        produced = len(stream.decompress(strip, expected + 1))
+        while produced <= expected:
+            out = stream.decompress(tail, min(_PIECE, expected + 1 - produced))
+            produced += len(out)
+            tail = stream.unconsumed_tail
+            if stream.eof or (not out and not tail):
+                break
     except zlib.error as exc:
         raise _malformed("a Deflate", f"is corrupt ({exc})") from None
     if produced > expected:

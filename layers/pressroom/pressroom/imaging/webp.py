@@ -3,14 +3,25 @@ after the RIFF payload. VP8X flags are rewritten to match; animation frames (ANM
 without unknown sub-chunks. Every frame is decoded to verify it (``webpcheck``), and viewers
 composite each onto the whole canvas, so frames times canvas may be at most ``FRAMES_LIMIT`` times
 the pixel limit. A minimal EXIF chunk holds Orientation when it is not 1.
+
+Each VP8 or VP8L chunk is cut to where its bitstream ends (``libwebp.used_length``, decoding it:
+bytes after the end are read by no decoder), and an ALPH chunk to what its alpha plane needs (raw:
+one byte a pixel; compressed: the shortest length that still decodes, found by decoding). An ALPH
+chunk is kept only directly before the VP8 bitstream it belongs to (a lossless VP8L carries its own
+alpha); only the first ICCP chunk is kept (decoders read no other). In a simple-format file (no
+VP8X) no decoder reads ICCP, EXIF or XMP chunks: they go, and their orientation is not applied. An input libwebp's demuxer
+refuses (through Pillow's open) is refused: no viewer built on libwebp shows it.
 """
 from __future__ import annotations
 
+import io
 import struct
 
-from . import icc
+from PIL import Image
+
+from . import icc, libwebp
 from .captions import CaptionReader, xmp_orientation
-from .exif import ExifFacts, minimal_exif, read_exif
+from .exif import ExifFacts, doubted, minimal_exif, read_exif
 from .result import FRAMES_LIMIT, RejectedImage, Removals, Scrubbed, check_pixels
 
 _IMAGE = frozenset((b"VP8 ", b"VP8L", b"ALPH"))
@@ -51,16 +62,52 @@ def _bitstream_size(kind: bytes, body: memoryview) -> tuple[int, int]:
 
 
 def _frame(body: memoryview, removed: Removals) -> bytes:
-    """An ANMF payload with only its frame header and image sub-chunks."""
+    """An ANMF payload with only its frame header and its image sub-chunks, each cut to its end."""
     if len(body) < 16:
         raise RejectedImage("truncated WebP animation frame")
-    parts = [bytes(body[:16])]
+    size = (int.from_bytes(body[6:9], "little") + 1, int.from_bytes(body[9:12], "little") + 1)
+    found = []
     for kind, sub in chunks(body, 16, len(body)):
         if kind in _IMAGE:
-            parts.append(chunk(kind, sub))
+            found.append((kind, sub))
         else:
             removed.add(f"WebP frame chunk {kind.decode('latin-1').strip()}")
-    return b"".join(parts)
+    return bytes(body[:16]) + b"".join(_bitstreams(found, size, removed))
+
+
+def _bitstreams(found: list[tuple[bytes, memoryview]], size: tuple[int, int], removed: Removals) -> list[bytes]:
+    """The image chunks of one picture (ALPH, VP8, VP8L in file order) as kept: an ALPH chunk only
+    directly before a VP8 one, every chunk cut to the bytes its bitstream uses."""
+    kept = []
+    for index, (kind, body) in enumerate(found):
+        following = found[index + 1][0] if index + 1 < len(found) else b""
+        if kind == b"ALPH":
+            if following != b"VP8 ":
+                removed.add("WebP ALPH chunk with no VP8 bitstream after it")
+                continue
+            kept.append(chunk(kind, _alpha(body, found[index + 1][1], size, removed)))
+            continue
+        used = libwebp.used_length(kind, body, size)
+        if used < len(body):
+            removed.add(f"WebP {kind.decode().strip()} bytes after the end of its bitstream: {len(body) - used}")
+        kept.append(chunk(kind, body[:used]))
+    return kept
+
+
+def _alpha(body: memoryview, vp8: memoryview, size: tuple[int, int], removed: Removals) -> memoryview:
+    """An ALPH payload cut to what its alpha plane needs: raw, a byte a pixel after its header byte;
+    compressed, the shortest length with which the picture still decodes."""
+    if not body:
+        raise RejectedImage("empty WebP ALPH chunk")
+    if body[0] & 0x03 == 0:
+        need = 1 + size[0] * size[1]
+        if len(body) < need:
+            raise RejectedImage("WebP ALPH chunk holds fewer bytes than its alpha plane")
+    else:
+        need = libwebp.alpha_length(body, vp8, size)
+    if need < len(body):
+        removed.add(f"WebP ALPH bytes after the end of its alpha plane: {len(body) - need}")
+    return body[:need]
 
 
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
@@ -90,20 +137,37 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     else:
         raise RejectedImage(f"WebP starts with an unexpected chunk {first_kind!r}")
     check_pixels(width, height, max_pixels)
-    has_image, frames = False, 0
+    try:  # libwebp's demuxer, which every decoder built on it goes through, must take the input
+        with Image.open(io.BytesIO(data), formats=["WEBP"]):
+            pass
+    except Exception as exc:  # noqa: BLE001 - any demuxer failure: no viewer shows this file
+        raise RejectedImage(f"WebP container does not parse (libwebp's demuxer): {exc}") from None
+    has_image, frames, profiles = False, 0, 0
+    pending: list[tuple[bytes, memoryview]] = []  # the picture's image chunks, kept where the first was
     for kind, body in found[1:] if first_kind == b"VP8X" else found:
         if kind in _IMAGE:
-            if has_image and first_kind != b"VP8X" and kind != b"ALPH":
+            if kind != b"ALPH" and any(k != b"ALPH" for k, _ in pending):
                 raise RejectedImage("WebP holds a second image after its bitstream")
-            kept.append(chunk(kind, body))
-            has_image = True
+            if not pending:
+                kept.append(b"")  # the place the image chunks go
+                at = len(kept) - 1
+            pending.append((kind, body))
+            has_image = has_image or kind != b"ALPH"
         elif kind == b"ANIM":
             if len(body) < 6:
                 raise RejectedImage("malformed WebP ANIM chunk")
             kept.append(chunk(kind, body[:6]))  # background colour and loop count, nothing after
+        elif kind in (b"ICCP", b"EXIF", b"XMP ") and first_kind != b"VP8X":
+            # a simple-format file: libwebp's demuxer reads no chunk but the bitstream
+            if kind == b"XMP ":
+                captions.xmp(bytes(body))
+            removed.add(f"WebP {kind.decode().strip()} chunk of a simple-format file (no decoder reads it)")
         elif kind == b"ICCP":
-            profile = icc.clean(body)
-            if profile is None:
+            profiles += 1
+            profile = icc.clean(body) if profiles == 1 else b""
+            if profiles > 1:
+                removed.add("WebP ICC profile after the first (unread)")
+            elif profile is None:
                 removed.add("ICC profile (malformed)")
             else:
                 kept.append(chunk(kind, profile))
@@ -127,12 +191,15 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             removed.add(f"WebP chunk {kind.decode('latin-1').strip() or 'unnamed'}")
     if not has_image:
         raise RejectedImage("WebP has no image data")
+    if pending:
+        kept[at] = b"".join(_bitstreams(pending, (width, height), removed))
     if frames * width * height > FRAMES_LIMIT * max_pixels:
         raise RejectedImage(f"WebP animation of {frames} frames of {width}x{height} is over the limit of "
                             f"{FRAMES_LIMIT} x {max_pixels} pixels for all frames together")
     if stop < len(data):
         removed.add(f"trailer: {len(data) - stop} bytes")
     orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
+    doubted(exif, orientation)
     if orientation != 1:
         if first_kind != b"VP8X":
             alpha = 0x10 if first_kind == b"VP8L" and first[4] & 0x10 else 0

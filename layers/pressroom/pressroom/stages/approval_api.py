@@ -55,11 +55,13 @@ from pressroom.domain.photos import Photo, State
 from pressroom.guidance import evaluate
 from pressroom.guidance.checklist import Judged, Problem, judge
 from pressroom.guidance.detector import Detections
+from pressroom.imaging.redact import annotated_preview
 from pressroom.settings import Settings
+from pressroom.stages import duplicates
 from pressroom.stages.notify import notify_once
 from pressroom.stages.policy import facts_of
 from pressroom.stages.publish import publication_of
-from pressroom.stages.request_approval import RequestApproval, approved_by, unchanged
+from pressroom.stages.request_approval import RequestApproval, approved_by, has_boxes, unchanged
 from pressroom.web import preview
 from pressroom.web.audit import format_audit, when
 from pressroom.web.csrf import csrf_ok, csrf_token, origin_of
@@ -67,6 +69,8 @@ from pressroom.web.forms import MAX_REASON, Caption, DecisionForm, caption_diges
 from pressroom.web.pages import Page, Review, notice_page, review_page
 
 log = logging.getLogger(__name__)
+#: how often a decision is written again while other writes to the waiting photo keep landing first
+DECISION_ATTEMPTS = 20
 
 __all__ = ["MAX_REASON", "ApprovalApi", "refusal"]
 
@@ -168,6 +172,9 @@ class ApprovalApi:
             return again(400, "Your edit raised the points now shown with the questions. Read them, then approve "
                               "again.", focus="problem", edit_open=True, shown_photo=recheck.photo,
                          checked=_digest(recheck.photo))
+        duplicate = duplicates.problem(duplicates.earlier(self.store, photo), "approve", form.publish_again)
+        if duplicate:
+            return again(400, duplicate, focus="publish-again")
         judged_photo = recheck.photo if recheck else photo
         items, _ = self.asking.items(judged_photo)
         judged = judge(items, form.answers, form.notes)
@@ -210,7 +217,11 @@ class ApprovalApi:
         photo's last need (``→ APPROVED``), or one that leaves a need (the photo still waits). Tried
         once more on the photo as re-read when another write (a reminder, a request, another
         approval) landed meanwhile and it still waits; StaleTransition when it was decided or moved
-        on, :class:`_CannotCount` when the approval no longer meets a need."""
+        on, :class:`_CannotCount` when the approval no longer meets a need.
+
+        Tried again on the photo as re-read for as long as it still waits with the link unspent:
+        one request writes twice per approver, so a single retry could still refuse a decision
+        nobody else made. ``DECISION_ATTEMPTS`` only stops a loop should writes never settle."""
 
         def write(current: Photo) -> Photo:
             if recheck is not None and _digest(current) != _digest(photo):
@@ -247,17 +258,22 @@ class ApprovalApi:
                                          changes=changes, detail=detail, condition=unchanged(current))
             decision: dict[str, Any] = {"action": action, "by": approver, "at": clock.iso(now), "why": reason,
                                         "approved_by": [*approved_by(current), approver]}
+            if duplicates.needs_consent(duplicates.earlier(self.store, current)):
+                decision["publish_again"] = True
             return self.store.transition(current.id, State.NEEDS_APPROVAL, State.APPROVED, actor=approver,
                                          changes={**changes, "decision": decision}, detail=detail,
                                          condition=unchanged(current))
 
-        try:
-            return write(photo)
-        except StaleTransition:
-            latest = self.store.get(photo.id)
-            if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
-                raise
-        return write(latest)
+        current = photo
+        for _ in range(DECISION_ATTEMPTS - 1):
+            try:
+                return write(current)
+            except StaleTransition:
+                latest = self.store.get(photo.id)
+                if latest is None or latest.state != State.NEEDS_APPROVAL or nonce in latest.used_nonces:
+                    raise
+                current = latest
+        return write(current)
 
     def _after_first_approval(self, photo: Photo, now: datetime) -> Page:
         """A first approval is stored and the photo waits for another: ask who can give it."""
@@ -412,16 +428,19 @@ class ApprovalApi:
         published, and judged), ``form`` what the approver posted (kept in the fields)."""
         shown = shown_photo or photo
         url = self._shown(photo)
+        earlier = duplicates.earlier(self.store, photo)
         items, others = self.asking.items(shown)
         caption = form.caption if form and form.caption else _caption(shown)
         view = Review(
-            photo=photo, public=publication_of(shown, self.settings.licence), items=items, others=others,
+            photo=photo, public=publication_of(shown, self.settings), items=items, others=others,
             approver=approver, action_url=review_url(self.settings.approval_base_url, photo.id), token=token,
             csrf=csrf_token(claims.key, token), preview_url=url, expires=when(claims.expires_at.isoformat()),
             audit_lines=format_audit(self.store.audit(photo.id)), caption=caption, shown=_digest(photo),
             checked=checked, answers=dict(form.answers) if form else {}, notes=dict(form.notes) if form else {},
             problems=problems or [], error=error, notice=notice, reason=form.reason if form else "",
-            progress=self._progress(photo), focus=focus, edit_open=edit_open or shown is not photo)
+            progress=self._progress(photo), focus=focus, edit_open=edit_open or shown is not photo,
+            earlier=earlier, again_needed=duplicates.needs_consent(earlier), again=bool(form and form.publish_again),
+            boxes_shown=url.startswith("data:") and has_boxes(photo))
         return Page(status, review_page(view), img_origin="data:" if url.startswith("data:") else origin_of(url))
 
     def _progress(self, photo: Photo) -> str:
@@ -432,14 +451,19 @@ class ApprovalApi:
         return f"Approved so far by {', '.join(approved_by(photo))}.{need}"
 
     def _shown(self, photo: Photo) -> str:
-        """The page's image: a presigned GET of the clean copy, or a JPEG of one browsers may not show."""
+        """The page's image: a JPEG with what image analysis found boxed, else a presigned GET of the
+        clean copy, or a JPEG of one browsers may not show."""
         bucket = self.settings.clean_bucket
         url = preview.preview_url(self.s3, bucket, photo, self.settings.preview_url_seconds)
-        if photo.content_type in preview.BROWSER_TYPES or photo.width * photo.height > preview.REVIEW_PIXELS:
+        boxed = has_boxes(photo)
+        if (photo.content_type in preview.BROWSER_TYPES and not boxed) or photo.width * photo.height > preview.REVIEW_PIXELS:
             return url
         try:
-            return preview.data_url(preview.thumbnail(preview.fetch_clean(self.s3, bucket, photo),
-                                                      preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+            data = preview.fetch_clean(self.s3, bucket, photo)
+            if boxed:
+                return preview.data_url(annotated_preview(data, photo.analysis, photo.findings,
+                                                          preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
+            return preview.data_url(preview.thumbnail(data, preview.REVIEW_PIXELS, preview.REVIEW_EDGE))
         except (ValueError, ClientError, BotoCoreError) as exc:
             log.warning("no JPEG of the photo for the review page: %s", type(exc).__name__,
                         extra={"photo_id": photo.id})

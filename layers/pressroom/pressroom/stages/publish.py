@@ -16,7 +16,8 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
    stale-account reminder is moved to N days later, and the uploader is emailed the page and album
    once (``notified_at``; a redelivery after that email failed sends it).
 
-Every attempt sets the upload's licence (``settings.licence``; idempotent), so one that failed
+Every attempt sets the upload's licence, comment and safety settings (``FlickrOptions``: declared,
+else the deployment's defaults; idempotent), so one that failed
 after the upload sets it on the retry. What is uploaded is :func:`publication_of` the photo, the
 same description the approvers were shown.
 
@@ -55,9 +56,11 @@ from pressroom.adapters.publisher import (
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock
 from pressroom.domain.addresses import is_address
+from pressroom.domain.flickr_options import FlickrOptions, options_for
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.publication import Publication
+from pressroom.domain.schedule import london, publish_at
 from pressroom.guidance import declared_facts, published_caption
 from pressroom.settings import Settings
 from pressroom.stages.notify import send_once
@@ -104,6 +107,8 @@ class Outcome:
     photo_id: str
     status: str
     detail: str = ""
+    #: seconds from the upload's record to its publication, when this delivery recorded it
+    upload_to_publish: float | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ class PublishStage:
     reminder: ReminderTimer
     press_office: Callable[[], list[str]]
     now: Callable[[], datetime] = clock.now
+    #: arms a one-time schedule (name, when, message) that sends a publish message then (None: none can)
+    schedule: Callable[[str, datetime, dict[str, Any]], None] | None = None
 
     def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
         """Publish one approved photo; ``lease`` is how long this invocation may still run and
@@ -123,6 +130,9 @@ class PublishStage:
         photo = self._approved(photo_id)
         if isinstance(photo, Outcome):
             return photo
+        held = self._held(photo)
+        if held is not None:
+            return held
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
         uploaded, status = _upload_of(earlier), "recovered"
@@ -132,7 +142,7 @@ class PublishStage:
             if uploaded is None:
                 uploaded, status = self._upload(photo), "published"
                 photo = self._note_upload(photo, claim, uploaded)
-            self.publisher.set_licence(uploaded.photo_id, self.settings.licence)  # idempotent: every attempt
+            self.publisher.configure(uploaded.photo_id, self._options(photo))  # again on a retry: harmless
             published = uploaded if uploaded.photoset_id else self._in_album(photo, uploaded, lease)
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
@@ -159,6 +169,33 @@ class PublishStage:
         return self._last_chance(photo, lease, publisher_stopped(self.settings.max_receive_count), _upload_of(earlier))
 
     # -- steps ---------------------------------------------------------------------------------
+    def _held(self, photo: Photo) -> Outcome | None:
+        """An embargoed photo (its ``publish-at`` still ahead) is held: a one-time schedule
+        (``publish-at-<id>``) sends its publish message again at that time, and this one is done.
+        None when it may be published now. A ``publish-at`` that is not a time fails the photo: it
+        must not go out before a time nobody can read."""
+        value = str((photo.declared or {}).get("publish-at") or "").strip()
+        if not value:
+            return None
+        try:
+            when = publish_at(value)
+        except ValueError as exc:
+            return self._give_up(photo, f"{exc}; it was not published")
+        if when <= self.now():
+            return None
+        if self.schedule is None:
+            return self._give_up(photo, f"it is embargoed until {london(when)} and this deployment cannot "
+                                        "hold a photo until then; it was not published")
+        self.schedule(publish_at_schedule(photo.id), when, {"photo_id": photo.id})
+        if photo.publish_at != clock.iso(when):
+            try:
+                self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-held",
+                                  changes={"publish_at": clock.iso(when)},
+                                  detail={"until": clock.iso(when), "uk_time": london(when)})
+            except StaleTransition:
+                pass  # another delivery recorded it
+        return Outcome(photo.id, "held", clock.iso(when))
+
     def _approved(self, photo_id: str) -> Photo | Outcome:
         """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
         crash between recording and re-arming, or after the failure email failed, finishes that)."""
@@ -199,11 +236,15 @@ class PublishStage:
         return claimed, claim
 
     def _upload(self, photo: Photo) -> Published:
-        public = publication_of(photo, self.settings.licence)
+        public = publication_of(photo, self.settings)
         return self.publisher.publish(
             self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=public.title,
             description=public.description, tags=list(public.tags), machine_tag=machine_tag(photo.id),
+            options=self._options(photo),
         )
+
+    def _options(self, photo: Photo) -> FlickrOptions:
+        return options_for(photo.declared or {}, self.settings)
 
     def _note_upload(self, photo: Photo, claim: str, uploaded: Published) -> Photo:
         """Record the upload at once, so that a later delivery does not depend on the site's search
@@ -275,7 +316,9 @@ class PublishStage:
             raise PublishRetry(reason) from exc
         self._rearm(done)
         self._tell_uploader(done)
-        return Outcome(photo.id, status, published.url)
+        created = parse_time(photo.created_at)
+        return Outcome(photo.id, status, published.url,
+                       upload_to_publish=(now - created).total_seconds() if created is not None else None)
 
     def _rearm(self, photo: Photo) -> None:
         published_at = parse_time(photo.flickr.get("published_at"))
@@ -337,6 +380,11 @@ class PublishStage:
         return Outcome(photo.id, "failed", photo.reason)
 
 
+def publish_at_schedule(photo_id: str) -> str:
+    """The one-time schedule that publishes an embargoed photo at its ``publish-at``."""
+    return f"publish-at-{photo_id}"
+
+
 def publisher_stopped(attempts: int) -> str:
     return (f"every one of its {attempts} attempts to publish was stopped (out of memory or time) or failed; "
             "the publish function's log says why")
@@ -355,9 +403,11 @@ def _reason(exc: Exception) -> str:
     return f"unexpected error ({type(exc).__name__}): {exc}"
 
 
-def publication_of(photo: Photo, licence: str) -> Publication:
+def publication_of(photo: Photo, settings: Settings) -> Publication:
     """What the public will see of ``photo``: exactly what :meth:`PublishStage.publish` sends (title,
-    the description with credit, link back and crime line, tags as the site keeps them) and how."""
+    the description with credit, link back and crime line, tags as the site keeps them) and how
+    (its licence, comment and safety settings: declared, else the deployment's defaults)."""
+    licence = options_for(photo.declared or {}, settings).describe()
     credit = declared_facts(photo.declared, photo.captions).get("credit", "")  # declared, else the image's own
     return Publication(title=photo.title, description=published_caption(photo.title, photo.description, credit),
                        tags=tuple(clean_tags(photo.tags)), credit=" ".join(credit.split()), licence=licence,

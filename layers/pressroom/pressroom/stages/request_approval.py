@@ -59,6 +59,7 @@ from pressroom.domain.approvals import (
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.checklist import Item, checklist, routes_for
 from pressroom.guidance.rules import RuleBook, load_rulebook
+from pressroom.imaging.redact import annotated_preview
 from pressroom.settings import Settings
 from pressroom.stages.notify import send_once
 from pressroom.stages.publish import publication_of
@@ -242,7 +243,7 @@ class RequestApproval:
             if left:
                 context = (f"{', '.join(approved_by(photo))} approved it. It also needs an approval from "
                            f"{left[0].who}, because {left[0].why}: you can give it.")
-        return approval_email(photo, publication_of(photo, self.settings.licence), items, approver, link, expires,
+        return approval_email(photo, publication_of(photo, self.settings), items, approver, link, expires,
                               thumbnail=thumbnail, reminder=reminder, context=context)
 
     def hold(self, photo: Photo, wanted: Wanted, now: datetime, *, retry: datetime | None) -> None:
@@ -285,8 +286,11 @@ class RequestApproval:
     def thumbnail(self, photo: Photo) -> bytes | None:
         """The emailed preview of the clean copy, or None (logged) if none could be made."""
         try:
-            return preview.thumbnail(preview.fetch_clean(self.s3, self.settings.clean_bucket, photo),
-                                     self.settings.max_pixels)
+            data = preview.fetch_clean(self.s3, self.settings.clean_bucket, photo)
+            if has_boxes(photo):  # what image analysis found, boxed as on the review page
+                return annotated_preview(data, photo.analysis, photo.findings, self.settings.max_pixels,
+                                         preview.THUMBNAIL_EDGE)
+            return preview.thumbnail(data, self.settings.max_pixels)
         except (ValueError, ClientError, BotoCoreError) as exc:
             log.warning("no preview for the approval email: %s", type(exc).__name__, extra={"photo_id": photo.id})
             return None
@@ -332,3 +336,8 @@ class RequestApproval:
                               detail={"approver": approver}, condition=unchanged(photo))
         except StaleTransition:
             log.warning("could not release the approval claim", extra={"photo_id": photo.id})
+
+
+def has_boxes(photo: Photo) -> bool:
+    """Whether image analysis found faces or text to box on the photo's previews."""
+    return bool(photo.analysis.get("faces") or photo.analysis.get("lines"))

@@ -18,6 +18,7 @@ from pressroom.domain.photos import (
     album_of,
     photo_id,
 )
+from pressroom.domain.text import clean, clean_fields
 from pressroom.guidance import declared_facts
 from pressroom.guidance.declared import normalise_key, unknown
 from pressroom.imaging import RejectedImage, TooLarge, scrub_bytes
@@ -61,7 +62,7 @@ class Intake:
                                    **({"VersionId": upload.version} if upload.version else {}))
         version = upload.version or head.get("VersionId")
         pid = photo_id(upload.bucket, upload.key, version)
-        metadata = {k.lower(): decode_metadata(v) for k, v in head.get("Metadata", {}).items()}
+        metadata = clean_fields({k.lower(): decode_metadata(v) for k, v in head.get("Metadata", {}).items()})
         photo = record_upload(self.store, upload, version=version, metadata=metadata, size=head["ContentLength"])
         if photo is not None and photo.state == State.QUARANTINED:
             notify_once(self.store, self.mailer, photo, QUARANTINED, [photo.reason])  # if it failed before
@@ -84,15 +85,19 @@ class Intake:
         digest = hashlib.sha256(result.data).hexdigest()
         self.s3.put_object(Bucket=self.settings.clean_bucket, Key=clean_key, Body=result.data,
                            ContentType=result.content_type, Metadata={"photo-id": pid, "sha256": digest})
-        captions = _captions(result.captions, metadata, upload.key)
+        read = clean_fields(result.captions)  # the image's IPTC/XMP fields, as text from outside
+        captions = _captions(read, metadata, upload.key)
+        first = self.store.first_with_image(digest, pid)
+        duplicate = {"duplicate_of": first} if first != pid else {}
         refused = unknown({normalise_key(key): value for key, value in metadata.items()})  # a finding, not dropped
         try:
             return self.store.transition(pid, State.RECEIVED, State.SCRUBBED, actor=ACTOR, changes={
                 "clean_key": clean_key, "sha256": digest, "content_type": result.content_type,
                 "width": result.width, "height": result.height, "captions": captions,
-                "declared": declared_facts(metadata, result.captions), "removed": result.removed,
+                "declared": declared_facts(metadata, read), "removed": result.removed, **duplicate,
                 "declaration_problems": refused,
-            }, detail={"removed": result.removed, "bytes": len(result.data), "declarations_not_used": refused})
+            }, detail={"removed": result.removed, "bytes": len(result.data), **duplicate,
+                       "declarations_not_used": refused})
         except StaleTransition:
             return self.store.get(pid)
 
@@ -154,5 +159,5 @@ def _captions(read: dict[str, Any], metadata: dict[str, str], key: str) -> dict[
     if metadata.get("tags"):
         captions["tags"] = [t.strip() for t in metadata["tags"].split(",") if t.strip()]
     if not captions.get("title"):
-        captions["title"] = PurePosixPath(key).stem.replace("_", " ").replace("-", " ").strip().capitalize()
+        captions["title"] = clean(PurePosixPath(key).stem).replace("_", " ").replace("-", " ").strip().capitalize()
     return captions

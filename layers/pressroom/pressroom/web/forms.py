@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from pressroom.domain.links import LinkError
+from pressroom.domain.text import clean
 from pressroom.web.csrf import same_origin_request
 
 MAX_FORM_BYTES = 32 * 1024
@@ -68,6 +70,8 @@ class DecisionForm:
     caption: Caption | None = None
     shown: str = ""
     checked: str = ""
+    #: the approver ticked "Publish it again" for a picture uploaded before (stages.duplicates)
+    publish_again: bool = False
 
 
 def read_decision(body: str | None, headers: Mapping[str, str], own_origin: str) -> DecisionForm:
@@ -78,13 +82,14 @@ def read_decision(body: str | None, headers: Mapping[str, str], own_origin: str)
     form = _parse(body, headers)
     answers = {name[2:]: value for name, values in form.items() if name.startswith("q.")
                for value in values[:1] if value in _ANSWERS}
-    notes = {name[5:]: _typed(values[0]) for name, values in form.items() if name.startswith("note.") and values}
+    notes = {name[5:]: typed_text(values[0]) for name, values in form.items() if name.startswith("note.") and values}
     caption = None
     if any(name in form for name in ("title", "description", "tags")):
-        caption = Caption(" ".join(first(form, "title").split()), _typed(first(form, "description")),
+        caption = Caption(" ".join(clean(first(form, "title")).split()), typed_text(first(form, "description")),
                           split_tags(first(form, "tags")))
     return DecisionForm(token=first(form, "t"), csrf=first(form, "csrf"), decision=first(form, "decision"),
-                        reason=_typed(first(form, "reason")), answers=answers, notes=notes, caption=caption,
+                        publish_again=first(form, "publish_again") == "yes",
+                        reason=typed_text(first(form, "reason")), answers=answers, notes=notes, caption=caption,
                         shown=first(form, "shown"), checked=first(form, "checked"))
 
 
@@ -116,8 +121,9 @@ def first(form: Mapping[str, list[str]], name: str) -> str:
     return values[0]
 
 
-def _typed(value: str) -> str:
-    return value.replace("\r\n", "\n").strip()
+def typed_text(value: str) -> str:
+    """A field as typed, with its line breaks and without control characters or bidi overrides."""
+    return clean(value, lines=True).strip()
 
 
 def _parse(body: str | None, headers: Mapping[str, str]) -> dict[str, list[str]]:
@@ -132,3 +138,20 @@ def _parse(body: str | None, headers: Mapping[str, str]) -> dict[str, list[str]]
         return parse_qs(body, keep_blank_values=True, max_num_fields=200)
     except ValueError:
         raise FormRefused(400, "Request refused", "The form could not be read.") from None
+
+
+# -- the forms of the take-down and correction pages ----------------------------------------------
+def parse_form(body: str | None, headers: Mapping[str, str]) -> dict[str, list[str]]:
+    """The fields of a ``application/x-www-form-urlencoded`` body; :class:`LinkError` (415, 400,
+    413) for any other kind of body, one that could not be read, or one too large."""
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+        raise LinkError(415, "Request refused", "This is sent from the page's own form.")
+    if body is None:
+        raise LinkError(400, "Request refused", "The form could not be read.")
+    if len(body.encode()) > MAX_FORM_BYTES:
+        raise LinkError(413, "Request refused", "The form is too large.")
+    try:
+        return parse_qs(body, keep_blank_values=True, max_num_fields=50)
+    except ValueError:
+        raise LinkError(400, "Request refused", "The form could not be read.") from None

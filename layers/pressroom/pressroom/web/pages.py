@@ -44,6 +44,8 @@ h2{font-size:17px;margin:20px 0 8px;border-bottom:1px solid var(--line);padding-
 figure{margin:0 0 6px}
 figure img{display:block;max-width:100%;height:auto;max-height:24vh;margin:0 auto;border-radius:4px;background:#eee}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:1px 10px;margin:0;font-size:15px}
+.box-face{color:#a86a00;font-weight:600}.box-finding{color:#c0143c;font-weight:600}.box-text{color:#1e6fd9;font-weight:600}
+figcaption{color:var(--muted);font-size:13px;text-align:center}
 dt{color:var(--muted);font-weight:600}
 dd{margin:0;overflow-wrap:anywhere}
 .ptitle{font-weight:700;font-size:17px;margin:0 0 2px;overflow-wrap:anywhere}
@@ -161,6 +163,13 @@ class Review:
     #: the id of the element the browser should focus (the first thing to put right)
     focus: str = ""
     edit_open: bool = False
+    #: the earlier photo with the same picture (stages.duplicates), and whether approving needs
+    #: "Publish it again" ticked (``again``: it was)
+    earlier: Photo | None = None
+    again_needed: bool = False
+    again: bool = False
+    #: the preview has image analysis's boxes drawn on it (the page says what they mean)
+    boxes_shown: bool = False
 
 
 def review_page(view: Review) -> str:
@@ -174,6 +183,11 @@ def review_page(view: Review) -> str:
         problem_of=problems.get, asked=lambda qid: asks.get(qid, qid), severity_word=_severity, text=text,
         file_name=PurePosixPath(view.photo.original_key).name, max_title=MAX_TITLE, max_description=MAX_DESCRIPTION,
         max_reason=MAX_REASON)
+
+
+_BOXES = (" Boxes show what image analysis found, and are not part of the photo:"
+          ' <span class="box-face">amber</span> faces, <span class="box-finding">red</span> text that is a finding,'
+          ' <span class="box-text">blue</span> other text read.')
 
 
 def notice_page(title: str, message: str, *, kind: str = "error", photo: Photo | None = None,
