@@ -17,6 +17,7 @@ from pressroom.adapters import parameters
 from pressroom.adapters.flickr import connect
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
+from pressroom.domain.flickr_options import LICENCE_NAMES
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import Settings, get_settings
@@ -155,18 +156,19 @@ def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
     assert "https://www.west-midlands.police.uk" in sidecar["description"]
     assert "0345 113 5000" in sidecar["description"] and "West Midlands Police" in sidecar["description"]
     assert sidecar["tags"] == ["community", "fun day"] and sidecar["album"] == "neighbourhood-day"
-    assert sidecar["licence"] == "All Rights Reserved"
+    assert sidecar["licence"] == "all-rights-reserved"
     assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "uploaded", "APPROVED→PUBLISHED",
                                                       "uploader-notified"]
 
 
 def test_what_is_published_is_what_the_approvers_were_shown(aws, store, jpeg, album, clock):
     photo = approved_photo(store, jpeg, tags=["community", ' "fun   day" ', "community"])
-    shown = publication_of(photo, get_settings().licence)
+    shown = publication_of(photo, get_settings())
     make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
     sidecar = json.loads((album.root / "photos" / f"{store.get(PID).flickr['id']}.json").read_text())
-    assert (sidecar["title"], sidecar["description"], tuple(sidecar["tags"]), sidecar["licence"], sidecar["album"]) == (
-        shown.title, shown.description, shown.tags, shown.licence, shown.album)
+    assert (sidecar["title"], sidecar["description"], tuple(sidecar["tags"]), sidecar["album"]) == (
+        shown.title, shown.description, shown.tags, shown.album)
+    assert shown.licence.startswith(LICENCE_NAMES[sidecar["licence"]])  # the licence set is the one shown
     assert shown.tags == ("community", "fun day") and shown.credit == "West Midlands Police"
     assert shown.description.endswith("in an emergency, call 999.") and "Photo: West Midlands Police" in shown.description
 

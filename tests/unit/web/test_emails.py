@@ -11,6 +11,7 @@ from pressroom.adapters.mail import Email, to_mime
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.checklist import checklist
 from pressroom.guidance.rules import load_rulebook
+from pressroom.settings import Settings
 from pressroom.stages.publish import publication_of
 from pressroom.web.emails import PREVIEW_CID, approval_email
 from pressroom.web.preview import thumbnail
@@ -34,7 +35,7 @@ def _photo():
 def _email(photo=None, **kwargs):
     photo = photo or _photo()
     items, _ = checklist(load_rulebook().questions, photo.declared, photo.findings)
-    return approval_email(photo, publication_of(photo, "All Rights Reserved"), items, "a@press-office.example",
+    return approval_email(photo, publication_of(photo, Settings()), items, "a@press-office.example",
                           LINK, EXPIRES, **kwargs)
 
 
@@ -59,7 +60,7 @@ def test_email_has_text_html_one_link_and_an_inline_preview(corpus):
     for body in (text, html):
         assert body.count(LINK) == 1 and body.count("<a ") <= 1  # one link, the review page
         assert "PCSOs meet residents." in body and "No credit" in body and "Photo: PC Jones" in body
-        assert "0345 113 5000" in body and "All Rights Reserved" in body and "Neighbourhood Day" in body
+        assert "0345 113 5000" in body and "All rights reserved" in body and "Neighbourhood Day" in body
         assert "Does this photo serve a policing purpose?" in body and "pc.jones@west-midlands.example" in body
         assert "free of children" not in body  # declared children=no: not asked
         assert "2026-11-27 10:00 UTC" in body

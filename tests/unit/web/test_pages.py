@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance.checklist import Problem, checklist
 from pressroom.guidance.rules import load_rulebook
+from pressroom.settings import Settings
 from pressroom.stages.publish import publication_of
 from pressroom.web.audit import format_audit
 from pressroom.web.forms import Caption
@@ -36,7 +37,7 @@ def _photo(**captions):
 def _render(**kwargs):
     photo = _photo()
     items, others = checklist(load_rulebook().questions, photo.declared, photo.findings)
-    args = dict(photo=photo, public=publication_of(photo, "All Rights Reserved"), items=items, others=others,
+    args = dict(photo=photo, public=publication_of(photo, Settings()), items=items, others=others,
                 approver="a@press-office.example", action_url="https://x.example/review/3f1c2a9b7d4e5f60718293a4",
                 token="TOKEN", csrf="CSRF", preview_url='https://s3.example/clean/p.jpg?a=1&b="2"',
                 expires="2026-11-27 10:00 UTC", audit_lines=[f"2026 · scrub · {EVIL}"],
@@ -127,7 +128,7 @@ def test_what_will_be_published_comes_first_with_every_line_the_site_shows():
     public = html[html.index('id="published"'):html.index("</section>")]
     assert html.index('id="published"') < html.index('id="questions"') < html.index('id="approve"')
     for shown in ("Title &lt;script&gt;", "Desc &lt;script&gt;", "Photo: &lt;script&gt;", "0345 113 5000",
-                  "https://www.west-midlands.police.uk", "All Rights Reserved", "Album &lt;script&gt;", "Public"):
+                  "https://www.west-midlands.police.uk", "All rights reserved", "Album &lt;script&gt;", "Public"):
         assert shown in public, shown
 
 
