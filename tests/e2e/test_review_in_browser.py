@@ -266,6 +266,21 @@ def test_reject_with_a_reason_tells_the_uploader(stack, browser):
     page.close()
 
 
+def test_a_rejection_without_a_reason_focuses_the_reason_with_the_message_beside_it(stack, browser):
+    pid = _upload(stack, "no-reason.jpg", "Volunteers cleared the park.")
+    link = _wait(lambda: review_links(stack.outbox).get(pid, [None])[0], "the approval email")
+    page = browser.new_page(viewport=PHONE)
+    page.goto(link)
+    page.check("input[name='q.purpose'][value='yes']")
+    page.click("#reject")
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "reason"
+    assert _in_first_screen(page, "#why-reason") and "Give a reason" in page.inner_text("#why-reason")
+    assert page.locator("input[name='q.purpose'][value='yes']").is_checked()
+    assert _state(pid) == State.NEEDS_APPROVAL
+    page.close()
+
+
 def test_a_reason_filling_the_textarea_with_line_breaks_rejects(stack, browser):
     """The browser counts each line break once against maxlength but sends it as CRLF."""
     pid = _upload(stack, "long-reason.jpg", "Volunteers cleared the park.")

@@ -215,3 +215,21 @@ def test_malformed_questions_and_routes_are_refused():
 def test_questions_parse_alone():
     parsed = parse_questions(_data()["question"], {r.id for r in BOOK.rules}, lambda value, where: str(value))
     assert [q.id for q in parsed] == [q.id for q in BOOK.questions]
+
+
+def test_the_caption_judges_findings_are_shown_with_the_question_of_the_rule_they_concern():
+    from pressroom.guidance.checklist import MEANING
+    from pressroom.guidance.judged import PREFIX
+
+    assert MEANING == PREFIX
+    verdict = {"rule": f"{PREFIX}dont-evidence", "severity": "warn", "message": "Please check: evidence?"}
+    items, others = _items(findings=[verdict])
+    assert [item.id for item in items if verdict in item.findings] == ["evidence"] and others == []
+
+
+def test_faces_whose_ages_are_not_estimated_have_a_declared_no_children_asked_again():
+    unaged = {"rule": "dont-children-without-permission", "severity": "info", "outcome": "ages-not-estimated",
+              "message": "faces, ages not estimated"}
+    items, _ = _items(findings=[unaged])
+    assert {item.id: item.declared for item in items if item.id in ("children", "parental-permission", "school")} == {
+        "children": "", "parental-permission": "", "school": ""}

@@ -174,3 +174,10 @@ def test_a_preview_with_boxes_says_what_they_mean_and_that_they_are_not_publishe
     assert "Boxes show what image analysis found" not in plain
     assert "Boxes show what image analysis found, and are not part of the photo" in boxed
     assert all(word in boxed for word in ("amber</span> faces", "red</span> text that is a finding", "blue</span> other text"))
+
+
+def test_what_the_checks_could_not_judge_is_said_beside_the_questions_not_asked_as_one():
+    html = _render(unjudged=[f"Image analysis does not judge ages {EVIL}"])
+    note = html[html.index('class="unjudged"'):]
+    assert "Image analysis does not judge ages &lt;script&gt;" in note
+    assert note.index("does not judge") < note.index('id="q-')  # before the questions, not among them

@@ -22,6 +22,8 @@ UNSAFE = ("refuse", "note", "allow")
 _QUESTION_KEYS = {"id", "ask", "guidance", "safe", "unsafe", "na", "na_refused_when", "declared", "note_from", "rules",
                   "contradicted_by"}
 _ROUTE_KEYS = {"id", "group", "who", "why", "guidance", "declared", "answered", "found", "words"}
+#: the prefix of the caption judge's findings (pressroom.guidance.judged.PREFIX), before the rule they concern
+MEANING = "meaning:"
 _GROUP = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 #: the longest note kept (the form's textarea allows as much)
 MAX_NOTE = 1000
@@ -111,7 +113,7 @@ def checklist(questions: Sequence[Question], declared: Mapping[str, str],
     found = {f"{f.get('rule')}:{f.get('outcome', '')}" for f in remaining}
     items = []
     for question in questions:
-        mine = [f for f in remaining if f.get("rule") in question.rules]
+        mine = [f for f in remaining if _rule_of(f) in question.rules]
         remaining = [f for f in remaining if f not in mine]
         answer, declared_as = _declared_answer(question, declared)
         if found & set(question.contradicted_by):
@@ -227,6 +229,11 @@ def parse_routes(entries: list[dict[str, Any]], rule_ids: set[str], questions: S
                             guidance=guidance(raw.get("guidance"), where), declared=tuple(raw.get("declared", [])),
                             answered=answered, found=found, words=word_lists[words] if words else ()))
     return tuple(routes)
+
+
+def _rule_of(finding: Mapping[str, Any]) -> str:
+    """The rule a finding concerns: the caption judge's ``meaning:<rule>`` concerns ``<rule>``."""
+    return str(finding.get("rule", "")).removeprefix(MEANING)
 
 
 def _pair(value: Any, where: str) -> tuple[str, str] | None:

@@ -440,7 +440,7 @@ class ApprovalApi:
             problems=problems or [], error=error, notice=notice, reason=form.reason if form else "",
             progress=self._progress(photo), focus=focus, edit_open=edit_open or shown is not photo,
             earlier=earlier, again_needed=duplicates.needs_consent(earlier), again=bool(form and form.publish_again),
-            boxes_shown=url.startswith("data:") and has_boxes(photo))
+            boxes_shown=url.startswith("data:") and has_boxes(photo), unjudged=self.asking.unjudged(shown))
         return Page(status, review_page(view), img_origin="data:" if url.startswith("data:") else origin_of(url))
 
     def _progress(self, photo: Photo) -> str:

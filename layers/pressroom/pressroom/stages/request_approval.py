@@ -197,6 +197,13 @@ class RequestApproval:
         """The questions about ``photo`` with their findings, and the findings no question names."""
         return checklist(self.rules.questions, photo.declared, photo.findings)
 
+    def unjudged(self, photo: Photo) -> list[str]:
+        """What the automatic checks said they could not judge (their questions in ``photo.checklist``
+        that are neither the approver's questions nor said by a finding): shown beside the questions."""
+        asks = {q.ask for q in self.rules.questions}
+        said = " ".join(str(f.get("message", "")) for f in photo.findings)
+        return [q for q in photo.checklist if q not in asks and q not in said]
+
     # -- asking ------------------------------------------------------------------------------------
     def ask(self, photo: Photo, approvers: list[str], now: datetime, expires: datetime, *,
             reminder: bool = False) -> list[str]:
@@ -244,7 +251,7 @@ class RequestApproval:
                 context = (f"{', '.join(approved_by(photo))} approved it. It also needs an approval from "
                            f"{left[0].who}, because {left[0].why}: you can give it.")
         return approval_email(photo, publication_of(photo, self.settings), items, approver, link, expires,
-                              thumbnail=thumbnail, reminder=reminder, context=context)
+                              thumbnail=thumbnail, reminder=reminder, context=context, unjudged=self.unjudged(photo))
 
     def hold(self, photo: Photo, wanted: Wanted, now: datetime, *, retry: datetime | None) -> None:
         """Nobody can be asked: the photo waits with the reason shown, and the press office is told once.

@@ -19,15 +19,18 @@ _SEVERITY_COLOUR = {"block": "#a40e26", "warn": "#9a6700", "info": "#0969da"}
 
 
 def approval_email(photo: Photo, public: Publication, items: Sequence[Item], approver: str, link: str,
-                   expires: datetime, *, thumbnail: bytes | None, reminder: bool = False, context: str = "") -> Email:
+                   expires: datetime, *, thumbnail: bytes | None, reminder: bool = False, context: str = "",
+                   unjudged: Sequence[str] = ()) -> Email:
     """The email asking ``approver`` to review ``photo`` at ``link`` (valid until ``expires``);
-    ``context`` says why they are asked, when it is not the first approval."""
+    ``context`` says why they are asked, when it is not the first approval; ``unjudged`` is what the
+    automatic checks could not judge."""
     name = one_line(display_name(photo))
     subject = f"{'Reminder: ' if reminder else ''}Approval needed: {name} ({one_line(photo.album)})"
     values: dict[str, Any] = {
         "intro": _intro(reminder), "context": context, "link": link, "rows": _rows(photo, public),
         "findings": [f for item in items for f in item.findings] + _unasked_findings(photo, items),
         "asked": [item.question.ask for item in items if not item.declared], "validity": _validity(expires),
+        "unjudged": list(unjudged),
         "with_image": thumbnail is not None, "cid": PREVIEW_CID, "text": text,
         "colour": lambda severity: _SEVERITY_COLOUR.get(str(severity).lower(), "#888"),
     }

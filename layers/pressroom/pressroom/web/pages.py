@@ -75,7 +75,8 @@ fieldset.problem{border:2px solid var(--bad);background:#fff5f5}
 .sev{font-size:11px;font-weight:700;text-transform:uppercase;color:#fff;background:var(--warn);border-radius:4px;padding:0 5px}
 .info .sev{background:#0969da}.block .sev{background:var(--bad)}
 .evidence{color:var(--muted)}
-.declared ul{padding-left:18px;margin:0;font-size:14px}
+.declared ul,.unjudged ul{padding-left:18px;margin:0;font-size:14px}
+.unjudged{margin:0 0 10px}
 .reason{margin-top:16px}
 .bar{position:sticky;bottom:0;display:flex;gap:10px;padding:8px 0 calc(8px + env(safe-area-inset-bottom,0px));margin-top:12px;background:#fff;border-top:1px solid var(--line)}
 button{flex:1 1 0;font:inherit;font-weight:600;padding:10px 14px;border:0;border-radius:6px;color:#fff;cursor:pointer;min-height:48px}
@@ -170,6 +171,8 @@ class Review:
     again: bool = False
     #: the preview has image analysis's boxes drawn on it (the page says what they mean)
     boxes_shown: bool = False
+    #: what the automatic checks said they could not judge (not questions of their own)
+    unjudged: Sequence[str] = ()
 
 
 def review_page(view: Review) -> str:
