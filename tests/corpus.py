@@ -29,3 +29,32 @@ def fuzz_found_files() -> list[Path]:
         raise FileNotFoundError(f"no reproducers at {FUZZ_FOUND}: put shared/ beside the checkout "
                                 "or set PRESSROOM_FUZZ_FOUND")
     return found
+
+
+def oversized(jpeg: bytes, width: int, height: int) -> bytes:
+    """``jpeg`` with its frame header claiming ``width`` x ``height`` (the scrubber reads no further)."""
+    at = 2
+    while jpeg[at + 1] not in (0xC0, 0xC1, 0xC2):  # segment by segment: an Exif thumbnail has a frame too
+        at += 2 + int.from_bytes(jpeg[at + 2:at + 4], "big")
+    return jpeg[:at + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + jpeg[at + 9:]
+
+
+#: the labelled image-analysis set (``labels.tsv``): ``../shared/vision`` beside the checkout, or ``$PRESSROOM_VISION``
+VISION = Path(os.environ.get("PRESSROOM_VISION") or Path(__file__).resolve().parents[2] / "shared" / "vision")
+
+
+def vision_file(name: str) -> Path:
+    """One file of the labelled image-analysis set; an error naming the fix when it is missing."""
+    path = VISION / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no {name} in the image-analysis set at {VISION}: "
+                                "put shared/ beside the checkout or set PRESSROOM_VISION")
+    return path
+
+
+def vision_labels() -> list[dict[str, str]]:
+    """The rows of the set's ``labels.tsv`` (file, faces, child, text, target_text, graphic, ...)."""
+    import csv
+
+    with open(vision_file("labels.tsv"), newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))

@@ -24,6 +24,7 @@ import yaml
 from pressroom.adapters.parameters import reset as reset_parameters
 
 STACK, ACCOUNT, REGION = "pressroom", "123456789012", "eu-west-2"
+STREAM_LABEL = "2026-01-01T00:00:00.000"  # a table stream's ARN ends with the time it was enabled
 SENDER = "pressroom@press-office.example"
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 #: ``functions/<folder>`` → its logical id in template.yaml
@@ -31,6 +32,7 @@ FUNCTIONS = {
     "scrub": "ScrubFunction", "policy": "PolicyFunction", "request_approval": "RequestApprovalFunction",
     "approval_api": "ApprovalApiFunction", "approval_timer": "ApprovalTimerFunction", "publish": "PublishFunction",
     "staleness": "StalenessFunction", "comments": "CommentsFunction", "dead_letters": "DeadLettersFunction",
+    "amend": "AmendFunction", "amend_api": "AmendApiFunction", "photo_events": "PhotoEventsFunction",
 }
 #: resources of the local stack (pressroom_local.resources) → their logical ids in template.yaml
 LOCAL = {
@@ -38,6 +40,8 @@ LOCAL = {
     "pressroom-scrub": "ScrubQueue", "pressroom-policy": "PolicyQueue", "pressroom-approval": "ApprovalQueue",
     "pressroom-publish": "PublishQueue", "pressroom-scrub-dlq": "ScrubDeadLetterQueue",
     "pressroom-policy-dlq": "PolicyDeadLetterQueue", "pressroom-unhandled-dlq": "UnhandledDeadLetterQueue",
+    "pressroom-amend": "AmendQueue", "pressroom-amend-dlq": "AmendDeadLetterQueue",
+    "pressroom-photo-events-dlq": "PhotoEventsDeadLetterQueue",
 }
 
 # What each function's code calls, as IAM actions on resources ({placeholders} are resolved from the
@@ -57,8 +61,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     "PolicyFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),
-        ("rekognition:DetectFaces", "*"), ("rekognition:DetectModerationLabels", "*"),  # policy.detector
+        ("rekognition:DetectFaces", "*"), ("rekognition:DetectModerationLabels", "*"),  # guidance.detector
         ("rekognition:DetectText", "*"),
+        ("lambda:InvokeFunction", "{AnalysisFunction}"),  # adapters.local_vision.AnalysisFunctionDetector
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         ("sqs:SendMessage", "{ApprovalQueue}"),
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),  # notices: blocked
@@ -67,6 +72,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the emailed thumbnail
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"),
+        ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),  # who a photo routed to the group waits for
         ("ssm:GetParameter", "{PressOfficeParameter}"),  # told when there are no approvers to ask
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:CreateSchedule", "{schedules}/approval-reminder-*"),  # Timers.arm: create, else update
@@ -81,10 +87,12 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}"),  # the audit trail
         ("sqs:SendMessage", "{PublishQueue}"),
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{PressOfficeParameter}"),
+        ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),  # second approvers: who may decide, who to ask
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:CreateSchedule", "{schedules}/publish-check-*"),
         ("scheduler:UpdateSchedule", "{schedules}/publish-check-*"),
         ("scheduler:DeleteSchedule", "{schedules}/publish-check-*"),  # an approval that lost the race
+        ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # second approvers' links end with the photo
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # a decision disarms both
         ("scheduler:DeleteSchedule", "{schedules}/approval-expiry-*"),
         ("iam:PassRole", "{ApprovalSchedulerRole}"),
@@ -94,6 +102,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         ("sqs:SendMessage", "{PublishQueue}"),  # the publish check
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{PressOfficeParameter}"),
+        ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),  # second approvers: who may decide, who to ask
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),
         ("scheduler:GetSchedule", "{schedules}/approval-expiry-*"),  # the reminder says when it expires
         ("scheduler:DeleteSchedule", "{schedules}/approval-reminder-*"),  # expiry disarms the reminder
@@ -110,6 +119,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:CreateSchedule", "{schedules}/stale-account"),  # ReminderTimer.after_publish
         ("scheduler:UpdateSchedule", "{schedules}/stale-account"),
         ("iam:PassRole", "{StalenessSchedulerRole}"),
+        ("scheduler:CreateSchedule", "{schedules}/publish-at-*"),  # an embargoed photo held until publish-at
+        ("scheduler:UpdateSchedule", "{schedules}/publish-at-*"),
+        ("iam:PassRole", "{PublishAtSchedulerRole}"),
     ],
     "StalenessFunction": [
         ("dynamodb:GetItem", "{PhotoTable}"), ("dynamodb:Query", "{PhotoTable}/index/by-state"),
@@ -121,8 +133,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     "CommentsFunction": [
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}/index/by-state"),
+        ("dynamodb:Query", "{PhotoTable}"),  # a day's digest (PK=DIGEST#<day>; a condition in the role)
         ("secretsmanager:GetSecretValue", "{FlickrSecret}"),
-        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),
+        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"), ("ssm:GetParameter", "{ControlRoomParameter}"),
         ("scheduler:GetSchedule", "{schedules}/stale-account"),  # ReminderTimer.ensure_armed
         ("scheduler:CreateSchedule", "{schedules}/stale-account"),
         ("scheduler:UpdateSchedule", "{schedules}/stale-account"),
@@ -132,6 +145,25 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],  # photo items only (a condition in the role)
         ("sqs:SendMessage", "{ApprovalQueue}"),
         _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),
+    ],
+    "AmendFunction": [
+        *[(a, "{PhotoTable}") for a in _TABLE_WRITES],  # photo items only: TAKING_DOWN → TAKEN_DOWN, corrections
+        ("secretsmanager:GetSecretValue", "{FlickrSecret}"),
+        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),  # the uploader told; still up after every attempt
+    ],
+    "AmendApiFunction": [
+        *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}"),  # the audit trail
+        ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{PressOfficeParameter}"),
+        ("secretsmanager:GetSecretValue", "{PublishedLinksKey}"),
+    ],
+    "PhotoEventsFunction": [
+        *[(a, "{PhotoTable}") for a in _TABLE_WRITES],  # photo items; an album's batch members and claims
+        ("dynamodb:Query", "{PhotoTable}"),  # an album's open batch
+        ("sqs:SendMessage", "{AmendQueue}"),
+        ("s3:GetObject", "{CleanBucket}/clean/*"),  # thumbnails of the batch email
+        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"),
+        ("secretsmanager:GetSecretValue", "{PublishedLinksKey}"), ("secretsmanager:GetSecretValue", "{CrosspostSecret}"),
+        ("events:PutEvents", "{default_bus}"),  # BatchPublished
     ],
 }
 
@@ -236,6 +268,8 @@ def _get_att(logical: str, attribute: str) -> str:
     kind, name = template()["Resources"][logical]["Type"], _name(logical)
     if attribute == "QueueName":
         return name
+    if attribute == "StreamArn" and kind == "AWS::DynamoDB::Table":
+        return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}/stream/{STREAM_LABEL}"
     assert attribute == "Arn", f"{logical}.{attribute}"
     return {
         "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
@@ -244,6 +278,7 @@ def _get_att(logical: str, attribute: str) -> str:
         "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
         "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
         "AWS::Serverless::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
         "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}",
     }[kind]
 
@@ -262,7 +297,8 @@ def needed(function: str) -> set[tuple[str, str]]:
     """:data:`NEEDS` of ``function`` with the placeholders resolved."""
     group = resolve({"Ref": "PressroomScheduleGroup"})
     fixed = {"schedules": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{group}",
-             "identities": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/*"}
+             "identities": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/*",
+             "default_bus": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"}
     return {(action, re.sub(r"\{(\w+)\}", lambda m: fixed.get(m.group(1)) or arn_of(m.group(1)), pattern))
             for action, pattern in NEEDS[function]}
 
@@ -451,16 +487,28 @@ def requests_of(function: str, service: str, operation: str, params: dict[str, A
     if service == "scheduler" and operation in ("GetSchedule", "DeleteSchedule"):
         return [_schedule(f"scheduler:{operation}", params)]
     if service == "scheduler" and operation in ("CreateSchedule", "UpdateSchedule"):
-        # the deployed function passes the role its environment names, whatever the local stack used
-        passed = environment(function).get("PRESSROOM_SCHEDULER_ROLE_ARN", "")
+        # the deployed function passes the role its environment names, whatever the local stack used:
+        # a queue target (an embargoed photo's publish message) its publish-at role, else its timers'
+        target = params["Target"]["Arn"]
+        to_queue = target.startswith("arn:aws:sqs:")
+        passed = environment(function).get("PRESSROOM_PUBLISH_AT_ROLE_ARN" if to_queue else "PRESSROOM_SCHEDULER_ROLE_ARN", "")
         role = next((name for name, r in template()["Resources"].items()
                      if r["Type"] == "AWS::IAM::Role" and _get_att(name, "Arn") == passed), None)
+        # the schedule does its work only if the role it runs as may invoke (or send to) its target
+        fires = (Request("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{_deployed(target.rsplit(':', 1)[-1])}",
+                         principal=role or "(no role of the stack)") if to_queue else
+                 Request("lambda:InvokeFunction", target, principal=role or "(no role of the stack)"))
         return [_schedule(f"scheduler:{operation}", params),
-                Request("iam:PassRole", passed, {"iam:PassedToService": ("scheduler.amazonaws.com",)}),
-                # the schedule fires only if the role it runs as may invoke its target
-                Request("lambda:InvokeFunction", params["Target"]["Arn"], principal=role or "(no role of the stack)")]
+                Request("iam:PassRole", passed, {"iam:PassedToService": ("scheduler.amazonaws.com",)}), fires]
+    if service == "events" and operation == "PutEvents":
+        return [Request("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{e.get('EventBusName') or 'default'}")
+                for e in params["Entries"]]
     if service == "rekognition" and operation.startswith("Detect"):
         return [Request(f"rekognition:{operation}", "*")]
+    if service == "lambda" and operation == "Invoke":
+        name = params["FunctionName"]
+        return [Request("lambda:InvokeFunction",
+                        name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")]
     raise LookupError(f"{service}.{operation}: no IAM mapping yet; add it to tests/permissions.py and NEEDS")
 
 

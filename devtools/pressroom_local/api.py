@@ -15,6 +15,9 @@ from pressroom_local.functions import LambdaContext
 
 _TEXT_TYPES = ("application/x-www-form-urlencoded", "text/", "application/json")
 MAX_BODY = 1024 * 1024
+#: the methods the review pages answer (HEAD as GET without the body); any other standard one is 405
+ALLOWED = ("GET", "HEAD", "POST")
+_NOT_ALLOWED = ("PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 
 
 def http_event(method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict[str, Any]:
@@ -47,11 +50,15 @@ def http_event(method: str, target: str, headers: dict[str, str], body: bytes, s
 
 
 class ApiServer:
-    """Serves one Lambda handler over HTTP, one request at a time (as one Lambda instance would)."""
+    """Serves one Lambda handler over HTTP, each request on its own thread (as Lambda runs a new
+    instance for a request arriving while the others are busy).
 
-    def __init__(self, handler: Callable[[dict, Any], dict], host: str = "127.0.0.1", port: int = 0):
-        lock = threading.Lock()
+    GET and POST go to the function as they are, HEAD as a GET whose body is not sent, and any
+    other standard method is answered 405 with ``Allow`` (API Gateway has no route for it, so it
+    never reaches the function)."""
 
+    def __init__(self, handler: Callable[[dict, Any], dict], host: str = "127.0.0.1", port: int = 0,
+                 function: str = "approval_api"):
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 declared = self.headers.get("Content-Length") or "0"
@@ -64,10 +71,10 @@ class ApiServer:
                     return
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                event = http_event(self.command, self.path, headers, body, self.client_address[0])
+                method = "GET" if self.command == "HEAD" else self.command
+                event = http_event(method, self.path, headers, body, self.client_address[0])
                 try:
-                    with lock:
-                        reply = handler(event, LambdaContext("approval_api"))
+                    reply = handler(event, LambdaContext(function))
                 except Exception:  # noqa: BLE001 - API Gateway answers a failed function with 500
                     traceback.print_exc()
                     self.send_error(500, "Internal Server Error")
@@ -87,12 +94,25 @@ class ApiServer:
                 if self.command != "HEAD":
                     self.wfile.write(data)
 
+            def _not_allowed(self) -> None:
+                self.close_connection = True  # its body, if any, is not read
+                data = f"{self.command} is not allowed here: use {', '.join(ALLOWED)}\n".encode()
+                self.send_response(405)
+                self.send_header("Allow", ", ".join(ALLOWED))
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+
             do_GET = do_POST = do_HEAD = _serve
+            do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="approval-api", daemon=True)
 
     @property

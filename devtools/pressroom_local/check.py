@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from pressroom.domain.text import clean_fields
 from pressroom.guidance import Facts, evaluate
 from pressroom.guidance.declared import (
     KEYS,
@@ -20,6 +21,7 @@ from pressroom.guidance.declared import (
     normalise_key,
 )
 from pressroom.guidance.detector import Detector, OfflineDetector
+from pressroom.guidance.judged import packaged_judge
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,8 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help=f"a declared fact; keys: {', '.join(KEYS)}",
     )
     parser.add_argument(
-        "--detector", choices=("offline", "rekognition"), default="offline",
-        help="image analysis: none offline (the approver checks), or Amazon Rekognition",
+        "--detector", choices=("local", "offline", "rekognition"), default="local",
+        help="image analysis: in-account on this machine (faces, text), none (the approver checks), "
+             "or Amazon Rekognition",
+    )
+    parser.add_argument(
+        "--rules-only", action="store_true",
+        help="skip the caption judge of meaning (the policy function always runs it)",
     )
     parser.set_defaults(func=run)
     return parser
@@ -75,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _reject(f"{args.image}: {exc.strerror or exc}")
     try:
-        captions = scrub_bytes(data).captions
+        captions = clean_fields(scrub_bytes(data).captions)  # judged as the pipeline stores them
     except RejectedImage as exc:
         return _reject(f"{args.image}: {exc.reason}")
     declared = declared_facts(declarations, captions)
@@ -88,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         captions=captions,
         declared=declared,
     )
-    report = evaluate(facts, _detector(args.detector).detect(data))
+    reader = None if args.rules_only else packaged_judge()
+    report = evaluate(facts, _detector(args.detector).detect(data), judge_of_meaning=reader)
     print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     return 0
 
@@ -99,6 +107,10 @@ def _detector(name: str) -> Detector:
         from pressroom.adapters.rekognition import RekognitionDetector
 
         return RekognitionDetector(aws.client("rekognition"))
+    if name == "local":
+        from pressroom.adapters.local_vision import LocalVisionDetector
+
+        return LocalVisionDetector()
     return OfflineDetector()
 
 

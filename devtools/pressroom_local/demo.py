@@ -1,12 +1,15 @@
 """``pressroom local demo``: sample photos through every stage, approved through the real review page."""
 from __future__ import annotations
 
+import email
 import json
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Collection
 from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
 from typing import TextIO
@@ -76,7 +79,8 @@ def leftover_metadata(path: Path) -> list[str]:
 
 
 def run(out: TextIO, home: Path = Path(".pressroom")) -> int:
-    """Run the demo; 0 when every sample was published scrubbed and the reminder fired."""
+    """Run the demo; 0 when every sample was published scrubbed, the reminder fired and each album's
+    batch was announced (printed last)."""
     with LocalStack(home) as stack:
         assert stack.info is not None
         print(f"local stack: AWS endpoint {stack.info.endpoint}, review pages {stack.info.api}", file=out)
@@ -118,6 +122,7 @@ def run(out: TextIO, home: Path = Path(".pressroom")) -> int:
 
         failures += _show_staleness_reminder(stack, out)
         print(f"\noutbox: {stack.outbox}\nalbum:  {stack.album / 'index.html'}", file=out)
+        failures += _show_batch_announcements(stack, {sample.album for sample in SAMPLES}, out)
         return 1 if failures else 0
 
 
@@ -138,6 +143,36 @@ def _addressed_to_press_office(path: Path) -> bool:
     return any(address in headers for address in parameters.press_office())
 
 
+def _message(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _is_staleness_reminder(path: Path) -> bool:
+    subject = str(_message(path)["Subject"] or "")
+    return _addressed_to_press_office(path) and "nothing published to Flickr" in subject
+
+
+def batch_announcements(outbox: Path) -> list[EmailMessage]:
+    """The "batch published" emails in the outbox, oldest first."""
+    return [m for m in map(_message, sorted(outbox.glob("*.eml"))) if "batch published" in str(m["Subject"] or "")]
+
+
+def _show_batch_announcements(stack: LocalStack, albums: set[str], out: TextIO) -> int:
+    """Wait for one "batch published" email per album, and print each whole (its text part)."""
+    try:
+        _wait("the batch announcements", lambda: len(batch_announcements(stack.outbox)) >= len(albums), 60)
+    except DemoFailed as exc:
+        print(str(exc), file=out)
+        return 1
+    for message in batch_announcements(stack.outbox):
+        print(f"\n=== batch announcement emailed to {message['To']}: {message['Subject']} ===", file=out)
+        body = message.get_body(("plain",))
+        print(body.get_content().rstrip() if body is not None else "(no text part)", file=out)
+    return 0
+
+
 def _show_staleness_reminder(stack: LocalStack, out: TextIO) -> int:
     """Move the clock past the stale-account reminder and wait for its email."""
     due = bootstrap.timers().due(STALE_SCHEDULE)
@@ -148,7 +183,7 @@ def _show_staleness_reminder(stack: LocalStack, out: TextIO) -> int:
     clock.advance(max(due - clock.now(), timedelta(0)) + timedelta(minutes=1))
     try:
         _wait("the stale-account reminder", lambda: any(
-            _addressed_to_press_office(p) for p in sorted(stack.outbox.glob("*.eml"))[before:]), 30)
+            _is_staleness_reminder(p) for p in sorted(stack.outbox.glob("*.eml"))[before:]), 30)
     except DemoFailed as exc:
         print(str(exc), file=out)
         return 1

@@ -18,6 +18,7 @@ QUEUES: dict[str, str | None] = {
     "policy": "policy_queue_url",
     "approval": "approval_queue_url",
     "publish": "publish_queue_url",
+    "amend": "amend_queue_url",
 }
 MAX_RECEIVES = 5
 #: dead-letter queues a function consumes (dead_letters; publish its own); they redrive to ``<prefix>-unhandled-dlq``
@@ -47,6 +48,10 @@ class Names:
     sender: str = "pressroom@press-office.example"
     approvers: tuple[str, ...] = ("approver.one@press-office.example", "approver.two@press-office.example")
     press_office: tuple[str, ...] = ("press.office@press-office.example",)
+    control_room: tuple[str, ...] = ("control.room@press-office.example",)
+    #: each approver group of rules.toml's [[route]]s and its members (template.yaml's parameters)
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("safeguarding-leads", ("safeguarding.lead@press-office.example",)),)
     scheduler_group: str = "pressroom"
     prefix: str = "pressroom"
 
@@ -56,6 +61,8 @@ class Created:
     queue_urls: dict[str, str]
     dlq_urls: dict[str, str]
     env: dict[str, str]
+    #: the photo table's stream (the photo-events function's event source)
+    stream_arn: str = ""
 
 
 def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] | None = None) -> Created:
@@ -79,6 +86,8 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
             },
         )["QueueUrl"]
         dlq_urls[name] = dlq
+    # the photo-events function's on-failure destination: stream records it failed on every attempt
+    dlq_urls["photo_events"] = sqs.create_queue(QueueName=f"{names.prefix}-photo-events-dlq")["QueueUrl"]
 
     for bucket in (names.raw_bucket, names.clean_bucket):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
@@ -112,18 +121,26 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
                           {"AttributeName": "updated_at", "KeyType": "RANGE"}],
             "Projection": {"ProjectionType": "ALL"},
         }],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
+    stream_arn = ddb.describe_table(TableName=names.table)["Table"]["LatestStreamArn"]
     ddb.update_time_to_live(TableName=names.table,
                             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
 
     session.client("ses").verify_email_identity(EmailAddress=names.sender)
     sm = session.client("secretsmanager")
     sm.create_secret(Name=f"{names.prefix}/approval-signing-key", SecretString=secrets.token_urlsafe(48))
+    sm.create_secret(Name=f"{names.prefix}/published-links-key", SecretString=secrets.token_urlsafe(48))
     sm.create_secret(Name=f"{names.prefix}/flickr", SecretString=json.dumps(flickr or {
         "api_key": "", "api_secret": "", "oauth_token": "", "oauth_token_secret": ""}))
+    sm.create_secret(Name=f"{names.prefix}/crosspost", SecretString=json.dumps(
+        {"mastodon": {"instance": "", "token": ""}, "bluesky": {"handle": "", "app_password": ""}}))
     ssm = session.client("ssm")
     ssm.put_parameter(Name=f"/{names.prefix}/approvers", Type="StringList", Value=",".join(names.approvers))
     ssm.put_parameter(Name=f"/{names.prefix}/press-office", Type="StringList", Value=",".join(names.press_office))
+    ssm.put_parameter(Name=f"/{names.prefix}/control-room", Type="StringList", Value=",".join(names.control_room))
+    for group, members in names.groups:
+        ssm.put_parameter(Name=f"/{names.prefix}/groups/{group}", Type="StringList", Value=",".join(members))
     scheduler = session.client("scheduler")
     scheduler.create_schedule_group(Name=names.scheduler_group)
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/{names.prefix}-scheduler"
@@ -141,16 +158,22 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
         "PRESSROOM_SENDER": names.sender,
         "PRESSROOM_APPROVERS_PARAMETER": f"/{names.prefix}/approvers",
         "PRESSROOM_PRESS_OFFICE_PARAMETER": f"/{names.prefix}/press-office",
+        "PRESSROOM_CONTROL_ROOM_PARAMETER": f"/{names.prefix}/control-room",
+        "PRESSROOM_GROUPS_PARAMETER_PREFIX": f"/{names.prefix}/groups/",
         "PRESSROOM_SIGNING_KEY_SECRET": f"{names.prefix}/approval-signing-key",
         "PRESSROOM_FLICKR_SECRET": f"{names.prefix}/flickr",
+        "PRESSROOM_PUBLISHED_LINKS_SECRET": f"{names.prefix}/published-links-key",
+        "PRESSROOM_CROSSPOST_SECRET": f"{names.prefix}/crosspost",
         "PRESSROOM_SCHEDULER_GROUP": names.scheduler_group,
         "PRESSROOM_SCHEDULER_ROLE_ARN": role_arn,
         "PRESSROOM_STALENESS_FUNCTION_ARN": function_arn(region, "staleness", names.prefix),
         "PRESSROOM_APPROVAL_TIMER_FUNCTION_ARN": function_arn(region, "approval_timer", names.prefix),
         "PRESSROOM_REGION": region,
         "PRESSROOM_PUBLISH_DEAD_LETTER_QUEUE_ARN": _arn(sqs, dlq_urls["publish"]),
+        "PRESSROOM_PUBLISH_QUEUE_ARN": _arn(sqs, queue_urls["publish"]),
+        "PRESSROOM_PUBLISH_AT_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{names.prefix}-publish-at-scheduler",
     }
     for name, setting in QUEUES.items():
         if setting:
             env[f"PRESSROOM_{setting.upper()}"] = queue_urls[name]
-    return Created(queue_urls=queue_urls, dlq_urls=dlq_urls, env=env)
+    return Created(queue_urls=queue_urls, dlq_urls=dlq_urls, env=env, stream_arn=stream_arn)

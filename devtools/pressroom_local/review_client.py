@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
 _LINK = re.compile(r"https?://[^\s\"'<>]+/review/([0-9a-f]+)\?t=[^\s\"'<>]+")
+_ANY_LINK = re.compile(r"https?://[^\s\"'<>]+/(review|takedown|correction)/([0-9a-f]+)\?t=[^\s\"'<>]+")
 
 
 def review_links(outbox: Path) -> dict[str, list[str]]:
@@ -31,14 +32,33 @@ def links_in(message: EmailMessage) -> list[tuple[str, str]]:
             for match in _LINK.finditer(part.get_content())]
 
 
+def all_links_in(message: EmailMessage) -> list[tuple[str, str, str]]:
+    """The (kind: review, takedown or correction; photo id; link) triples in one email's text parts."""
+    return [(match.group(1), match.group(2), match.group(0))
+            for part in message.walk() if part.get_content_type() == "text/plain"
+            for match in _ANY_LINK.finditer(part.get_content())]
+
+
+def links_of(outbox: Path, kind: str) -> dict[str, list[str]]:
+    """Every ``kind`` link (review, takedown, correction) in the outbox, by photo id, oldest first."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(outbox.glob("*.eml")):
+        for link_kind, pid, link in all_links_in(email.message_from_bytes(path.read_bytes(), policy=policy.default)):
+            if link_kind == kind:
+                found.setdefault(pid, []).append(link)
+    return found
+
+
 @dataclass
 class Form:
     action: str
     method: str
     fields: list[tuple[str, str]] = field(default_factory=list)
-    checkboxes: list[tuple[str, str]] = field(default_factory=list)
+    #: each radio group's name → the value of its safe answer (``data-safe``), or its first one
+    radios: dict[str, str] = field(default_factory=dict)
     buttons: list[tuple[str, str]] = field(default_factory=list)
-    textareas: list[str] = field(default_factory=list)
+    #: each textarea's name → the text it holds
+    textareas: dict[str, str] = field(default_factory=dict)
 
 
 class _FormParser(HTMLParser):
@@ -46,6 +66,7 @@ class _FormParser(HTMLParser):
         super().__init__()
         self.forms: list[Form] = []
         self.scripts = 0
+        self._textarea = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -55,8 +76,9 @@ class _FormParser(HTMLParser):
             self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
         elif self.forms and tag == "input" and a.get("name"):
             kind = a.get("type", "text").lower()
-            if kind == "checkbox":
-                self.forms[-1].checkboxes.append((a["name"], a.get("value", "on")))
+            if kind == "radio":
+                if "data-safe" in a or a["name"] not in self.forms[-1].radios:
+                    self.forms[-1].radios[a["name"]] = a.get("value", "on")
             elif kind == "submit":
                 self.forms[-1].buttons.append((a["name"], a.get("value", "")))
             else:
@@ -64,7 +86,16 @@ class _FormParser(HTMLParser):
         elif self.forms and tag == "button" and a.get("name"):
             self.forms[-1].buttons.append((a["name"], a.get("value", "")))
         elif self.forms and tag == "textarea" and a.get("name"):
-            self.forms[-1].textareas.append(a["name"])
+            self._textarea = a["name"]
+            self.forms[-1].textareas[self._textarea] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea and self.forms:
+            self.forms[-1].textareas[self._textarea] += data
 
 
 @dataclass(frozen=True)
@@ -90,7 +121,7 @@ def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = 
 
 def decide(link: str, action: str, reason: str = "") -> Page:
     """Open ``link`` and submit ``action`` (the value of a decision button) the way a person would:
-    every checklist box ticked, the reason typed in."""
+    every question given its safe answer, the caption left as it is, the reason typed in."""
     page = fetch(link)
     if page.status != 200:
         return page
@@ -98,8 +129,8 @@ def decide(link: str, action: str, reason: str = "") -> Page:
         button = next(((n, v) for n, v in form.buttons if v == action), None)
         if button is None or form.method != "post":
             continue
-        data = list(form.fields) + list(form.checkboxes) + [button]
-        data += [(name, reason) for name in form.textareas]
+        data = list(form.fields) + list(form.radios.items()) + [button]
+        data += [(name, reason if name == "reason" else text) for name, text in form.textareas.items()]
         origin = re.match(r"https?://[^/]+", link)
         if origin is None:
             raise ValueError(f"not an http(s) link: {link}")

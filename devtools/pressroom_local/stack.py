@@ -24,14 +24,28 @@ from pressroom_local.emulator import (
     Outbox,
     QueueSource,
     ScheduleSource,
+    StreamSource,
 )
 
 REGION = "eu-west-2"
-#: queue → the function its event source mapping invokes, and its batch size (as in template.yaml)
-CONSUMERS = {"scrub": ("scrub", 1), "policy": ("policy", 1), "approval": ("request_approval", 5),
-             "publish": ("publish", 1)}
-#: dead-letter queue → the function consuming it, and its batch size (the rest nothing consumes)
-DLQ_CONSUMERS = {"scrub": ("dead_letters", 10), "policy": ("dead_letters", 10), "publish": ("publish", 1)}
+#: queue → the function its event source mapping invokes, its batch size and its MaximumConcurrency
+#: (as in template.yaml, scrub and request approval at the default SES send rate)
+CONSUMERS = {"scrub": ("scrub", 1, 2), "policy": ("policy", 1, 5), "approval": ("request_approval", 5, 3),
+             "publish": ("publish", 1, 2), "amend": ("amend", 1, 2)}
+#: the photo table's stream → the function its event source mapping invokes, and its batch size
+STREAM_CONSUMER = ("photo_events", 10)
+#: path prefix → the function the HTTP API routes it to (as template.yaml's OpenAPI body does)
+API_ROUTES = {"/takedown/": "amend_api", "/correction/": "amend_api", "/review/": "approval_api"}
+
+
+def api_function(path: str) -> str:
+    """The function serving ``path`` (the approval API answers anything unknown with its 404)."""
+    return next((name for prefix, name in API_ROUTES.items() if path.startswith(prefix)), "approval_api")
+
+
+#: dead-letter queue → the function consuming it, its batch size and MaximumConcurrency (the rest nothing consumes)
+DLQ_CONSUMERS = {"scrub": ("dead_letters", 10, 2), "policy": ("dead_letters", 10, 2), "publish": ("publish", 1, 2)}
+Handler = Callable[[dict, Any], Any]
 
 
 class StackError(RuntimeError):
@@ -86,12 +100,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _local_flickr(home: Path) -> dict[str, str] | None:
+    """The Flickr credentials ``pressroom flickr auth`` kept here (``<home>/flickr.json``), if any:
+    with them the local stack publishes to that Flickr account instead of the local album."""
+    try:
+        value = json.loads((home / "flickr.json").read_text())
+    except (OSError, ValueError):
+        return None
+    keys = ("api_key", "api_secret", "oauth_token", "oauth_token_secret")
+    return {k: str(value[k]) for k in keys} if isinstance(value, dict) and all(value.get(k) for k in keys) else None
+
+
 class LocalStack:
     """The pipeline of template.yaml on 127.0.0.1, with the same handlers running in-process."""
 
     def __init__(self, home: Path = Path(".pressroom"), api_port: int = 0, moto_port: int = 0,
-                 announce: Callable[[str], None] | None = None):
+                 announce: Callable[[str], None] | None = None,
+                 wrap: Callable[[str, Handler], Handler] | None = None):
+        """``wrap(function name, handler)`` may stand in for a handler (a fault-injecting soak does)."""
         self.home = home.resolve()
+        self._wrap = wrap or (lambda name, handler: handler)
+        self.queue_urls: dict[str, str] = {}
+        self.dlq_urls: dict[str, str] = {}
         self._announce = announce  # told of each email sent, with its review links
         self._api_port = api_port
         self._moto_port = moto_port
@@ -114,7 +144,8 @@ class LocalStack:
 
         self._refuse_if_running()
         try:
-            self.api = ApiServer(lambda event, context: functions.handler("approval_api")(event, context),
+            handlers = {name: self._wrap(name, functions.handler(name)) for name in set(API_ROUTES.values())}
+            self.api = ApiServer(lambda event, context: handlers[api_function(event["rawPath"])](event, context),
                                  port=self._api_port)
         except OSError as exc:
             raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
@@ -141,26 +172,33 @@ class LocalStack:
             "PRESSROOM_AWS_ENDPOINT_URL": endpoint,
             "PRESSROOM_APPROVAL_BASE_URL": self.api.url,
             "PRESSROOM_LOCAL_ALBUM_DIR": str(self.album),
-            "PRESSROOM_DETECTOR": "offline",
+            "PRESSROOM_DETECTOR": "local",  # in-account image analysis, in this process
         }
         self._set_env(base_env)
-        created = resources.create_all(session)
+        created = resources.create_all(session, flickr=_local_flickr(self.home))
         self._set_env(created.env)
         bootstrap.reset()
         names = resources.Names()
         sqs = session.client("sqs")
+        self.queue_urls, self.dlq_urls = dict(created.queue_urls), dict(created.dlq_urls)
         sources: list[Any] = [
-            QueueSource(function, sqs, created.queue_urls[queue], functions.handler(function), REGION, batch)
-            for queue, (function, batch) in CONSUMERS.items()
+            QueueSource(function, sqs, created.queue_urls[queue], self._wrap(function, functions.handler(function)),
+                        REGION, batch, concurrency)
+            for queue, (function, batch, concurrency) in CONSUMERS.items()
         ]
         sources += [
-            QueueSource(function, sqs, created.dlq_urls[queue], functions.handler(function), REGION, batch)
-            for queue, (function, batch) in DLQ_CONSUMERS.items()
+            QueueSource(function, sqs, created.dlq_urls[queue], self._wrap(function, functions.handler(function)),
+                        REGION, batch, concurrency)
+            for queue, (function, batch, concurrency) in DLQ_CONSUMERS.items()
         ]
+        function, batch = STREAM_CONSUMER
+        sources.append(StreamSource(function, session.client("dynamodbstreams"), created.stream_arn,
+                                    self._wrap(function, functions.handler(function)), REGION, batch_size=batch,
+                                    on_failure=(sqs, created.dlq_urls["photo_events"])))
         sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
-            resources.function_arn(REGION, name): functions.handler(name)
+            resources.function_arn(REGION, name): self._wrap(name, functions.handler(name))
             for name in ("staleness", "approval_timer", "comments")
-        }))
+        }, sqs=sqs))
         sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))
         self.emulator = Emulator(sources)
         self.api.start()

@@ -4,8 +4,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pressroom.stages import approval
-from pressroom.web.pages import Page, notice_page
+from pressroom import bootstrap
+from pressroom.stages.approval_api import refusal
+from pressroom.web.forms import FormRefused, read_decision
+from pressroom.web.pages import Page
 
 logger = Logger()
 tracer = Tracer()
@@ -20,7 +22,7 @@ def _reply(page: Page) -> Response:
 @app.get("/review/<photo_id>")
 @tracer.capture_method(capture_response=False)  # pages carry the signed token
 def review(photo_id: str) -> Response:
-    page = approval.review(photo_id, app.current_event.get_query_string_value("t", "") or "")
+    page = bootstrap.approval_api().review(photo_id, app.current_event.get_query_string_value("t", "") or "")
     logger.info("review page", photo_id=photo_id, status=page.status)
     return _reply(page)
 
@@ -28,12 +30,15 @@ def review(photo_id: str) -> Response:
 @app.post("/review/<photo_id>")
 @tracer.capture_method(capture_response=False)  # pages carry the signed token
 def decide(photo_id: str) -> Response:
-    event = app.current_event
+    event, approvals = app.current_event, bootstrap.approval_api()
     try:
         body = event.decoded_body or ""
     except ValueError:  # base64 that does not decode, or bytes that are not UTF-8
         body = None
-    page = approval.decide(photo_id, body, event.headers)
+    try:
+        page = approvals.decide(photo_id, read_decision(body, event.headers, approvals.origin))
+    except FormRefused as err:
+        page = refusal(err.status, err.title, err.message)
     logger.info("decision", photo_id=photo_id, status=page.status)
     metrics.add_metric(name="DecisionsRecorded" if page.status == 200 else "DecisionsRefused",
                        unit=MetricUnit.Count, value=1)
@@ -42,7 +47,7 @@ def decide(photo_id: str) -> Response:
 
 @app.not_found
 def not_found(_: Exception) -> Response:
-    return _reply(Page(404, notice_page("Not found", "There is nothing here. Use the link in your approval email.")))
+    return _reply(refusal(404, "Not found", "There is nothing here. Use the link in your approval email."))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

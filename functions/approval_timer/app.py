@@ -5,7 +5,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 
-from pressroom.stages import approval, publish_check
+from pressroom import bootstrap
 
 logger = Logger()
 tracer = Tracer()
@@ -24,15 +24,16 @@ class Timer(BaseModel):
 @metrics.log_metrics
 @event_parser(model=Timer)
 def lambda_handler(event: Timer, context: object) -> dict:
+    timer = bootstrap.approval_timer()
     if event.kind == "reminder":
-        reminded = approval.remind(event.photo_id)
+        reminded = timer.remind(event.photo_id)
         acted = bool(reminded)
         metrics.add_metric(name="ApprovalRemindersSent", unit=MetricUnit.Count, value=len(reminded))
     elif event.kind == "expiry":
-        acted = approval.expire(event.photo_id)
+        acted = timer.expire(event.photo_id)
         metrics.add_metric(name="ApprovalsExpired", unit=MetricUnit.Count, value=int(acted))
     else:
-        acted = publish_check.check(event.photo_id)
+        acted = timer.publish_check(event.photo_id)
         metrics.add_metric(name="ApprovalsRequeued", unit=MetricUnit.Count, value=int(acted))
     logger.info(f"approval {event.kind}" if acted else f"approval {event.kind}: nothing to do",
                 photo_id=event.photo_id)

@@ -41,6 +41,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         raise
     logger.info("publish", photo_id=photo_id, outcome=outcome.status, detail=outcome.detail)
     metrics.add_metric(name="Publish" + outcome.status.title().replace("-", ""), unit=MetricUnit.Count, value=1)
+    if outcome.upload_to_publish is not None:  # the dashboard's time from upload to publish
+        metrics.add_metric(name="UploadToPublish", unit=MetricUnit.Seconds, value=outcome.upload_to_publish)
 
 
 @logger.inject_lambda_context

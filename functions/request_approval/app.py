@@ -8,8 +8,8 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from pressroom import bootstrap
 from pressroom.domain.messages import PhotoMessage
-from pressroom.stages import approval
 
 logger = Logger()
 tracer = Tracer()
@@ -20,7 +20,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     photo_id = PhotoMessage.parse(record.body).photo_id
-    emailed = approval.request_approval(photo_id)
+    emailed = bootstrap.request_approval().request(photo_id)
     logger.info("approval requested" if emailed else "nothing to request", photo_id=photo_id,
                 approvers_emailed=len(emailed))
     metrics.add_metric(name="ApprovalEmailsSent", unit=MetricUnit.Count, value=len(emailed))

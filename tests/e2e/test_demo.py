@@ -29,6 +29,16 @@ def test_demo_publishes_every_sample_scrubbed(tmp_path):
     assert "www.west-midlands.police.uk" in index and "0345 113 5000" in index
     outbox = list((tmp_path / "home" / "outbox").glob("*.eml"))
     assert len(outbox) >= len(SAMPLES)  # one approval email per photo and approver, plus the reminder
+    # it ends with the batch announcement of each album, whole: album, counts, the ready-to-post texts
+    announcements = printed.split("\n=== batch announcement emailed to ")[1:]
+    assert len(announcements) == len({sample.album for sample in SAMPLES})
+    assert printed.rstrip().endswith(announcements[-1].rstrip())
+    for text in announcements:
+        assert text.startswith("press.office@press-office.example: Pressroom: batch published: ")
+        assert "--- X (Twitter) ---" in text and "--- YouTube community post ---" in text
+        assert text.count("https://www.west-midlands.police.uk") >= 4 and "index.html#set-" in text
+    neighbourhood = next(t for t in announcements if "Neighbourhood day" in t.split("\n", 1)[0])
+    assert "Published: 2" in neighbourhood and all(s.title in neighbourhood for s in SAMPLES[:2])
     if shutil.which("exiftool"):
         for published in album.rglob("*.jpg"):
             tags = subprocess.run(["exiftool", "-a", "-G1", "-s", "-ee", str(published)],

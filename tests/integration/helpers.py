@@ -80,3 +80,48 @@ def upload_until_asked(aws: Any, load_event: Any, body: bytes, metadata: dict[st
             reply = invoke(stage, {"Records": [{**load_event(stage)["Records"][0], "body": message["Body"]}]})
             assert reply == {"batchItemFailures": []}
     return photo_id(raw, key, version)
+
+
+class Stream:
+    """The photo table's stream, read as Lambda's event source mapping reads it for photo_events:
+    each call of :meth:`events` returns the records written since the last, as one-record events,
+    filtered to META items (the template's filter)."""
+
+    def __init__(self, arn: str):
+        import boto3
+
+        self._streams = boto3.client("dynamodbstreams")
+        self._arn = arn
+        self._iterators: dict[str, str] = {}
+
+    def events(self) -> list[dict[str, Any]]:
+        from pressroom_local.emulator import stream_record
+
+        found = []
+        for shard in self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]:
+            iterator = self._iterators.get(shard["ShardId"]) or self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            reply = self._streams.get_records(ShardIterator=iterator)
+            self._iterators[shard["ShardId"]] = reply["NextShardIterator"]
+            found += [{"Records": [stream_record(r, self._arn, "eu-west-2")]} for r in reply["Records"]
+                      if r["dynamodb"]["Keys"]["SK"]["S"] == "META"]
+        return found
+
+
+def follow(aws: Any, stream: Stream, load_event: Any) -> list[str]:
+    """Run photo_events on every new stream record and amend on every message it queues, as Lambda
+    would, until nothing is left; the amend messages' bodies, in order."""
+    import boto3
+
+    sqs, bodies = boto3.client("sqs"), []
+    while True:
+        events = stream.events()
+        for event in events:
+            assert invoke("photo_events", event) == {"batchItemFailures": []}
+        messages = drain(sqs, aws.queue_urls["amend"])
+        for message in messages:
+            bodies.append(message["Body"])
+            record = {**load_event("amend")["Records"][0], "body": message["Body"]}
+            assert invoke("amend", {"Records": [record]}) == {"batchItemFailures": []}
+        if not events and not messages:
+            return bodies

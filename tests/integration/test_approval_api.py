@@ -55,11 +55,12 @@ def _post(load_event, pid, fields, *, encoded=False, **headers):
     return event
 
 
-def _form(store, pid, token, decision="approve", reason="", ticked=None):
-    checklist = store.get(pid).checklist
-    checks = range(len(checklist)) if ticked is None else ticked
+def _form(store, pid, token, decision="approve", reason="", answers=None):
+    """The review page's form: every question the photo's declarations leave open answered safely."""
+    items, _ = bootstrap.request_approval().items(store.get(pid))
+    given = {item.id: item.question.safe for item in items if not item.declared} if answers is None else answers
     return ([("t", token), ("csrf", csrf_token(parameters.signing_key(), token))]
-            + [("check", str(i)) for i in checks] + [("decision", decision), ("reason", reason)])
+            + [(f"q.{name}", value) for name, value in given.items()] + [("decision", decision), ("reason", reason)])
 
 
 def _publish_queue(aws):
@@ -77,7 +78,7 @@ def test_get_shows_the_page_and_changes_nothing(aws, store, load_event, asked):
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in headers["Content-Security-Policy"]
-    assert "Park clean-up" in reply["body"] and 'name="check"' in reply["body"]
+    assert "Park clean-up" in reply["body"] and 'name="q.purpose"' in reply["body"]
     assert f'action="{BASE}/review/{pid}"' in reply["body"]
 
 
@@ -105,7 +106,7 @@ def test_approve_once_then_409_and_a_single_publish_message(aws, store, load_eve
 
 def test_base64_body_reject_tells_the_uploader(aws, store, load_event, asked):
     pid, links = asked
-    fields = _form(store, pid, links[TWO], decision="reject", reason="Shows a house number", ticked=[])
+    fields = _form(store, pid, links[TWO], decision="reject", reason="Shows a house number", answers={})
     reply = invoke("approval_api", _post(load_event, pid, fields, encoded=True))
     assert reply["statusCode"] == 200, reply["body"]
     assert store.get(pid).state == State.REJECTED
@@ -121,7 +122,7 @@ def test_refused_posts_change_nothing(aws, store, load_event, asked):
     for name, fields, status in (
         ("no csrf", [(k, v) for k, v in form if k != "csrf"], 403),
         ("wrong csrf", [(k, "x" if k == "csrf" else v) for k, v in form], 403),
-        ("checklist not ticked", [(k, v) for k, v in form if k != "check"], 400),
+        ("questions not answered", [(k, v) for k, v in form if not k.startswith("q.")], 400),
         ("reject without reason", [(k, "reject" if k == "decision" else v) for k, v in form], 400),
     ):
         assert invoke("approval_api", _post(load_event, pid, fields))["statusCode"] == status, name
@@ -153,3 +154,34 @@ def test_unknown_path_is_an_html_404(aws, load_event):
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/admin"
     reply = invoke("approval_api", event)
     assert reply["statusCode"] == 404 and reply["headers"]["Content-Type"].startswith("text/html")
+
+
+def _amber_pixels(jpeg: bytes) -> int:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    r, g, b = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")).astype(int).transpose(2, 0, 1)
+    return int(((r > 200) & (g > 130) & (g < 210) & (b < 70)).sum())
+
+
+def test_the_review_page_and_email_show_the_faces_image_analysis_found(aws, store, load_event, monkeypatch):
+    """In-account analysis found two faces: the review page's preview and the email's have them boxed."""
+    from tests.corpus import vision_file
+
+    monkeypatch.setenv("PRESSROOM_APPROVAL_BASE_URL", BASE)
+    monkeypatch.setenv("PRESSROOM_DETECTOR", "local")
+    bootstrap.reset()
+    pid = upload_until_asked(aws, load_event, vision_file("fr_two_people.jpg").read_bytes())
+    photo = store.get(pid)
+    assert photo.state == State.NEEDS_APPROVAL and len(photo.analysis["faces"]) == 2
+    message = email.message_from_string(sent_emails()[0], policy=policy.default)
+    token = re.search(rf"{BASE}/review/{pid}\?t=([\w-]+)", message.get_body(("plain",)).get_content()).group(1)
+    inline = next(part.get_content() for part in message.walk() if part.get_content_type() == "image/jpeg")
+    assert _amber_pixels(inline) > 100
+    page = invoke("approval_api", _get(load_event, pid, token))
+    assert page["statusCode"] == 200 and "Boxes show what image analysis found" in page["body"]
+    shown = re.search(r'<img src="data:image/jpeg;base64,([^"]+)"', page["body"]).group(1)
+    assert _amber_pixels(base64.b64decode(shown)) > 100
+    assert "top left" in page["body"] or "middle" in page["body"] or "centre" in page["body"]  # where the faces are

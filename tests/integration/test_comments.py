@@ -9,7 +9,7 @@ from pressroom.adapters.local_album import LocalAlbum
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import get_settings
-from pressroom.stages.comments import CRIME_REPLY
+from pressroom.stages.comments import CRIME_REPLY, DISCLOSURE_REPLY
 from tests.integration.helpers import invoke, sent_emails
 from tests.unit.adapters.test_flickr import ME
 
@@ -89,3 +89,98 @@ def test_the_run_arms_the_stale_account_reminder_before_anything_is_published(aw
     assert schedule["Target"]["Arn"] == get_settings().staleness_function_arn
     invoke("comments", load_event("comments"))
     assert store.account()["stale_due"] == due
+
+
+# -- threats, disclosures, the digest and one reply per author, through the handler and the shipped judge --
+def _at(monkeypatch, when):
+    """Make the pipeline's clock say ``when``."""
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr(clock, "_offset", when - datetime.now(UTC))
+
+
+def _parsed():
+    import email
+    import email.policy
+
+    return [email.message_from_string(raw, policy=email.policy.default) for raw in sent_emails()]
+
+
+def test_a_threat_is_deleted_kept_as_evidence_and_alerted_urgently_to_press_office_and_control_room(
+        aws, store, load_event, flickr):
+    flickr.photos["53300000010"] = {"title": "Fun day in the park", "tag_list": [f"pressroom:photo={PID}"]}
+    photo = _published(store, "53300000010", "https://www.flickr.com/photos/westmidlandspolice/53300000010/")
+    text = "the copper on the left is getting stabbed next time I see him"
+    threat = flickr.add_comment("53300000010", text, author="666@N01", name="Anon")
+
+    counts = invoke("comments", load_event("comments"))
+    assert counts["threat"] == 1 and counts["unsure"] == 0
+    assert threat not in {c["id"] for c in flickr.comments["53300000010"]}
+    [mail] = _parsed()
+    assert str(mail["Subject"]).strip().startswith("URGENT: Pressroom: a comment threatens violence")
+    assert set(mail["To"].split(", ")) == {"press.office@press-office.example", "control.room@press-office.example"}
+    assert text in mail.get_body(("plain",)).get_content()
+    [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-threat-removed"]
+    evidence = event["detail"]["evidence"]
+    assert (evidence["text"], evidence["author"], evidence["author_name"]) == (text, "666@N01", "Anon")
+    assert evidence["posted_at"] and evidence["seen_at"]
+
+
+def test_a_disclosure_gets_the_emergency_reply_once_and_an_urgent_alert(aws, store, load_event, flickr):
+    flickr.photos["53300000011"] = {"title": "Fun day in the park", "tag_list": [f"pressroom:photo={PID}"]}
+    photo = _published(store, "53300000011", "https://www.flickr.com/photos/westmidlandspolice/53300000011/")
+    first = flickr.add_comment("53300000011", "my husband hits me every night and I am scared to go home",
+                               author="42@N01")
+    flickr.add_comment("53300000011", "he took my phone again, I'm scared", author="42@N01")
+
+    invoke("comments", load_event("comments"))
+    replies = [c["text"] for c in flickr.comments["53300000011"] if c["author"] == ME]
+    assert replies == [DISCLOSURE_REPLY] and "in an emergency call 999" in DISCLOSURE_REPLY
+    assert first in {c["id"] for c in flickr.comments["53300000011"]}  # it places nobody: it stays
+    subjects = [str(m["Subject"]).strip() for m in _parsed()]
+    assert any(s.startswith("URGENT: Pressroom: a comment discloses harm") for s in subjects)
+    [event] = [e for e in store.audit(photo.id) if e["event"] == "comment-disclosure-answered"]
+    assert event["detail"]["evidence"]["text"].startswith("my husband hits me")
+    assert invoke("comments", load_event("comments"))["seen"] == 2
+    assert [c["text"] for c in flickr.comments["53300000011"] if c["author"] == ME] == [DISCLOSURE_REPLY]
+
+
+def test_a_crime_report_gets_one_reply_per_author_and_photo_across_runs(aws, store, load_event, flickr):
+    flickr.photos["53300000012"] = {"title": "Fun day in the park", "tag_list": [f"pressroom:photo={PID}"]}
+    _published(store, "53300000012", "https://www.flickr.com/photos/westmidlandspolice/53300000012/")
+    flickr.add_comment("53300000012", "My car was stolen from outside my house last night", author="7@N01")
+    invoke("comments", load_event("comments"))
+    flickr.add_comment("53300000012", "someone broke into my van and took all my tools", author="7@N01")
+    flickr.add_comment("53300000012", "someone broke into my van and took all my tools", author="8@N01")
+    assert invoke("comments", load_event("comments"))["crime-report"] == 2
+    assert [c["text"] for c in flickr.comments["53300000012"] if c["author"] == ME] == [CRIME_REPLY, CRIME_REPLY]
+
+
+def test_every_comment_nobody_acted_on_is_in_one_digest_a_day(aws, store, load_event, flickr, monkeypatch):
+    from datetime import UTC, datetime
+
+    day = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    _at(monkeypatch, day)
+    flickr.photos["53300000013"] = {"title": "Fun day in the park", "tag_list": [f"pressroom:photo={PID}"]}
+    _published(store, "53300000013", "https://www.flickr.com/photos/westmidlandspolice/53300000013/")
+    quiet = ["Lovely photo", "great day out, well done all", "the horse is stealing the show"]
+    for n, text in enumerate(quiet):
+        flickr.add_comment("53300000013", text, author=f"{n}@N01", name=f"Visitor {n}")
+    flickr.add_comment("53300000013", "where was this taken?")
+    assert invoke("comments", load_event("comments"))["other"] == 3
+    _at(monkeypatch, day + timedelta(hours=12))
+    flickr.add_comment("53300000013", "beautiful horses", author="9@N01", name="Late Visitor")
+    assert invoke("comments", load_event("comments"))["other"] == 1
+    assert not [m for m in _parsed() if "digest" in m["Subject"]]
+
+    _at(monkeypatch, day + timedelta(hours=22, minutes=30))  # 07:30 the next day
+    assert invoke("comments", load_event("comments"))["digest"] == 1
+    _at(monkeypatch, day + timedelta(hours=22, minutes=45))
+    assert invoke("comments", load_event("comments"))["digest"] == 0
+    [digest] = [m for m in _parsed() if "digest" in m["Subject"]]
+    assert str(digest["Subject"]).strip() == "Pressroom: daily digest of 4 comment(s), 2026-11-20"
+    assert digest["To"] == "press.office@press-office.example"
+    body = digest.get_body(("plain",)).get_content()
+    for text in [*quiet, "beautiful horses", "Late Visitor (9@N01)", "Fun day in the park", "Read as: other"]:
+        assert text in body
+    assert "where was this taken?" not in body

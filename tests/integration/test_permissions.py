@@ -107,3 +107,38 @@ def test_the_policy_function_may_ask_rekognition(aws, store, load_event, corpus,
         rekognition.assert_no_pending_responses()
     findings = store.get(photo_id(RAW, KEY, version)).findings
     assert any(f["evidence"] == "image analysis: 1 face(s)" for f in findings)
+
+
+def test_the_policy_function_may_ask_the_analysis_function(aws, store, load_event, monkeypatch):
+    """Deployed in-account, the policy function sends a bounded copy to AnalysisFunction (moto runs
+    no function image: the invocation is stubbed with the answer the analysis function's own code
+    gives for that copy, and the call is still made through botocore and checked against the role)."""
+    import base64
+    import io
+
+    from botocore.response import StreamingBody
+    from botocore.stub import ANY, Stubber
+
+    from pressroom import bootstrap
+    from pressroom.adapters import aws as clients
+    from pressroom.adapters.local_vision import LocalVisionDetector, analyse_request
+    from tests.corpus import vision_file
+
+    monkeypatch.setenv("PRESSROOM_DETECTOR", "analysis-function")
+    monkeypatch.setenv("PRESSROOM_ANALYSIS_FUNCTION", "pressroom-analysis")
+    bootstrap.reset()
+    body = vision_file("syn_plate_on_0.jpg").read_bytes()  # two faces and a plate
+    answer = json.dumps(analyse_request({"image": base64.b64encode(body).decode()}, LocalVisionDetector())).encode()
+    stub = Stubber(clients.client("lambda"))
+    stub.add_response("invoke", {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(answer), len(answer))},
+                      {"FunctionName": "pressroom-analysis", "InvocationType": "RequestResponse", "Payload": ANY})
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=KEY, Metadata=SAFE, Body=body)["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, KEY, version))
+    with stub:
+        for message in drain(boto3.client("sqs"), aws.queue_urls["policy"]):
+            invoke("policy", {"Records": [{**load_event("policy")["Records"][0], "body": message["Body"]}]})
+        stub.assert_no_pending_responses()
+    photo = store.get(photo_id(RAW, KEY, version))
+    assert photo.state == State.BLOCKED  # the plate
+    assert any(f["rule"] == "dont-personal-details" and "LV19 PZT" in f["evidence"] and f["where"] for f in photo.findings)
+    assert any(f["rule"] == "do-release-forms" and len(f["where"]) == 2 for f in photo.findings)

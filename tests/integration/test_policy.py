@@ -124,3 +124,71 @@ def test_checks_that_keep_failing_block_the_photo_on_the_last_attempt(aws, store
     photo = store.get(pid)
     assert photo.state == State.BLOCKED and "could not run after 5 attempts (RuntimeError)" in photo.reason
     assert any("pcso@example.org" in m for m in sent_emails())
+
+
+def test_a_paraphrased_breach_is_blocked_by_the_judge_of_meaning(aws, store, load_event, corpus):
+    """No word list has these words: the caption judge reads a missing-person appeal in them."""
+    pid = _scrubbed(aws, load_event, corpus, title="Please share",
+                    description="Doreen hasn't been back to her flat in Wednesbury since Monday and her son is frantic.",
+                    **SAFE)
+    assert _check(load_event, store, pid) == {"batchItemFailures": []}
+    photo = store.get(pid)
+    assert photo.state == State.BLOCKED
+    meaning = [f for f in photo.findings if f["rule"] == "meaning:dont-sentenced-or-missing-people"]
+    assert meaning and meaning[0]["severity"] == "block"
+    assert meaning[0]["guidance"].startswith("Add images of people sentenced, missing people")
+    assert "resembles labelled captions" in meaning[0]["evidence"] and "% sure" in meaning[0]["evidence"]
+    assert "missing" in photo.reason
+    assert any("meaning:dont-sentenced-or-missing-people" in (event.get("detail") or {}).get("rules", [])
+               for event in store.audit(pid))
+    assert any("pcso@example.org" in m and "blocked" in m for m in sent_emails())
+
+
+def test_an_unsure_reading_asks_the_approver_its_question(aws, store, load_event, corpus):
+    pid = _scrubbed(aws, load_event, corpus, title="Market day",
+                    description="Our officers will be around Bilston market next week.", **SAFE)
+    _check(load_event, store, pid)
+    photo = store.get(pid)
+    assert photo.state == State.NEEDS_APPROVAL
+    warned = [f for f in photo.findings if f["rule"].startswith("meaning:")]
+    assert warned and all(f["severity"] == "warn" for f in warned)
+    assert photo.checklist[0].endswith("?") and photo.checklist[0] in warned[0]["message"]
+
+
+@pytest.mark.parametrize("description", [
+    "Volunteers wanted for Community Speedwatch in Aldridge: training next Tuesday.",
+    "Juvenile swans on the pool at Sandwell Valley, spotted by our rural team.",
+])
+def test_ordinary_uses_of_crime_words_go_for_approval(aws, store, load_event, corpus, description):
+    pid = _scrubbed(aws, load_event, corpus, title="Out and about", description=description, **SAFE)
+    _check(load_event, store, pid)
+    photo = store.get(pid)
+    assert photo.state == State.NEEDS_APPROVAL
+    assert not [f for f in photo.findings if f["severity"] == "block"]
+
+
+def test_the_local_stack_analyses_the_picture_in_account(aws, store, load_event, monkeypatch):
+    """The in-account detector, as the local stack runs it: faces and a plate found in the scrubbed
+    copy, findings pointing into the picture, and the analysis kept on the photo's record."""
+    from pressroom import bootstrap
+    from tests.corpus import vision_file
+
+    monkeypatch.setenv("PRESSROOM_DETECTOR", "local")
+    bootstrap.reset()
+    key = "incoming/neighbourhood-day/plate.jpg"
+    body = vision_file("syn_plate_on_0.jpg").read_bytes()  # two people, and a plate pasted in
+    version = boto3.client("s3").put_object(Bucket=RAW, Key=key, Body=body, Metadata={"title": "Street day", **SAFE})["VersionId"]
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, key, version))
+    drain(boto3.client("sqs"), aws.queue_urls["policy"])
+    pid = photo_id(RAW, key, version)
+    assert _check(load_event, store, pid) == {"batchItemFailures": []}
+    photo = store.get(pid)
+    assert photo.state == State.BLOCKED and "LV19 PZT" in photo.reason
+    plate = next(f for f in photo.findings if f["rule"] == "dont-personal-details")
+    faces = next(f for f in photo.findings if f["rule"] == "do-release-forms")
+    assert len(plate["where"]) == 1 and len(faces["where"]) == 2
+    analysis = photo.analysis
+    assert analysis["available"] and len(analysis["faces"]) == 2
+    assert any(line["text"] == "LV19 PZT" and line["box"] == plate["where"][0] for line in analysis["lines"])
+    assert analysis["unchecked"] == ["ages", "graphic content"]
+    assert any("under 18" in question for question in photo.checklist)

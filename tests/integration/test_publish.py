@@ -137,3 +137,22 @@ def test_a_dead_letter_never_uploads(aws, store, load_event, jpeg, flickr):
     assert invoke("publish", dead_letter(load_event("publish"))) == {"batchItemFailures": []}
     assert store.get(PID).state == State.PUBLISH_FAILED
     assert "upload" not in flickr.calls and flickr.photos == {}
+
+
+def test_publishing_emits_the_time_from_upload_to_publish(aws, store, load_event, jpeg, capsys, request):
+    from datetime import timedelta
+
+    from pressroom.domain import clock
+
+    approved_photo(store, jpeg)
+    clock.advance(timedelta(hours=3))
+    request.addfinalizer(clock.reset)
+    capsys.readouterr()
+    assert invoke("publish", load_event("publish")) == {"batchItemFailures": []}
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (value,) = [m["UploadToPublish"] for m in emitted if "UploadToPublish" in m]
+    (seconds,) = value if isinstance(value, list) else [value]
+    assert 3 * 3600 <= seconds < 4 * 3600
+    assert "PublishPublished" in emitted[0]
+    invoke("publish", load_event("publish"))  # a second delivery publishes nothing, so emits no time
+    assert not any("UploadToPublish" in json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line)

@@ -99,7 +99,7 @@ def test_with_no_approvers_configured_the_photo_waits_visibly_and_the_press_offi
     assert invoke("request_approval", event) == {"batchItemFailures": []}
     assert "no approvers are configured" in store.get(pid).reason
     told = [email.message_from_string(raw, policy=policy.default) for raw in sent_emails()]
-    assert [m["To"] for m in told] == list(Names().press_office) and "no approvers" in told[0]["Subject"]
+    assert [m["To"] for m in told] == list(Names().press_office) and "nobody to ask" in told[0]["Subject"]
     scheduler = boto3.client("scheduler")
     assert {s["Name"] for s in scheduler.list_schedules(GroupName="pressroom")["Schedules"]} >= {
         f"approval-reminder-{pid}", f"approval-expiry-{pid}"}

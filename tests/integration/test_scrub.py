@@ -8,6 +8,8 @@ import boto3
 import pytest
 
 from pressroom.domain.photos import State, photo_id
+from pressroom.guidance.declared import KEYS
+from tests.corpus import oversized
 from tests.integration.helpers import (
     drain,
     failed_messages,
@@ -124,3 +126,28 @@ def test_a_quarantine_notice_that_failed_is_sent_by_the_retry(aws, store, load_e
     assert invoke("scrub", event) == {"batchItemFailures": []}
     assert invoke("scrub", event) == {"batchItemFailures": []}
     assert len(calls) == 2 and len(sent_emails()) == 1
+
+
+def test_a_photo_over_the_pixel_limit_is_told_to_resize_below_it(aws, store, load_event, corpus):
+    body = oversized((corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").read_bytes(), 12000, 9000)
+    version = _upload(body, uploader="pcso@example.org")
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, KEY, version))
+    photo = store.get(photo_id(RAW, KEY, version))
+    assert photo.state == State.QUARANTINED and "over the limit of 100000000" in photo.reason
+    [notice] = sent_emails()
+    text = " ".join(notice.replace("=\n", "").split())
+    assert "108 megapixels" in text and "at most 100 megapixels" in text
+    assert "Resize it to 11,547 x 8,660 pixels or smaller" in text and "export it again as a JPEG" not in text
+
+
+def test_declarations_the_pipeline_does_not_know_are_findings_not_dropped(aws, store, load_event, corpus):
+    version = _upload((corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").read_bytes(), uploader="pcso@example.org",
+                      colour="blue", category="campaign")
+    invoke("scrub", with_s3_object(load_event("scrub"), RAW, KEY, version))
+    photo = store.get(photo_id(RAW, KEY, version))
+    assert photo.state == State.SCRUBBED and photo.declared["category"] == "campaign"
+    assert photo.declaration_problems == [f'unknown declaration "colour" (the keys are {", ".join(KEYS)})']
+    for message in drain(boto3.client("sqs"), aws.queue_urls["policy"]):
+        invoke("policy", {"Records": [{**load_event("policy")["Records"][0], "body": message["Body"]}]})
+    refused = [f for f in store.get(photo.id).findings if f.get("outcome") == "declaration-refused"]
+    assert len(refused) == 1 and '"colour"' in refused[0]["message"] and refused[0]["severity"] == "warn"

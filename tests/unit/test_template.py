@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -110,11 +111,11 @@ def with_stack_name(value: Any, stack: str = "pressroom") -> str:
 # --------------------------------------------------------------------------------------------
 # Buckets
 # --------------------------------------------------------------------------------------------
-def test_there_are_exactly_the_raw_and_clean_buckets(resources):
-    assert set(of_type(resources, "AWS::S3::Bucket")) == {"RawBucket", "CleanBucket"}
+def test_there_are_exactly_the_raw_clean_and_access_log_buckets(resources):
+    assert set(of_type(resources, "AWS::S3::Bucket")) == {"RawBucket", "CleanBucket", "RawAccessLogBucket"}
 
 
-@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket"])
+@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket", "RawAccessLogBucket"])
 def test_bucket_is_private_encrypted_versioned_and_owner_enforced(resources, bucket):
     props = resources[bucket]["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
@@ -126,7 +127,7 @@ def test_bucket_is_private_encrypted_versioned_and_owner_enforced(resources, buc
     assert resources[bucket]["DeletionPolicy"] == "Retain"
 
 
-@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket"])
+@pytest.mark.parametrize("bucket", ["RawBucket", "CleanBucket", "RawAccessLogBucket"])
 def test_bucket_policy_refuses_plain_http(resources, bucket):
     (policy,) = [p for p in of_type(resources, "AWS::S3::BucketPolicy").values()
                  if p["Properties"]["Bucket"] == {"Ref": bucket}]
@@ -138,6 +139,46 @@ def test_bucket_policy_refuses_plain_http(resources, bucket):
     targets = as_list(statement["Resource"])
     assert {"Fn::GetAtt": [bucket, "Arn"]} in targets
     assert {"Fn::Sub": "${" + bucket + ".Arn}/*"} in targets
+
+
+def test_every_read_of_an_original_is_recorded_by_a_trail_of_its_own(resources):
+    (name, trail), = of_type(resources, "AWS::CloudTrail::Trail").items()
+    props = trail["Properties"]
+    assert props["S3BucketName"] == {"Ref": "RawAccessLogBucket"} and props["IsLogging"] is True
+    assert props["EnableLogFileValidation"] is True  # digest files show a log was altered or removed
+    assert trail["DependsOn"] == "RawAccessLogBucketPolicy"  # CloudTrail checks it may write first
+    (selector,) = props["AdvancedEventSelectors"]
+    fields = {f["Field"]: f for f in selector["FieldSelectors"]}
+    assert fields["eventCategory"] == {"Field": "eventCategory", "Equals": ["Data"]}
+    assert fields["resources.type"] == {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}
+    assert fields["resources.ARN"] == {"Field": "resources.ARN", "StartsWith": [{"Fn::Sub": "${RawBucket.Arn}/"}]}
+    assert "readOnly" not in fields  # reads (GetObject, HeadObject) are what this trail is for
+    assert with_stack_name(props["TrailName"]) == "pressroom-raw-access"
+
+
+def test_the_access_log_bucket_takes_only_this_trails_logs_and_keeps_them_locked(template, resources):
+    props = resources["RawAccessLogBucket"]["Properties"]
+    retention = {"Ref": "AccessLogRetentionDays"}
+    assert props["ObjectLockEnabled"] is True
+    assert props["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled", "Rule": {
+        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": retention}}}
+    (expire,) = [r for r in props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    assert expire["ExpirationInDays"] == retention  # never before the lock ends
+    assert "NotificationConfiguration" not in props
+    (policy,) = [p["Properties"]["PolicyDocument"]["Statement"] for p in of_type(resources, "AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": "RawAccessLogBucket"}]
+    allows = [s for s in policy if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allows} == {"cloudtrail.amazonaws.com"}
+    trail = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-raw-access"
+    assert all(s["Condition"] == {"StringEquals": {"aws:SourceArn": {"Fn::Sub": trail}}} for s in allows)
+    assert {a for s in allows for a in as_list(s["Action"])} == {"s3:GetBucketAcl", "s3:PutObject"}
+    (deletes,) = [s for s in policy if s["Effect"] == "Deny" and "s3:DeleteObject" in as_list(s["Action"])]
+    assert deletes["Principal"] == "*" and "Condition" not in deletes
+    assert set(as_list(deletes["Action"])) >= {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"}
+    readers = [owner for owner, s in statements(resources) if s["Effect"] == "Allow"
+               and mentions(s.get("Resource"), "RawAccessLogBucket") and owner != "RawAccessLogBucketPolicy"]
+    assert readers == []  # no role of ours may read or write the logs
+    assert int(template["Parameters"]["AccessLogRetentionDays"]["MinValue"]) >= 90
 
 
 def test_raw_bucket_expires_originals_and_aborted_uploads(resources):
@@ -185,7 +226,7 @@ def test_raw_retention_outlives_the_dead_letter_queues(template, resources):
 
 
 def test_an_approval_claim_outlives_its_function_and_not_the_queue_visibility(template, resources):
-    from pressroom.stages.approval import CLAIM_LEASE
+    from pressroom.stages.request_approval import CLAIM_LEASE
 
     running = timeout_of(template, resources["RequestApprovalFunction"])
     visibility = resources["ApprovalQueue"]["Properties"]["VisibilityTimeout"]
@@ -281,10 +322,14 @@ def test_mail_can_only_be_sent_as_the_sender(resources):
 #: each role schedules run as → the one function its schedules invoke
 SCHEDULER_ROLES = {"ApprovalSchedulerRole": "ApprovalTimerFunction", "StalenessSchedulerRole": "StalenessFunction",
                    "CommentsSchedulerRole": "CommentsFunction"}
-#: each function role that arms schedules → the scheduler role it may pass them
-PASSES = {"RequestApprovalRole": "ApprovalSchedulerRole", "ApprovalApiRole": "ApprovalSchedulerRole",
-          "ApprovalTimerRole": "ApprovalSchedulerRole", "PublishRole": "StalenessSchedulerRole", "StalenessRole": "StalenessSchedulerRole",
-          "CommentsRole": "StalenessSchedulerRole"}
+#: each role schedules run as that sends a message instead → the one queue it may send to
+SCHEDULER_QUEUE_ROLES = {"PublishAtSchedulerRole": "PublishQueue"}
+#: each function role that arms schedules → the scheduler roles it may pass them
+PASSES = {"RequestApprovalRole": {"ApprovalSchedulerRole"}, "ApprovalApiRole": {"ApprovalSchedulerRole"},
+          "ApprovalTimerRole": {"ApprovalSchedulerRole"}, "PublishRole": {"StalenessSchedulerRole", "PublishAtSchedulerRole"},
+          "StalenessRole": {"StalenessSchedulerRole"}, "CommentsRole": {"StalenessSchedulerRole"}}
+#: the environment variable telling a function the ARN of each scheduler role it passes
+PASSED_IN = {"PublishAtSchedulerRole": "PRESSROOM_PUBLISH_AT_ROLE_ARN"}
 
 
 #: what every timer ran as before: kept so that timers armed with it still fire; nobody may pass it
@@ -296,14 +341,17 @@ def test_each_scheduler_role_invokes_one_function_for_schedules_of_the_group(res
     assumed_by_scheduler = {name for name, r in of_type(resources, "AWS::IAM::Role").items()
                             for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
                             if s["Principal"] == {"Service": "scheduler.amazonaws.com"}}
-    assert assumed_by_scheduler == set(SCHEDULER_ROLES) | {LEGACY_SCHEDULER_ROLE}
-    for name, target in SCHEDULER_ROLES.items():
+    assert assumed_by_scheduler == set(SCHEDULER_ROLES) | set(SCHEDULER_QUEUE_ROLES) | {LEGACY_SCHEDULER_ROLE}
+    for name, target in {**SCHEDULER_ROLES, **SCHEDULER_QUEUE_ROLES}.items():
         role = resources[name]["Properties"]
         (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
                                       "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["PressroomScheduleGroup", "Arn"]}}}
         (policy,) = role["Policies"]
         (statement,) = policy["PolicyDocument"]["Statement"]
+        if name in SCHEDULER_QUEUE_ROLES:
+            assert statement["Action"] == "sqs:SendMessage" and statement["Resource"] == {"Fn::GetAtt": [target, "Arn"]}
+            continue
         assert statement["Action"] == "lambda:InvokeFunction"
         assert function_named(resources, statement["Resource"]) == target, name
     poll = resources["CommentsFunction"]["Properties"]["Events"]["Every15Minutes"]["Properties"]
@@ -311,29 +359,32 @@ def test_each_scheduler_role_invokes_one_function_for_schedules_of_the_group(res
 
 
 def test_each_schedule_creator_may_pass_only_the_role_of_its_timers(template, resources):
-    passers = {}  # the legacy role is not among PASSES: no new timer runs as it
+    passers: dict[str, set[str]] = {}  # the legacy role is not among PASSES: no new timer runs as it
     for owner, s in statements(resources):
         if "iam:PassRole" in as_list(s["Action"]):
             assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
-            passers[owner] = s["Resource"]["Fn::GetAtt"][0]
+            passers.setdefault(owner, set()).add(s["Resource"]["Fn::GetAtt"][0])
     assert passers == PASSES
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
-        told = env_of(template, f).get("PRESSROOM_SCHEDULER_ROLE_ARN")
-        passes = PASSES.get(role_of(f))
-        assert told == ({"Fn::GetAtt": [passes, "Arn"]} if passes else None), name
+        env = env_of(template, f)
+        for passed in PASSES.get(role_of(f), set()):
+            assert env.get(PASSED_IN.get(passed, "PRESSROOM_SCHEDULER_ROLE_ARN")) == {"Fn::GetAtt": [passed, "Arn"]}, name
+        if role_of(f) not in PASSES:
+            assert "PRESSROOM_SCHEDULER_ROLE_ARN" not in env and "PRESSROOM_PUBLISH_AT_ROLE_ARN" not in env, name
 
 
 def test_scheduler_grants_name_the_schedules_the_code_makes(resources):
     """Each role reaches only its own kind of timer, by the names pressroom gives them."""
-    from pressroom.stages.approval import (
+    from pressroom.domain.approvals import (
         expiry_schedule,
         publish_check_schedule,
         reminder_schedule,
     )
+    from pressroom.stages.publish import publish_at_schedule
     from pressroom.stages.staleness import SCHEDULE
 
     group = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${PressroomScheduleGroup}/"
-    names = {reminder_schedule("*"), expiry_schedule("*"), publish_check_schedule("*"), SCHEDULE}
+    names = {reminder_schedule("*"), expiry_schedule("*"), publish_check_schedule("*"), SCHEDULE, publish_at_schedule("*")}
     for owner, s in statements(resources):
         if any(a.startswith("scheduler:") for a in as_list(s["Action"])):
             for resource in as_list(s["Resource"]):
@@ -348,6 +399,8 @@ def _dead_letter_queues(resources) -> set[str]:
                for q in of_type(resources, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]}
     for f in of_type(resources, "AWS::Serverless::Function").values():
         on_failure = f["Properties"].get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+        for event in f["Properties"].get("Events", {}).values():  # a stream's failed records
+            on_failure = on_failure or event["Properties"].get("DestinationConfig", {}).get("OnFailure")
         if on_failure:
             assert on_failure["Type"] == "SQS"
             targets.add(on_failure["Destination"]["Fn::GetAtt"][0])
@@ -364,7 +417,7 @@ def test_every_work_queue_redrives_to_a_fourteen_day_dead_letter_queue(resources
     queues = of_type(resources, "AWS::SQS::Queue")
     dlqs = _dead_letter_queues(resources)
     work = set(queues) - dlqs
-    assert work == {"ScrubQueue", "PolicyQueue", "ApprovalQueue", "PublishQueue"}
+    assert work == {"ScrubQueue", "PolicyQueue", "ApprovalQueue", "PublishQueue", "AmendQueue"}
     for name in work:
         redrive = queues[name]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == 5, name
@@ -472,7 +525,7 @@ def test_every_function_has_an_error_alarm(resources):
     watched = {a["Properties"]["Dimensions"][0]["Value"]["Ref"]
                for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
                if a["Properties"]["Namespace"] == "AWS/Lambda" and a["Properties"]["MetricName"] == "Errors"}
-    assert watched == set(of_type(resources, "AWS::Serverless::Function"))
+    assert watched == set(of_type(resources, "AWS::Serverless::Function")) | set(of_type(resources, "AWS::Lambda::Function"))
 
 
 def test_every_work_queue_alarms_before_an_unconsumed_message_is_lost(resources):
@@ -567,11 +620,30 @@ def test_sqs_consumers_report_partial_failures_and_outlast_their_visibility_time
     assert consumed == {"ScrubQueue": "ScrubFunction", "PolicyQueue": "PolicyFunction",
                         "ApprovalQueue": "RequestApprovalFunction", "PublishQueue": "PublishFunction",
                         "ScrubDeadLetterQueue": "DeadLettersFunction", "PolicyDeadLetterQueue": "DeadLettersFunction",
-                        "PublishDeadLetterQueue": "PublishFunction"}
+                        "PublishDeadLetterQueue": "PublishFunction", "AmendQueue": "AmendFunction"}
     # an image that kills its invocation (out of memory or time) must not take batch-mates with it
     assert resources["ScrubFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"] == 1
     assert resources["PolicyFunction"]["Properties"]["Events"]["ScrubbedCopies"]["Properties"]["BatchSize"] == 1
     assert resources["PublishFunction"]["Properties"]["Events"]["Approved"]["Properties"]["BatchSize"] == 1
+
+
+#: the most emails one invocation of a mailing function sends a second (template.yaml, Mappings)
+MAIL_PER_INVOCATION_SECOND = {"Scrub": 5, "RequestApproval": 4}
+
+
+@pytest.mark.parametrize("function, event, key", [("ScrubFunction", "Uploads", "Scrub"),
+                                                  ("RequestApprovalFunction", "ApprovalRequests", "RequestApproval")])
+def test_mailing_event_sources_are_capped_to_the_ses_send_rate(template, resources, function, event, key):
+    scaling = resources[function]["Properties"]["Events"][event]["Properties"]["ScalingConfig"]
+    assert scaling == {"MaximumConcurrency": {"Fn::FindInMap": ["MailConcurrency", {"Ref": "SesMaxSendRate"}, key]}}
+    rates = template["Parameters"]["SesMaxSendRate"]["AllowedValues"]
+    assert template["Parameters"]["SesMaxSendRate"]["Default"] in rates and "1" in rates  # the sandbox's
+    mapping = template["Mappings"]["MailConcurrency"]
+    assert set(mapping) == set(rates)
+    for rate in rates:
+        cap = mapping[rate][key]
+        assert 2 <= cap <= 1000  # what SQS event sources accept
+        assert cap == max(2, int(rate) // MAIL_PER_INVOCATION_SECOND[key]), rate  # the most within the rate
 
 
 # --------------------------------------------------------------------------------------------
@@ -593,6 +665,25 @@ def test_table_keys_index_ttl_recovery_and_encryption(resources):
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert props["DeletionProtectionEnabled"] is True
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_the_photo_events_function_follows_photo_records_of_the_stream(resources):
+    """Only META items (the filter), old and new image, retried and bisected, failures kept."""
+    f = resources["PhotoEventsFunction"]["Properties"]
+    (event,) = f["Events"].values()
+    props = event["Properties"]
+    assert event["Type"] == "DynamoDB" and props["Stream"] == {"Fn::GetAtt": ["PhotoTable", "StreamArn"]}
+    assert props["StartingPosition"] == "TRIM_HORIZON" and props["BisectBatchOnFunctionError"] is True
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and 0 < props["MaximumRetryAttempts"] <= 10
+    (pattern,) = props["FilterCriteria"]["Filters"]
+    assert json.loads(pattern["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": ["META"]}}}}
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["PhotoEventsDeadLetterQueue", "Arn"]}
+    import inspect
+
+    from pressroom_local.emulator import StreamSource
+
+    assert inspect.signature(StreamSource).parameters["sort_keys"].default == ("META",)
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,22 +693,39 @@ FUNCTIONS = {
     "ScrubFunction": "scrub", "PolicyFunction": "policy", "RequestApprovalFunction": "request_approval",
     "ApprovalApiFunction": "approval_api", "ApprovalTimerFunction": "approval_timer",
     "PublishFunction": "publish", "StalenessFunction": "staleness", "CommentsFunction": "comments",
-    "DeadLettersFunction": "dead_letters",
+    "DeadLettersFunction": "dead_letters", "AmendFunction": "amend", "AmendApiFunction": "amend_api",
+    "PhotoEventsFunction": "photo_events",
 }
+
+
+RUNTIME = {"Fn::FindInMap": ["Lambda", "Python", "PythonRuntime"]}
 
 
 def test_functions_share_runtime_layers_and_tracing(template, resources):
     assert set(of_type(resources, "AWS::Serverless::Function")) == set(FUNCTIONS)
     defaults = template["Globals"]["Function"]
-    assert defaults["Runtime"] == "python3.11" and defaults["Architectures"] == ["arm64"]
+    assert defaults["Runtime"] == RUNTIME and defaults["Architectures"] == ["arm64"]
     assert defaults["Tracing"] == "Active" and defaults["Handler"] == "app.lambda_handler"
-    assert defaults["Layers"] == [{"Ref": "PressroomLayer"}, {"Ref": "PowertoolsLayerArn"}]
-    assert ":layer:AWSLambdaPowertoolsPythonV3-python311-arm64:" in template["Parameters"]["PowertoolsLayerArn"]["Default"]
+    assert defaults["Layers"][0] == {"Ref": "PressroomLayer"} and len(defaults["Layers"]) == 2
     layer = resources["PressroomLayer"]
     assert layer["Properties"]["ContentUri"] == "layers/pressroom/"
-    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert layer["Properties"]["CompatibleRuntimes"] == [RUNTIME]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     for f in of_type(resources, "AWS::Serverless::Function").values():
         assert not {"Runtime", "Architectures", "Layers", "Handler"} & set(f["Properties"])
+
+
+def test_one_mapping_names_the_runtime_and_the_powertools_layer_follows_it(template):
+    python = template["Mappings"]["Lambda"]["Python"]
+    assert re.fullmatch(r"python3\.\d+", python["PythonRuntime"]) and re.fullmatch(r"2\.\d+", python["Glibc"])
+    assert "python3." not in TEMPLATE.read_text().replace(f"PythonRuntime: {python['PythonRuntime']}", ""), (
+        "the runtime is named once, in Mappings")
+    arn, names = template["Globals"]["Function"]["Layers"][1]["Fn::Sub"]
+    assert arn == ("arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
+                   "AWSLambdaPowertoolsPythonV3-${Python}-arm64:${PowertoolsLayerVersion}")
+    assert names == {"Python": {"Fn::Join": ["", {"Fn::Split": [".", RUNTIME]}]}}  # python3.14 -> python314
+    assert template["Parameters"]["PowertoolsLayerVersion"]["Type"] == "Number"
 
 
 @pytest.mark.parametrize(("logical", "folder"), sorted(FUNCTIONS.items()))
@@ -678,6 +786,7 @@ REACHES = {
     "PRESSROOM_RAW_BUCKET": ({"s3:GetObject"}, "RawBucket"),
     "PRESSROOM_APPROVAL_QUEUE_URL": ({"sqs:SendMessage"}, "ApprovalQueue"),
     "PRESSROOM_PUBLISH_QUEUE_URL": ({"sqs:SendMessage"}, "PublishQueue"),
+    "PRESSROOM_AMEND_QUEUE_URL": ({"sqs:SendMessage"}, "AmendQueue"),
     "PRESSROOM_APPROVERS_PARAMETER": ({"ssm:GetParameter"}, "ApproversParameter"),
     "PRESSROOM_PRESS_OFFICE_PARAMETER": ({"ssm:GetParameter"}, "PressOfficeParameter"),
     "PRESSROOM_SCHEDULER_GROUP": ({"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}, "PressroomScheduleGroup"),
@@ -705,17 +814,48 @@ def test_names_match_the_settings_defaults_for_a_stack_called_pressroom(resource
     defaults = Settings()
     assert with_stack_name(resources["FlickrSecret"]["Properties"]["Name"]) == defaults.flickr_secret
     assert with_stack_name(resources["ApprovalSigningKey"]["Properties"]["Name"]) == defaults.signing_key_secret
+    assert with_stack_name(resources["PublishedLinksKey"]["Properties"]["Name"]) == defaults.published_links_secret
     assert with_stack_name(resources["ApproversParameter"]["Properties"]["Name"]) == defaults.approvers_parameter
     assert with_stack_name(resources["PressOfficeParameter"]["Properties"]["Name"]) == defaults.press_office_parameter
     assert with_stack_name(resources["PressroomScheduleGroup"]["Properties"]["Name"]) == defaults.scheduler_group
 
 
+def _group_parameters(resources) -> dict[str, str]:
+    """Each approver group's parameter in the template: group → logical id."""
+    prefix = "/pressroom/groups/"
+    return {with_stack_name(r["Properties"]["Name"]).removeprefix(prefix): name
+            for name, r in of_type(resources, "AWS::SSM::Parameter").items()
+            if with_stack_name(r["Properties"]["Name"]).startswith(prefix)}
+
+
+def test_every_group_the_rules_route_to_is_a_parameter_and_only_those(resources):
+    from pressroom.guidance.rules import load_rulebook
+
+    routed = {route.group for route in load_rulebook().routes}
+    assert routed and set(_group_parameters(resources)) == routed
+    assert with_stack_name({"Fn::Sub": "/${AWS::StackName}/groups/"}) == Settings().groups_parameter_prefix
+
+
+def test_the_functions_that_read_groups_are_told_where_and_may_read_each_one(template, resources):
+    groups = _group_parameters(resources)
+    for name, f in of_type(resources, "AWS::Serverless::Function").items():
+        told = "PRESSROOM_GROUPS_PARAMETER_PREFIX" in env_of(template, f)
+        for logical in groups.values():
+            assert told == _role_reaches(resources, role_of(f), {"ssm:GetParameter"}, logical), name
+        if told:  # whoever asks or authorises the groups' members reads the approvers too (the amend
+            # API reads only the approvers: a correction is reviewed by one of them)
+            assert _role_reaches(resources, role_of(f), {"ssm:GetParameter"}, "ApproversParameter"), name
+            assert with_stack_name(env_of(template, f)["PRESSROOM_GROUPS_PARAMETER_PREFIX"]) == "/pressroom/groups/"
+
+
 def test_secret_environment_names_the_secrets_the_roles_may_read(template, resources):
-    secrets = {"PRESSROOM_FLICKR_SECRET": "FlickrSecret", "PRESSROOM_SIGNING_KEY_SECRET": "ApprovalSigningKey"}
+    secrets = {"PRESSROOM_FLICKR_SECRET": "FlickrSecret", "PRESSROOM_SIGNING_KEY_SECRET": "ApprovalSigningKey",
+               "PRESSROOM_PUBLISHED_LINKS_SECRET": "PublishedLinksKey", "PRESSROOM_CROSSPOST_SECRET": "CrosspostSecret"}
     for name, f in of_type(resources, "AWS::Serverless::Function").items():
         env = env_of(template, f)
-        readable = {s["Resource"]["Ref"] for owner, s in statements(resources)
-                    if owner == role_of(f) and "secretsmanager:GetSecretValue" in as_list(s["Action"])}
+        readable = {r["Ref"] for owner, s in statements(resources)
+                    if owner == role_of(f) and "secretsmanager:GetSecretValue" in as_list(s["Action"])
+                    for r in as_list(s["Resource"])}
         named = {secret for var, secret in secrets.items() if var in env}
         assert readable == named, name
         for var, secret in secrets.items():
@@ -724,10 +864,15 @@ def test_secret_environment_names_the_secrets_the_roles_may_read(template, resou
 
 
 def test_secrets_are_generated_or_empty_placeholders(resources):
-    generated = resources["ApprovalSigningKey"]["Properties"]["GenerateSecretString"]
-    assert generated["PasswordLength"] >= 64 and generated["ExcludePunctuation"] is True
+    for key in ("ApprovalSigningKey", "PublishedLinksKey"):
+        generated = resources[key]["Properties"]["GenerateSecretString"]
+        assert generated["PasswordLength"] >= 64 and generated["ExcludePunctuation"] is True
     placeholder = json.loads(resources["FlickrSecret"]["Properties"]["SecretString"])
     assert placeholder == {"api_key": "", "api_secret": "", "oauth_token": "", "oauth_token_secret": ""}
+    off = json.loads(resources["CrosspostSecret"]["Properties"]["SecretString"])  # cross-posting is off
+    from pressroom.adapters.crosspost import configured
+
+    assert configured(off) == [] and {"mastodon", "bluesky"} == set(off)
 
 
 def routes(resources) -> dict[str, dict[str, Any]]:
@@ -747,18 +892,29 @@ def test_every_function_that_builds_review_links_uses_the_same_base_url(template
     urls = {name: env_of(template, f).get("PRESSROOM_APPROVAL_BASE_URL")
             for name, f in of_type(resources, "AWS::Serverless::Function").items()}
     users = {name for name, url in urls.items() if url is not None}
-    assert users == {"RequestApprovalFunction", "ApprovalApiFunction", "ApprovalTimerFunction"}
+    assert users == {"RequestApprovalFunction", "ApprovalApiFunction", "ApprovalTimerFunction", "AmendApiFunction",
+                     "PhotoEventsFunction"}  # the last two: take-down and correction links
     assert len({json.dumps(urls[name], sort_keys=True) for name in users}) == 1
     assert mentions(urls["ApprovalApiFunction"], "ApprovalHttpApi")
 
 
 def test_approval_api_routes_throttling_and_access_logs(resources):
     found = routes(resources)
-    assert set(found) == {"GET /review/{photo_id}", "POST /review/{photo_id}"}
-    function_name = resources["ApprovalApiFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
-    for integration in found.values():
+    served_by = {"/review/{photo_id}": "ApprovalApiFunction", "/takedown/{photo_id}": "AmendApiFunction",
+                 "/correction/{photo_id}": "AmendApiFunction"}
+    assert set(found) == {f"{method} {path}" for path in served_by for method in ("GET", "POST")}
+    for route, integration in found.items():
+        function_name = resources[served_by[route.split(" ")[1]]]["Properties"]["FunctionName"]["Fn::Sub"]
         assert integration["type"] == "aws_proxy" and integration["payloadFormatVersion"] == "2.0"
         assert integration["uri"]["Fn::Sub"].endswith(f":function:{function_name}/invocations")
+    from pressroom_local.stack import api_function
+
+    for path, function in served_by.items():  # the local stack routes as the API does
+        assert FUNCTIONS[function] == api_function(path.replace("{photo_id}", "abc"))
+    amend = sorted(p["Properties"]["SourceArn"]["Fn::Sub"].rsplit(":", 1)[1]
+                   for p in of_type(resources, "AWS::Lambda::Permission").values()
+                   if p["Properties"]["FunctionName"] == {"Ref": "AmendApiFunction"})
+    assert amend == ["${ApprovalHttpApi}/*/*/correction/*", "${ApprovalHttpApi}/*/*/takedown/*"]
     (permission,) = [p["Properties"] for p in of_type(resources, "AWS::Lambda::Permission").values()
                      if p["Properties"]["FunctionName"] == {"Ref": "ApprovalApiFunction"}]
     assert permission["Principal"] == "apigateway.amazonaws.com"
@@ -770,6 +926,15 @@ def test_approval_api_routes_throttling_and_access_logs(resources):
     assert "queryString" not in api["AccessLogSettings"]["Format"], "the query string carries the token"
 
 
+def test_the_licence_choices_are_the_ones_pressroom_knows(template):
+    from pressroom.domain.flickr_options import LICENCES
+    from pressroom.guidance.declared import CHOICES
+
+    allowed = template["Parameters"]["FlickrLicence"]["AllowedValues"]
+    assert set(allowed) == set(LICENCES) == set(CHOICES["licence"])
+    assert template["Parameters"]["FlickrLicence"]["Default"] == Settings().flickr_licence
+
+
 def test_outputs_name_what_an_operator_needs(template):
     assert {"RawBucketName", "CleanBucketName", "PhotoTableName", "ApprovalApiUrl", "ReviewBaseUrl",
             "ScrubQueueUrl", "PolicyQueueUrl", "ApprovalQueueUrl", "PublishQueueUrl"} <= set(template["Outputs"])
@@ -779,7 +944,7 @@ def test_outputs_name_what_an_operator_needs(template):
 # Sample events
 # --------------------------------------------------------------------------------------------
 SQS_EVENTS = {"scrub": "pressroom-raw", "policy": "pressroom-clean", "request_approval": None, "publish": None,
-              "dead_letters": "pressroom-raw"}
+              "dead_letters": "pressroom-raw", "amend": "amend"}
 
 
 def load(name: str) -> dict[str, Any]:
@@ -803,6 +968,9 @@ def test_sqs_events_are_batches_with_bodies(name):
         body = json.loads(record["body"])
         if SQS_EVENTS[name] is None:
             assert body == {"photo_id": "3f1c2a9b7d4e5f60718293a4"}
+        if SQS_EVENTS[name] == "amend":  # the message photo_events queues for a take-down
+            assert body == {"kind": "takedown", "photo_id": "3f1c2a9b7d4e5f60718293a4", "round": 1}
+            assert record["eventSourceARN"].endswith(":pressroom-amend")
 
 
 @pytest.mark.parametrize(("name", "bucket", "queue"), [
@@ -823,18 +991,33 @@ def test_s3_notification_events_match_the_bucket_filters(resources, name, bucket
         assert s3_record["s3"]["object"]["key"] == "clean/3f1c2a9b7d4e5f60718293a4.jpg"
 
 
-@pytest.mark.parametrize("name", ["approval_api_get", "approval_api_post", "approval_api_post_base64"])
+@pytest.mark.parametrize("name", ["approval_api_get", "approval_api_post", "approval_api_post_base64", "amend_api_get"])
 def test_http_events_are_payload_v2_on_a_template_route(resources, name):
     event = load(name)
     assert event["version"] == "2.0"
     assert event["routeKey"] in routes(resources) and event["requestContext"]["routeKey"] == event["routeKey"]
     assert event["pathParameters"] == {"photo_id": "3f1c2a9b7d4e5f60718293a4"}
-    assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/review/3f1c2a9b7d4e5f60718293a4"
+    section = "takedown" if name.startswith("amend") else "review"
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == f"/{section}/3f1c2a9b7d4e5f60718293a4"
     if event["requestContext"]["http"]["method"] == "GET":
         assert event["queryStringParameters"]["t"] and event["rawQueryString"] == f't={event["queryStringParameters"]["t"]}'
     else:
         assert event["headers"]["content-type"] == "application/x-www-form-urlencoded"
         assert event["isBase64Encoded"] is name.endswith("base64")
+
+
+def test_the_stream_event_is_a_photo_change_the_filter_admits(resources):
+    from pressroom.stages.photo_events import changes
+
+    (event,) = resources["PhotoEventsFunction"]["Properties"]["Events"].values()
+    (pattern,) = event["Properties"]["FilterCriteria"]["Filters"]
+    wanted = json.loads(pattern["Pattern"])["dynamodb"]["Keys"]["SK"]["S"]
+    records = load("photo_events")["Records"]
+    for record in records:
+        assert record["eventSource"] == "aws:dynamodb" and record["dynamodb"]["Keys"]["SK"]["S"] in wanted
+        assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    ((_, change),) = changes(records)
+    assert (change.old.state, change.new.state) == (State.PUBLISHED, State.TAKING_DOWN)
 
 
 def test_timer_events_are_the_payloads_scheduler_delivers():
@@ -913,6 +1096,13 @@ def _lambda_needs(template, resources, function: str) -> set[tuple[str, str]]:
         if event["Type"] == "SQS":
             queue = permissions.resolve(event["Properties"]["Queue"])
             found |= {(a, queue) for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+        if event["Type"] == "DynamoDB":  # the stream, and where its failed records are reported
+            stream = permissions.resolve(event["Properties"]["Stream"])
+            found |= {(a, stream) for a in ("dynamodb:DescribeStream", "dynamodb:GetRecords",
+                                             "dynamodb:GetShardIterator", "dynamodb:ListStreams")}
+            on_failure = event["Properties"].get("DestinationConfig", {}).get("OnFailure")
+            if on_failure:
+                found.add(("sqs:SendMessage", permissions.resolve(on_failure["Destination"])))
     on_failure = f.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
     if on_failure:
         found.add(("sqs:SendMessage", permissions.resolve(on_failure["Destination"])))
@@ -1000,6 +1190,18 @@ def test_the_comments_run_cannot_change_a_photo():
     assert _may("comments", "dynamodb", "UpdateItem", account) == []
 
 
+def test_the_comments_run_may_keep_its_replies_and_digest_and_read_a_days_digest_but_no_photo():
+    for pk, sk in (("REPLY#533#42@N01", "REPLIED"), ("DIGEST#2026-11-20", "COMMENT#1"), ("DIGEST#2026-11-20", "SENT")):
+        assert _may("comments", "dynamodb", "UpdateItem", _item_params(pk, sk)) == [], pk
+    digest = {"TableName": "pressroom", "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+              "ExpressionAttributeValues": {":pk": {"S": "DIGEST#2026-11-20"}, ":c": {"S": "COMMENT#"}}}
+    assert _may("comments", "dynamodb", "Query", digest) == []
+    photos = {**digest, "ExpressionAttributeValues": {":pk": {"S": "PHOTO#abc"}, ":c": {"S": "EVENT#"}}}
+    assert _may("comments", "dynamodb", "Query", photos)
+    for other in sorted(set(permissions.FUNCTIONS) - {"comments"}):
+        assert _may(other, "dynamodb", "UpdateItem", _item_params("REPLY#533#42@N01", "REPLIED")), other
+
+
 class _Recording:
     """A DynamoDB client that records what :class:`PhotoStore` sends it, and answers nothing."""
 
@@ -1046,7 +1248,8 @@ def test_attribute_conditions_only_narrow_puts(resources):
             assert as_list(s["Action"]) == ["dynamodb:PutItem"], (owner, s.get("Sid"))
 
 
-@pytest.mark.parametrize("folder", ["scrub", "policy", "request_approval", "approval_api", "approval_timer"])
+@pytest.mark.parametrize("folder", ["scrub", "policy", "request_approval", "approval_api", "approval_timer", "amend",
+                                    "amend_api"])
 def test_photo_functions_touch_photo_items_only(folder):
     """The scrub, policy and approval functions cannot write (or read) the account, an album's
     photoset or a comment: an approval link cannot move the staleness clock or an album."""
@@ -1059,7 +1262,8 @@ def test_photo_functions_touch_photo_items_only(folder):
             "PK": {"S": pk}, "SK": {"S": sk}}}), (folder, pk)
 
 
-@pytest.mark.parametrize("folder", ["policy", "request_approval", "approval_api", "approval_timer", "publish"])
+@pytest.mark.parametrize("folder", ["policy", "request_approval", "approval_api", "approval_timer", "publish", "amend",
+                                    "amend_api", "photo_events"])
 def test_functions_that_never_create_a_photo_may_only_append_its_audit_events(folder):
     """A put by these is an audit event: none can write a photo's record whole (a forged APPROVED
     record with another image's key); they change it only by a conditional update."""
@@ -1088,3 +1292,39 @@ def test_the_publish_function_writes_photos_their_albums_and_the_account_but_no_
     # an album's item is written with the album's attributes; the account only by update
     assert _may("approval_api", "dynamodb", calls[0][0], calls[0][1])
     assert _may("scrub", "dynamodb", calls[2][0], calls[2][1])
+
+
+# In-account image analysis: its own function, a container image built from a lock
+def test_the_analysis_function_is_an_arm64_image_built_from_the_lock(resources):
+    (name,) = of_type(resources, "AWS::Lambda::Function")
+    function = resources[name]
+    props, metadata = function["Properties"], function["Metadata"]
+    assert name == "AnalysisFunction"
+    assert props["PackageType"] == "Image" and props["Architectures"] == ["arm64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["MemorySize"] >= 1536 and props["Timeout"] <= 30  # benchmarks/vision.py: peak memory
+    dockerfile = ROOT / metadata["Dockerfile"]
+    assert metadata["DockerContext"] == "." and dockerfile.is_file()
+    text = dockerfile.read_text()
+    assert "public.ecr.aws/lambda/python:3.14" in text
+    assert "--require-hashes" in text and "analysis/requirements.lock" in text
+    assert "COPY layers/pressroom/pressroom " in text  # the project's code; its dependencies come from the lock
+    lock = (ROOT / "analysis" / "requirements.lock").read_text()
+    for package in ("rapidocr==", "onnxruntime==", "dlib-bin==", "opencv-python-headless==", "numpy=="):
+        assert package in lock, package
+    assert "--hash=sha256:" in lock
+
+
+def test_the_analysis_role_may_only_log_and_trace(resources):
+    granted = {a for owner, s in statements(resources) if owner == "AnalysisRole" for a in as_list(s["Action"])}
+    assert granted == {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_only_the_policy_function_may_ask_for_an_analysis(resources, template):
+    invokers = {owner for owner, s in statements(resources)
+                if "lambda:InvokeFunction" in as_list(s["Action"]) and mentions(s["Resource"], "AnalysisFunction")}
+    assert invokers == {"PolicyRole"}
+    env = env_of(template, resources["PolicyFunction"])
+    assert env["PRESSROOM_ANALYSIS_FUNCTION"] == {"Ref": "AnalysisFunction"}
+    assert env["PRESSROOM_DETECTOR"] == {"Fn::If": ["UsesRekognition", "rekognition", "analysis-function"]}
+    assert template["Parameters"]["ImageAnalysis"]["Default"] == "in-account"

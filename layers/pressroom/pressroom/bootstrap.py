@@ -1,10 +1,10 @@
 """The adapters a process uses, built once from its settings."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pressroom.adapters import aws, parameters
 from pressroom.adapters.mail import Mailer, SesMailer
@@ -12,17 +12,24 @@ from pressroom.adapters.store import PhotoStore
 from pressroom.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from pressroom.adapters.parameters import FlickrCredentials
+    from pressroom.adapters.parameters import FlickrCredentials, Parameters
     from pressroom.adapters.publisher import Publisher
     from pressroom.adapters.timers import Timers
     from pressroom.domain.photos import Photo
     from pressroom.guidance.detector import Detector
+    from pressroom.guidance.meaning import Judge
+    from pressroom.stages.approval_api import ApprovalApi
+    from pressroom.stages.approval_timer import ApprovalTimer
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
+    from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
+    from pressroom.stages.request_approval import RequestApproval
     from pressroom.stages.scrub import Intake
     from pressroom.stages.staleness import ReminderTimer, StalenessReminder
+    from pressroom.stages.takedown import TakedownPages, TakedownStage
+    from pressroom.stages.update import CorrectionPages, CorrectionStage
 
 
 @lru_cache(maxsize=1)
@@ -37,13 +44,31 @@ def mailer() -> Mailer:
 
 @lru_cache(maxsize=1)
 def detector() -> Detector:
-    """Amazon Rekognition when deployed; the offline detector for the local stack."""
+    """In-account image analysis (its own function when deployed, in this process for the local
+    stack), Amazon Rekognition if the deployment chose it, or none ("offline")."""
+    from pressroom.adapters.local_vision import AnalysisFunctionDetector, LocalVisionDetector
     from pressroom.adapters.rekognition import RekognitionDetector
     from pressroom.guidance.detector import OfflineDetector
 
-    if get_settings().detector == "offline":
+    settings = get_settings()
+    if settings.detector == "offline":
         return OfflineDetector()
-    return RekognitionDetector(aws.client("rekognition"))
+    if settings.detector == "local":
+        return LocalVisionDetector()
+    if settings.detector == "analysis-function":
+        return AnalysisFunctionDetector(aws.client("lambda"), settings.analysis_function)
+    if settings.detector == "rekognition":
+        return RekognitionDetector(aws.client("rekognition"))
+    raise ValueError(
+        f"PRESSROOM_DETECTOR must be analysis-function, local, rekognition or offline: {settings.detector!r}"
+    )
+
+
+def judge() -> Judge:
+    """The caption judge of meaning shipped in the layer (loaded once per process)."""
+    from pressroom.guidance.judged import packaged_judge
+
+    return packaged_judge()
 
 
 def publisher() -> Publisher:
@@ -66,12 +91,49 @@ def make_publisher(credentials: FlickrCredentials | None, settings: Settings) ->
     return Unconfigured(settings.flickr_secret)
 
 
+def crossposters() -> list[Any]:
+    """The networks batch announcements are cross-posted to: none unless configured."""
+    from pressroom.adapters.crosspost import configured
+
+    return list(configured(parameters.crosspost_settings()))
+
+
 @lru_cache(maxsize=1)
 def timers() -> Timers:
     from pressroom.adapters.timers import Timers
 
     settings = get_settings()
     return Timers(aws.client("scheduler"), settings.scheduler_group, settings.scheduler_role_arn)
+
+
+@lru_cache(maxsize=1)
+def addresses() -> Parameters:
+    """Approvers, the press office and the link-signing key (SSM and Secrets Manager)."""
+    from pressroom.adapters.parameters import Parameters
+
+    return Parameters()
+
+
+@lru_cache(maxsize=1)
+def request_approval() -> RequestApproval:
+    from pressroom.stages.request_approval import RequestApproval
+
+    return RequestApproval(get_settings(), store(), mailer(), timers(), addresses(), aws.client("s3"))
+
+
+@lru_cache(maxsize=1)
+def approval_api() -> ApprovalApi:
+    from pressroom.stages.approval_api import ApprovalApi
+
+    return ApprovalApi(get_settings(), store(), mailer(), timers(), request_approval(), aws.client("s3"),
+                       aws.client("sqs"))
+
+
+@lru_cache(maxsize=1)
+def approval_timer() -> ApprovalTimer:
+    from pressroom.stages.approval_timer import ApprovalTimer
+
+    return ApprovalTimer(get_settings(), store(), mailer(), timers(), aws.client("sqs"), request_approval())
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +147,7 @@ def scrub() -> Intake:
 def policy() -> Checker:
     from pressroom.stages.policy import Checker
 
-    return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector())
+    return Checker(get_settings(), store(), aws.client("s3"), aws.client("sqs"), mailer(), detector(), judge())
 
 
 @lru_cache(maxsize=1)
@@ -112,15 +174,65 @@ def comments() -> CommentsMonitor:
 
     settings = get_settings()
     return CommentsMonitor(store(), publisher(), mailer(), parameters.press_office,
-                           window=timedelta(days=settings.comments_window_days))
+                           control_room=parameters.control_room, window=timedelta(days=settings.comments_window_days),
+                           digest_hour=settings.comments_digest_hour)
 
 
 def publish() -> PublishStage:
     """Not cached: the publisher follows the Flickr secret, which may be filled in after a cold start."""
+    from pressroom.adapters.timers import Timers
     from pressroom.stages.publish import PublishStage
 
-    return PublishStage(get_settings(), store(), aws.client("s3"), publisher(), mailer(), reminder_timer(),
-                        parameters.press_office)
+    settings = get_settings()
+    held = Timers(aws.client("scheduler"), settings.scheduler_group, settings.publish_at_role_arn)
+
+    def schedule(name: str, when: datetime, message: dict[str, Any]) -> None:
+        held.arm(name, when, settings.publish_queue_arn, message)
+
+    return PublishStage(settings, store(), aws.client("s3"), publisher(), mailer(), reminder_timer(),
+                        parameters.press_office, schedule=schedule if settings.publish_queue_arn else None)
+
+
+def takedown() -> TakedownStage:
+    """Not cached: the publisher follows the Flickr secret, as for publishing."""
+    from pressroom.stages.takedown import TakedownStage
+
+    return TakedownStage(get_settings(), store(), publisher(), mailer(), parameters.press_office,
+                         max_attempts=get_settings().max_receive_count)
+
+
+def corrections() -> CorrectionStage:
+    from pressroom.stages.update import CorrectionStage
+
+    return CorrectionStage(get_settings(), store(), publisher(), max_attempts=get_settings().max_receive_count)
+
+
+@lru_cache(maxsize=1)
+def takedown_pages() -> TakedownPages:
+    from pressroom.stages.takedown import TakedownPages
+
+    return TakedownPages(get_settings(), store(), parameters.published_links_key,
+                         parameters.previous_published_links_keys, parameters.press_office)
+
+
+@lru_cache(maxsize=1)
+def correction_pages() -> CorrectionPages:
+    from pressroom.stages.update import CorrectionPages
+
+    return CorrectionPages(get_settings(), store(), parameters.published_links_key,
+                           parameters.previous_published_links_keys, parameters.approvers)
+
+
+@lru_cache(maxsize=1)
+def photo_events() -> PhotoEvents:
+    from pressroom.stages.announce import Batches
+    from pressroom.stages.photo_events import PhotoEvents
+
+    settings = get_settings()
+    batches = Batches(settings, store(), mailer(), aws.client("s3"), aws.client("events"), parameters.press_office,
+                      crossposters)
+    return PhotoEvents(settings, store(), mailer(), aws.client("sqs"), parameters.press_office,
+                       parameters.published_links_key, batches)
 
 
 def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
@@ -134,5 +246,6 @@ def reset() -> None:
     """Forget every cached client, setting and adapter (the environment changed)."""
     aws.reset()
     parameters.reset()
-    for factory in (store, mailer, detector, timers, scrub, policy, dead_letters):
+    for factory in (store, mailer, detector, timers, addresses, request_approval, approval_api, approval_timer,
+                    scrub, policy, dead_letters, takedown_pages, correction_pages, photo_events):
         factory.cache_clear()

@@ -23,18 +23,41 @@ class Settings:
     policy_queue_url: str = ""
     approval_queue_url: str = ""
     publish_queue_url: str = ""
+    publish_queue_arn: str = ""  # the target of an embargoed photo's publish-at schedule
+    publish_at_role_arn: str = ""  # the role that schedule runs as (may send to the publish queue only)
     publish_dead_letter_queue_arn: str = ""  # the publish function ends the photos of its dead letters
+    amend_queue_url: str = ""  # take-downs and approved corrections of published photos, for Flickr
     approval_base_url: str = "http://127.0.0.1:8787"
     sender: str = "pressroom@press-office.example"
     approvers_parameter: str = "/pressroom/approvers"
+    #: each approver group is the parameter <prefix><group> (e.g. /pressroom/groups/safeguarding-leads)
+    groups_parameter_prefix: str = "/pressroom/groups/"
     press_office_parameter: str = "/pressroom/press-office"
+    #: addresses told at once of threats and disclosures of harm, beside the press office ("" for none)
+    control_room_parameter: str = ""
     signing_key_secret: str = "pressroom/approval-signing-key"
+    #: signs the take-down links of published notices and the links to review a correction
+    published_links_secret: str = "pressroom/published-links-key"
     flickr_secret: str = "pressroom/flickr"
+    #: what Flickr is told about a photo unless its upload declares otherwise (domain/flickr_options.py)
+    flickr_licence: str = "all-rights-reserved"
+    flickr_comments: str = "everyone"
+    flickr_safety: str = "safe"
+    flickr_content_type: str = "photo"
+    #: Mastodon and Bluesky accounts to post batch announcements to ("": cross-posting is off)
+    crosspost_secret: str = ""
     link_ttl_seconds: int = 7 * 24 * 3600
+    takedown_link_ttl_seconds: int = 90 * 24 * 3600
+    #: what a take-down does on Flickr: ``delete`` the photo, or make it ``private`` (a consent
+    #: withdrawal always deletes)
+    takedown_mode: str = "delete"
+    #: the EventBridge bus that receives BatchPublished events
+    event_bus_name: str = "default"
     approval_reminder_seconds: int = 48 * 3600
     stale_after_days: int = 14
     max_receive_count: int = 5  # the queues' maxReceiveCount: the last attempt before the DLQ
     comments_window_days: int = 30
+    comments_digest_hour: int = 7  # the daily digest of comments nobody acted on is sent from this hour (UTC)
     scheduler_group: str = "pressroom"
     scheduler_role_arn: str = ""
     staleness_function_arn: str = ""
@@ -43,7 +66,10 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     preview_url_seconds: int = 900
     local_album_dir: str = ""
-    detector: str = "rekognition"
+    #: image analysis: "analysis-function" (in-account, its own function), "local" (in-account, in
+    #: this process), "rekognition" (Amazon Rekognition) or "offline" (none: the approver checks)
+    detector: str = "local"
+    analysis_function: str = ""
     aws_endpoint_url: str = ""
     region: str = "eu-west-2"
 

@@ -1,10 +1,14 @@
 """FlickrPublisher through flickrapi against a local double of Flickr's REST and upload endpoints."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 from html import escape
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 
 import flickrapi
 import pytest
@@ -33,10 +37,41 @@ def _fail(code: int, msg: str) -> tuple[int, dict, str]:
         f'<?xml version="1.0" encoding="utf-8" ?>\n<rsp stat="fail">\n\t<err code="{code}" msg="{escape(msg)}" />\n</rsp>\n')
 
 
-class FakeFlickr:
-    """Flickr's REST API and upload endpoint for one account, in memory, with real-shaped XML."""
+def _q(value: str) -> str:
+    """RFC 3986 percent-encoding, as OAuth 1.0a (RFC 5849, 3.6) encodes every name and value."""
+    return quote(value, safe="")
 
-    def __init__(self, mock: responses.RequestsMock):
+
+def oauth_signature_ok(request, params: list[tuple[str, str]], consumer_secret: str, token_secret: str) -> dict[str, str]:
+    """The request's OAuth parameters if its HMAC-SHA1 signature is the one RFC 5849 (3.4) gives for
+    its method, URL, Authorization-header and body parameters under the consumer and token secrets;
+    AssertionError otherwise. This is how Flickr checks every signed call."""
+    header = request.headers.get("Authorization", "")
+    header = header.decode() if isinstance(header, bytes) else header
+    assert header.startswith("OAuth "), "the request is not OAuth-signed"
+    oauth = {k: unquote(v) for k, v in re.findall(r'(\w+)="([^"]*)"', header)}
+    signature = oauth.pop("oauth_signature")
+    oauth.pop("realm", None)
+    assert oauth["oauth_signature_method"] == "HMAC-SHA1" and oauth["oauth_version"] == "1.0"
+    url = urlsplit(request.url)
+    pairs = sorted((_q(k), _q(v)) for k, v in [*oauth.items(), *params, *parse_qsl(url.query, keep_blank_values=True)])
+    base = "&".join(["POST", _q(f"{url.scheme}://{url.netloc}{url.path}"), _q("&".join(f"{k}={v}" for k, v in pairs))])
+    key = f"{_q(consumer_secret)}&{_q(token_secret)}".encode()
+    expected = base64.b64encode(hmac.new(key, base.encode(), hashlib.sha1).digest()).decode()
+    assert hmac.compare_digest(expected, signature), "the OAuth signature does not match"
+    return oauth
+
+
+class FakeFlickr:
+    """Flickr's REST API, upload endpoint and OAuth token endpoints for one account, in memory, with
+    real-shaped replies. Every request must carry a valid OAuth 1.0a signature for the API key and
+    the token in use (or Flickr's "Invalid signature" error is the reply)."""
+
+    REQUEST_TOKEN = ("72157626737672178-022bbd2f4c2f3432", "fccb68c4e6103197")
+    VERIFIER = "123-456-789"
+    ACCESS_TOKEN = ("72157626318069415-087bfc7b5816092c", "a202d1f853ec69de")
+
+    def __init__(self, mock: responses.RequestsMock, credentials: FlickrCredentials | None = None):
         self.photos: dict[str, dict] = {}
         self.sets: dict[str, dict] = {}
         self.comments: dict[str, list[dict]] = {}
@@ -44,9 +79,58 @@ class FakeFlickr:
         self.timeframes: list[str] = []  # of each flickr.activity.userPhotos call
         self.requests: list[requests.PreparedRequest] = []
         self.failures: dict[str, list] = {}
+        self.deleted: list[str] = []
+        self.perms = "delete"  # what the token was granted
+        self.bad_signatures = 0
+        self._credentials = credentials or CREDENTIALS
+        self._token = (self._credentials.oauth_token, self._credentials.oauth_token_secret)
         self._ids = itertools.count(53301000001)
         mock.add_callback(responses.POST, flickrapi.FlickrAPI.REST_URL, callback=self._rest)
         mock.add_callback(responses.POST, flickrapi.FlickrAPI.UPLOAD_URL, callback=self._upload)
+        mock.add_callback(responses.POST, flickrapi.auth.OAuthFlickrInterface.REQUEST_TOKEN_URL,
+                          callback=self._request_token)
+        mock.add_callback(responses.POST, flickrapi.auth.OAuthFlickrInterface.ACCESS_TOKEN_URL,
+                          callback=self._access_token)
+
+    def _signed(self, request, params: list[tuple[str, str]], token: tuple[str, str] | None) -> dict[str, str] | None:
+        """The OAuth parameters of a correctly signed request by this app (with ``token``), else None."""
+        try:
+            oauth = oauth_signature_ok(request, params, self._credentials.api_secret, token[1] if token else "")
+        except AssertionError:
+            self.bad_signatures += 1
+            return None
+        if oauth.get("oauth_consumer_key") != self._credentials.api_key or oauth.get("oauth_token") != (
+                token[0] if token else None):
+            self.bad_signatures += 1
+            return None
+        return oauth
+
+    # -- OAuth 1.0a: https://www.flickr.com/services/api/auth.oauth.html -------------------------
+    def _request_token(self, request):
+        self.calls.append("oauth.request_token")
+        self.requests.append(request)
+        body = parse_qsl(_text(request.body), keep_blank_values=True)
+        oauth = self._signed(request, body, None)
+        if oauth is None or {**oauth, **dict(body)}.get("oauth_callback") != "oob":
+            return 401, {"Content-Type": "text/plain"}, "oauth_problem=signature_invalid"
+        token, secret = self.REQUEST_TOKEN
+        return 200, {"Content-Type": "text/plain;charset=UTF-8"}, (
+            f"oauth_callback_confirmed=true&oauth_token={token}&oauth_token_secret={secret}")
+
+    def authorize_url(self) -> str:
+        return f"https://www.flickr.com/services/oauth/authorize?oauth_token={self.REQUEST_TOKEN[0]}&perms=delete"
+
+    def _access_token(self, request):
+        self.calls.append("oauth.access_token")
+        self.requests.append(request)
+        oauth = self._signed(request, parse_qsl(_text(request.body), keep_blank_values=True), self.REQUEST_TOKEN)
+        if oauth is None or oauth.get("oauth_verifier") != self.VERIFIER:
+            return 401, {"Content-Type": "text/plain"}, "oauth_problem=token_rejected"
+        self._token = self.ACCESS_TOKEN
+        token, secret = self.ACCESS_TOKEN
+        return 200, {"Content-Type": "text/plain;charset=UTF-8"}, (
+            f"fullname=West%20Midlands%20Police&oauth_token={token}&oauth_token_secret={secret}"
+            f"&user_nsid={quote(ME)}&username=westmidlandspolice")
 
     def fail(self, method: str, *outcomes) -> None:
         """Make the next calls of ``method`` fail: ``(code, msg)``, an HTTP status, a raw
@@ -84,6 +168,9 @@ class FakeFlickr:
         for part in MultipartDecoder(request.body, request.headers["Content-Type"]).parts:
             name = part.headers[b"Content-Disposition"].decode().split('name="')[1].split('"')[0]
             parts[name] = part.content if name == "photo" else part.content.decode()
+        # Flickr signs an upload without its photo (https://www.flickr.com/services/api/upload.api.html)
+        if self._signed(request, [(k, v) for k, v in parts.items() if k != "photo"], self._token) is None:
+            return _fail(96, "Invalid signature")
         photo_id = str(next(self._ids))
         self.photos[photo_id] = {**parts, "tag_list": _split_tags(parts.get("tags", ""))}
         return _ok(f"<photoid>{photo_id}</photoid>")
@@ -94,9 +181,96 @@ class FakeFlickr:
         method = params["method"].removeprefix("flickr.")
         self.calls.append(method)
         self.requests.append(request)
+        if self._signed(request, parse_qsl(_text(request.body), keep_blank_values=True), self._token) is None:
+            return _fail(96, "Invalid signature")
         if (injected := self._injected(method)) is not None:
             return injected
         return getattr(self, "_" + method.replace(".", "_"))(params)
+
+    # -- after publishing -------------------------------------------------------------------------
+    def _photos_delete(self, p):
+        """Documented: an empty ok; error 1 for a photo not found. Needs a "delete" token."""
+        if self.perms != "delete":
+            return _fail(99, "User not logged in / Insufficient permissions")
+        if self.photos.pop(p["photo_id"], None) is None:
+            return _fail(1, "Photo not found")
+        self.deleted.append(p["photo_id"])
+        for photoset in self.sets.values():
+            if p["photo_id"] in photoset["photos"]:
+                photoset["photos"].remove(p["photo_id"])
+        return _ok()
+
+    def _photos_setPerms(self, p):
+        """Documented reply: ``<photoid secret=".." originalsecret="..">id</photoid>``."""
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        if not all(k in p for k in ("is_public", "is_friend", "is_family")):
+            return _fail(2, "Required arguments missing")
+        photo.update({k: p[k] for k in ("is_public", "is_friend", "is_family", "perm_comment", "perm_addmeta") if k in p})
+        return _ok(f'<photoid secret="1e92283336" originalsecret="5a8f1c0d2e">{p["photo_id"]}</photoid>')
+
+    def _photos_setMeta(self, p):
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        if "title" not in p and "description" not in p:
+            return _fail(2, "At least one of title or description must be set")
+        photo.update({k: p[k] for k in ("title", "description") if k in p})
+        return _ok()
+
+    def _photos_setTags(self, p):
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        photo["tags"], photo["tag_list"] = p["tags"], _split_tags(p["tags"])
+        return _ok()
+
+    def _photosets_removePhoto(self, p):
+        photoset = self.sets.get(p["photoset_id"])
+        if photoset is None:
+            return _fail(1, "Photoset not found")
+        if p["photo_id"] not in photoset["photos"]:
+            return _fail(2, "Photo not found")
+        photoset["photos"].remove(p["photo_id"])
+        if not photoset["photos"]:  # Flickr deletes a set left empty
+            del self.sets[p["photoset_id"]]
+        return _ok()
+
+    #: flickr.photos.licenses.getInfo as documented (the ids of the 4.0 licences are the double's own:
+    #: the adapter looks each licence up by its address, never by a number it assumes)
+    LICENSES = [("0", "All Rights Reserved", ""),
+                ("4", "Attribution License", "https://creativecommons.org/licenses/by/2.0/"),
+                ("9", "Public Domain Dedication (CC0)", "https://creativecommons.org/publicdomain/zero/1.0/"),
+                ("10", "Public Domain Mark", "https://creativecommons.org/publicdomain/mark/1.0/"),
+                ("11", "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+                ("16", "CC BY-NC-ND 4.0", "https://creativecommons.org/licenses/by-nc-nd/4.0/")]
+
+    def _photos_licenses_getInfo(self, p):
+        rows = "".join(f'\t<license id="{i}" name="{escape(n)}" url="{u}" />\n' for i, n, u in self.LICENSES)
+        return _ok(f"<licenses>\n{rows}</licenses>")
+
+    def _photos_licenses_setLicense(self, p):
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        if p["license_id"] not in {i for i, _, _ in self.LICENSES}:
+            return _fail(2, "License not found")
+        photo["license"] = p["license_id"]
+        return _ok()
+
+    def _people_getUploadStatus(self, p):
+        """The documented reply (https://www.flickr.com/services/api/flickr.people.getUploadStatus.html)."""
+        return _ok(f'<user id="{ME}" ispro="1">\n\t<username>westmidlandspolice</username>\n'
+                   '\t<bandwidth maxbytes="2147483648" maxkb="2097152" usedbytes="383724" usedkb="374" '
+                   'remainingbytes="2147099924" remainingkb="2096777" />\n'
+                   '\t<filesize maxbytes="209715200" maxkb="204800" />\n'
+                   '\t<sets created="27" remaining="lots" />\n\t<videos uploaded="5" remaining="lots" />\n</user>')
+
+    def _auth_oauth_checkToken(self, p):
+        """The documented reply (https://www.flickr.com/services/api/flickr.auth.oauth.checkToken.html)."""
+        return _ok(f'<oauth>\n\t<token>{p["oauth_token"]}</token>\n\t<perms>{self.perms}</perms>\n'
+                   f'\t<user nsid="{ME}" username="westmidlandspolice" fullname="West Midlands Police" />\n</oauth>')
 
     # -- methods -------------------------------------------------------------------------------
     def _test_login(self, p):
@@ -109,7 +283,8 @@ class FakeFlickr:
         pid = p["photo_id"]
         return _ok(
             f'<photo id="{pid}" secret="1e92283336" server="65535" farm="66" dateuploaded="1795000000" '
-            f'isfavorite="0" license="0" safety_level="0" rotation="0" views="0" media="photo">\n'
+            f'isfavorite="0" license="{photo.get("license", "0")}" safety_level="0" rotation="0" views="0" '
+            'media="photo">\n'
             f'\t<owner nsid="{ME}" username="West Midlands Police" realname="" location="" '
             f'path_alias="westmidlandspolice" />\n'
             f'\t<title>{escape(photo.get("title", ""))}</title>\n'
@@ -117,6 +292,15 @@ class FakeFlickr:
             f'\t<visibility ispublic="{photo.get("is_public", "0")}" isfriend="0" isfamily="0" />\n'
             f'\t<urls>\n\t\t<url type="photopage">https://www.flickr.com/photos/westmidlandspolice/{pid}/</url>\n'
             f'\t</urls>\n\t<media>photo</media>\n</photo>')
+
+    def _photos_licenses_setLicense(self, p):
+        photo = self.photos.get(p["photo_id"])
+        if photo is None:
+            return _fail(1, "Photo not found")
+        if p["license_id"] not in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}:
+            return _fail(2, "License not found")
+        photo["license"] = p["license_id"]
+        return _ok()
 
     def _photos_search(self, p):
         assert p["user_id"] == "me"
@@ -198,6 +382,10 @@ class FakeFlickr:
         return _fail(2, "Comment not found")
 
 
+def _text(body) -> str:
+    return body.decode() if isinstance(body, bytes) else (body or "")
+
+
 def _split_tags(raw: str) -> list[str]:
     tags, rest = [], raw
     while rest.strip():
@@ -260,6 +448,7 @@ def test_upload_is_public_signed_tagged_and_escaped(flickr, publisher):
         assert 'oauth_token="token-123"' in auth and "oauth_signature=" in auth
         for secret in ("consumer-secret-xyz", "token-secret-456"):
             assert secret not in auth and secret.encode() not in body
+
 
 
 def test_first_photo_of_an_album_creates_its_set_later_ones_join_it(flickr, publisher):

@@ -7,10 +7,11 @@ import pytest
 
 from pressroom_local.check import main
 from pressroom_local.cli import build_parser
+from tests.corpus import vision_file
 
 DECLARE = [
     "--declare", "category=neighbourhood-initiative", "--declare", "people=none", "--declare", "children=no",
-    "--declare", "credit=Force photographer", "--declare", "copyright=West Midlands Police", "--declare", "uploader=press.office",
+    "--declare", "credit=Force photographer", "--declare", "copyright=West Midlands Police", "--declare", "uploader=press.office@west-midlands.police.uk",
 ]
 
 
@@ -21,12 +22,21 @@ def check(capsys, *argv: str) -> tuple[int, dict | None, str]:
 
 
 def test_json_shape_and_exit_zero(capsys, corpus):
-    code, report, _ = check(capsys, corpus / "Nikon_D70_jpeg_comment_xmp.jpg", "--title", "Fun day", *DECLARE)
+    code, report, _ = check(capsys, corpus / "Nikon_D70_jpeg_comment_xmp.jpg", "--title", "Fun day", "--detector", "offline", *DECLARE)
     assert code == 0
     assert report["verdict"] == "needs_approval"
     assert [f["rule"] for f in report["findings"]] == ["image-not-analysed"]
-    assert set(report["findings"][0]) == {"rule", "severity", "message", "evidence", "guidance"}
+    assert set(report["findings"][0]) == {"rule", "severity", "message", "evidence", "guidance", "outcome"}
     assert "Does this photo serve a policing purpose?" in report["checklist"]
+
+
+def test_by_default_the_picture_is_analysed_on_this_machine(capsys):
+    code, report, _ = check(capsys, vision_file("syn_plate_scene_0.jpg"), "--title", "Fun day", *DECLARE)
+    assert code == 0 and report["verdict"] == "blocked"
+    (plate,) = [f for f in report["findings"] if f["rule"] == "dont-personal-details"]
+    assert '"YS07 HRN"' in plate["evidence"] and "of the picture" in plate["evidence"]
+    assert len(plate["where"]) == 1 and all(0 <= value <= 10_000 for value in plate["where"][0])
+    assert any("does not judge ages or graphic content" in question for question in report["checklist"])
 
 
 def test_blocked_is_still_exit_zero_with_the_reason_in_the_json(capsys, corpus):
@@ -94,7 +104,9 @@ def test_missing_file_is_exit_two(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     ("declaration", "reason"),
-    [("childern=no", "unknown declaration 'childern'"), ("people=lots", 'people was declared as "lots"'), ("category", "not KEY=VALUE")],
+    [("childern=no", 'unknown declaration "childern" (the keys are category, '),
+     ("people=lots", "people=lots is not accepted (people is none, identifiable or not-identifiable)"),
+     ("uploader=pc.jones", "uploader 'pc.jones' is not a plain email address"), ("category", "not KEY=VALUE")],
 )
 def test_bad_declarations_are_exit_two(capsys, corpus, declaration, reason):
     code, report, err = check(capsys, corpus / "Nikon_D70_jpeg_comment_xmp.jpg", "--declare", declaration)

@@ -45,23 +45,23 @@ def data() -> dict:
 
 def test_packaged_rules_load():
     book = load_rulebook()
-    assert len(book.rules) >= 20 and book.checklist
+    assert len(book.rules) >= 20 and book.questions and book.routes
     assert all(rule.guidance for rule in book.rules)
 
 
-def test_every_rule_and_checklist_item_quotes_the_guidance_word_for_word(guidance, data):
-    quoted = [rule["guidance"] for rule in data["rule"]] + [item["guidance"] for item in data["checklist"]]
+def test_every_rule_question_and_route_quotes_the_guidance_word_for_word(guidance, data):
+    quoted = [entry["guidance"] for kind in ("rule", "question", "route") for entry in data[kind]]
     for quote in quoted:
         for line in [quote] if isinstance(quote, str) else quote:
             assert _flat(line) in guidance, line
 
 
 def test_every_dont_line_is_asked_of_the_approver(guidance_text, data):
-    """Words in a caption are not the photo: every "Don't" line is a checklist question too (the
-    children line is asked by its declared-fact check)."""
+    """Words in a caption are not the photo: every "Don't" line is an approver's question too (the
+    children line is asked in parts, and judged whole by its declared-fact check)."""
     donts = guidance_text.split("Don't:", 1)[1].split("Updated Guidance", 1)[0]
     lines = [_flat(line.strip()[2:]) for line in donts.splitlines() if line.strip().startswith("- ")]
-    asked = [_flat(line) for item in data["checklist"]
+    asked = [_flat(line) for item in data["question"]
              for line in ([item["guidance"]] if isinstance(item["guidance"], str) else item["guidance"])]
     asked += [_flat(rule["guidance"]) for rule in data["rule"] if rule.get("check") == "children"]
     assert len(lines) == 14

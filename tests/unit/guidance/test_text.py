@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from pressroom.domain.boxes import Box
 from pressroom.guidance import Facts, evaluate
-from pressroom.guidance.detector import Detections, Label
+from pressroom.guidance.detector import Detections, Label, TextLine
 from pressroom.guidance.rules import load_rulebook
 
 #: Declarations that satisfy every declared-fact check, so only text findings remain.
@@ -14,12 +15,12 @@ COMPLETE = {
     "children": "no",
     "credit": "Force photographer",
     "copyright": "West Midlands Police",
-    "uploader": "press.office",
+    "uploader": "press.office@west-midlands.police.uk",
 }
 
 
 def findings(text: str = "", field: str = "description", image_text: tuple[str, ...] = (), labels=(), **facts):
-    values = {"description": "", **facts}
+    values = {"title": "Fun day", "description": "", **facts}
     if field == "tags":
         values["tags"] = [text]
     elif field == "file name":
@@ -114,7 +115,8 @@ TRIGGERS: dict[str, list[str]] = {
     "dont-wanted-people-or-suspects-possible": ["Suspected gas leak", "Three people arrested", "suspect package"],
     "dont-juveniles": ["Juvenile detained", "Young offenders", "Youth court", "A teenager was arrested", "15-year-old arrested"],
     "dont-evidence": ["The exhibits", "Exhibit bags", "Exhibit JS/1", "evidence bag", "It will be used as evidence"],
-    "dont-evidence-word": ["Evidence from the raid", "The evidence is clear: bike marking works"],
+    "dont-evidence-word": ["Evidence from the raid", "The evidence was bagged"],
+    "dont-juveniles-possible": ["A juvenile was seen on the roof", "Juveniles at the shops"],
     "dont-evidence-possible": ["Drugs seized", "Forensic officers", "Stolen bikes recovered", "CCTV still"],
     "dont-graphic-or-sensationalist": [
         "RTC on the A38",
@@ -229,7 +231,10 @@ NEAR_MISSES: dict[str, list[str]] = {
     "dont-wanted-people-or-suspects-possible": ["Residents were delighted", "Suspicious minds"],
     "dont-juveniles": ["A 35-year-old was arrested", "Young people at the youth club", "Teenagers planting trees"],
     "dont-evidence": ["Evidence-based policing", "evidence based approach", "Art exhibition", "The pupils exhibit their work",
-                      "The evidence is clear: bike marking works", "No evidence of a crime"],
+                      "The evidence is clear: bike marking works", "No evidence of a crime",
+                      "Evidence shows that property marking cuts burglary"],
+    "dont-juveniles-possible": ["Juvenile swans on the pool", "A juvenile peregrine falcon takes its first flight",
+                                "Young people at the youth club"],
     "dont-evidence-word": ["Evidence-based policing", "An evidence-led approach"],
     "dont-evidence-possible": ["A new youth centre", "Officers on patrol"],
     "dont-graphic-or-sensationalist": ["Body-worn cameras", "Give blood", "Blood donation session", "Bodybuilding class"],
@@ -322,9 +327,28 @@ def test_embedded_caption_is_checked_when_it_differs():
     assert report.verdict == "blocked"
 
 
-def test_the_word_evidence_blocks_only_when_the_caption_links_it_to_a_crime():
-    assert rules_found("The evidence is clear: bike marking works")["dont-evidence-word"] == "warn"
-    assert rules_found("Evidence from the raid")["dont-evidence-word"] == "block"
+def test_the_word_evidence_on_its_own_only_warns():
+    """Crime words elsewhere in a caption no longer make "evidence" block ("Evidence shows that
+    property marking cuts burglary"); the judge of meaning reads whether it is a court exhibit."""
+    assert "dont-evidence-word" not in rules_found("The evidence is clear: bike marking works")
+    assert rules_found("Evidence from the raid")["dont-evidence-word"] == "warn"
+    assert "dont-evidence-word" not in rules_found("Evidence shows that property marking cuts burglary")
+    assert rules_found("The knife in an evidence bag")["dont-evidence"] == "block"
+
+
+def test_juvenile_blocks_only_of_a_person_in_trouble():
+    assert rules_found("Juvenile offenders painted the underpass")["dont-juveniles"] == "block"
+    assert rules_found("Two juveniles were arrested")["dont-juveniles"] == "block"
+    assert "dont-juveniles" not in rules_found("Juvenile swans on the pool at Sandwell Valley")
+    assert "dont-juveniles-possible" not in rules_found("A juvenile peregrine falcon on the cathedral")
+    assert rules_found("A juvenile was seen on the roof")["dont-juveniles-possible"] == "warn"
+
+
+def test_wanted_blocks_only_of_people():
+    assert "dont-wanted-people-or-suspects" not in rules_found("Most wanted: your views on neighbourhood policing")
+    assert "dont-wanted-people-or-suspects" not in rules_found("Volunteers wanted for Speedwatch")
+    assert rules_found("Our most wanted list for Walsall")["dont-wanted-people-or-suspects"] == "block"
+    assert rules_found("Wanted man Kyle Benton")["dont-wanted-people-or-suspects"] == "block"
 
 
 def test_postcode_escalates_to_block_with_crime_words_anywhere():
@@ -368,7 +392,7 @@ def test_typographic_punctuation_is_normalised():
     [
         ("Juve\u00adnile detained", "dont-juveniles"),  # a soft hyphen, as Word leaves in pasted text
         ("The sus\u00adpect fled", "dont-wanted-people-or-suspects"),
-        ("ju\u200bvenile", "dont-juveniles"),  # a zero-width space, as web pages leave
+        ("ju\u200bvenile offenders", "dont-juveniles"),  # a zero-width space, as web pages leave
         ("Mis\u2060per appeal", "dont-sentenced-or-missing-people"),
         ("\u041eFFICIAL-SENSITIVE", "dont-protective-markings"),  # a Cyrillic capital O
         ("\u0405\u0415CR\u0415T", "dont-protective-markings"),  # Cyrillic S and E
@@ -425,3 +449,45 @@ def test_moderation_labels(label, rule, severity):
 def test_moderation_labels_that_police_photos_expect_do_not_trigger(label):
     # a knife amnesty or a cannabis factory is a legitimate subject
     assert rules_found("", labels=[Label(label, "", 99.0)]) == {}
+
+
+@pytest.mark.parametrize("text", [
+    "Call 0121 496 0712", "ring (0121) 496 0000 after six", "+44 7700 900123", "0044 121 496 0104",
+    "07700900416", "Phone Kevin on 01632 960855", "020 7946 0123",
+])
+def test_phone_numbers_are_found_by_phonenumbers_in_any_format(text):
+    assert rules_found(text)["dont-personal-details"] == "block"
+
+
+@pytest.mark.parametrize("text", [
+    "Locked up until 2031", "12 000 people at the parade", "Operation 2024 1234 56", "Call 999 in an emergency",
+    "Report it on 0345 113 5000", "Crimestoppers: 0800 555 111",
+])
+def test_years_counts_and_the_forces_own_numbers_are_not_phone_numbers(text):
+    assert "dont-personal-details" not in rules_found(text)
+
+
+def test_text_read_in_the_picture_says_where_it_is():
+    lines = (
+        TextLine("UK", Box(0.1, 0.7, 0.12, 0.75), 95.0),
+        TextLine("AB12 CDE", Box(0.12, 0.7, 0.3, 0.75), 99.0),
+        TextLine("OFFICIAL-SENSITIVE", Box(0.6, 0.05, 0.9, 0.1), 98.0),
+        TextLine("23", Box(0.45, 0.4, 0.5, 0.45), 97.0),
+        TextLine("ACACIA AVENUE", Box(0.4, 0.5, 0.6, 0.55), 97.0),
+    )
+    report = evaluate(Facts(declared=dict(COMPLETE), title="Cannabis factory raid"), Detections.seen((), lines))
+    by_rule = {finding.rule: finding for finding in report.findings}
+    plate = by_rule["dont-personal-details"]
+    assert plate.where == (lines[1].box,)
+    assert plate.evidence == 'image text: vehicle registration (current format) "AB12 CDE" (bottom left of the picture)'
+    assert by_rule["dont-protective-markings"].where == (lines[2].box,)
+    assert "(top right of the picture)" in by_rule["dont-protective-markings"].evidence
+    street = [f for f in report.findings if f.rule == "dont-identify-crime-scenes-image-text"]
+    assert {box for finding in street for box in finding.where} == {lines[3].box, lines[4].box}
+    assert all(finding.severity == "block" for finding in street)  # the caption links it to a crime
+    assert report.verdict == "blocked"
+
+
+def test_the_same_words_in_a_caption_point_nowhere_in_the_picture():
+    report = evaluate(Facts(declared=dict(COMPLETE), title="AB12 CDE"), Detections.seen((), ()))
+    assert [f.where for f in report.findings if f.rule == "dont-personal-details"] == [()]

@@ -83,6 +83,27 @@ def test_truncated_corpus_files_are_refused(name: str, keep: float) -> None:
         scrub_bytes(data[: int(len(data) * keep)])
 
 
+def _top_level_boxes(data: bytes) -> list[tuple[bytes, int]]:
+    found, at = [], 0
+    while at < len(data):
+        size, kind = struct.unpack(">I4s", data[at:at + 8])
+        if size == 1:  # a 64-bit size follows
+            (size,) = struct.unpack(">Q", data[at + 8:at + 16])
+        found.append((kind, at))
+        at += size
+    return found
+
+
+def test_heic_cut_between_boxes_is_refused() -> None:
+    """The cut leaves every box whole, but the tiles' data (the last mdat box) is gone: libheif
+    would decode the grid with every tile missing."""
+    data = (CORPUS / "iPhone_11_Pro_exif_at_eof_gps.heic").read_bytes()
+    kind, last = _top_level_boxes(data)[-1]
+    assert kind == b"mdat" and last > 0
+    with pytest.raises(RejectedImage, match="truncated: item"):
+        scrub_bytes(data[:last])
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP"])
 def test_appended_zip_archive_is_cut_off(fmt: str) -> None:
     image = encode(picture("P" if fmt == "GIF" else "RGB"), fmt, **({"lossless": True} if fmt == "WEBP" else {}))

@@ -13,13 +13,14 @@ from pressroom_local.stack import CONSUMERS, DLQ_CONSUMERS
 from tests.unit.test_template import TEMPLATE, CfnLoader
 
 QUEUE_RESOURCE = {"scrub": "ScrubQueue", "policy": "PolicyQueue", "approval": "ApprovalQueue",
-                  "publish": "PublishQueue"}
+                  "publish": "PublishQueue", "amend": "AmendQueue"}
 DLQ_RESOURCE = {"scrub": "ScrubDeadLetterQueue", "policy": "PolicyDeadLetterQueue",
                 "approval": "ApprovalDeadLetterQueue", "publish": "PublishDeadLetterQueue",
-                "unhandled": "UnhandledDeadLetterQueue"}
+                "unhandled": "UnhandledDeadLetterQueue", "amend": "AmendDeadLetterQueue",
+                "photo_events": "PhotoEventsDeadLetterQueue"}
 FUNCTION_RESOURCE = {"scrub": "ScrubFunction", "policy": "PolicyFunction",
                      "request_approval": "RequestApprovalFunction", "publish": "PublishFunction",
-                     "dead_letters": "DeadLettersFunction"}
+                     "dead_letters": "DeadLettersFunction", "amend": "AmendFunction"}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,18 @@ def built():
         session = boto3.Session(region_name="eu-west-2")
         created = resources.create_all(session)
         yield session, created
+
+
+def test_every_approver_group_of_the_template_is_made_with_its_members(template, built):
+    session, created = built
+    ssm = session.client("ssm")
+    groups = {name: r for name, r in template.items() if r["Type"] == "AWS::SSM::Parameter"
+              and "/groups/" in r["Properties"]["Name"]["Fn::Sub"]}
+    assert len(groups) == len(resources.Names().groups)
+    for group, members in resources.Names().groups:
+        [logical] = [n for n, r in groups.items() if r["Properties"]["Name"]["Fn::Sub"].endswith(f"/groups/{group}")]
+        value = ssm.get_parameter(Name=created.env["PRESSROOM_GROUPS_PARAMETER_PREFIX"] + group)["Parameter"]["Value"]
+        assert value.split(",") == list(members), logical
 
 
 def test_every_queue_has_the_templates_redrive(template, built):
@@ -72,6 +85,17 @@ def test_the_table_has_the_templates_keys_index_and_ttl(template, built):
     assert index["IndexName"] == deployed["IndexName"] and index["KeySchema"] == deployed["KeySchema"]
     ttl = ddb.describe_time_to_live(TableName="pressroom")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, **props["StreamSpecification"]}
+
+
+def test_the_stream_consumer_matches(template, built):
+    from pressroom_local.stack import STREAM_CONSUMER
+
+    _, created = built
+    function, batch = STREAM_CONSUMER
+    (event,) = template["PhotoEventsFunction"]["Properties"]["Events"].values()
+    assert (function, batch) == ("photo_events", event["Properties"]["BatchSize"])
+    assert created.stream_arn.startswith("arn:aws:dynamodb:eu-west-2:123456789012:table/pressroom/stream/")
 
 
 def test_bucket_notifications_match(template, built):
@@ -86,10 +110,23 @@ def test_bucket_notifications_match(template, built):
         assert local["QueueArn"].endswith("-" + {v: k for k, v in QUEUE_RESOURCE.items()}[queue])
 
 
-def test_consumers_and_batch_sizes_match(template):
-    consumed = [(QUEUE_RESOURCE[queue], function, batch) for queue, (function, batch) in CONSUMERS.items()]
-    consumed += [(DLQ_RESOURCE[queue], function, batch) for queue, (function, batch) in DLQ_CONSUMERS.items()]
-    deployed = [(event["Properties"]["Queue"]["Fn::GetAtt"][0], function, event["Properties"]["BatchSize"])
+def _concurrency(scaling: dict) -> int:
+    """An event source's MaximumConcurrency, a mapping's entry resolved at the parameters' defaults."""
+    value = scaling["MaximumConcurrency"]
+    if isinstance(value, int):
+        return value
+    whole = yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
+    mapping, key, entry = value["Fn::FindInMap"]
+    return whole["Mappings"][mapping][whole["Parameters"][key["Ref"]]["Default"]][entry]
+
+
+def test_consumers_batch_sizes_and_concurrency_match(template):
+    consumed = [(QUEUE_RESOURCE[queue], function, batch, concurrency)
+                for queue, (function, batch, concurrency) in CONSUMERS.items()]
+    consumed += [(DLQ_RESOURCE[queue], function, batch, concurrency)
+                 for queue, (function, batch, concurrency) in DLQ_CONSUMERS.items()]
+    deployed = [(event["Properties"]["Queue"]["Fn::GetAtt"][0], function, event["Properties"]["BatchSize"],
+                 _concurrency(event["Properties"]["ScalingConfig"]))
                 for function in FUNCTION_RESOURCE
                 for event in template[FUNCTION_RESOURCE[function]]["Properties"]["Events"].values()
                 if event["Type"] == "SQS"]

@@ -1,9 +1,11 @@
 """The publish stage against moto and the real publisher adapters: exactly once, retries, giving up."""
 from __future__ import annotations
 
+import email
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
+from email import policy
 from pathlib import Path
 
 import boto3
@@ -15,6 +17,7 @@ from pressroom.adapters import parameters
 from pressroom.adapters.flickr import connect
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
+from pressroom.domain.flickr_options import LICENCE_NAMES
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import Settings, get_settings
@@ -23,6 +26,7 @@ from pressroom.stages.publish import (
     PublishRetry,
     PublishStage,
     machine_tag,
+    publication_of,
     requeue,
 )
 from tests.integration.helpers import drain, sent_emails
@@ -152,7 +156,50 @@ def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
     assert "https://www.west-midlands.police.uk" in sidecar["description"]
     assert "0345 113 5000" in sidecar["description"] and "West Midlands Police" in sidecar["description"]
     assert sidecar["tags"] == ["community", "fun day"] and sidecar["album"] == "neighbourhood-day"
-    assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "uploaded", "APPROVED→PUBLISHED"]
+    assert sidecar["licence"] == "all-rights-reserved"
+    assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "uploaded", "APPROVED→PUBLISHED",
+                                                      "uploader-notified"]
+
+
+def test_what_is_published_is_what_the_approvers_were_shown(aws, store, jpeg, album, clock):
+    photo = approved_photo(store, jpeg, tags=["community", ' "fun   day" ', "community"])
+    shown = publication_of(photo, get_settings())
+    make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
+    sidecar = json.loads((album.root / "photos" / f"{store.get(PID).flickr['id']}.json").read_text())
+    assert (sidecar["title"], sidecar["description"], tuple(sidecar["tags"]), sidecar["album"]) == (
+        shown.title, shown.description, shown.tags, shown.album)
+    assert shown.licence.startswith(LICENCE_NAMES[sidecar["licence"]])  # the licence set is the one shown
+    assert shown.tags == ("community", "fun day") and shown.credit == "West Midlands Police"
+    assert shown.description.endswith("in an emergency, call 999.") and "Photo: West Midlands Police" in shown.description
+
+
+def test_the_uploader_is_told_once_where_it_was_published(aws, store, jpeg, album, clock, monkeypatch):
+    approved_photo(store, jpeg)
+    mailer = bootstrap.mailer()
+    real = mailer.send
+
+    def down(message):
+        raise RuntimeError("SES throttled")
+
+    monkeypatch.setattr(mailer, "send", down)
+    with pytest.raises(RuntimeError):  # published, but the notice failed: the message is delivered again
+        make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
+    assert store.get(PID).state == State.PUBLISHED and not store.get(PID).notified_at
+    monkeypatch.setattr(mailer, "send", real)
+    for attempt in (2, 3):
+        assert make_stage(album, clock).publish(PID, lease=LEASE, attempt=attempt).status == "already-published"
+    [raw] = sent_emails()
+    mail, photo = email.message_from_string(raw, policy=policy.default), store.get(PID)
+    assert mail["To"] == "pcso@example.org" and mail["Subject"] == 'Pressroom: your photo "Fun day in the park" is published'
+    assert photo.flickr["url"] in mail.get_content() and 'album "neighbourhood-day"' in mail.get_content()
+    assert [e["event"] for e in store.audit(PID)].count("uploader-notified") == 1
+
+
+def test_an_uploader_with_no_address_is_not_told_and_nobody_else_is(aws, store, jpeg, album, clock):
+    approved_photo(store, jpeg)
+    store.update(PID, State.APPROVED, actor="test", event="test", changes={"uploader": "pcso"})
+    assert make_stage(album, clock).publish(PID, lease=LEASE, attempt=1).status == "published"
+    assert sent_emails() == []
 
 
 def test_the_credit_the_uploader_declared_wins_over_the_image_s_own(aws, store, jpeg, album, clock):
@@ -316,7 +363,7 @@ def test_the_last_attempt_records_an_upload_that_succeeded_before_flickr_failed(
     [photo_id] = flickr.photos
     photo = store.get(PID)
     assert photo.state == State.PUBLISHED and photo.flickr["id"] == photo_id
-    assert sent_emails() == []
+    assert [m for m in sent_emails() if "could not be published" in m] == []
 
 
 def test_the_last_receive_gives_up_whatever_the_claim_count(aws, store, jpeg, root, clock):

@@ -100,7 +100,7 @@ def test_the_last_attempt_records_its_own_upload_when_the_album_step_fails(aws, 
     assert outcome.status == "published"
     photo = store.get(PID)
     assert photo.state == State.PUBLISHED and photo.flickr["photoset_id"] == ""
-    assert len(_published_files(album)) == 1 and sent_emails() == []
+    assert len(_published_files(album)) == 1 and [m for m in sent_emails() if "could not be published" in m] == []
 
 
 def test_a_photo_that_fails_again_after_pressroom_retry_is_reported_again(aws, store, jpeg, root, clock):
@@ -169,7 +169,7 @@ def test_a_dead_letter_whose_upload_went_through_records_it_published(aws, store
     assert stage.abandon(PID, lease=LEASE).status == "recovered"
     photo = store.get(PID)
     assert photo.state == State.PUBLISHED and photo.flickr["photoset_id"]
-    assert len(_published_files(album)) == 1 and sent_emails() == []
+    assert len(_published_files(album)) == 1 and [m for m in sent_emails() if "could not be published" in m] == []
     assert store.account()["last_published_at"]
 
 
@@ -249,7 +249,7 @@ def test_the_last_attempt_keeps_an_upload_whose_page_lookup_failed(aws, store, j
     [photo_id] = flickr.photos
     photo = store.get(PID)
     assert (outcome.status, photo.state, photo.flickr["id"]) == ("published", State.PUBLISHED, photo_id)
-    assert photo.flickr["url"].startswith("https://flic.kr/p/") and sent_emails() == []
+    assert photo.flickr["url"].startswith("https://flic.kr/p/") and [m for m in sent_emails() if "could not be published" in m] == []
     assert flickr.calls.count("upload") == 1
 
 

@@ -9,6 +9,10 @@ from PIL import Image
 
 from pressroom.adapters.mail import Email, to_mime
 from pressroom.domain.photos import Photo, State
+from pressroom.guidance.checklist import checklist
+from pressroom.guidance.rules import load_rulebook
+from pressroom.settings import Settings
+from pressroom.stages.publish import publication_of
 from pressroom.web.emails import PREVIEW_CID, approval_email
 from pressroom.web.preview import thumbnail
 
@@ -22,9 +26,17 @@ def _photo():
                  original_bucket="raw", original_key="incoming/Neighbourhood Day/a.jpg", original_version="v1",
                  uploader="pc.jones@west-midlands.example",
                  captions={"title": f"Ladywood\n{EVIL}", "description": "PCSOs meet residents.", "tags": ["a", "b"]},
-                 findings=[{"rule": "credit.missing", "severity": "warn", "message": "No credit",
-                            "evidence": "no Copyright field", "guidance": "Credit the photographer."}],
-                 checklist=["No child is identifiable", EVIL])
+                 findings=[{"rule": "dont-breach-copyright", "severity": "warn", "message": "No credit",
+                            "evidence": "no Copyright field", "guidance": "Credit the photographer."},
+                           {"rule": "other", "severity": "info", "message": EVIL, "evidence": "", "guidance": ""}],
+                 declared={"children": "no", "credit": "PC Jones"})
+
+
+def _email(photo=None, **kwargs):
+    photo = photo or _photo()
+    items, _ = checklist(load_rulebook().questions, photo.declared, photo.findings)
+    return approval_email(photo, publication_of(photo, Settings()), items, "a@press-office.example",
+                          LINK, EXPIRES, **kwargs)
 
 
 def _parsed(message: Email):
@@ -34,7 +46,7 @@ def _parsed(message: Email):
 
 def test_email_has_text_html_one_link_and_an_inline_preview(corpus):
     thumb = thumbnail((corpus / "DSCN0010_gps_nikon_coolpix_p6000.jpg").read_bytes(), 100_000_000)
-    message = approval_email(_photo(), "a@press-office.example", LINK, EXPIRES, thumbnail=thumb)
+    message = _email(thumbnail=thumb)
     assert message.to == ["a@press-office.example"] and "\n" not in message.subject
     assert message.subject == f"Approval needed: Ladywood {EVIL} (Neighbourhood Day)"
     parsed = _parsed(message)
@@ -46,16 +58,20 @@ def test_email_has_text_html_one_link_and_an_inline_preview(corpus):
     assert image["Content-ID"] == f"<{PREVIEW_CID}>" and image.get_content() == thumb
     assert f'src="cid:{PREVIEW_CID}"' in html
     for body in (text, html):
-        assert body.count("https://") == 1  # one link, the review page
-        assert "PCSOs meet residents." in body and "Credit the photographer." in body
-        assert "No child is identifiable" in body and "pc.jones@west-midlands.example" in body
+        assert body.count(LINK) == 1 and body.count("<a ") <= 1  # one link, the review page
+        assert "PCSOs meet residents." in body and "No credit" in body and "Photo: PC Jones" in body
+        assert "0345 113 5000" in body and "All rights reserved" in body and "Neighbourhood Day" in body
+        assert "Does this photo serve a policing purpose?" in body and "pc.jones@west-midlands.example" in body
+        assert "free of children" not in body  # declared children=no: not asked
         assert "2026-11-27 10:00 UTC" in body
-    assert LINK in text and f'href="{LINK}"' in html
+        low = body.lower()  # the decision first, then what will be published, then the findings
+        assert low.index("review and decide") < low.index("what will be published") < low.index("no credit")
+    assert f'href="{LINK}"' in html
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
 def test_email_without_preview_says_so():
-    message = approval_email(_photo(), "a@x.example", LINK, EXPIRES, thumbnail=None, reminder=True)
+    message = _email(thumbnail=None, reminder=True)
     assert message.inline_images == {} and "No preview could be made" in message.html
     assert message.subject.startswith("Reminder: ")
     assert _parsed(message).get_content_type() == "multipart/alternative"

@@ -5,10 +5,16 @@ import re
 from html.parser import HTMLParser
 
 from pressroom.domain.photos import Photo, State
+from pressroom.guidance.checklist import Problem, checklist
+from pressroom.guidance.rules import load_rulebook
+from pressroom.settings import Settings
+from pressroom.stages.publish import publication_of
 from pressroom.web.audit import format_audit
+from pressroom.web.forms import Caption
 from pressroom.web.pages import (
     CSS,
     Page,
+    Review,
     notice_page,
     review_page,
 )
@@ -22,16 +28,22 @@ def _photo(**captions):
                  uploader=f"pc{EVIL}@example", content_type="image/jpeg", width=640, height=480,
                  captions={"title": f"Title {EVIL}", "description": f"Desc {EVIL}", "tags": [EVIL, "ok"], **captions},
                  findings=[{"rule": f"rule{EVIL}", "severity": "warn", "message": f"msg {EVIL}",
-                            "evidence": [EVIL, "b"], "guidance": f"guide {EVIL}"}],
-                 checklist=[f"check {EVIL}", "second"])
+                            "evidence": [EVIL, "b"], "guidance": f"guide {EVIL}"},
+                           {"rule": "dont-evidence-possible", "severity": "warn", "message": f"seized {EVIL}",
+                            "evidence": EVIL, "guidance": "g"}],
+                 declared={"children": "no", "credit": EVIL})
 
 
 def _render(**kwargs):
-    args = dict(approver="a@press-office.example", action_url="https://x.example/review/3f1c2a9b7d4e5f60718293a4",
+    photo = _photo()
+    items, others = checklist(load_rulebook().questions, photo.declared, photo.findings)
+    args = dict(photo=photo, public=publication_of(photo, Settings()), items=items, others=others,
+                approver="a@press-office.example", action_url="https://x.example/review/3f1c2a9b7d4e5f60718293a4",
                 token="TOKEN", csrf="CSRF", preview_url='https://s3.example/clean/p.jpg?a=1&b="2"',
-                expires="2026-11-27 10:00 UTC")
+                expires="2026-11-27 10:00 UTC", audit_lines=[f"2026 · scrub · {EVIL}"],
+                caption=Caption(photo.title, photo.description, tuple(photo.tags)), shown="SHOWN")
     args.update(kwargs)
-    return review_page(_photo(), [f"2026 · scrub · {EVIL}"], **args)
+    return review_page(Review(**args))
 
 
 class _Elements(HTMLParser):
@@ -50,28 +62,74 @@ def _elements(html):
 
 
 def test_every_field_is_escaped():
-    html = _render(error=EVIL, reason=EVIL)
+    html = _render(error=EVIL, reason=EVIL, notes={"publicity": EVIL}, progress=EVIL)
     tags = [tag for tag, _ in _elements(html)]
     assert "script" not in tags
-    assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 12
-    assert 'src="https://s3.example/clean/p.jpg?a=1&amp;b=&quot;2&quot;"' in html
+    # title (twice), description (and edit field), tags (and edit field), credit, album, uploader, findings
+    # (message and evidence, twice), the error, the reason, the note, the progress line, the history
+    assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 18
+    assert 'src="https://s3.example/clean/p.jpg?a=1&amp;b=&#34;2&#34;"' in html
 
 
 def test_form_contract():
-    elements = _elements(_render(ticked={1}))
+    elements = _elements(_render(answers={"purpose": "yes", "media": "no"}, checked="CHECKED"))
     form = next(a for t, a in elements if t == "form")
     assert form == {"id": "decide", "method": "post", "action": "https://x.example/review/3f1c2a9b7d4e5f60718293a4"}
     inputs = [a for t, a in elements if t == "input"]
-    assert {"type": "hidden", "name": "t", "value": "TOKEN"} in inputs
-    assert {"type": "hidden", "name": "csrf", "value": "CSRF"} in inputs
-    boxes = [a for a in inputs if a["type"] == "checkbox"]
-    assert [(b["name"], b["value"], "checked" in b) for b in boxes] == [("check", "0", False), ("check", "1", True)]
+    for name, value in (("t", "TOKEN"), ("csrf", "CSRF"), ("shown", "SHOWN"), ("checked", "CHECKED")):
+        assert {"type": "hidden", "name": name, "value": value} in inputs
+    radios = [a for a in inputs if a["type"] == "radio"]
+    groups = list(dict.fromkeys(r["name"] for r in radios))
+    declared = {"children", "parental-permission", "school"}  # answered by children=no: shown, not asked
+    assert groups == [f"q.{q.id}" for q in load_rulebook().questions if q.id not in declared]
+    assert all(sum("required" in r for r in radios if r["name"] == g) == 1 for g in groups)
+    assert {r["value"] for r in radios} == {"yes", "no", "na"} and not [a for a in inputs if a["type"] == "checkbox"]
+    assert all(r["value"] == "yes" for r in radios if "data-safe" in r)
+    assert [(r["name"], r["value"]) for r in radios if "checked" in r] == [("q.purpose", "yes"), ("q.media", "no")]
+    assert [a["name"] for t, a in elements if t == "textarea"] == ["description", "note.kind", "note.publicity",
+                                                                   "reason"]
+    assert [a["name"] for a in inputs if a["type"] == "text"] == ["title", "tags"]
     buttons = [a for t, a in elements if t == "button"]
-    assert [(b["id"], b["name"], b["value"]) for b in buttons] == [("approve", "decision", "approve"),
+    assert [(b["id"], b["name"], b["value"]) for b in buttons] == [("check", "decision", "check"),
+                                                                  ("approve", "decision", "approve"),
                                                                   ("reject", "decision", "reject")]
-    assert "formnovalidate" in buttons[1]
-    assert any(t == "textarea" and a["name"] == "reason" for t, a in elements)
+    assert "formnovalidate" in buttons[0] and "formnovalidate" in buttons[2]
     assert any(t == "meta" and a.get("name") == "viewport" for t, a in elements)
+
+
+def test_findings_are_shown_once_each_with_their_question():
+    html = _render()
+    assert html.count("seized &lt;script&gt;") == 1
+    evidence = html[html.index('id="q-evidence"'):]
+    assert evidence.index("seized &lt;script&gt;") < evidence.index("</fieldset>")  # inside its question
+    assert html.count("msg &lt;script&gt;") == 1 and "Other points the checks raised" in html
+
+
+def test_declared_answers_are_shown_as_answered_not_asked():
+    html = _render()
+    declared = html[html.index('id="declared"'):html.index("</section>", html.index('id="declared"'))]
+    assert "Is the photo free of children (anyone under 18)? <strong>Yes</strong>" in declared
+    assert "declared children=no" in declared and 'name="q.children"' not in html
+
+
+def test_a_refused_answer_is_marked_and_focused_and_the_answers_kept():
+    problem = Problem("evidence", "refused", "The guidance says no.")
+    html = _render(problems=[problem], error="1 answer stops this approval", focus="q-evidence",
+                   answers={"evidence": "no", "purpose": "yes"})
+    assert '<fieldset class="q problem" id="q-evidence">' in html
+    assert '<p class="why" id="why-evidence">The guidance says no.</p>' in html
+    assert re.search(r'name="q\.evidence" value="yes" required data-safe="1" autofocus', html)
+    assert re.search(r'name="q\.evidence" value="no" checked aria-describedby="why-evidence"', html)
+    assert 'role="alert"' in html
+
+
+def test_what_will_be_published_comes_first_with_every_line_the_site_shows():
+    html = _render()
+    public = html[html.index('id="published"'):html.index("</section>")]
+    assert html.index('id="published"') < html.index('id="questions"') < html.index('id="approve"')
+    for shown in ("Title &lt;script&gt;", "Desc &lt;script&gt;", "Photo: &lt;script&gt;", "0345 113 5000",
+                  "https://www.west-midlands.police.uk", "All rights reserved", "Album &lt;script&gt;", "Public"):
+        assert shown in public, shown
 
 
 def test_headers_allow_only_the_inline_style_and_the_bucket_images():
@@ -82,6 +140,7 @@ def test_headers_allow_only_the_inline_style_and_the_bucket_images():
     assert "img-src https://pressroom-clean.s3.eu-west-2.amazonaws.com;" in csp
     assert "script-src" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert re.search(r"<style>(.*?)</style>", _render(), re.S).group(1) == CSS
+    assert re.search(r"<style>(.*?)</style>", notice_page("t", "m"), re.S).group(1) == CSS
     assert "img-src 'none'" in Page(403, "").headers["Content-Security-Policy"]
 
 
@@ -107,3 +166,11 @@ def test_format_audit():
         "2026-11-20 09:05 UTC · request_approval · approval-requested (approver: a@x)",
     ]
     assert len(lines[3]) < 220 and lines[3].endswith("…)")
+
+
+def test_a_preview_with_boxes_says_what_they_mean_and_that_they_are_not_published():
+    plain = _render()
+    boxed = _render(boxes_shown=True, preview_url="data:image/jpeg;base64,AAAA")
+    assert "Boxes show what image analysis found" not in plain
+    assert "Boxes show what image analysis found, and are not part of the photo" in boxed
+    assert all(word in boxed for word in ("amber</span> faces", "red</span> text that is a finding", "blue</span> other text"))

@@ -3,7 +3,8 @@
 Layout under the album directory::
 
     photos/<id>_<filename>    the published bytes, exactly as Flickr would receive them
-    photos/<id>.json          the sidecar: title, description, tags, album, photoset, machine tag
+    photos/<id>.json          the sidecar: title, description, tags, licence, album, photoset, machine tag,
+                              ``private`` once hidden (a hidden photo is left out of the index)
     sets.json                 album → photoset id and cover photo
     comments/<id>.json        comments on photo <id>: edit it to simulate visitors' comments
     index.html                every published photo, grouped by album (all text HTML-escaped)
@@ -29,8 +30,9 @@ from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pressroom.adapters.publisher import Comment, Published, PublisherUnavailable
+from pressroom.adapters.publisher import Comment, Published, PublisherUnavailable, PublishRefused
 from pressroom.domain import clock
+from pressroom.domain.flickr_options import LICENCE_NAMES, FlickrOptions
 
 _URL = re.compile(r"(https?://[^\s<>\"']+|www\.[^\s<>\"']+)")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -72,7 +74,7 @@ class LocalAlbum:
 
     # -- the port --------------------------------------------------------------------------------
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                machine_tag: str) -> Published:
+                machine_tag: str, options: FlickrOptions | None = None) -> Published:
         photo_id = uuid.uuid4().hex[:16]
         name = f"{photo_id}_{_SAFE_NAME.sub('-', PurePosixPath(filename).name) or 'photo'}"
         with self._locked():
@@ -81,6 +83,7 @@ class LocalAlbum:
                 "id": photo_id, "file": name, "title": title, "description": description,
                 "tags": list(tags), "album": "", "machine_tag": machine_tag, "photoset_id": "",
                 "published_at": clock.iso(), "url": self._url(photo_id),
+                "safety": (options or FlickrOptions()).safety, "content_type": (options or FlickrOptions()).content_type,
             })
             self._render_index()
         return Published(photo_id, self._url(photo_id))
@@ -138,7 +141,57 @@ class LocalAlbum:
             if len(kept) != len(entries):
                 self._write_comments(photo_id, kept)
 
+    # -- after publishing --------------------------------------------------------------------------
+    def remove_from_album(self, photo_id: str, photoset_id: str) -> None:
+        """As on Flickr, a photoset left empty is gone (the next photo of its album makes a new one)."""
+        with self._locked():
+            sidecar = self._sidecar(photo_id)
+            if sidecar is not None and sidecar.get("photoset_id") == photoset_id:
+                sidecar["album"], sidecar["photoset_id"] = "", ""
+                self._save_sidecar(sidecar)
+            sets_file = self.root / "sets.json"
+            sets = json.loads(sets_file.read_text()) if sets_file.exists() else {}
+            left = {a: s for a, s in sets.items()
+                    if s["id"] != photoset_id or any(c.get("photoset_id") == photoset_id for c in self._sidecars())}
+            if left != sets:
+                write_atomic(sets_file, json.dumps(left, indent=2).encode())
+            self._render_index()
+
+    def delete(self, photo_id: str) -> None:
+        with self._locked():
+            sidecar = self._sidecar(photo_id)
+            if sidecar is not None:
+                (self._photos / str(sidecar["file"])).unlink(missing_ok=True)
+                (self._photos / f"{_SAFE_NAME.sub('-', photo_id)}.json").unlink(missing_ok=True)
+            self._render_index()
+
+    def hide(self, photo_id: str) -> None:
+        self._change(photo_id, private=True)
+
+    def configure(self, photo_id: str, options: FlickrOptions) -> None:
+        self._change(photo_id, licence=options.licence, comments=options.comments)
+
+    def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
+        self._change(photo_id, title=title, description=description)
+
+    def set_tags(self, photo_id: str, tags: list[str]) -> None:
+        self._change(photo_id, tags=list(tags))
+
+    def _change(self, photo_id: str, **fields: Any) -> None:
+        with self._locked():
+            sidecar = self._sidecar(photo_id)
+            if sidecar is None:
+                if "private" in fields:
+                    return  # already gone is fine
+                raise PublishRefused(f"photo {photo_id} is no longer in the local album")
+            self._save_sidecar({**sidecar, **fields})
+            self._render_index()
+
     # -- internals -------------------------------------------------------------------------------
+    def _sidecar(self, photo_id: str) -> dict[str, Any] | None:
+        path = self._photos / f"{_SAFE_NAME.sub('-', photo_id)}.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
     @property
     def _photos(self) -> Path:
         return self.root / "photos"
@@ -198,7 +251,8 @@ class LocalAlbum:
         write_atomic(path, json.dumps(entries, indent=2, ensure_ascii=False).encode())
 
     def _render_index(self) -> None:
-        write_atomic(self.root / "index.html", render_index(self._sidecars()).encode())
+        shown = [s for s in self._sidecars() if not s.get("private")]
+        write_atomic(self.root / "index.html", render_index(shown).encode())
 
 
 def _entry_id(entry: dict[str, Any]) -> str:
@@ -222,6 +276,12 @@ _STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem au
 article{border-top:1px solid #ccc;padding:1rem 0}img{max-width:100%;max-height:24rem}
 .tag{display:inline-block;background:#eef;border-radius:.3rem;padding:0 .4rem;margin-right:.3rem}
 .meta{color:#666;font-size:.85rem}"""
+
+
+def album_url(photo_page: str, photoset_id: str) -> str:
+    """The local album's section of photoset ``photoset_id``, from the page of one of its photos."""
+    index, hash_, _ = photo_page.partition("#")
+    return f"{index}#{photoset_id}" if hash_ and index.startswith("file:") and photoset_id else ""
 
 
 def render_index(sidecars: list[dict[str, Any]]) -> str:
@@ -260,6 +320,8 @@ def _article(photo: dict[str, Any]) -> str:
         f'<p class="description">{linkify(str(photo.get("description", "")))}</p>\n',
         f'<p class="tags">{tags}</p>\n' if tags else "",
         f'<p class="meta">Album {escape(str(photo.get("album", "")))} · published '
-        f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}</p>\n',
+        f'{escape(str(photo.get("published_at", "")))} · {escape(str(photo.get("machine_tag", "")))}'
+        + (f' · {escape(LICENCE_NAMES.get(str(photo["licence"]), str(photo["licence"])))}'
+           f' · comments: {escape(str(photo.get("comments", "")))}' if photo.get("licence") else "") + '</p>\n',
         "</article>",
     ])

@@ -6,6 +6,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
 
+from pressroom.domain.text import clean
+
 
 @dataclass(frozen=True)
 class Email:
@@ -28,9 +30,10 @@ def one_line(value: str) -> str:
 
     Nor may they hold text that reads as an RFC 2047 encoded word (``=?utf-8?q?...?=``): the email
     package decodes one in a header value it is given and writes out what it decoded, line breaks
-    and all, adding headers or a body. A word joiner after the ``=`` keeps it text.
+    and all, adding headers or a body. A word joiner after the ``=`` keeps it text. Control
+    characters and bidirectional overrides go too (:func:`pressroom.domain.text.clean`).
     """
-    return " ".join(value.split()).replace("=?", "=\N{WORD JOINER}?")
+    return " ".join(clean(value).split()).replace("=?", "=\N{WORD JOINER}?")
 
 
 def to_mime(email: Email, sender: str) -> EmailMessage:

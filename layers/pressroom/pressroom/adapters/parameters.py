@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
@@ -43,11 +44,27 @@ def previous_signing_keys() -> Iterator[bytes]:
     Links signed before a rotation keep working until they expire; rotating twice revokes them all
     (a leaked key).
     """
+    yield from _previous(get_settings().signing_key_secret)
+
+
+def published_links_key() -> bytes:
+    """The HMAC key that signs the links about published photos (take down, review a correction).
+
+    A secret of its own: the functions that issue these links never hold the approval key.
+    """
+    return _key(_secrets().get(get_settings().published_links_secret, max_age=_MAX_AGE))
+
+
+def previous_published_links_keys() -> Iterator[bytes]:
+    """As :func:`previous_signing_keys`, for :func:`published_links_key`."""
+    yield from _previous(get_settings().published_links_secret)
+
+
+def _previous(name: str) -> Iterator[bytes]:
     try:
-        value = _previous_secrets().get(get_settings().signing_key_secret, max_age=_MAX_AGE,
-                                        VersionStage="AWSPREVIOUS")
+        value = _previous_secrets().get(name, max_age=_MAX_AGE, VersionStage="AWSPREVIOUS")
     except GetParameterError as exc:  # never rotated; or unreadable, and its links are refused
-        log.info("no previous approval signing key: %s", type(exc.__context__ or exc).__name__)
+        log.info("no previous signing key: %s", type(exc.__context__ or exc).__name__)
         return
     yield _key(value)
 
@@ -57,7 +74,7 @@ def _key(value: object) -> bytes:
         raise RuntimeError("the approval signing key is not a string")
     key = value.encode() if isinstance(value, str) else value
     if len(key) < 32:
-        raise RuntimeError("the approval signing key is shorter than 32 bytes")
+        raise RuntimeError("a link signing key is shorter than 32 bytes")
     return key
 
 
@@ -84,6 +101,19 @@ def flickr_credentials() -> FlickrCredentials | None:
     return FlickrCredentials(**fields) if all(fields.values()) else None
 
 
+def crosspost_settings() -> dict[str, Any]:
+    """The networks to cross-post batch announcements to ({} when off, or the secret is empty or unreadable)."""
+    name = get_settings().crosspost_secret
+    if not name:
+        return {}
+    try:
+        value = _secrets().get(name, transform="json", max_age=_MAX_AGE)
+    except Exception as exc:  # noqa: BLE001 - cross-posting is optional: a broken secret turns it off
+        log.warning("cross-posting is off: its secret cannot be read (%s)", type(exc).__name__)
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _addresses(name: str) -> list[str]:
     value = _ssm().get(name, max_age=_MAX_AGE) or ""
     return [a.strip() for a in str(value).replace(";", ",").split(",") if a.strip()]
@@ -94,9 +124,46 @@ def approvers() -> list[str]:
     return _addresses(get_settings().approvers_parameter)
 
 
+def control_room() -> list[str]:
+    """Where threats and disclosures of harm go at once, beside the press office (none if not set)."""
+    name = get_settings().control_room_parameter
+    return _addresses(name) if name else []
+
+
+def members(group: str) -> list[str]:
+    """The addresses of approver group ``group`` (``<groups_parameter_prefix><group>``); none when
+    the parameter does not exist (the photo then waits visibly for someone to be put in it)."""
+    name = get_settings().groups_parameter_prefix + group
+    try:
+        return _addresses(name)
+    except GetParameterError as exc:
+        log.warning("approver group %s unreadable: %s", name, type(exc.__context__ or exc).__name__)
+        return []
+
+
 def press_office() -> list[str]:
     """Where staleness reminders and flagged comments go."""
     return _addresses(get_settings().press_office_parameter)
+
+
+class Parameters:
+    """The port the approval stages read addresses and the signing key through (SSM and Secrets
+    Manager, each value cached for five minutes)."""
+
+    def approvers(self) -> list[str]:
+        return approvers()
+
+    def members(self, group: str) -> list[str]:
+        return members(group)
+
+    def press_office(self) -> list[str]:
+        return press_office()
+
+    def signing_key(self) -> bytes:
+        return signing_key()
+
+    def previous_signing_keys(self) -> Iterator[bytes]:
+        return previous_signing_keys()
 
 
 def reset() -> None:

@@ -6,6 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from pressroom.domain.flickr_options import FlickrOptions
+
+#: how every photo is published (Flickr: is_public, safety level "safe", shown in search)
+VISIBILITY = "Public: anyone can see it, and it is shown in Flickr's search"
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as the site keeps them: without double quotes, spaces collapsed, each once, none empty."""
+    out: list[str] = []
+    for tag in tags:
+        clean = " ".join(str(tag).replace('"', "").split())
+        if clean and clean not in out:
+            out.append(clean)
+    return out
+
 
 @dataclass(frozen=True)
 class Published:
@@ -33,14 +46,23 @@ class PublisherUnavailable(Exception):
     """The site could not be reached or failed (network, 5xx, API error): try again later."""
 
 
+class NotPermitted(PublisherUnavailable):
+    """The site refused because the account's token lacks the access this needs (Flickr's "delete")."""
+
+
 class PublishRefused(Exception):
     """The site refused this photo for good (e.g. it does not recognise the file)."""
 
 
 class Publisher(Protocol):
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                machine_tag: str) -> Published:
-        """Upload a public photo tagged with ``machine_tag`` (in no photoset yet)."""
+                machine_tag: str, options: FlickrOptions | None = None) -> Published:
+        """Upload a public photo tagged with ``machine_tag`` (in no photoset yet), with the safety
+        level and content type of ``options`` (default: :class:`FlickrOptions`'s)."""
+
+    def configure(self, photo_id: str, options: FlickrOptions) -> None:
+        """Set an uploaded photo's licence and who may comment (nobody else may add tags or
+        notes); repeating it is harmless."""
 
     def find(self, machine_tag: str) -> Published | None:
         """The account's photo carrying ``machine_tag``, if an earlier attempt uploaded it."""
@@ -64,6 +86,24 @@ class Publisher(Protocol):
     def delete_comment(self, comment_id: str) -> None:
         """Remove a comment from one of the account's photos (already gone is fine)."""
 
+    # -- after publishing (stages.takedown, stages.update) ---------------------------------------
+    def remove_from_album(self, photo_id: str, photoset_id: str) -> None:
+        """Take a photo out of a photoset; the photo or the photoset already gone is fine."""
+
+    def delete(self, photo_id: str) -> None:
+        """Delete a photo from the site for good; already gone is fine."""
+
+    def hide(self, photo_id: str) -> None:
+        """Make a photo private (only the account sees it), comments and notes closed; already gone
+        is fine."""
+
+    def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
+        """Replace a published photo's title and description (plain text, as for ``publish``);
+        :class:`PublishRefused` if the photo is no longer on the site."""
+
+    def set_tags(self, photo_id: str, tags: list[str]) -> None:
+        """Replace all of a published photo's tags; :class:`PublishRefused` if it is gone."""
+
 
 class Unconfigured:
     """The publisher of a deployment whose Flickr secret is not filled in: every call is
@@ -73,7 +113,10 @@ class Unconfigured:
         self._reason = f"Flickr is not configured: fill in the {secret} secret, then `pressroom retry` the photo"
 
     def publish(self, photo: bytes, filename: str, *, title: str, description: str, tags: list[str],
-                machine_tag: str) -> Published:
+                machine_tag: str, options: FlickrOptions | None = None) -> Published:
+        raise PublisherUnavailable(self._reason)
+
+    def configure(self, photo_id: str, options: FlickrOptions) -> None:
         raise PublisherUnavailable(self._reason)
 
     def find(self, machine_tag: str) -> Published | None:
@@ -92,4 +135,19 @@ class Unconfigured:
         raise PublisherUnavailable(self._reason)
 
     def delete_comment(self, comment_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def remove_from_album(self, photo_id: str, photoset_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def delete(self, photo_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def hide(self, photo_id: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
+        raise PublisherUnavailable(self._reason)
+
+    def set_tags(self, photo_id: str, tags: list[str]) -> None:
         raise PublisherUnavailable(self._reason)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -114,6 +115,15 @@ class PhotoStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    @classmethod
+    def photo_from_image(cls, image: dict[str, Any] | None) -> Photo | None:
+        """The photo a table stream record's image (DynamoDB JSON) holds; None when the image is
+        not a photo's ``META`` item (an audit event, an album, the account)."""
+        if not image or image.get("SK", {}).get("S") != "META" or not str(
+                image.get("PK", {}).get("S", "")).startswith("PHOTO#"):
+            return None
+        return _photo_from_item(cls._plain(image))
+
     # -- writing -------------------------------------------------------------------------------
     def create(self, photo: Photo, *, actor: str, detail: dict[str, Any] | None = None) -> bool:
         """Store a new photo in its first state; False if it already exists (a duplicate event)."""
@@ -148,16 +158,18 @@ class PhotoStore:
         actor: str,
         changes: dict[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
+        condition: tuple[str, dict[str, Any]] | None = None,
     ) -> Photo:
         """Move a photo from ``expected`` to ``to``, recording an audit event, atomically.
 
         Raises :class:`StaleTransition` when the photo is not in ``expected`` (so a duplicate
-        delivery changes nothing) and :class:`IllegalTransition` for a move the machine forbids.
+        delivery changes nothing), or ``condition`` (an expression and its values) does not hold,
+        and :class:`IllegalTransition` for a move the machine forbids.
         """
         if to not in TRANSITIONS[expected]:
             raise IllegalTransition(f"{expected} → {to} is not a transition")
         return self._write(photo_id, expected, to, actor=actor, changes=changes or {},
-                           event=f"{expected.value}→{to.value}", detail=detail)
+                           event=f"{expected.value}→{to.value}", detail=detail, condition=condition)
 
     def update(
         self,
@@ -181,6 +193,21 @@ class PhotoStore:
         """Append an audit event without changing the photo."""
         item = self._event_item(photo_id, now_iso(), uuid.uuid4().hex[:8], event, actor, None, None, detail)
         self._db.put_item(TableName=self._table, Item=item)
+
+    # -- images --------------------------------------------------------------------------------
+    def first_with_image(self, sha256: str, photo_id: str) -> str:
+        """The photo that first recorded a scrubbed image with this SHA-256: ``photo_id`` itself when
+        no photo had (it is recorded now, ``PK=IMAGE#<sha256>, SK=FIRST``), else the earlier one."""
+        key = {"PK": {"S": f"IMAGE#{sha256}"}, "SK": {"S": "FIRST"}}
+        item = {**key, **self._serialize({"photo_id": photo_id, "at": now_iso()})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            first = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item") or {}
+            return str(self._plain(first).get("photo_id") or photo_id)
+        return photo_id
 
     # -- the account ---------------------------------------------------------------------------
     def account(self) -> dict[str, Any]:
@@ -278,6 +305,68 @@ class PhotoStore:
         self._db.update_item(TableName=self._table, Key=self._comment_key(comment_id),
                              UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": outcome}})
 
+    # -- comment replies: one per author and photo (PK=REPLY#<site photo id>#<author>, SK=REPLIED) -----
+    def claim_reply(self, site_photo_id: str, author: str, comment_id: str, now: str) -> bool:
+        """Whether ``comment_id`` may be the one answered for ``author`` on the photo: nobody by
+        this author was answered there yet (or this very comment was, by a handling cut short)."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._reply_key(site_photo_id, author),
+                UpdateExpression="SET comment_id = :c, claimed_at = if_not_exists(claimed_at, :now)",
+                ConditionExpression="attribute_not_exists(PK) OR comment_id = :c",
+                ExpressionAttributeValues={":c": {"S": comment_id}, ":now": {"S": now}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- the daily digest (PK=DIGEST#<day>; SK=COMMENT#<id> a comment, SK=SENT its claim) ----------
+    def add_to_digest(self, day: str, comment_id: str, entry: dict[str, Any], expires_at: int) -> None:
+        """Put a comment in ``day``'s digest (again is harmless: same item)."""
+        values = {f":v{i}": _SER.serialize(_to_dynamo(v)) for i, v in enumerate(entry.values())}
+        names = {f"#n{i}": k for i, k in enumerate(entry)}
+        sets = ", ".join(f"#n{i} = :v{i}" for i in range(len(entry)))
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, f"COMMENT#{comment_id}"),
+                             UpdateExpression=f"SET {sets}, expires_at = :exp", ExpressionAttributeNames=names,
+                             ExpressionAttributeValues={**values, ":exp": {"N": str(expires_at)}})
+
+    def digest(self, day: str) -> list[dict[str, Any]]:
+        """Every comment in ``day``'s digest, in the order they were added."""
+        entries: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True}
+        while True:
+            page = self._db.query(**kwargs)
+            entries += [{k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items() if k not in ("PK", "SK")}
+                        for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(entries, key=lambda e: (str(e.get("handled_at", "")), str(e.get("comment_id", ""))))
+
+    def claim_digest(self, day: str, now: str, stale_before: str, expires_at: int) -> bool:
+        """Take the sending of ``day``'s digest: nobody sent it, nor is sending it since ``stale_before``."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=self._digest_key(day, "SENT"),
+                UpdateExpression="SET #s = :sending, claimed_at = :now, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(PK) OR #s = :retry OR (#s = :sending AND claimed_at < :stale)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}, ":retry": {"S": "retry"}, ":now": {"S": now},
+                                           ":stale": {"S": stale_before}, ":exp": {"N": str(expires_at)}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def finish_digest(self, day: str, outcome: str) -> None:
+        """``outcome``: "sent" (or "empty"), or "retry" to hand the digest back to the next run."""
+        self._db.update_item(TableName=self._table, Key=self._digest_key(day, "SENT"), UpdateExpression="SET #s = :o",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":o": {"S": outcome}})
+
     # -- albums --------------------------------------------------------------------------------
     def album(self, album: str) -> dict[str, Any]:
         """The item of ``album``'s photoset (``PK=ALBUM#<album>, SK=PHOTOSET``): ``claim`` and
@@ -312,6 +401,86 @@ class PhotoStore:
                 return False
             raise
         return True
+
+    # -- upload batches (PK=ALBUM#<album>: SK=MEMBER#<photo id>, SK=BATCH#<batch id>) -------------
+    def join_batch(self, album: str, photo_id: str, state: State) -> bool:
+        """Add a new photo to its album's open batch; False if it was added before (announced or not)."""
+        item = {**self._member_key(album, photo_id),
+                **self._serialize({"album": album, "photo_id": photo_id, "state": state.value, "joined_at": now_iso()})}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def note_member(self, album: str, photo_id: str, state: State) -> bool:
+        """Record a batch member's new state; False if it is in no open batch (announced, or never joined)."""
+        try:
+            self._db.update_item(TableName=self._table, Key=self._member_key(album, photo_id),
+                                 UpdateExpression="SET #s = :s",
+                                 ConditionExpression="attribute_exists(PK) AND attribute_not_exists(announced)",
+                                 ExpressionAttributeNames={"#s": "state"},
+                                 ExpressionAttributeValues={":s": {"S": state.value}})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def open_batch(self, album: str) -> list[dict[str, Any]]:
+        """The members of ``album``'s open batch (photo_id, state, joined_at), first joined first."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :member)",
+            "ExpressionAttributeValues": {":pk": {"S": f"ALBUM#{album}"}, ":member": {"S": "MEMBER#"}},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(m for m in (self._plain(i) for i in page["Items"]) if not m.get("announced"))
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda m: (m.get("joined_at", ""), m.get("photo_id", "")))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def claim_batch(self, album: str, batch_id: str, lease_until: str, now: str) -> str:
+        """Take the announcing of a batch: ``mine``; ``busy`` while another delivery's lease runs;
+        ``sent`` once it was announced."""
+        key = self._batch_key(album, batch_id)
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        found = self._plain(item) if item else None
+        if found and found.get("sent_at"):
+            return "sent"
+        if found and str(found.get("lease_until", "")) > now:
+            return "busy"
+        condition, values = "attribute_not_exists(PK)", {}
+        if found:
+            condition, values = "lease_until = :seen", {":seen": {"S": str(found.get("lease_until", ""))}}
+        try:
+            self._db.put_item(TableName=self._table, Item={**key, **self._serialize({
+                "album": album, "batch_id": batch_id, "lease_until": lease_until})}, ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}))
+        except ClientError as exc:
+            if condition_failed(exc):
+                return "busy"
+            raise
+        return "mine"
+
+    def batch_sent(self, album: str, batch_id: str, summary: dict[str, Any], *, keep_until: int) -> None:
+        """Record the announcement of a batch (kept until ``keep_until``, epoch seconds)."""
+        self._db.update_item(TableName=self._table, Key=self._batch_key(album, batch_id),
+                             UpdateExpression="SET sent_at = :at, summary = :summary, expires_at = :ttl",
+                             ExpressionAttributeValues={":at": {"S": now_iso()}, ":summary": _SER.serialize(_to_dynamo(summary)),
+                                                        ":ttl": {"N": str(keep_until)}})
+
+    def close_batch(self, album: str, batch_id: str, photo_ids: list[str], *, keep_until: int) -> None:
+        """Mark the members of an announced batch, so that they never join another (their marks
+        expire at ``keep_until``, epoch seconds, when no delivery of their records is still due)."""
+        for photo_id in photo_ids:
+            self._db.update_item(TableName=self._table, Key=self._member_key(album, photo_id),
+                                 UpdateExpression="SET announced = :batch, expires_at = :ttl",
+                                 ExpressionAttributeValues={":batch": {"S": batch_id}, ":ttl": {"N": str(keep_until)}})
 
     # -- internals -----------------------------------------------------------------------------
     def _write(self, photo_id: str, expected: State, to: State | None, *, actor: str, changes: dict[str, Any],
@@ -377,12 +546,28 @@ class PhotoStore:
         return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": "PHOTOSET"}}
 
     @staticmethod
+    def _member_key(album: str, photo_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": f"MEMBER#{photo_id}"}}
+
+    @staticmethod
+    def _batch_key(album: str, batch_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"ALBUM#{album}"}, "SK": {"S": f"BATCH#{batch_id}"}}
+
+    @staticmethod
     def _account_key() -> dict[str, Any]:
         return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "STATE"}}
 
     @staticmethod
     def _feed_key() -> dict[str, Any]:
         return {"PK": {"S": "ACCOUNT"}, "SK": {"S": "COMMENTS-FEED"}}  # read_at: when the feed was last read
+
+    @staticmethod
+    def _reply_key(site_photo_id: str, author: str) -> dict[str, Any]:
+        return {"PK": {"S": f"REPLY#{site_photo_id}#{author}"}, "SK": {"S": "REPLIED"}}
+
+    @staticmethod
+    def _digest_key(day: str, sk: str) -> dict[str, Any]:
+        return {"PK": {"S": f"DIGEST#{day}"}, "SK": {"S": sk}}
 
     @staticmethod
     def _comment_key(comment_id: str) -> dict[str, Any]:
@@ -399,6 +584,50 @@ class PhotoStore:
             raise
         return True
 
+    # -- subject requests ----------------------------------------------------------------------
+    def items_mentioning(self, who: str) -> list[dict[str, Any]]:
+        """Every item (photo records, audit items, comment and account items) holding ``who`` (an
+        email address or a Flickr user id, matched whole and regardless of case) in any value.
+
+        A scan: subject requests are rare and the table is small; no index could find a value
+        nested anywhere in an item."""
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
+        while True:
+            page = self._db.scan(**kwargs)
+            found.extend(item for item in (self._plain(i) for i in page["Items"]) if _holds(item, who))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def pseudonymise(self, item: dict[str, Any], who: str, pseudonym: str) -> bool:
+        """Replace ``who`` by ``pseudonym`` wherever it appears in ``item`` (one found by
+        :meth:`items_mentioning`), leaving its keys, state and revision as they are. False when the
+        item changed since it was read (read it again and retry)."""
+        replaced = _replace(item, who, pseudonym)
+        condition, values = "attribute_exists(PK)", {}
+        if "revision" in item:  # a photo record: only over the revision read, so no transition is lost
+            condition, values = "attribute_exists(PK) AND revision = :r", {":r": _SER.serialize(item["revision"])}
+        try:
+            self._db.put_item(TableName=self._table, Item=self._serialize(replaced),
+                              ConditionExpression=condition, **({"ExpressionAttributeValues": values} if values else {}))
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def record_erasure(self, erasure_id: str, *, at: str, actor: str, reason: str, counts: dict[str, int]) -> None:
+        """The record that an erasure was done: when, by whom, why and how much, never whose."""
+        self._db.put_item(TableName=self._table, Item={
+            "PK": {"S": f"ERASURE#{erasure_id}"}, "SK": {"S": "RECORD"},
+            **self._serialize({"at": at, "actor": actor, "reason": reason, "counts": counts})})
+
+    def erasures(self) -> list[dict[str, Any]]:
+        items = self._db.scan(TableName=self._table, FilterExpression="begins_with(PK, :e)",
+                              ExpressionAttributeValues={":e": {"S": "ERASURE#"}}, ConsistentRead=True)["Items"]
+        return [self._plain(i) for i in items]
+
     @staticmethod
     def _serialize(item: dict[str, Any]) -> dict[str, Any]:
         return {k: _SER.serialize(_to_dynamo(v)) for k, v in item.items()}
@@ -406,6 +635,32 @@ class PhotoStore:
     @staticmethod
     def _plain(item: dict[str, Any]) -> dict[str, Any]:
         return {k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items()}
+
+
+def _whole(who: str) -> re.Pattern[str]:
+    """``who`` as a whole address or id: ``ann@x.org`` is not found inside ``joann@x.org``."""
+    return re.compile(r"(?<![\w.+-])" + re.escape(who) + r"(?![\w@-]|\.\w)", re.IGNORECASE)
+
+
+def _holds(value: Any, who: str) -> bool:
+    if isinstance(value, str):
+        return bool(_whole(who).search(value))
+    if isinstance(value, dict):
+        return any(_holds(k, who) or _holds(v, who) for k, v in value.items() if k not in ("PK", "SK"))
+    if isinstance(value, list):
+        return any(_holds(v, who) for v in value)
+    return False
+
+
+def _replace(value: Any, who: str, pseudonym: str) -> Any:
+    if isinstance(value, str):
+        return _whole(who).sub(pseudonym, value)
+    if isinstance(value, dict):
+        return {k if k in ("PK", "SK") else _replace(k, who, pseudonym): v if k in ("PK", "SK") else
+                _replace(v, who, pseudonym) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, who, pseudonym) for v in value]
+    return value
 
 
 def condition_failed(exc: ClientError) -> bool:
@@ -417,3 +672,4 @@ def condition_failed(exc: ClientError) -> bool:
         reasons = exc.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False
+

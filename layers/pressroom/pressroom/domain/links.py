@@ -70,6 +70,12 @@ class Claims:
         return datetime.fromtimestamp(self.expires, UTC)
 
 
+def purpose_key(key: bytes, purpose: str) -> bytes:
+    """A key of its own for one kind of link, derived from ``key``: a link issued for one purpose
+    (taking a photo down) never verifies as a link for another (reviewing a correction)."""
+    return hmac.new(key, b"pressroom/link-purpose\x00" + purpose.encode(), hashlib.sha256).digest()
+
+
 def approver_tag(key: bytes, approver: str) -> bytes:
     """A keyed 96-bit tag naming ``approver`` (case-insensitive) without revealing the address."""
     return hmac.new(key, b"approver\x00" + approver.strip().lower().encode(), hashlib.sha256).digest()[:12]

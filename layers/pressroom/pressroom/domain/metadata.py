@@ -11,5 +11,13 @@ def encode_metadata(value: str) -> str:
 
 
 def decode_metadata(value: str) -> str:
-    """The text of an S3 metadata value, RFC 2047-encoded or not."""
-    return str(make_header(decode_header(value))) if "=?" in value else value
+    """The text of an S3 metadata value, RFC 2047-encoded or not. Not cleaned here (an encoded
+    word may decode to any character): the caller cleans it as its field allows
+    (:mod:`pressroom.domain.text`). A value that does not decode (an unknown charset, broken
+    base64) is taken as it was sent, rather than failing the upload's scrub on every attempt."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
+from pressroom.domain.addresses import is_address
+from pressroom.domain.boxes import Box
 from pressroom.guidance.declared import (
     choice,
     minor_age,
@@ -20,16 +23,16 @@ ADULT_AGE = 18
 
 @dataclass
 class Judgement:
-    """Findings and approver's questions, collected check by check."""
+    """Findings and questions for the approver, collected check by check."""
 
     findings: list[Finding] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
 
-    def add(self, rule: Rule, outcome: str, evidence: str = "", **values: Any) -> None:
+    def add(self, rule: Rule, outcome: str, evidence: str = "", where: tuple[Box, ...] = (), **values: Any) -> None:
         result = rule.outcomes[outcome]
         if result.severity:
             message = result.message.format(**values)
-            self.findings.append(Finding(rule.id, result.severity, message, evidence, rule.guidance))
+            self.findings.append(Finding(rule.id, result.severity, message, evidence, rule.guidance, outcome, where))
         if result.question:
             self.questions.append(result.question.format(**values))
 
@@ -42,10 +45,13 @@ def judge(facts: Facts, detections: Detections, fields: dict[str, str], book: Ru
     _people(book.for_check("people"), declared, facts.captions, detections, out)
     _children(book.for_check("children"), declared, facts.captions, detections, _masked(fields, book), out)
     _credit(book.for_check("credit"), declared, out)
-    if not declared.get("uploader", "").strip():
-        out.add(book.for_check("uploader"), "undeclared", "uploader not declared")
+    _uploader(book.for_check("uploader"), declared, facts.declaration_problems, out)
+    _title(book.for_check("title"), facts, out)
     if not detections.available:
         out.add(book.for_check("image-analysis"), "unavailable", "image analysis", note=detections.note)
+    elif detections.unchecked:
+        what = " or ".join(detections.unchecked)
+        out.add(book.for_check("image-analysis"), "partial", f"image analysis does not judge {what}", what=what)
     return out
 
 
@@ -74,7 +80,8 @@ def _people(rule: Rule, declared: dict[str, str], captions: dict[str, Any], dete
         out.add(rule, "identifiable-without-forms", f"{detail}; release-forms not declared", detail=detail)
     if detections.faces and not forms and people != "identifiable":
         count = len(detections.faces)
-        out.add(rule, "faces-without-forms", f"image analysis: {count} face(s)", count=count, people=people or "not declared")
+        out.add(rule, "faces-without-forms", f"image analysis: {count} face(s){_placed(detections.faces)}",
+                where=tuple(face.box for face in detections.faces if face.box), count=count, people=people or "not declared")
     if named and people in {"none", "not-identifiable"}:
         names = ", ".join(named)
         out.add(rule, "named-but-not-identifiable", f"embedded persons: {names}; people={people}", names=names, people=people)
@@ -89,7 +96,8 @@ def _children(
     permission = references(declared.get("parental-permission"))
     mentions = _words(rule, "children", fields)
     school = _words(rule, "school", fields)
-    young = [face for face in detections.faces if face.age_low < ADULT_AGE]
+    young = [face for face in detections.faces if face.age_low is not None and face.age_low < ADULT_AGE]
+    unaged = [face for face in detections.faces if face.age_low is None]
     age = minor_age(captions.get("minor_age"))
     if not children:
         evidence = _declared_as(declared, "children") + (f"; {mentions}" if mentions else "")
@@ -100,11 +108,15 @@ def _children(
         out.add(rule, "present-without-permission", f"{detail}; parental-permission not declared", detail=detail)
     if not permission:
         for outcome, faces in (
-            ("child-face", [face for face in young if face.age_high < ADULT_AGE]),
-            ("possible-child-face", [face for face in young if face.age_high >= ADULT_AGE]),
+            ("child-face", [face for face in young if face.age_high is not None and face.age_high < ADULT_AGE]),
+            ("possible-child-face", [face for face in young if face.age_high is None or face.age_high >= ADULT_AGE]),
         ):
             if faces:
-                out.add(rule, outcome, f"image analysis: {_ages(faces)}", count=len(faces), ages=_ages(faces))
+                out.add(rule, outcome, f"image analysis: {_ages(faces)}", where=tuple(f.box for f in faces if f.box),
+                        count=len(faces), ages=_ages(faces))
+    if unaged and not permission:
+        out.add(rule, "ages-not-estimated", f"image analysis: {len(unaged)} face(s), age not estimated",
+                where=tuple(f.box for f in unaged if f.box), count=len(unaged))
     if children == "no":
         signs = [sign for sign in (
             mentions and f"the text mentions {mentions}",
@@ -130,6 +142,29 @@ def _credit(rule: Rule, declared: dict[str, str], out: Judgement) -> None:
         out.add(rule, "not-force", f'copyright="{owner}"', copyright=owner)
 
 
+def _uploader(rule: Rule, declared: dict[str, str], problems: tuple[str, ...], out: Judgement) -> None:
+    uploader = declared.get("uploader", "").strip()
+    if not uploader:
+        out.add(rule, "undeclared", "uploader not declared")
+    elif not is_address(uploader):
+        out.add(rule, "not-an-address", f'uploader="{uploader}"', uploader=uploader)
+    for problem_ in problems:
+        out.add(rule, "declaration-refused", problem_, problem=problem_)
+
+
+def _title(rule: Rule, facts: Facts, out: Judgement) -> None:
+    """A photo published untitled, or under its file name (which the scrub stage gives one with none)."""
+    title = " ".join(facts.title.split())
+    if not title:
+        out.add(rule, "missing", "no title")
+    elif facts.filename and _plain(title) == _plain(PurePosixPath(facts.filename).stem):
+        out.add(rule, "file-name", f'title="{title}"; file name "{facts.filename}"', title=title)
+
+
+def _plain(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
+
+
 def _declared_as(declared: dict[str, str], key: str) -> str:
     return f'{key}="{declared[key]}" (not understood)' if declared.get(key, "").strip() else f"{key} not declared"
 
@@ -142,6 +177,12 @@ def _words(rule: Rule, name: str, fields: dict[str, str]) -> str:
         for match in regex.finditer(text)
     }
     return ", ".join(f'{field_name}: "{word}"' for word, field_name in found.items())
+
+
+def _placed(faces: tuple[Face, ...]) -> str:
+    """Where the faces are and how big, for the evidence ("top left, 12% of the picture's height")."""
+    places = [f"{face.box.where()}, {face.box.height:.0%} of the picture's height" for face in faces if face.box]
+    return f" ({'; '.join(places)})" if places else ""
 
 
 def _ages(faces: list[Face]) -> str:

@@ -20,6 +20,13 @@ uploader             who asked for the photo to be added
 title                the title to publish
 description          the description to publish
 tags                 comma-separated tags to publish
+publish-at           not before this time (an embargo), ``YYYY-MM-DDTHH:MM`` in UK time
+licence              the Flickr licence: ``all-rights-reserved``, ``cc-by-4.0``, ``cc-by-sa-4.0``,
+                     ``cc-by-nc-4.0``, ``cc-by-nc-sa-4.0``, ``cc-by-nd-4.0``, ``cc-by-nc-nd-4.0``,
+                     ``cc0``, ``public-domain`` (default: the deployment's)
+comments             who may comment on Flickr: ``everyone``, ``contacts``, ``nobody``
+safety               Flickr's safety level: ``safe``, ``moderate``, ``restricted``
+content-type         ``photo``, ``screenshot`` or ``other`` (a poster is ``other``)
 ==================== ====================================================================
 """
 from __future__ import annotations
@@ -27,11 +34,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pressroom.domain.addresses import is_address
+from pressroom.domain.schedule import publish_at
+
 CATEGORIES = ("neighbourhood-initiative", "force-photographer-pr", "campaign", "other")
 CHOICES: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES,
     "people": ("none", "identifiable", "not-identifiable"),
     "children": ("yes", "no"),
+    "licence": ("all-rights-reserved", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0",
+                "cc-by-nd-4.0", "cc-by-nc-nd-4.0", "cc0", "public-domain"),
+    "comments": ("everyone", "contacts", "nobody"),
+    "safety": ("safe", "moderate", "restricted"),
+    "content-type": ("photo", "screenshot", "other"),
 }
 KEYS = (
     "category",
@@ -46,6 +61,11 @@ KEYS = (
     "title",
     "description",
     "tags",
+    "publish-at",
+    "licence",
+    "comments",
+    "safety",
+    "content-type",
 )
 #: What people write for a form they do not hold (yet): not a reference.
 _NOT_HELD = re.compile(
@@ -85,11 +105,32 @@ def references(value: str | None) -> list[str]:
     return [ref for ref in refs if not _NOT_HELD.fullmatch(ref)]
 
 
+def unknown(declared: dict[str, str]) -> list[str]:
+    """A line for each declaration whose key Pressroom does not know, naming the keys it does."""
+    return [f"unknown declaration \"{key}\" (the keys are {', '.join(KEYS)})" for key in declared if key not in KEYS]
+
+
 def invalid(declared: dict[str, str]) -> list[str]:
-    """Reasons the declarations cannot be used as given (unknown keys, values not among the choices)."""
-    reasons = [f"unknown declaration {key!r} (known: {', '.join(KEYS)})" for key in declared if key not in KEYS]
-    reasons += [f"{key} {problem(declared, key)}" for key in CHOICES if key in declared and problem(declared, key)]
+    """Reasons the declarations cannot be used as given, each naming what is accepted: unknown keys,
+    values not among the choices, an uploader that is not a plain email address."""
+    reasons = unknown(declared)
+    for key, choices in CHOICES.items():
+        value = declared.get(key)
+        if value is not None and value.strip().lower() not in choices:
+            reasons.append(f"{key}={value} is not accepted ({key} is {_or(choices)})")
+    uploader = declared.get("uploader")
+    if uploader is not None and not is_address(uploader.strip()):
+        reasons.append(f"uploader {uploader!r} is not a plain email address (such as name@west-midlands.police.uk)")
+    if declared.get("publish-at", "").strip():
+        try:
+            publish_at(declared["publish-at"])
+        except ValueError as exc:
+            reasons.append(str(exc))
     return reasons
+
+
+def _or(choices: tuple[str, ...]) -> str:
+    return ", ".join(choices[:-1]) + f" or {choices[-1]}"
 
 
 def minor_age(value: Any) -> int | None:

@@ -1,8 +1,10 @@
 """What the policy reads (Facts) and what it says (Finding, Report)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from pressroom.domain.boxes import Box
 
 SEVERITIES = ("block", "warn", "info")
 
@@ -16,11 +18,23 @@ class Finding:
     message: str
     evidence: str
     guidance: str
+    #: which outcome of a check judged in code ("" for a text rule)
+    outcome: str = ""
+    #: where in the picture it was seen (faces, text read in the image); empty for everything else
+    where: tuple[Box, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        """The finding as the photo record keeps it (places as whole ten-thousandths)."""
+        record: dict[str, Any] = {k: getattr(self, k) for k in ("rule", "severity", "message", "evidence", "guidance", "outcome")}
+        if self.where:
+            record["where"] = [box.as_record() for box in self.where]
+        return record
 
 
 @dataclass(frozen=True)
 class Report:
-    """The policy's verdict on one photo: ``blocked`` if any finding blocks, else ``needs_approval``."""
+    """The policy's verdict on one photo: ``blocked`` if any finding blocks, else ``needs_approval``;
+    ``checklist`` holds the questions the approver will be asked."""
 
     verdict: str
     findings: list[Finding]
@@ -29,7 +43,7 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
-            "findings": [asdict(finding) for finding in self.findings],
+            "findings": [finding.as_record() for finding in self.findings],
             "checklist": list(self.checklist),
         }
 
@@ -50,3 +64,5 @@ class Facts:
     album: str = ""
     captions: dict[str, Any] = field(default_factory=dict)
     declared: dict[str, str] = field(default_factory=dict)
+    #: declarations the upload carried that could not be used (unknown keys), each a line for a person
+    declaration_problems: tuple[str, ...] = ()

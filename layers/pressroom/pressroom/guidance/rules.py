@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pressroom.guidance.checklist import Question, Route, parse_questions, parse_routes
 from pressroom.guidance.model import SEVERITIES
 
 #: The checks judged in code, and the outcomes each must define in the data file.
@@ -27,14 +28,16 @@ CODE_CHECKS: dict[str, frozenset[str]] = {
             "present-without-permission",
             "child-face",
             "possible-child-face",
+            "ages-not-estimated",
             "mentioned-but-declared-absent",
             "school",
             "permission-declared",
         }
     ),
     "credit": frozenset({"missing", "not-force"}),
-    "uploader": frozenset({"undeclared"}),
-    "image-analysis": frozenset({"unavailable"}),
+    "uploader": frozenset({"undeclared", "not-an-address", "declaration-refused"}),
+    "title": frozenset({"missing", "file-name"}),
+    "image-analysis": frozenset({"unavailable", "partial"}),
 }
 CODE_CHECK_LISTS: dict[str, frozenset[str]] = {"children": frozenset({"children", "school"}), "credit": frozenset({"force"})}
 
@@ -58,20 +61,80 @@ _TEXT_KEYS = {
 _CODE_KEYS = {"id", "guidance", "check", "outcomes", "lists"}
 
 
+class _Found:
+    """Where a ``PhoneNumbers`` finder found a number, shaped like the ``re.Match`` the rules read."""
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self._span, self._text = (start, end), text
+
+    def span(self, group: int | str = 0) -> tuple[int, int]:
+        return self._span
+
+    def start(self, group: int | str = 0) -> int:
+        return self._span[0]
+
+    def end(self, group: int | str = 0) -> int:
+        return self._span[1]
+
+    def group(self, group: int | str = 0) -> str:
+        return self._text[self._span[0] : self._span[1]] if group in (0, "") else ""
+
+
+class PhoneNumbers:
+    """Phone numbers as the ``phonenumbers`` library (Google's libphonenumber data) finds them, in
+    every format people write them, where a regular expression guesses. A pattern entry with
+    ``parser = "phonenumbers"`` uses it, with ``region`` (default GB) for numbers without a
+    country code. Kept: numbers written from their trunk or international prefix (``0``, ``+``,
+    ``00``) with a possible length for their country, and for UK numbers at least 9 national digits,
+    so years, counts and references ("until 2031", "12 000 people") are never taken for numbers.
+    Numbers reserved for drama (07700 900xxx, 01632 960xxx) are possible but not valid, and are
+    kept: they stand for real ones in tests."""
+
+    groupindex: dict[str, int] = {}
+
+    def __init__(self, region: str = "GB") -> None:
+        import phonenumbers
+
+        self._phonenumbers = phonenumbers
+        self.region = region
+        self.pattern = f"phonenumbers:{region}"
+
+    def finditer(self, text: str) -> list[_Found]:
+        lib = self._phonenumbers
+        found = []
+        for match in lib.PhoneNumberMatcher(text, self.region, leniency=lib.Leniency.POSSIBLE):
+            raw = match.raw_string.lstrip("(").lstrip()
+            if not raw.startswith(("0", "+")):
+                continue
+            number = match.number
+            if number.country_code == 44 and len(str(number.national_number)) < 9:
+                continue
+            if lib.is_possible_number(number):
+                found.append(_Found(match.start, match.end, text))
+        return found
+
+    def search(self, text: str) -> _Found | None:
+        found = self.finditer(text)
+        return found[0] if found else None
+
+
 @dataclass(frozen=True)
 class Matcher:
     """One compiled expression; ``label`` names it in evidence, ``suggestion`` is plain English."""
 
-    regex: re.Pattern[str]
+    regex: re.Pattern[str] | PhoneNumbers
     label: str = ""
     suggestion: str = ""
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a code check's outcome does: a finding (``severity`` and ``message``), a question for
+    the approver about what no check judges (``question``), or both."""
+
     severity: str
     message: str
-    question: str
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,7 +145,7 @@ class Rule:
     severity: str = ""
     message: str = ""
     matchers: tuple[Matcher, ...] = ()
-    ignore: tuple[re.Pattern[str], ...] = ()
+    ignore: tuple[re.Pattern[str] | PhoneNumbers, ...] = ()
     labels: frozenset[str] = frozenset()
     fields: frozenset[str] = frozenset(FIELDS)
     escalate_when: tuple[re.Pattern[str], ...] = ()
@@ -93,15 +156,10 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class ChecklistItem:
-    guidance: str
-    question: str
-
-
-@dataclass(frozen=True)
 class RuleBook:
     rules: tuple[Rule, ...]
-    checklist: tuple[ChecklistItem, ...]
+    questions: tuple[Question, ...]
+    routes: tuple[Route, ...]
     url_mask: re.Pattern[str]
     caption: dict[str, str]
 
@@ -130,9 +188,14 @@ def _guidance(value: Any, where: str) -> str:
 
 
 def _compile_patterns(table: dict[str, Any]) -> dict[str, Matcher]:
-    compiled = {}
+    compiled: dict[str, Matcher] = {}
     for name, entry in table.items():
         flags = 0 if entry.get("case_sensitive") else re.IGNORECASE
+        if "parser" in entry:
+            if entry["parser"] != "phonenumbers" or "regex" in entry:
+                raise ValueError(f"pattern {name!r}: parser must be \"phonenumbers\", without a regex")
+            compiled[name] = Matcher(PhoneNumbers(entry.get("region", "GB")), name, entry.get("suggestion", ""))
+            continue
         try:
             compiled[name] = Matcher(re.compile(entry["regex"], flags), name, entry.get("suggestion", ""))
         except (KeyError, re.error) as exc:
@@ -193,7 +256,12 @@ def _code_rule(raw: dict[str, Any], where: str) -> Rule:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     outcomes: dict[str, Outcome] = {}
     for name, entry in raw.get("outcomes", {}).items():
+        if set(entry) - {"severity", "message", "question"}:
+            raise ValueError(f"{where}: outcome {name}: unknown keys "
+                             f"{sorted(set(entry) - {'severity', 'message', 'question'})}")
         severity = entry.get("severity", "")
+        if not severity and not entry.get("question"):
+            raise ValueError(f"{where}: outcome {name}: needs a severity and message, or a question")
         if severity and severity not in SEVERITIES:
             raise ValueError(f"{where}: outcome {name}: severity must be one of {SEVERITIES}")
         if severity and not entry.get("message"):
@@ -225,13 +293,15 @@ def parse_rulebook(data: dict[str, Any]) -> RuleBook:
     missing_checks = set(CODE_CHECKS) - {rule.check for rule in rules}
     if missing_checks:
         raise ValueError(f"no rule for the checks {sorted(missing_checks)}")
-    checklist = tuple(
-        ChecklistItem(_guidance(item.get("guidance"), "checklist"), item["question"]) for item in data.get("checklist", [])
-    )
+    if "checklist" in data:
+        raise ValueError("[[checklist]] items are [[question]]s now, each answered yes or no")
+    questions = parse_questions(data.get("question", []), set(ids), _guidance)
+    compiled_lists = {name: tuple(phrase(word) for word in words) for name, words in word_lists.items()}
+    routes = parse_routes(data.get("route", []), set(ids), questions, compiled_lists, _guidance)
     caption = data.get("caption", {})
     if not {"link", "crime", "credit"} <= set(caption):
         raise ValueError("[caption] needs link, crime and credit")
-    return RuleBook(tuple(rules), checklist, re.compile(data["masks"]["url"]), dict(caption))
+    return RuleBook(tuple(rules), questions, routes, re.compile(data["masks"]["url"]), dict(caption))
 
 
 def load_rulebook(path: Path | None = None) -> RuleBook:

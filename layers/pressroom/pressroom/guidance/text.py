@@ -5,9 +5,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pressroom.guidance.detector import Detections, Label
+from pressroom.domain.boxes import Box
+from pressroom.guidance.detector import Detections, Label, TextLine
 from pressroom.guidance.model import SEVERITIES, Facts, Finding
-from pressroom.guidance.rules import Matcher, Rule, RuleBook
+from pressroom.guidance.rules import Matcher, PhoneNumbers, Rule, RuleBook
 
 _PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
 #: Cyrillic and Greek letters drawn like Latin ones ("ОFFICIAL" with a Cyrillic О reads as OFFICIAL).
@@ -17,6 +18,7 @@ _LOOK_ALIKES = str.maketrans(
 )
 _RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 _EVIDENCE_CHARS = 80
+IMAGE_TEXT = "image text"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def text_fields(facts: Facts, detections: Detections) -> dict[str, str]:
         "album": facts.album,
         "location": _text(captions.get("location")),
         "credit": facts.declared.get("credit") or _text(captions.get("credit")),
-        "image text": "\n".join(detections.text),
+        IMAGE_TEXT: "\n".join(detections.text),
     }
     for key in ("title", "description", "tags"):
         embedded = _text(captions.get(key))
@@ -73,7 +75,7 @@ def mask(text: str, book: RuleBook) -> str:
     return book.url_mask.sub(lambda match: " " * len(match.group()), text)
 
 
-def _spans(regex: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+def _spans(regex: re.Pattern[str] | PhoneNumbers, text: str) -> list[tuple[int, int]]:
     return [match.span() for match in regex.finditer(text)]
 
 
@@ -131,8 +133,20 @@ def _drop_outranked(hits: list[Hit]) -> list[Hit]:
     ]
 
 
-def findings(hits: list[Hit]) -> list[Finding]:
-    """One finding per rule and matched text, naming every field it was found in."""
+def line_places(lines: tuple[TextLine, ...]) -> list[tuple[int, int, Box]]:
+    """Where each line of the ``image text`` field starts and ends in it, and its box."""
+    places, offset = [], 0
+    for line in lines:
+        length = len(normalise(line.text))  # the field is the normalised lines joined by newlines
+        places.append((offset, offset + length, line.box))
+        offset += length + 1
+    return places
+
+
+def findings(hits: list[Hit], lines: tuple[TextLine, ...] = ()) -> list[Finding]:
+    """One finding per rule and matched text, naming every field it was found in; text read in the
+    picture says where (``lines`` are the detector's, whose text makes the ``image text`` field)."""
+    places = line_places(lines)
     grouped: dict[tuple[str, str, str], list[Hit]] = {}
     for hit in hits:
         grouped.setdefault((hit.rule.id, hit.label, " ".join(hit.text.casefold().split())), []).append(hit)
@@ -144,5 +158,9 @@ def findings(hits: list[Hit]) -> list[Finding]:
         shown = shown if len(shown) <= _EVIDENCE_CHARS else shown[: _EVIDENCE_CHARS - 1] + "…"
         label = f"{first.label} " if first.label else ""
         severity = min((hit.severity for hit in group), key=_RANK.__getitem__)
-        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"', first.rule.guidance))
+        where = tuple(dict.fromkeys(
+            box for hit in group if hit.field == IMAGE_TEXT for start, end, box in places if start < hit.end and hit.start < end
+        ))
+        seen = f" ({', '.join(dict.fromkeys(box.where() for box in where))} of the picture)" if where else ""
+        result.append(Finding(first.rule.id, severity, first.message, f'{fields}: {label}"{shown}"{seen}', first.rule.guidance, where=where))
     return result

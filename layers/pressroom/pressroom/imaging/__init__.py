@@ -50,11 +50,11 @@ import tempfile
 from pathlib import Path
 
 from . import gif, heic, jpeg, png, tiff, webp
-from .result import RejectedImage, Scrubbed, ScrubResult
+from .result import RejectedImage, Scrubbed, ScrubResult, TooLarge
 from .sniff import sniff
 from .verify import check_decodes
 
-__all__ = ["RejectedImage", "ScrubResult", "scrub_bytes", "scrub_file", "write_atomically", "EXTENSIONS", "CONTENT_TYPES"]
+__all__ = ["RejectedImage", "ScrubResult", "TooLarge", "scrub_bytes", "scrub_file", "write_atomically", "EXTENSIONS", "CONTENT_TYPES"]
 
 DEFAULT_MAX_PIXELS = 100_000_000
 _SCRUBBERS = {"jpeg": jpeg.scrub, "png": png.scrub, "webp": webp.scrub, "gif": gif.scrub,

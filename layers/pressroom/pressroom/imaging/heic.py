@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+from . import heifbox
 from .captions import CaptionReader
 from .exif import read_exif
 from .result import RejectedImage, Scrubbed, check_pixels
@@ -38,6 +39,7 @@ _FULL = frozenset((b"meta", b"iinf"))  # full boxes: 4 bytes of version and flag
 
 def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     check_boxes(data)
+    heifbox.check_complete(data)  # libheif itself decodes a grid with tiles missing
     return _WORKERS.run(data, max_pixels)
 
 

@@ -16,6 +16,14 @@ class RejectedImage(ValueError):
         return self.reason
 
 
+class TooLarge(RejectedImage):
+    """An image with more pixels than the limit: it may be fine, only too large to take."""
+
+    def __init__(self, width: int, height: int, limit: int) -> None:
+        super().__init__(f"image is {width}x{height} = {width * height} pixels, over the limit of {limit}")
+        self.width, self.height, self.limit = width, height, limit
+
+
 #: an animation's frames together may hold this many times the pixel limit
 FRAMES_LIMIT = 10
 
@@ -25,9 +33,7 @@ def check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
         raise RejectedImage(f"image header declares an empty size ({width}x{height})")
     if width * height > max_pixels:
-        raise RejectedImage(
-            f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}"
-        )
+        raise TooLarge(width, height, max_pixels)
 
 
 class Removals:

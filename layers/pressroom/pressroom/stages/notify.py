@@ -1,7 +1,6 @@
 """Telling the uploader what happened to their photo."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,12 +8,8 @@ from pressroom.adapters import parameters
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock
+from pressroom.domain.addresses import is_address
 from pressroom.domain.photos import Photo, State
-
-# A plain ASCII address: Python's email package reads '=?...?=' in an address as an encoded word,
-# so a looser pattern let through addresses that went elsewhere than they read, or were refused.
-_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-
 
 #: what the uploader can do next, where "fix what is listed" would not help them
 _NEXT = {
@@ -23,11 +18,6 @@ _NEXT = {
                        "it again as a JPEG, and upload that copy. If that fails too, send the press office the "
                        "reference above.",
 }
-
-
-def is_address(value: str) -> bool:
-    """Whether ``value`` is a plain, valid email address (one SES takes as it reads)."""
-    return bool(_ADDRESS.fullmatch(value or ""))
 
 
 def uploader_addresses(photo: Photo) -> list[str]:
@@ -47,7 +37,7 @@ def notice(photo: Photo, outcome: str, reasons: list[str]) -> Email:
         *[f"  - {r}" for r in reasons],
         "",
         f"Photo reference: {photo.id}",
-        _NEXT.get(photo.state, "Fix what is listed and upload the photo again, or contact the press office."),
+        photo.advice or _NEXT.get(photo.state, "Fix what is listed and upload the photo again, or contact the press office."),
     ]
     return Email(
         to=uploader_addresses(photo),

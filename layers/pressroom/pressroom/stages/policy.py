@@ -5,16 +5,19 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pressroom.adapters.mail import Mailer
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.guidance import Facts, Report, evaluate
-from pressroom.guidance.detector import Detector
+from pressroom.guidance.detector import Detector, analysis_record
 from pressroom.settings import Settings
 from pressroom.stages.notify import notify_once
+
+if TYPE_CHECKING:
+    from pressroom.guidance.meaning import Judge
 
 ACTOR = "policy"
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class Checker:
     sqs: Any
     mailer: Mailer
     detector: Detector
+    judge: Judge | None = None  # the caption judge of meaning; None: the rules alone
 
     def check(self, photo_id: str, *, attempt: int = 1) -> Photo | None:
         """Evaluate the guidance for one scrubbed photo; safe to call again.
@@ -74,10 +78,12 @@ class Checker:
         data = self.s3.get_object(Bucket=self.settings.clean_bucket, Key=photo.clean_key)["Body"].read()
         if hashlib.sha256(data).hexdigest() != photo.sha256:
             raise NotReady(f"clean copy of {photo_id} does not match its recorded checksum yet")
-        report = evaluate(facts_of(photo), self.detector.detect(data))
+        detections = self.detector.detect(data)
+        report = evaluate(facts_of(photo), detections, judge_of_meaning=self.judge)
         changes = {
-            "findings": [_finding(f) for f in report.findings],
+            "findings": [f.as_record() for f in report.findings],
             "checklist": list(report.checklist),
+            "analysis": analysis_record(detections),
         }
         detail = {"verdict": report.verdict, "rules": sorted({f.rule for f in report.findings})}
         try:
@@ -126,11 +132,8 @@ def facts_of(photo: Photo) -> Facts:
         album=photo.album,
         captions=photo.captions,
         declared=photo.declared,
+        declaration_problems=tuple(photo.declaration_problems),
     )
-
-
-def _finding(finding: Any) -> dict[str, Any]:
-    return {k: getattr(finding, k) for k in ("rule", "severity", "message", "evidence", "guidance")}
 
 
 def _blocking_reasons(report: Report) -> list[str]:

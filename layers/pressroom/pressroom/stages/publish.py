@@ -12,8 +12,14 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
 3. the upload is put in its album's photoset, which the table names (``PK=ALBUM#<album>``): the
    first delivery to need it claims that item and makes the set, so concurrent deliveries of a
    new album's photos make one;
-4. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, and the
-   stale-account reminder is moved to N days later.
+4. the photo moves APPROVED → PUBLISHED with the Flickr id, page URL and photoset id, the
+   stale-account reminder is moved to N days later, and the uploader is emailed the page and album
+   once (``notified_at``; a redelivery after that email failed sends it).
+
+Every attempt sets the upload's licence, comment and safety settings (``FlickrOptions``: declared,
+else the deployment's defaults; idempotent), so one that failed
+after the upload sets it on the retry. What is uploaded is :func:`publication_of` the photo, the
+same description the approvers were shown.
 
 A failure of the publisher (network, 5xx, API error) fails the message so that SQS retries it
 (:class:`PublishRetry`). The last delivery (SQS receive count ``settings.max_receive_count``, the queue's
@@ -40,15 +46,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import (
+    VISIBILITY,
     Published,
     Publisher,
     PublisherUnavailable,
     PublishRefused,
+    clean_tags,
 )
 from pressroom.adapters.store import PhotoStore, StaleTransition
 from pressroom.domain import clock
+from pressroom.domain.addresses import is_address
+from pressroom.domain.flickr_options import FlickrOptions, options_for
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.publication import Publication
+from pressroom.domain.schedule import london, publish_at
 from pressroom.guidance import declared_facts, published_caption
 from pressroom.settings import Settings
 from pressroom.stages.notify import send_once
@@ -95,6 +107,8 @@ class Outcome:
     photo_id: str
     status: str
     detail: str = ""
+    #: seconds from the upload's record to its publication, when this delivery recorded it
+    upload_to_publish: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,8 @@ class PublishStage:
     reminder: ReminderTimer
     press_office: Callable[[], list[str]]
     now: Callable[[], datetime] = clock.now
+    #: arms a one-time schedule (name, when, message) that sends a publish message then (None: none can)
+    schedule: Callable[[str, datetime, dict[str, Any]], None] | None = None
 
     def publish(self, photo_id: str, *, lease: timedelta, attempt: int) -> Outcome:
         """Publish one approved photo; ``lease`` is how long this invocation may still run and
@@ -114,6 +130,9 @@ class PublishStage:
         photo = self._approved(photo_id)
         if isinstance(photo, Outcome):
             return photo
+        held = self._held(photo)
+        if held is not None:
+            return held
         earlier = dict(photo.flickr)
         photo, claim = self._claim(photo, earlier, lease)
         uploaded, status = _upload_of(earlier), "recovered"
@@ -123,6 +142,7 @@ class PublishStage:
             if uploaded is None:
                 uploaded, status = self._upload(photo), "published"
                 photo = self._note_upload(photo, claim, uploaded)
+            self.publisher.configure(uploaded.photo_id, self._options(photo))  # again on a retry: harmless
             published = uploaded if uploaded.photoset_id else self._in_album(photo, uploaded, lease)
         except (_Permanent, PublishRefused) as exc:
             return self._give_up(photo, str(exc))
@@ -149,6 +169,33 @@ class PublishStage:
         return self._last_chance(photo, lease, publisher_stopped(self.settings.max_receive_count), _upload_of(earlier))
 
     # -- steps ---------------------------------------------------------------------------------
+    def _held(self, photo: Photo) -> Outcome | None:
+        """An embargoed photo (its ``publish-at`` still ahead) is held: a one-time schedule
+        (``publish-at-<id>``) sends its publish message again at that time, and this one is done.
+        None when it may be published now. A ``publish-at`` that is not a time fails the photo: it
+        must not go out before a time nobody can read."""
+        value = str((photo.declared or {}).get("publish-at") or "").strip()
+        if not value:
+            return None
+        try:
+            when = publish_at(value)
+        except ValueError as exc:
+            return self._give_up(photo, f"{exc}; it was not published")
+        if when <= self.now():
+            return None
+        if self.schedule is None:
+            return self._give_up(photo, f"it is embargoed until {london(when)} and this deployment cannot "
+                                        "hold a photo until then; it was not published")
+        self.schedule(publish_at_schedule(photo.id), when, {"photo_id": photo.id})
+        if photo.publish_at != clock.iso(when):
+            try:
+                self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="publish-held",
+                                  changes={"publish_at": clock.iso(when)},
+                                  detail={"until": clock.iso(when), "uk_time": london(when)})
+            except StaleTransition:
+                pass  # another delivery recorded it
+        return Outcome(photo.id, "held", clock.iso(when))
+
     def _approved(self, photo_id: str) -> Photo | Outcome:
         """The photo if it is APPROVED; else what a delivery for it does (a redelivery after a
         crash between recording and re-arming, or after the failure email failed, finishes that)."""
@@ -157,6 +204,7 @@ class PublishStage:
             return Outcome(photo_id, "skipped", "no such photo")
         if photo.state == State.PUBLISHED:
             self._rearm(photo)
+            self._tell_uploader(photo)  # if that failed before
             return Outcome(photo_id, "already-published", photo.flickr.get("url", ""))
         if photo.state == State.PUBLISH_FAILED and not photo.notified_at:
             return self._tell_press_office(photo)
@@ -188,16 +236,15 @@ class PublishStage:
         return claimed, claim
 
     def _upload(self, photo: Photo) -> Published:
+        public = publication_of(photo, self.settings)
         return self.publisher.publish(
-            self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=photo.title,
-            description=published_caption(photo.title, photo.description, self._credit(photo)),
-            tags=photo.tags, machine_tag=machine_tag(photo.id),
+            self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=public.title,
+            description=public.description, tags=list(public.tags), machine_tag=machine_tag(photo.id),
+            options=self._options(photo),
         )
 
-    @staticmethod
-    def _credit(photo: Photo) -> str:
-        """Who took the photo: as the uploader declared it, else as the image's IPTC/XMP says."""
-        return declared_facts(photo.declared, photo.captions).get("credit", "")
+    def _options(self, photo: Photo) -> FlickrOptions:
+        return options_for(photo.declared or {}, self.settings)
 
     def _note_upload(self, photo: Photo, claim: str, uploaded: Published) -> Photo:
         """Record the upload at once, so that a later delivery does not depend on the site's search
@@ -268,7 +315,10 @@ class PublishStage:
             self._release(photo, photo.flickr.get("claim", ""), reason)  # the retry records the noted upload
             raise PublishRetry(reason) from exc
         self._rearm(done)
-        return Outcome(photo.id, status, published.url)
+        self._tell_uploader(done)
+        created = parse_time(photo.created_at)
+        return Outcome(photo.id, status, published.url,
+                       upload_to_publish=(now - created).total_seconds() if created is not None else None)
 
     def _rearm(self, photo: Photo) -> None:
         published_at = parse_time(photo.flickr.get("published_at"))
@@ -316,11 +366,23 @@ class PublishStage:
             return Outcome(photo.id, "skipped", "changed by another delivery")
         return self._tell_press_office(failed)
 
+    def _tell_uploader(self, photo: Photo) -> None:
+        """Email the uploader, once, that ``photo`` is published, where and in which album; a failure
+        is raised so that the message is delivered again (it finds the photo PUBLISHED and sends it)."""
+        if is_address(photo.uploader):
+            send_once(self.store, self.mailer, photo, lambda: published_email(photo), event="uploader-notified",
+                      detail={"outcome": "published", "url": photo.flickr.get("url", "")})
+
     def _tell_press_office(self, photo: Photo) -> Outcome:
         """Email the press office that ``photo`` could not be published, unless that was done."""
         send_once(self.store, self.mailer, photo, lambda: failure_email(self.press_office(), photo, photo.reason),
                   event="press-office-notified", detail={"reason": photo.reason})
         return Outcome(photo.id, "failed", photo.reason)
+
+
+def publish_at_schedule(photo_id: str) -> str:
+    """The one-time schedule that publishes an embargoed photo at its ``publish-at``."""
+    return f"publish-at-{photo_id}"
 
 
 def publisher_stopped(attempts: int) -> str:
@@ -339,6 +401,29 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, (BotoCoreError, ClientError)):
         return f"AWS error: {exc}"
     return f"unexpected error ({type(exc).__name__}): {exc}"
+
+
+def publication_of(photo: Photo, settings: Settings) -> Publication:
+    """What the public will see of ``photo``: exactly what :meth:`PublishStage.publish` sends (title,
+    the description with credit, link back and crime line, tags as the site keeps them) and how
+    (its licence, comment and safety settings: declared, else the deployment's defaults)."""
+    licence = options_for(photo.declared or {}, settings).describe()
+    credit = declared_facts(photo.declared, photo.captions).get("credit", "")  # declared, else the image's own
+    return Publication(title=photo.title, description=published_caption(photo.title, photo.description, credit),
+                       tags=tuple(clean_tags(photo.tags)), credit=" ".join(credit.split()), licence=licence,
+                       album=photo.album, visibility=VISIBILITY, footer=published_caption("", "", credit))
+
+
+def published_email(photo: Photo) -> Email:
+    """The uploader's email: their photo is public, at its page, in its album."""
+    name = photo.title or PurePosixPath(photo.original_key).name
+    url = photo.flickr.get("url", "")
+    return Email(to=[photo.uploader], subject=f"Pressroom: your photo \"{name}\" is published", text="\n".join([
+        f"Your photo \"{name}\" is published on Flickr, in the album \"{photo.album}\":",
+        f"  {url}",
+        "",
+        f"Photo reference: {photo.id}",
+    ]) + "\n")
 
 
 def failure_email(recipients: list[str], photo: Photo, reason: str) -> Email:

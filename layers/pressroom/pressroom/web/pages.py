@@ -1,65 +1,103 @@
-"""The review page and the result pages, as escaped HTML with strict security headers.
+"""The review page and the result pages: Jinja2 templates (``web/templates``) with autoescaping on,
+served with strict security headers.
 
-Form contract (the decision endpoint and browser tests rely on it): one ``<form id="decide"
-method="post">`` posting to ``/review/<photo id>`` with hidden fields ``t`` (the link token) and
-``csrf``, one checkbox ``name="check"`` per checklist item (``value`` = its index), a textarea
-``name="reason"`` (``id="reason"``) and two buttons ``name="decision"``: ``value="approve"``
-(``id="approve"``) and ``value="reject"`` (``id="reject"``).
+Jinja2 escapes every value it puts in HTML unless a value is marked safe (only the stylesheet,
+which the Content-Security-Policy pins by its hash, is), so a caption, a finding or an address can
+never become markup; hand-built strings had to remember ``escape`` at each of dozens of places.
+
+The review page is built for a phone first: what will be published, exactly as the site will show
+it, comes first, and the Approve and Reject buttons stay at the bottom of the screen while the
+approver reads and answers (a sticky bar, no script). Each question carries the findings that
+concern it, so nothing is said twice. A refused submission comes back with every answer kept, the
+reason at the top, the question concerned marked, and the browser's focus on it (``autofocus``).
+The form's fields are described in :mod:`pressroom.web.forms`.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
-from html import escape
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
 from pressroom.domain.photos import Photo
+from pressroom.domain.publication import Publication
+from pressroom.guidance.checklist import Item, Problem
+from pressroom.web.forms import MAX_DESCRIPTION, MAX_REASON, MAX_TITLE, Caption
 
 CSS = """
-:root{color-scheme:light;--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--brand:#003d7a;--ok:#116329;--bad:#a40e26}
+:root{color-scheme:light;--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--brand:#003d7a;--ok:#116329;--bad:#a40e26;--warn:#9a6700}
 *{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);background:#f6f8fa}
-main{max-width:760px;margin:0 auto;padding:16px;background:#fff;min-height:100vh}
-.brand{margin:0;color:var(--brand);font-weight:600;font-size:14px;letter-spacing:.02em}
-h1{font-size:24px;line-height:1.25;margin:4px 0 12px;overflow-wrap:anywhere}
-h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
-figure{margin:0 0 12px}
-figure img{display:block;max-width:100%;height:auto;max-height:70vh;margin:0 auto;border:1px solid var(--line);border-radius:6px;background:#eee}
+html{scroll-padding:12px 0 96px}
+body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);background:#f6f8fa}
+main{max-width:760px;margin:0 auto;padding:10px 14px 24px;background:#fff;min-height:100vh}
+.brand{margin:0;color:var(--brand);font-weight:600;font-size:13px;letter-spacing:.02em}
+h1{font-size:20px;line-height:1.25;margin:2px 0 8px;overflow-wrap:anywhere}
+h2{font-size:17px;margin:20px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.progress{margin:0 0 8px;padding:6px 10px;border-radius:6px;background:#ddf4ff;font-size:14px}
+.public{border:2px solid var(--brand);border-radius:8px;padding:8px 10px;margin:0 0 8px}
+.public h2{font-size:13px;margin:0 0 6px;border:0;padding:0;color:var(--brand);text-transform:uppercase;letter-spacing:.04em}
+figure{margin:0 0 6px}
+figure img{display:block;max-width:100%;height:auto;max-height:24vh;margin:0 auto;border-radius:4px;background:#eee}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:1px 10px;margin:0;font-size:15px}
+.box-face{color:#a86a00;font-weight:600}.box-finding{color:#c0143c;font-weight:600}.box-text{color:#1e6fd9;font-weight:600}
 figcaption{color:var(--muted);font-size:13px;text-align:center}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
 dt{color:var(--muted);font-weight:600}
-dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}
-.tags span{display:inline-block;background:#eef2f7;border-radius:12px;padding:0 8px;margin:0 4px 4px 0;font-size:14px}
-ul.findings,ol.audit{list-style:none;padding:0;margin:0}
-ul.findings li{border:1px solid var(--line);border-left:6px solid #888;border-radius:6px;padding:8px 12px;margin-bottom:8px}
-ul.findings li.block{border-left-color:var(--bad)}
-ul.findings li.warn{border-left-color:#bf8700}
-ul.findings li.info{border-left-color:#0969da}
-.sev{display:inline-block;font-size:12px;font-weight:700;text-transform:uppercase;border-radius:4px;padding:0 6px;margin-right:6px;color:#fff;background:#888}
-.block .sev{background:var(--bad)}.warn .sev{background:#9a6700}.info .sev{background:#0969da}
-.findings p{margin:4px 0;overflow-wrap:anywhere}
-.guidance{font-style:italic;color:var(--muted)}
-.rule{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;color:var(--muted)}
-fieldset{border:1px solid var(--line);border-radius:6px;margin:0 0 12px;padding:8px 12px}
-legend{font-weight:600;padding:0 4px}
-label.check{display:flex;gap:10px;align-items:flex-start;padding:8px 0;border-bottom:1px solid #eee}
-label.check:last-child{border-bottom:0}
-label.check input{width:22px;height:22px;flex:none;margin-top:1px}
-textarea{width:100%;font:inherit;padding:8px;border:1px solid var(--line);border-radius:6px}
-.actions{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
-button{flex:1 1 200px;font:inherit;font-weight:600;padding:12px 16px;border:0;border-radius:6px;color:#fff;cursor:pointer;min-height:48px}
+dd{margin:0;overflow-wrap:anywhere}
+.ptitle{font-weight:700;font-size:17px;margin:0 0 2px;overflow-wrap:anywhere}
+.caption{white-space:pre-wrap;margin:0 0 4px;overflow-wrap:anywhere}
+.footer{color:var(--muted);font-size:12px;line-height:1.3;margin:0 0 3px;overflow-wrap:anywhere}
+.meta{margin-top:6px;font-size:14px}
+.tags span{display:inline-block;background:#eef2f7;border-radius:10px;padding:0 7px;margin:0 4px 2px 0;font-size:14px}
+details.edit{margin-top:8px;border-top:1px solid var(--line);padding-top:6px}
+summary{cursor:pointer;color:var(--brand);font-weight:600;min-height:32px}
+label{display:block;margin:8px 0 2px}
+input[type=text],textarea{width:100%;font:inherit;padding:8px;border:1px solid var(--line);border-radius:6px}
+fieldset.q{border:1px solid var(--line);border-radius:8px;margin:0 0 10px;padding:8px 10px}
+fieldset.q legend{float:left;width:100%;padding:0;margin:0 0 6px;font-weight:600}
+fieldset.q legend+*{clear:both}
+fieldset.problem{border:2px solid var(--bad);background:#fff5f5}
+.why{color:var(--bad);font-weight:600;margin:4px 0}
+.answers{display:flex;flex-wrap:wrap;gap:6px;clear:both}
+.answers label{flex:1 1 5.5em;margin:0;display:flex;align-items:center;gap:6px;border:1px solid var(--line);border-radius:6px;padding:8px 10px;min-height:44px}
+.answers label.safe{font-weight:600}
+.answers input{width:20px;height:20px;margin:0;flex:none}
+.answers label:has(input:checked){border-color:var(--brand);background:#ddf4ff}
+.answers label.unsafe:has(input:checked){border-color:var(--bad);background:#ffebe9}
+.note{display:none}
+.q:has(input[data-note]:checked) .note,.q.needs-note .note{display:block}
+.finding{font-size:14px;border-left:4px solid var(--warn);padding:2px 8px;margin:4px 0;overflow-wrap:anywhere}
+.finding.info{border-left-color:#0969da}.finding.block{border-left-color:var(--bad)}
+.sev{font-size:11px;font-weight:700;text-transform:uppercase;color:#fff;background:var(--warn);border-radius:4px;padding:0 5px}
+.info .sev{background:#0969da}.block .sev{background:var(--bad)}
+.evidence{color:var(--muted)}
+.declared ul{padding-left:18px;margin:0;font-size:14px}
+.reason{margin-top:16px}
+.bar{position:sticky;bottom:0;display:flex;gap:10px;padding:8px 0 calc(8px + env(safe-area-inset-bottom,0px));margin-top:12px;background:#fff;border-top:1px solid var(--line)}
+button{flex:1 1 0;font:inherit;font-weight:600;padding:10px 14px;border:0;border-radius:6px;color:#fff;cursor:pointer;min-height:48px}
 #approve{background:var(--ok)}#reject{background:var(--bad)}
-.notice{border-radius:6px;padding:12px;margin:12px 0;border:1px solid var(--line);background:#f6f8fa}
-.notice.error{border-color:var(--bad);background:#ffebe9}
+button.secondary{background:var(--brand);flex:none;margin-top:8px;min-height:44px}
+.notice{border-radius:6px;padding:10px 12px;margin:8px 0;border:1px solid var(--line);background:#f6f8fa}
+.notice ul{margin:4px 0 0;padding-left:18px}
+.notice.error{border:2px solid var(--bad);background:#ffebe9;font-weight:600}
 .notice.ok{border-color:var(--ok);background:#dafbe1}
-.muted{color:var(--muted);font-size:14px}
-ol.audit li{font-size:14px;padding:4px 0;border-bottom:1px solid #eee;overflow-wrap:anywhere}
+.muted{color:var(--muted);font-size:14px;font-weight:400}
+.about{font-size:14px}
+ol.audit{list-style:none;padding:0;margin:0}
+ol.audit li{font-size:13px;padding:4px 0;border-bottom:1px solid #eee;overflow-wrap:anywhere}
 """.strip()
 
 _STYLE_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 _SEVERITY = {"block": "blocks", "warn": "check", "info": "note"}
+_ENV = Environment(
+    loader=PackageLoader("pressroom.web", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
+    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+)
 
 
 @dataclass(frozen=True)
@@ -95,119 +133,78 @@ def display_name(photo: Photo) -> str:
     return photo.title or photo.original_key.rsplit("/", 1)[-1] or photo.id
 
 
-def review_page(
-    photo: Photo,
-    audit_lines: list[str],
-    *,
-    approver: str,
-    action_url: str,
-    token: str,
-    csrf: str,
-    preview_url: str,
-    expires: str,
-    error: str = "",
-    reason: str = "",
-    ticked: Iterable[int] = (),
-) -> str:
+@dataclass(frozen=True)
+class Review:
+    """Everything the review page shows and keeps."""
+
+    photo: Photo
+    public: Publication
+    items: Sequence[Item]
+    others: Sequence[dict[str, Any]]
+    approver: str
+    action_url: str
+    token: str
+    csrf: str
+    preview_url: str
+    expires: str
+    audit_lines: Sequence[str]
+    #: the caption in the edit fields (the stored one, or the approver's edit being shown back)
+    caption: Caption
+    #: the fingerprint of the stored caption the page shows, and of an edit whose findings were shown
+    shown: str
+    checked: str = ""
+    answers: Mapping[str, str] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)
+    problems: Sequence[Problem] = ()
+    error: str = ""
+    notice: str = ""
+    reason: str = ""
+    progress: str = ""
+    #: the id of the element the browser should focus (the first thing to put right)
+    focus: str = ""
+    edit_open: bool = False
+    #: the earlier photo with the same picture (stages.duplicates), and whether approving needs
+    #: "Publish it again" ticked (``again``: it was)
+    earlier: Photo | None = None
+    again_needed: bool = False
+    again: bool = False
+    #: the preview has image analysis's boxes drawn on it (the page says what they mean)
+    boxes_shown: bool = False
+
+
+def review_page(view: Review) -> str:
     """The page an approver decides on."""
-    e = escape
-    name = display_name(photo)
-    ticked = set(ticked)
-    checks = "".join(
-        f'<label class="check"><input type="checkbox" name="check" value="{i}" required'
-        f'{" checked" if i in ticked else ""}><span>{e(item)}</span></label>'
-        for i, item in enumerate(photo.checklist)
-    )
-    checklist = (f'<fieldset id="checklist"><legend>Confirm each of these before approving</legend>{checks}</fieldset>'
-                 if photo.checklist else '<p class="muted">No checklist items for this photo.</p>')
-    body = f"""
-<p class="brand">Pressroom · photo approval</p>
-<h1>{e(name)}</h1>
-{_notice(error, "error") if error else ""}
-<figure><img src="{e(preview_url)}" alt="Scrubbed photo: {e(name)}">
-<figcaption>The copy that will be published, with its metadata removed.</figcaption></figure>
-<h2>Caption</h2>
-{_details(photo)}
-<h2>Policy findings ({len(photo.findings)})</h2>
-{_findings(photo.findings)}
-<h2>Your decision</h2>
-<form id="decide" method="post" action="{e(action_url)}">
-<input type="hidden" name="t" value="{e(token)}">
-<input type="hidden" name="csrf" value="{e(csrf)}">
-{checklist}
-<label for="reason"><strong>Reason</strong> <span class="muted">(required to reject; sent to the uploader)</span></label>
-<textarea id="reason" name="reason" rows="3" maxlength="2000">{e(reason)}</textarea>
-<div class="actions">
-<button type="submit" id="approve" name="decision" value="approve">Approve for Flickr</button>
-<button type="submit" id="reject" name="decision" value="reject" formnovalidate>Reject</button>
-</div>
-<p class="muted">Deciding as {e(approver)}. This link is yours alone and works until {e(expires)};
-the first decision on this photo is final.</p>
-</form>
-{_audit(audit_lines)}"""
-    return _document(f"Review: {name}", body)
+    problems = {p.question: p for p in view.problems}
+    asks = {item.id: item.question.ask for item in view.items}
+    return _ENV.get_template("review.html").render(
+        css=Markup(CSS), title=f"Review: {display_name(view.photo)}", **vars(view),
+        asked_items=[i for i in view.items if not i.declared], declared_items=[i for i in view.items if i.declared],
+        footer_lines=[line for line in view.public.footer.split("\n") if line.strip()],
+        problem_of=problems.get, asked=lambda qid: asks.get(qid, qid), severity_word=_severity, text=text,
+        file_name=PurePosixPath(view.photo.original_key).name, max_title=MAX_TITLE, max_description=MAX_DESCRIPTION,
+        max_reason=MAX_REASON)
+
+
+_BOXES = (" Boxes show what image analysis found, and are not part of the photo:"
+          ' <span class="box-face">amber</span> faces, <span class="box-finding">red</span> text that is a finding,'
+          ' <span class="box-text">blue</span> other text read.')
 
 
 def notice_page(title: str, message: str, *, kind: str = "error", photo: Photo | None = None,
-                audit_lines: list[str] | None = None) -> str:
+                audit_lines: Sequence[str] | None = None) -> str:
     """A result or refusal: a heading, a message and, for a verified link, the photo's history."""
-    heading = f"<h1>{escape(title)}</h1>"
-    about = f'<p class="muted">Photo: {escape(display_name(photo))} ({escape(photo.id)})</p>' if photo else ""
-    trail = _audit(audit_lines) if audit_lines else ""
-    return _document(title, f'<p class="brand">Pressroom · photo approval</p>{heading}{_notice(message, kind)}'
-                            f"{about}{trail}")
+    return _ENV.get_template("notice.html").render(
+        css=Markup(CSS), title=title, message=message, kind=kind, photo=photo,
+        name=display_name(photo) if photo else "", audit_lines=list(audit_lines or []))
 
 
-def _document(title: str, body: str) -> str:
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head>\n"
-        f"<body><main>{body}\n</main></body></html>\n"
-    )
+def render(name: str, **values: Any) -> str:
+    """Another template of this room (the emails), autoescaped when it is HTML."""
+    return _ENV.get_template(name).render(**values)
 
 
-def _notice(message: str, kind: str) -> str:
-    role = "alert" if kind == "error" else "status"
-    return f'<div class="notice {escape(kind)}" role="{role}">{escape(message)}</div>'
-
-
-def _details(photo: Photo) -> str:
-    tags = "".join(f"<span>{escape(str(t))}</span>" for t in photo.tags) or "—"
-    rows = [
-        ("Title", escape(photo.title) or "—"),
-        ("Description", escape(photo.description) or "—"),
-        ("Tags", f'<span class="tags">{tags}</span>'),
-        ("Album", escape(photo.album)),
-        ("Uploader", escape(photo.uploader) or "—"),
-        ("Size", f"{photo.width} × {photo.height} px, {escape(photo.content_type)}" if photo.width else "—"),
-        ("Reference", escape(photo.id)),
-    ]
-    return "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
-
-
-def _findings(findings: list[dict[str, Any]]) -> str:
-    if not findings:
-        return '<p class="muted">The automatic checks found nothing to flag.</p>'
-    items = []
-    for f in findings:
-        severity = str(f.get("severity", "info")).lower()
-        css = severity if severity in _SEVERITY else "info"
-        parts = [f'<p><span class="sev">{escape(_SEVERITY.get(severity, severity))}</span>'
-                 f"<strong>{escape(text(f.get('message')))}</strong></p>"]
-        if f.get("evidence"):
-            parts.append(f"<p>Found: {escape(text(f['evidence']))}</p>")
-        if f.get("guidance"):
-            parts.append(f'<p class="guidance">Guidance: {escape(text(f["guidance"]))}</p>')
-        parts.append(f'<p class="rule">{escape(text(f.get("rule")))}</p>')
-        items.append(f'<li class="{css}">{"".join(parts)}</li>')
-    return f'<ul class="findings">{"".join(items)}</ul>'
-
-
-def _audit(lines: list[str]) -> str:
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<h2>History</h2><ol class="audit" id="history">{items}</ol>'
+def _severity(severity: Any) -> str:
+    return _SEVERITY.get(str(severity).lower(), str(severity))
 
 
 def text(value: Any) -> str:
