@@ -97,6 +97,8 @@ def worker(index: int, minutes: float, found: str, report: str, known: list[str]
                              "seed": item.seed, "steps": " ".join(item.steps)})
             print(f"[job {index}] {verdict.outcome}: {verdict.detail[:160]} -> {path.name}", flush=True)
 
+        Path(report).write_text(json.dumps({"counts": counts, "failures": failures, "slowest": slowest,
+                                            "peak_mb": peak, "rounds": round_number}))  # so far: a killed run keeps its counts
         try:
             fuzz_round()
         except Exception as exc:  # a fault of the generator: counted, the run goes on

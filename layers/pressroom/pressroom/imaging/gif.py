@@ -1,4 +1,5 @@
-"""GIF: rewrite the block stream keeping the screen descriptor, colour tables, graphic control
+"""GIF: rewrite the block stream keeping the screen descriptor (its pixel aspect ratio, which no
+decoder applies, zeroed), colour tables, graphic control
 extensions and image data. Comments, plain-text and application extensions (XMP, ICC, vendor
 data) and anything after the trailer are dropped. The NETSCAPE2.0 loop count is kept in canonical
 form: it is only a repeat count, and animations need it to keep looping.
@@ -126,7 +127,8 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     width, height, packed = struct.unpack_from("<HHB", data, 6)
     check_pixels(width, height, max_pixels)
     pos = 13 + _table_size(packed)
-    kept: list[bytes | bytearray | memoryview] = [view[:pos]]
+    # the screen descriptor with its pixel aspect ratio zeroed: no decoder applies it, exiftool shows it
+    kept: list[bytes | bytearray | memoryview] = [bytes(data[:12]) + b"\x00" + bytes(data[13:pos])]
     removed = Removals()
     captions = CaptionReader()
     frames = pixels = cut = unused = 0
@@ -201,7 +203,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     if packed & 0x80:
         keep_global.add(data[11])  # the background colour
         flags, table, cleared = _cleared(view[13 : 13 + _table_size(packed)], packed, keep_global)
-        kept[0] = bytes(data[:10]) + bytes([flags]) + bytes(data[11:13]) + table
+        kept[0] = bytes(data[:10]) + bytes([flags]) + bytes(data[11:12]) + b"\x00" + table
         unused += cleared
     if unused:
         removed.add(f"GIF colour table entries no pixel uses, cleared: {unused}")
