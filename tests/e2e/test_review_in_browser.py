@@ -172,7 +172,7 @@ def test_an_approver_answers_edits_approves_and_a_second_approver_is_asked(stack
     assert _in_first_screen(page, "#reject")
     text = page.inner_text("#published")
     for shown in ("Park clean-up with volunteers", "road safty", "Photo: West Midlands Police", "0345 113 5000",
-                  "All rights reserved", "neighbourhood-day", "Public"):
+                  "All Rights Reserved", "neighbourhood-day", "Public"):
         assert shown in text, shown
     assert page.locator("input[name='q.children']").count() == 0  # declared: shown as answered
     assert "declared children=yes" in page.inner_text("#declared")

@@ -60,7 +60,7 @@ def test_email_has_text_html_one_link_and_an_inline_preview(corpus):
     for body in (text, html):
         assert body.count(LINK) == 1 and body.count("<a ") <= 1  # one link, the review page
         assert "PCSOs meet residents." in body and "No credit" in body and "Photo: PC Jones" in body
-        assert "0345 113 5000" in body and "All rights reserved" in body and "Neighbourhood Day" in body
+        assert "0345 113 5000" in body and "All Rights Reserved" in body and "Neighbourhood Day" in body
         assert "Does this photo serve a policing purpose?" in body and "pc.jones@west-midlands.example" in body
         assert "free of children" not in body  # declared children=no: not asked
         assert "2026-11-27 10:00 UTC" in body

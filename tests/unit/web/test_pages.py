@@ -128,7 +128,7 @@ def test_what_will_be_published_comes_first_with_every_line_the_site_shows():
     public = html[html.index('id="published"'):html.index("</section>")]
     assert html.index('id="published"') < html.index('id="questions"') < html.index('id="approve"')
     for shown in ("Title &lt;script&gt;", "Desc &lt;script&gt;", "Photo: &lt;script&gt;", "0345 113 5000",
-                  "https://www.west-midlands.police.uk", "All rights reserved", "Album &lt;script&gt;", "Public"):
+                  "https://www.west-midlands.police.uk", "All Rights Reserved", "Album &lt;script&gt;", "Public"):
         assert shown in public, shown
 
 
