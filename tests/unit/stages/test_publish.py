@@ -17,7 +17,6 @@ from pressroom.adapters import parameters
 from pressroom.adapters.flickr import connect
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.adapters.publisher import PublisherUnavailable, PublishRefused
-from pressroom.domain.flickr_options import LICENCE_NAMES
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.settings import Settings, get_settings
@@ -156,7 +155,7 @@ def test_publishes_an_approved_photo(aws, store, jpeg, album, clock):
     assert "https://www.west-midlands.police.uk" in sidecar["description"]
     assert "0345 113 5000" in sidecar["description"] and "West Midlands Police" in sidecar["description"]
     assert sidecar["tags"] == ["community", "fun day"] and sidecar["album"] == "neighbourhood-day"
-    assert sidecar["licence"] == "all-rights-reserved"
+    assert sidecar["licence"] == "All Rights Reserved"
     assert [e["event"] for e in store.audit(PID)] == ["created", "publish-attempt", "uploaded", "APPROVED→PUBLISHED",
                                                       "uploader-notified"]
 
@@ -168,7 +167,7 @@ def test_what_is_published_is_what_the_approvers_were_shown(aws, store, jpeg, al
     sidecar = json.loads((album.root / "photos" / f"{store.get(PID).flickr['id']}.json").read_text())
     assert (sidecar["title"], sidecar["description"], tuple(sidecar["tags"]), sidecar["album"]) == (
         shown.title, shown.description, shown.tags, shown.album)
-    assert shown.licence.startswith(LICENCE_NAMES[sidecar["licence"]])  # the licence set is the one shown
+    assert shown.licence.startswith(sidecar["licence"])  # the licence set is the one shown
     assert shown.tags == ("community", "fun day") and shown.credit == "West Midlands Police"
     assert shown.description.endswith("in an emergency, call 999.") and "Photo: West Midlands Police" in shown.description
 
