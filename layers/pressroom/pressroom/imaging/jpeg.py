@@ -221,6 +221,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
     jfif = b""
     exif: ExifFacts | None = None
     xmp: bytes | None = None
+    xmp_turns: set[int] = set()  # tiff:Orientation of every main XMP packet (Pillow reads the last)
     guid = ""
     extension: list[memoryview] = []
     photoshop: list[bytes] = []
@@ -320,6 +321,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             if xmp is None:
                 xmp = bytes(payload[len(_XMP) :])
                 guid = captions.xmp(xmp)
+            xmp_turns.add(xmp_orientation(payload[len(_XMP) :]))
             removed.add("XMP")
         elif marker == 0xE1 and payload[: len(_XMP_EXT)] == _XMP_EXT:
             extension.append(payload[len(_XMP_EXT) :])
@@ -355,7 +357,12 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             captions.extended_xmp(serialisation, guid)
     if photoshop:
         captions.photoshop(b"".join(photoshop))
-    orientation = exif.orientation if exif and exif.orientation else (xmp_orientation(xmp) if xmp else 1)
+    if exif and exif.orientation:
+        orientation = exif.orientation
+    elif len(xmp_turns) > 1:  # Pillow shows the last packet's turn, other readers the first's
+        raise RejectedImage("two XMP packets disagree on how the picture is turned")
+    else:
+        orientation = xmp_orientation(xmp) if xmp else 1
     doubted(exif, orientation)
     exif_segment = segment(0xE1, b"Exif\x00\x00" + minimal_exif(orientation)) if orientation != 1 else b""
     assert size is not None
