@@ -321,7 +321,7 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
             if xmp is None:
                 xmp = bytes(payload[len(_XMP) :])
                 guid = captions.xmp(xmp)
-            xmp_turns.add(xmp_orientation(payload[len(_XMP) :]))
+            xmp_turns.add(xmp_orientation(bytes(payload[len(_XMP) :])))
             removed.add("XMP")
         elif marker == 0xE1 and payload[: len(_XMP_EXT)] == _XMP_EXT:
             extension.append(payload[len(_XMP_EXT) :])
