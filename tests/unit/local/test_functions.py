@@ -17,10 +17,12 @@ def log_lines(monkeypatch):
     """The JSON lines the functions' Powertools loggers (service ``pressroom``, as deployed and in the
     local stack, so the stages' own loggers write through it too) write while the test runs."""
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "pressroom")
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")  # the stack's own WARNING may be left in the environment
     instances.cache_clear()  # copies loaded from now on log as the stack's do
     module("approval_timer")
     powertools = logging.getLogger("pressroom")
+    # Powertools sets the level once per process, when the first Logger is made: a local stack
+    # started earlier in the run made it at the stack's WARNING
+    monkeypatch.setattr(powertools, "level", logging.INFO)
     stream = io.StringIO()
     capture = logging.StreamHandler(stream)
     capture.setFormatter(powertools.handlers[0].formatter)
