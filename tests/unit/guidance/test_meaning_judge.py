@@ -122,6 +122,7 @@ def test_configuration_errors_are_named():
         parse('version = 1\nneutral = "ok"\n[[label]]\nid = "x"\nquestion = "?"\nseverity = "block"')
 
 
+@pytest.mark.timeout(900)  # a whole training run: minutes on a busy 2-core machine
 def test_training_is_reproducible_and_is_the_committed_artefact(tmp_path, encoder):
     """`make train-captions` on the committed corpus gives the committed artefact, byte for byte."""
     config = load_config()
