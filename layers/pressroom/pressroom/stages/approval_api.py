@@ -185,7 +185,7 @@ class ApprovalApi:
         if form.decision == "check":
             return self._checked(photo, approver, claims, form, recheck)
         if form.decision == "blur":
-            return self._review(photo, approver, claims, form.token, form=form, focus="published",
+            return self._review(photo, approver, claims, form.token, form=form, focus="problem",
                                 shown_photo=recheck.photo if recheck else None, notice=_BLUR_SHOWN)
         if recheck is not None and recheck.blocking:
             return again(400, _blocked(recheck.blocking), focus="description", edit_open=True,
@@ -216,7 +216,7 @@ class ApprovalApi:
             message = (f"This is the copy that will be published, with {in_words(choices)} blurred. Look at it, "
                        "then approve again." if blurred else "Nothing will be blurred now: the photo shown is "
                        "the one that will be published. Look at it, then approve again.")
-            return again(400, message, focus="published", blurred=blurred, shown_photo=judged_photo,
+            return again(400, message, focus="problem", blurred=blurred, shown_photo=judged_photo,
                          checked=_digest(judged_photo) if recheck else "")
         return self._decide(photo, approver, claims.nonce, now, "approve", form, judged, recheck, blurred)
 
