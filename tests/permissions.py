@@ -84,6 +84,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     "ApprovalApiFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the presigned preview on the review page
+        ("s3:PutObject", "{CleanBucket}/redacted/*"),  # the blurred copy an approval asks for
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES], ("dynamodb:Query", "{PhotoTable}"),  # the audit trail
         ("sqs:SendMessage", "{PublishQueue}"),
         _MAIL, ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{PressOfficeParameter}"),
@@ -112,6 +113,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     "PublishFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),
+        ("s3:GetObject", "{CleanBucket}/redacted/*"),  # the blurred copy, when the approval asked for it
         ("s3:ListBucket", "{CleanBucket}"),  # a missing scrubbed copy reads as NoSuchKey, not AccessDenied
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
         ("secretsmanager:GetSecretValue", "{FlickrSecret}"),

@@ -67,14 +67,16 @@ def _get(load_event, pid, token):
 
 
 def _post(load_event, pid, token, decision="approve", *, answers=None, notes=None, caption=None, reason="",
-          checked="", shown=""):
-    """The review page's POST: the questions left open for this photo answered safely (or ``answers``)."""
+          checked="", shown="", blur=(), blurred=""):
+    """The review page's POST: the questions left open for this photo answered safely (or ``answers``),
+    ``blur`` ticked and ``blurred`` the blurred copy the page showed."""
     photo = bootstrap.store().get(pid)
     items, _ = bootstrap.request_approval().items(photo)
     given = {i.id: i.question.safe for i in items if not i.declared} if answers is None else answers
     fields = [("t", token), ("csrf", csrf_token(parameters.signing_key(), token)), ("shown", shown),
               ("checked", checked), *[(f"q.{k}", v) for k, v in given.items()],
-              *[(f"note.{k}", v) for k, v in (notes or {}).items()]]
+              *[(f"note.{k}", v) for k, v in (notes or {}).items()],
+              *[("blur", choice) for choice in blur], ("blurred", blurred)]
     if caption is not None:
         fields += [("title", caption[0]), ("description", caption[1]), ("tags", caption[2])]
     form = urlencode([*fields, ("decision", decision), ("reason", reason)])

@@ -40,7 +40,17 @@ def test_subject_access_finds_an_uploaders_records_audit_and_originals(held, sto
     assert {a["PK"] for a in found["audit"]} == {f"PHOTO#{pid}" for pid in mine}
     assert sorted(o["key"] for o in found["originals"]) == ["incoming/day/a.jpg", "incoming/day/b.jpg"]
     assert {c["photo_id"] for c in found["clean_copies"]} == set(mine)
+    assert found["blurred_copies"] == []
     json.dumps(found)  # all of it can be exported
+
+
+def test_subject_access_lists_the_blurred_copies_an_approval_asked_for(held, store):
+    mine, _ = held
+    redaction = {"choices": ["faces"], "key": f"redacted/{mine[0]}.jpg", "sha256": "ab" * 32}
+    store.update(mine[0], State.NEEDS_APPROVAL, actor="test", event="test",
+                 changes={"approvals": [{"by": APPROVER, "redaction": redaction}]})
+    found = subject_access(store, boto3.client("s3"), UPLOADER)
+    assert found["blurred_copies"] == [{"photo_id": mine[0], "key": f"redacted/{mine[0]}.jpg"}]
 
 
 def test_subject_access_finds_an_approver_and_a_commenter(held, store):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageStat
 
 from pressroom.domain.boxes import Box
-from pressroom.imaging.redact import annotated_preview, redacted, redaction_boxes
+from pressroom.imaging.redact import annotated_preview, blurrable, redacted, redaction_boxes
 from tests.scenes import font
 
 MAX_PIXELS = 100_000_000
@@ -115,3 +115,11 @@ def test_an_unreadable_image_is_a_value_error():
         redacted(b"nope", [FACE], MAX_PIXELS)
     with pytest.raises(ValueError):
         annotated_preview(b"nope", ANALYSIS, FINDINGS, MAX_PIXELS)
+
+
+def test_what_may_be_blurred_is_what_analysis_found_faces_only_without_release_forms():
+    without_forms = [*FINDINGS[:1], {**FINDINGS[1], "outcome": "faces-without-forms"}]
+    assert blurrable(ANALYSIS, without_forms) == {"faces": 1, "plates": 1, "text": 2}
+    assert blurrable(ANALYSIS, FINDINGS) == {"plates": 1, "text": 2}  # no finding says the faces lack forms
+    assert blurrable({"available": True, "faces": [], "lines": []}, []) == {}
+    assert blurrable({"available": False, "note": "not run"}, without_forms[1:]) == {}

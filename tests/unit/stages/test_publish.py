@@ -494,6 +494,37 @@ def test_a_missing_or_changed_clean_copy_fails_at_once(aws, store, jpeg, album, 
     assert len(sent_emails()) == 1
 
 
+def _blurred_approval(store, jpeg, blurred: bytes) -> None:
+    """An approval that asked for the faces to be blurred, its copy ``blurred`` (its sha256 recorded)."""
+    approved_photo(store, jpeg)
+    redaction = {"choices": ["faces"], "key": f"redacted/{PID}.jpg", "sha256": hashlib.sha256(blurred).hexdigest()}
+    store.update(PID, State.APPROVED, actor="test", event="test", changes={"decision": {
+        "action": "approve", "by": "a@x", "redaction": redaction}})
+
+
+def test_the_blurred_copy_the_approval_names_is_published_not_the_scrubbed_one(aws, store, jpeg, album, clock):
+    blurred = b"\xff\xd8 the blurred copy"
+    _blurred_approval(store, jpeg, blurred)
+    boto3.client("s3").put_object(Bucket=CLEAN, Key=f"redacted/{PID}.jpg", Body=blurred)
+    assert make_stage(album, clock).publish(PID, lease=LEASE, attempt=1).status == "published"
+    [name] = _published_files(album)
+    assert name.endswith(f"_{PID}.jpg") and (album.root / "photos" / name).read_bytes() == blurred
+
+
+@pytest.mark.parametrize("damage", ["missing", "changed"])
+def test_a_missing_or_changed_blurred_copy_fails_at_once_and_the_unblurred_one_is_not_published(
+        aws, store, jpeg, album, clock, damage):
+    _blurred_approval(store, jpeg, b"the blurred copy")
+    if damage == "changed":
+        boto3.client("s3").put_object(Bucket=CLEAN, Key=f"redacted/{PID}.jpg", Body=b"another copy")
+    outcome = make_stage(album, clock).publish(PID, lease=LEASE, attempt=1)
+    assert outcome.status == "failed" and _published_files(album) == []
+    photo = store.get(PID)
+    assert photo.state == State.PUBLISH_FAILED
+    assert ("is missing from the clean bucket; the unblurred copy was not published in its place" if damage == "missing"
+            else "is not the one the approver saw") in photo.reason
+
+
 def test_a_refused_file_fails_at_once(aws, store, jpeg, root, clock):
     class Refusing(LocalAlbum):
         def publish(self, *args, **kw):

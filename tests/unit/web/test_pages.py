@@ -13,6 +13,7 @@ from pressroom.web.audit import format_audit
 from pressroom.web.forms import Caption
 from pressroom.web.pages import (
     CSS,
+    BlurView,
     Page,
     Review,
     notice_page,
@@ -181,3 +182,55 @@ def test_what_the_checks_could_not_judge_is_said_beside_the_questions_not_asked_
     note = html[html.index('class="unjudged"'):]
     assert "Image analysis does not judge ages &lt;script&gt;" in note
     assert note.index("does not judge") < note.index('id="q-')  # before the questions, not among them
+
+
+def _blur_fieldset(html):
+    start = html.index('<fieldset class="blur"')
+    return html[start:html.index("</fieldset>", start)]
+
+
+def test_the_blur_fieldset_offers_each_kind_found_ticked_means_blurred_and_says_it_is_re_encoded():
+    html = _render(blur=BlurView(offered={"faces": 2, "text": 3}))
+    fieldset = _blur_fieldset(html)
+    assert "<legend>Blur before publishing</legend>" in fieldset
+    assert "Tick what to hide" in fieldset and "re-encoded as a JPEG" in fieldset and "kept unchanged" in fieldset
+    assert "Blur the faces <span class=\"muted\">(2 found; no release form declared)</span>" in fieldset
+    assert "Blur all readable text <span class=\"muted\">(3 lines, number plates included)</span>" in fieldset
+    assert "number plates</span>" not in fieldset and "Blur the number plates" not in fieldset
+    boxes = [a for t, a in _elements(fieldset) if t == "input"]
+    assert [(b["type"], b["name"], b["value"]) for b in boxes] == [("checkbox", "blur", "faces"),
+                                                                   ("checkbox", "blur", "text")]
+    assert not any("checked" in b for b in boxes)
+    [button] = [a for t, a in _elements(fieldset) if t == "button"]
+    assert (button["id"], button["name"], button["value"]) == ("show-blurred", "decision", "blur")
+    assert "formnovalidate" in button
+    assert html.index('id="published"') < html.index('id="blur"') < html.index('id="questions"')
+    assert {"type": "hidden", "name": "blurred", "value": ""} in [a for t, a in _elements(html) if t == "input"]
+
+
+def test_the_blurred_copy_shown_is_said_to_be_what_will_be_published_and_carried_by_the_form():
+    html = _render(blur=BlurView(offered={"faces": 1, "plates": 1}, chosen=("faces", "plates"), seen="faces,plates:ab"),
+                   preview_url="data:image/jpeg;base64,AAAA")
+    assert "Blurred copy: faces and number plates blurred. This copy, re-encoded as a JPEG, is what will be published." in html
+    assert 'alt="The blurred copy as it will be published' in html
+    inputs = [a for t, a in _elements(html) if t == "input"]
+    assert {"type": "hidden", "name": "blurred", "value": "faces,plates:ab"} in inputs
+    assert [b["value"] for b in inputs if b.get("name") == "blur" and "checked" in b] == ["faces", "plates"]
+    assert "Blur the number plates <span class=\"muted\">(1 found)</span>" in html
+
+
+def test_what_an_earlier_approver_asked_to_blur_stays_ticked_and_cannot_be_unticked():
+    who = f"a{EVIL}@x"
+    html = _render(blur=BlurView(offered={"faces": 1, "text": 1}, chosen=("faces",), before={"faces": who},
+                                 seen="faces:ab"))
+    faces = next(a for t, a in _elements(html) if t == "input" and a.get("value") == "faces")
+    assert "checked" in faces and "disabled" in faces
+    assert "(asked by a&lt;script&gt;" in html and "stays blurred)" in html
+    text = next(a for t, a in _elements(html) if t == "input" and a.get("value") == "text")
+    assert "disabled" not in text and "checked" not in text
+
+
+def test_no_blur_fieldset_when_nothing_was_found_and_a_note_when_the_photo_is_too_large_to_blur():
+    assert 'id="blur"' not in _render() and 'name="blur"' not in _render()
+    html = _render(blur=BlurView(too_large=True))
+    assert 'name="blur"' not in html and "too large to blur here (more than 24,000,000 pixels)" in html

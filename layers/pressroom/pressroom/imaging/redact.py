@@ -14,13 +14,14 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from pressroom.domain.boxes import Box
+from pressroom.domain.redaction import CHOICES, ordered
 
-#: what the approver may ask to blur
-CHOICES = ("faces", "plates", "text")
 _FACE = (255, 176, 0)  # amber: a face
 _FINDING = (220, 20, 60)  # red: text that became a finding
 _TEXT = (30, 144, 255)  # blue: other text read
 _PLATE_LABEL = "vehicle registration"
+#: the findings that say faces were found and no release form covers them
+_WITHOUT_FORMS = ("faces-without-forms", "identifiable-without-forms")
 
 
 def _upright(data: bytes, max_pixels: int, edge: int | None) -> Image.Image:
@@ -84,10 +85,7 @@ def annotated_preview(data: bytes, analysis: dict[str, Any], findings: list[dict
 def redaction_boxes(analysis: dict[str, Any], findings: list[dict[str, Any]], choices: Iterable[str]) -> list[Box]:
     """The places to blur for the approver's ``choices`` (see ``CHOICES``): every face found; every
     number plate a finding points at; every line of text read."""
-    chosen = set(choices)
-    unknown = chosen - set(CHOICES)
-    if unknown:
-        raise ValueError(f"unknown redaction choices {sorted(unknown)}; choose from {CHOICES}")
+    chosen = ordered(choices)
     boxes: list[Box] = []
     if "faces" in chosen:
         boxes += [Box.from_record(face["box"]) for face in analysis.get("faces", [])]
@@ -97,6 +95,16 @@ def redaction_boxes(analysis: dict[str, Any], findings: list[dict[str, Any]], ch
     if "text" in chosen:
         boxes += [Box.from_record(line["box"]) for line in analysis.get("lines", [])]
     return list(dict.fromkeys(boxes))
+
+
+def blurrable(analysis: dict[str, Any], findings: list[dict[str, Any]]) -> dict[str, int]:
+    """What an approver may ask to blur in this photo, each with how many places it covers: faces
+    when image analysis found some and no release form is declared, number plates a finding points
+    at, and every line of text read."""
+    offered = {choice: len(redaction_boxes(analysis, findings, [choice])) for choice in CHOICES}
+    if not any(f.get("outcome") in _WITHOUT_FORMS for f in findings):
+        offered["faces"] = 0
+    return {choice: count for choice, count in offered.items() if count}
 
 
 def redacted(data: bytes, boxes: list[Box], max_pixels: int, quality: int = 92) -> bytes:

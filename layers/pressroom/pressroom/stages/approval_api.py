@@ -24,6 +24,13 @@
   approvers' emails) goes right after the decision is stored. If the send fails or the process dies
   before it, the publish check (:meth:`pressroom.stages.approval_timer.ApprovalTimer.publish_check`)
   does it; publishing is exactly-once, so a message sent twice is harmless, and the notice goes once.
+* Blurring: where image analysis found faces without release forms, number plates or text, the
+  approver may tick what to blur before publishing (:mod:`pressroom.stages.blurring`). The page
+  then shows the blurred copy as what will be published, and an approval counts only for the copy
+  the page showed (``blurred``): ticking or unticking after it shows the page again with the new
+  copy. The approval stores ``redacted/<id>.jpg`` before it is recorded, with its choices, key and
+  SHA-256 in the approval, the audit trail and the decision. A later approver sees what earlier
+  approvals asked to blur, and may blur more, never less.
 """
 from __future__ import annotations
 
@@ -52,12 +59,14 @@ from pressroom.domain.approvals import (
 from pressroom.domain.links import LinkError
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
+from pressroom.domain.redaction import CHOICES, Redaction, chosen_before, in_words, ordered
 from pressroom.guidance import evaluate
 from pressroom.guidance.checklist import Judged, Problem, judge
 from pressroom.guidance.detector import Detections
 from pressroom.imaging.redact import annotated_preview
 from pressroom.settings import Settings
-from pressroom.stages import duplicates
+from pressroom.stages import blurring, duplicates
+from pressroom.stages.blurring import Blurred
 from pressroom.stages.notify import notify_once
 from pressroom.stages.policy import facts_of
 from pressroom.stages.publish import publication_of
@@ -66,7 +75,7 @@ from pressroom.web import preview
 from pressroom.web.audit import format_audit, when
 from pressroom.web.csrf import csrf_ok, csrf_token, origin_of
 from pressroom.web.forms import MAX_REASON, Caption, DecisionForm, caption_digest, caption_problem, split_tags
-from pressroom.web.pages import Page, Review, notice_page, review_page
+from pressroom.web.pages import BlurView, Page, Review, notice_page, review_page
 
 log = logging.getLogger(__name__)
 #: how often a decision is written again while other writes to the waiting photo keep landing first
@@ -77,6 +86,8 @@ __all__ = ["MAX_REASON", "ApprovalApi", "refusal"]
 #: after a decision, when the publish check makes sure it was acted on
 PUBLISH_CHECK_AFTER = timedelta(minutes=15)
 _DECIDED = {"approve": State.APPROVED, "reject": State.REJECTED}
+#: buttons that show the page again, changing nothing: check an edit, show the blurred copy
+_SHOWS = ("check", "blur")
 _PAST = {"approve": "approved", "reject": "rejected"}
 _FINDING_KEYS = ("rule", "severity", "message", "evidence", "guidance", "outcome")
 
@@ -88,6 +99,14 @@ def refusal(status: int, title: str, message: str) -> Page:
 
 class _CannotCount(Exception):
     """The approval cannot count (any more): the photo waits for someone else."""
+
+
+class _NotBlurred(Exception):
+    """The blurred copy could not be made (the scrubbed copy could not be read)."""
+
+
+_BLUR_SHOWN = ("This is the copy that will be published, blurred as you ticked. Approve from here, or change "
+               "what to blur and show it again.")
 
 
 @dataclass(frozen=True)
@@ -141,7 +160,7 @@ class ApprovalApi:
         def again(status: int, error: str = "", **kept: Any) -> Page:
             return self._review(photo, approver, claims, form.token, status=status, error=error, form=form, **kept)
 
-        if form.decision not in (*_DECIDED, "check"):
+        if form.decision not in (*_DECIDED, *_SHOWS):
             return again(400, "Choose Approve or Reject.")
         if len(form.reason) > MAX_REASON:
             return again(400, f"Keep the reason under {MAX_REASON} characters.", focus="reason")
@@ -165,6 +184,9 @@ class ApprovalApi:
         recheck = self._recheck(photo, edit) if edit is not None else None
         if form.decision == "check":
             return self._checked(photo, approver, claims, form, recheck)
+        if form.decision == "blur":
+            return self._review(photo, approver, claims, form.token, form=form, focus="problem",
+                                shown_photo=recheck.photo if recheck else None, notice=_BLUR_SHOWN)
         if recheck is not None and recheck.blocking:
             return again(400, _blocked(recheck.blocking), focus="description", edit_open=True,
                          shown_photo=recheck.photo)
@@ -184,11 +206,23 @@ class ApprovalApi:
                 f"{len(judged.problems)} answers stop this approval: {first.message}")
             return again(400, message, problems=judged.problems, focus=_focus(first), shown_photo=judged_photo,
                          checked=_digest(judged_photo) if recheck else "")
-        return self._decide(photo, approver, claims.nonce, now, "approve", form, judged, recheck)
+        choices = self._choices(photo, form)
+        try:
+            blurred = self._blurred(photo, choices)
+        except _NotBlurred as exc:
+            return again(503, str(exc), focus="blur")
+        seen = blurred.redaction.seen if blurred else ""
+        if form.blurred != seen:
+            message = (f"This is the copy that will be published, with {in_words(choices)} blurred. Look at it, "
+                       "then approve again." if blurred else "Nothing will be blurred now: the photo shown is "
+                       "the one that will be published. Look at it, then approve again.")
+            return again(400, message, focus="problem", blurred=blurred, shown_photo=judged_photo,
+                         checked=_digest(judged_photo) if recheck else "")
+        return self._decide(photo, approver, claims.nonce, now, "approve", form, judged, recheck, blurred)
 
     # -- the decision ----------------------------------------------------------------------------
     def _decide(self, photo: Photo, approver: str, nonce: str, now: datetime, action: str, form: DecisionForm,
-                judged: Judged, recheck: _Recheck | None) -> Page:
+                judged: Judged, recheck: _Recheck | None, blurred: Blurred | None = None) -> Page:
         try:  # first: whatever happens after the decision is stored, the publish check follows it up
             self.timers.arm(publish_check_schedule(photo.id), now + PUBLISH_CHECK_AFTER,
                             self.settings.approval_timer_function_arn, {"kind": "publish-check", "photo_id": photo.id})
@@ -196,8 +230,16 @@ class ApprovalApi:
             log.exception("could not arm the publish check", extra={"photo_id": photo.id})
             return refusal(503, "Not recorded", "Your decision could not be recorded just now. "
                            "Nothing has changed: submit it again in a minute.")
+        if blurred is not None:
+            try:  # before the approval that names it: a recorded redaction's copy is always there
+                blurring.store(self.s3, self.settings.clean_bucket, blurred)
+            except (ClientError, BotoCoreError):
+                log.exception("could not store the blurred copy", extra={"photo_id": photo.id})
+                return refusal(503, "Not recorded", "The blurred copy could not be stored just now, so your "
+                               "approval was not recorded. Nothing has changed: open the link again in a minute.")
+        redaction = blurred.redaction if blurred else None
         try:
-            stored = self._store(photo, approver, nonce, now, action, form.reason, judged, recheck)
+            stored = self._store(photo, approver, nonce, now, action, form.reason, judged, recheck, redaction)
         except (StaleTransition, _CannotCount) as exc:
             latest = self.store.get(photo.id)
             if latest is None or (latest.state not in _DECIDED.values() and not latest.approvals):
@@ -212,7 +254,7 @@ class ApprovalApi:
         return self._after_decision(stored, action, form.reason)
 
     def _store(self, photo: Photo, approver: str, nonce: str, now: datetime, action: str, reason: str,
-               judged: Judged, recheck: _Recheck | None) -> Photo:
+               judged: Judged, recheck: _Recheck | None, redaction: Redaction | None = None) -> Photo:
         """Store the decision, spending the link's nonce: a rejection, the approval that meets the
         photo's last need (``→ APPROVED``), or one that leaves a need (the photo still waits). Tried
         once more on the photo as re-read when another write (a reminder, a request, another
@@ -235,6 +277,15 @@ class ApprovalApi:
                 return self.store.transition(current.id, State.NEEDS_APPROVAL, State.REJECTED, actor=approver,
                                              changes={**changes, "decision": rejection}, detail=detail)
             approval = {"by": approver, "at": clock.iso(now), "answers": judged.answers, "notes": judged.notes}
+            asked = chosen_before(current.approvals)
+            if not set(asked) <= set(redaction.choices if redaction else ()):
+                raise _CannotCount(f"{', '.join(sorted(set(asked.values())))} asked meanwhile to blur "
+                                   f"{in_words(ordered(asked))} before publishing. Open the link from your email "
+                                   "again to see the copy that will be published.")
+            if redaction is not None:
+                approval["redaction"] = redaction.record()
+                detail["blurred"] = redaction.summary()
+                detail["redaction"] = redaction.record()
             changes["approvals"] = [*current.approvals, approval]
             # what it needs, by its caption as approved and every approver's answers, this one's too
             needs = self.asking.needs(replace(recheck.photo if recheck else current, approvals=changes["approvals"]))
@@ -260,6 +311,8 @@ class ApprovalApi:
                                         "approved_by": [*approved_by(current), approver]}
             if duplicates.needs_consent(duplicates.earlier(self.store, current)):
                 decision["publish_again"] = True
+            if redaction is not None:
+                decision["redaction"] = redaction.record()
             return self.store.transition(current.id, State.NEEDS_APPROVAL, State.APPROVED, actor=approver,
                                          changes={**changes, "decision": decision}, detail=detail,
                                          condition=unchanged(current))
@@ -336,6 +389,24 @@ class ApprovalApi:
             self.timers.disarm(name)
         except (ClientError, BotoCoreError):
             log.warning("could not disarm %s", name, extra={"photo_id": photo_id})
+
+    # -- blurring --------------------------------------------------------------------------------
+    def _choices(self, photo: Photo, form: DecisionForm | None) -> tuple[str, ...]:
+        """What will be blurred: what the approver ticked of what may be blurred, and whatever an
+        earlier approval asked to blur."""
+        ticked = set(form.blur) & set(blurring.offered(photo)) if form and blurring.fits(photo) else set()
+        return ordered(ticked | set(chosen_before(photo.approvals)))
+
+    def _blurred(self, photo: Photo, choices: tuple[str, ...]) -> Blurred | None:
+        """The blurred copy for ``choices`` (None for none), or :class:`_NotBlurred`."""
+        if not choices:
+            return None
+        try:
+            return blurring.blur(self.s3, self.settings.clean_bucket, photo, choices)
+        except (ValueError, ClientError, BotoCoreError) as exc:
+            log.warning("no blurred copy: %s", type(exc).__name__, extra={"photo_id": photo.id})
+            raise _NotBlurred("The blurred copy could not be made just now, so nothing can be approved with it. "
+                              "Try again in a minute, or reject the photo with a reason.") from exc
 
     # -- edits -----------------------------------------------------------------------------------
     def _recheck(self, photo: Photo, edit: Caption) -> _Recheck:
@@ -423,11 +494,18 @@ class ApprovalApi:
     def _review(self, photo: Photo, approver: str, claims: links.Claims, token: str, *, status: int = 200,
                 error: str = "", notice: str = "", form: DecisionForm | None = None, shown_photo: Photo | None = None,
                 problems: list[Problem] | None = None, focus: str = "", checked: str = "",
-                edit_open: bool = False) -> Page:
+                edit_open: bool = False, blurred: Blurred | None = None) -> Page:
         """The review page; ``shown_photo`` is the photo as an edit would make it (what is shown as
-        published, and judged), ``form`` what the approver posted (kept in the fields)."""
+        published, and judged), ``form`` what the approver posted (kept in the fields), ``blurred``
+        the blurred copy of what will be blurred, when it was made already."""
         shown = shown_photo or photo
-        url = self._shown(photo)
+        choices = self._choices(photo, form)
+        if blurred is None or blurred.redaction.choices != choices:
+            try:
+                blurred = self._blurred(photo, choices)
+            except _NotBlurred as exc:
+                blurred, error, status, focus = None, error or str(exc), 503 if status == 200 else status, "blur"
+        url = blurred.preview_url if blurred else self._shown(photo)
         earlier = duplicates.earlier(self.store, photo)
         items, others = self.asking.items(shown)
         caption = form.caption if form and form.caption else _caption(shown)
@@ -440,8 +518,17 @@ class ApprovalApi:
             problems=problems or [], error=error, notice=notice, reason=form.reason if form else "",
             progress=self._progress(photo), focus=focus, edit_open=edit_open or shown is not photo,
             earlier=earlier, again_needed=duplicates.needs_consent(earlier), again=bool(form and form.publish_again),
-            boxes_shown=url.startswith("data:") and has_boxes(photo), unjudged=self.asking.unjudged(shown))
+            boxes_shown=not blurred and url.startswith("data:") and has_boxes(photo),
+            unjudged=self.asking.unjudged(shown), blur=self._blur_view(photo, choices, blurred))
         return Page(status, review_page(view), img_origin="data:" if url.startswith("data:") else origin_of(url))
+
+    def _blur_view(self, photo: Photo, choices: tuple[str, ...], blurred: Blurred | None) -> BlurView:
+        """What the "Blur before publishing" fieldset shows."""
+        found, before = blurring.offered(photo), chosen_before(photo.approvals)
+        fits = blurring.fits(photo)
+        offered = {c: found.get(c, 0) for c in CHOICES if (fits and c in found) or c in before}
+        return BlurView(offered=offered, chosen=choices, before=before,
+                        seen=blurred.redaction.seen if blurred else "", too_large=bool(found) and not fits)
 
     def _progress(self, photo: Photo) -> str:
         if not photo.approvals:

@@ -16,6 +16,11 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
    stale-account reminder is moved to N days later, and the uploader is emailed the page and album
    once (``notified_at``; a redelivery after that email failed sends it).
 
+An approval that asked for parts of the picture to be blurred (``decision.redaction``) publishes
+the blurred copy (``redacted/<id>.jpg``), checked to be the copy the approver was shown (its
+SHA-256); a missing or different copy fails the photo at once: the scrubbed one is never published
+in its place.
+
 Every attempt sets the upload's licence, comment and safety settings (``FlickrOptions``: declared,
 else the deployment's defaults; idempotent), so one that failed
 after the upload sets it on the retry. What is uploaded is :func:`publication_of` the photo, the
@@ -60,6 +65,7 @@ from pressroom.domain.flickr_options import FlickrOptions, options_for
 from pressroom.domain.messages import PhotoMessage
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.publication import Publication
+from pressroom.domain.redaction import Redaction
 from pressroom.domain.schedule import london, publish_at
 from pressroom.guidance import declared_facts, published_caption
 from pressroom.settings import Settings
@@ -237,8 +243,11 @@ class PublishStage:
 
     def _upload(self, photo: Photo) -> Published:
         public = publication_of(photo, self.settings)
+        redaction = Redaction.from_record(photo.decision.get("redaction"))
+        data, key = (self._blurred_bytes(redaction), redaction.key) if redaction else (self._clean_bytes(photo),
+                                                                                       photo.clean_key)
         return self.publisher.publish(
-            self._clean_bytes(photo), PurePosixPath(photo.clean_key).name, title=public.title,
+            data, PurePosixPath(key).name, title=public.title,
             description=public.description, tags=list(public.tags), machine_tag=machine_tag(photo.id),
             options=self._options(photo),
         )
@@ -251,7 +260,7 @@ class PublishStage:
         (which lags its uploads) to know it happened."""
         flickr = {**photo.flickr, "id": uploaded.photo_id, "url": uploaded.url}
         return self.store.update(photo.id, State.APPROVED, actor=ACTOR, event="uploaded", changes={"flickr": flickr},
-                                 detail={"id": uploaded.photo_id, "url": uploaded.url},
+                                 detail={"id": uploaded.photo_id, "url": uploaded.url, **_copy_of(photo)},
                                  condition=("flickr.claim = :mine", {":mine": claim}))
 
     def _in_album(self, photo: Photo, uploaded: Published, lease: timedelta) -> Published:
@@ -297,6 +306,22 @@ class PublishStage:
         if digest != photo.sha256:
             raise _Permanent(f"the scrubbed copy {photo.clean_key} is not the approved file "
                              f"(sha256 {digest[:12]}…, approved {photo.sha256[:12]}…)")
+        return data
+
+    def _blurred_bytes(self, redaction: Redaction) -> bytes:
+        """The blurred copy the approval names, checked to be exactly the copy the approver saw."""
+        try:
+            data = self.s3.get_object(Bucket=self.settings.clean_bucket, Key=redaction.key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise _Permanent(f"the blurred copy {redaction.key} the approval asked for is missing from the clean "
+                                 "bucket; the unblurred copy was not published in its place") from exc
+            raise
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != redaction.sha256:
+            raise _Permanent(f"the blurred copy {redaction.key} is not the one the approver saw (sha256 "
+                             f"{digest[:12]}…, approved {redaction.sha256[:12]}…); neither it nor the unblurred copy "
+                             "was published")
         return data
 
     def _record(self, photo: Photo, published: Published, status: str) -> Outcome:
@@ -388,6 +413,12 @@ def publish_at_schedule(photo_id: str) -> str:
 def publisher_stopped(attempts: int) -> str:
     return (f"every one of its {attempts} attempts to publish was stopped (out of memory or time) or failed; "
             "the publish function's log says why")
+
+
+def _copy_of(photo: Photo) -> dict[str, str]:
+    """Which copy was uploaded, for the audit trail, when it is not the scrubbed one."""
+    redaction = Redaction.from_record(photo.decision.get("redaction"))
+    return {"blurred_copy": redaction.key, "sha256": redaction.sha256} if redaction else {}
 
 
 def _upload_of(flickr: dict[str, Any]) -> Published | None:

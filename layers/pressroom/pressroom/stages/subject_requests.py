@@ -64,7 +64,16 @@ def subject_access(store: PhotoStore, s3: Any, who: str) -> dict[str, Any]:
                                               "last_modified": version["LastModified"].isoformat()})
     held["clean_copies"] = [{"photo_id": _photo_id(p), "key": p.get("clean_key", "")} for p in held["photos"]
                             if _uploaded_by(p, who) and p.get("clean_key")]
+    held["blurred_copies"] = [{"photo_id": _photo_id(p), "key": key} for p in held["photos"] if _uploaded_by(p, who)
+                              for key in _blurred_keys(p)]
     return held
+
+
+def _blurred_keys(item: dict[str, Any]) -> list[str]:
+    """The blurred copies an approval of the photo asked for (``domain.redaction``)."""
+    records = [item.get("decision") or {}, *(item.get("approvals") or [])]
+    return sorted({str(r["redaction"]["key"]) for r in records
+                   if isinstance(r, dict) and isinstance(r.get("redaction"), dict) and r["redaction"].get("key")})
 
 
 @dataclass

@@ -12,8 +12,11 @@ the caption the page showed) and ``checked`` (that of an edit whose findings wer
 group ``q.<question id>`` per question asked (values ``yes``, ``no``, ``na``; the safe one marked
 ``data-safe``); a textarea ``note.<question id>`` per question whose other answer needs a note;
 ``title``, ``description`` and ``tags`` (comma-separated), the caption as it will be published;
-``reason``; and buttons ``decision``: ``approve`` (``id="approve"``), ``reject`` (``id="reject"``)
-and ``check`` (``id="check"``, shows what an edit would publish, changing nothing).
+``reason``; checkboxes ``blur`` (values ``faces``, ``plates``, ``text``: what to blur before
+publishing) and ``blurred`` (``Redaction.seen`` of the blurred copy the page showed, else empty);
+and buttons ``decision``: ``approve`` (``id="approve"``), ``reject`` (``id="reject"``), ``check``
+(``id="check"``, shows what an edit would publish, changing nothing) and ``blur``
+(``id="show-blurred"``, shows the blurred copy the ticked boxes make, changing nothing).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from pressroom.domain.links import LinkError
+from pressroom.domain.redaction import CHOICES, ordered
 from pressroom.domain.text import clean
 from pressroom.web.csrf import same_origin_request
 
@@ -72,6 +76,10 @@ class DecisionForm:
     checked: str = ""
     #: the approver ticked "Publish it again" for a picture uploaded before (stages.duplicates)
     publish_again: bool = False
+    #: what the approver ticked to blur before publishing (in the order of ``redaction.CHOICES``)
+    blur: tuple[str, ...] = ()
+    #: the blurred copy the page showed (``Redaction.seen``), "" when it showed none
+    blurred: str = ""
 
 
 def read_decision(body: str | None, headers: Mapping[str, str], own_origin: str) -> DecisionForm:
@@ -90,7 +98,8 @@ def read_decision(body: str | None, headers: Mapping[str, str], own_origin: str)
     return DecisionForm(token=first(form, "t"), csrf=first(form, "csrf"), decision=first(form, "decision"),
                         publish_again=first(form, "publish_again") == "yes",
                         reason=typed_text(first(form, "reason")), answers=answers, notes=notes, caption=caption,
-                        shown=first(form, "shown"), checked=first(form, "checked"))
+                        shown=first(form, "shown"), checked=first(form, "checked"),
+                        blur=ordered(v for v in form.get("blur", []) if v in CHOICES), blurred=first(form, "blurred"))
 
 
 def caption_problem(caption: Caption) -> tuple[str, str]:

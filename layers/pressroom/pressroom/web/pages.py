@@ -26,8 +26,10 @@ from markupsafe import Markup
 
 from pressroom.domain.photos import Photo
 from pressroom.domain.publication import Publication
+from pressroom.domain.redaction import in_words
 from pressroom.guidance.checklist import Item, Problem
 from pressroom.web.forms import MAX_DESCRIPTION, MAX_REASON, MAX_TITLE, Caption
+from pressroom.web.preview import REVIEW_PIXELS
 
 CSS = """
 :root{color-scheme:light;--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--brand:#003d7a;--ok:#116329;--bad:#a40e26;--warn:#9a6700}
@@ -88,6 +90,13 @@ button.secondary{background:var(--brand);flex:none;margin-top:8px;min-height:44p
 .notice.ok{border-color:var(--ok);background:#dafbe1}
 .muted{color:var(--muted);font-size:14px;font-weight:400}
 .about{font-size:14px}
+fieldset.blur{border:1px solid var(--line);border-radius:8px;margin:0 0 10px;padding:8px 10px}
+fieldset.blur legend{font-weight:600;padding:0 4px}
+fieldset.blur p{margin:0 0 6px;font-size:14px}
+.checks label{display:flex;align-items:center;gap:8px;border:1px solid var(--line);border-radius:6px;padding:8px 10px;margin:0 0 6px;min-height:44px}
+.checks input{width:20px;height:20px;margin:0;flex:none}
+.checks label:has(input:checked){border-color:var(--brand);background:#ddf4ff}
+.blurred{color:var(--ok);font-weight:600}
 ol.audit{list-style:none;padding:0;margin:0}
 ol.audit li{font-size:13px;padding:4px 0;border-bottom:1px solid #eee;overflow-wrap:anywhere}
 """.strip()
@@ -128,6 +137,22 @@ def security_headers(img_origin: str = "") -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
+
+
+@dataclass(frozen=True)
+class BlurView:
+    """The "Blur before publishing" fieldset: what may be blurred and what will be."""
+
+    #: choice (``domain.redaction.CHOICES``) → how many places image analysis found (0: not counted)
+    offered: Mapping[str, int] = field(default_factory=dict)
+    #: what will be blurred: the page's image is the blurred copy of these
+    chosen: Sequence[str] = ()
+    #: what earlier approvals asked to blur: choice → who (it stays ticked)
+    before: Mapping[str, str] = field(default_factory=dict)
+    #: ``Redaction.seen`` of the blurred copy shown, "" when none is
+    seen: str = ""
+    #: something could be blurred, but the photo is too large for the review page to blur
+    too_large: bool = False
 
 
 def display_name(photo: Photo) -> str:
@@ -173,6 +198,7 @@ class Review:
     boxes_shown: bool = False
     #: what the automatic checks said they could not judge (not questions of their own)
     unjudged: Sequence[str] = ()
+    blur: BlurView = field(default_factory=BlurView)
 
 
 def review_page(view: Review) -> str:
@@ -184,6 +210,7 @@ def review_page(view: Review) -> str:
         asked_items=[i for i in view.items if not i.declared], declared_items=[i for i in view.items if i.declared],
         footer_lines=[line for line in view.public.footer.split("\n") if line.strip()],
         problem_of=problems.get, asked=lambda qid: asks.get(qid, qid), severity_word=_severity, text=text,
+        blurred_words=in_words(view.blur.chosen) if view.blur.chosen else "", max_pixels=f"{REVIEW_PIXELS:,}",
         file_name=PurePosixPath(view.photo.original_key).name, max_title=MAX_TITLE, max_description=MAX_DESCRIPTION,
         max_reason=MAX_REASON)
 
