@@ -113,7 +113,7 @@ def scenes(seed: int = 7, count: int = 4, faces_from: Path | None = None) -> lis
         height = rng.choice((28, 40, 60, 90))
         _paste(picture, _plate(plate, height, rear=bool(n % 2)), rng, angle=rng.choice((0, 0, 5, -8)))
         made.append(Scene(f"gen_plate_{n}", _jpeg(picture), 0, ((plate, "plate"),), f"plate {height}px high",
-                          ("dont-personal-details",)))
+                          ("dont-personal-details-plate-in-picture",)))
     for n in range(count):
         picture = _clutter(rng, (1600, 1067))
         number, street = str(rng.choice((3, 12, 47, 108, 221))), STREETS[n % len(STREETS)]
@@ -143,7 +143,7 @@ def scenes(seed: int = 7, count: int = 4, faces_from: Path | None = None) -> lis
         _paste(picture, van, rng)
         made.append(Scene(f"gen_van_{n}", _jpeg(picture), 0, ((phone, "phone"), (postcode, "postcode")),
                           "a van's livery with a phone number and a postcode",
-                          ("dont-personal-details", "dont-personal-details-postcode")))
+                          ("dont-personal-details-image-text", "dont-personal-details-postcode")))
     for n in range(count):
         made.append(Scene(f"gen_empty_{n}", _jpeg(_clutter(rng, (1600, 1067))), 0, (), "shapes, no text, no face"))
     if faces_from is not None:
@@ -154,7 +154,7 @@ def scenes(seed: int = 7, count: int = 4, faces_from: Path | None = None) -> lis
             x = rng.randrange(0, max(1, picture.width - item.width))
             picture.paste(item, (x, picture.height - item.height - 4))  # along the bottom, off the faces
             made.append(Scene(f"gen_faces_plate_{n}", _jpeg(picture), faces, ((plate, "plate"),),
-                              f"{name} with a plate along its bottom edge", ("do-release-forms", "dont-personal-details")))
+                              f"{name} with a plate along its bottom edge", ("do-release-forms", "dont-personal-details-plate-in-picture")))
     return made
 
 

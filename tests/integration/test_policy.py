@@ -183,8 +183,9 @@ def test_the_local_stack_analyses_the_picture_in_account(aws, store, load_event,
     pid = photo_id(RAW, key, version)
     assert _check(load_event, store, pid) == {"batchItemFailures": []}
     photo = store.get(pid)
-    assert photo.state == State.BLOCKED and "LV19 PZT" in photo.reason
-    plate = next(f for f in photo.findings if f["rule"] == "dont-personal-details")
+    assert photo.state == State.NEEDS_APPROVAL  # the approver may blur the plate
+    plate = next(f for f in photo.findings if f["rule"] == "dont-personal-details-plate-in-picture")
+    assert "LV19 PZT" in plate["evidence"] and plate["severity"] == "warn"
     faces = next(f for f in photo.findings if f["rule"] == "do-release-forms")
     assert len(plate["where"]) == 1 and len(faces["where"]) == 2
     analysis = photo.analysis

@@ -112,9 +112,10 @@ def test_the_blurred_copy_is_stored_recorded_and_published_and_the_scrubbed_copy
     assert "blurred: faces (copy redacted/" in reply["body"]  # the audit trail on the confirmation page
 
     photo = store.get(pid)
-    key = f"redacted/{pid}.jpg"
+    sha = seen.partition(":")[2]
+    key = f"redacted/{pid}/{sha}.jpg"
     blurred = _object(key)
-    sha = hashlib.sha256(blurred).hexdigest()
+    assert hashlib.sha256(blurred).hexdigest() == sha
     record = {"choices": ["faces"], "key": key, "sha256": sha}
     assert seen == f"faces:{sha}"
     assert photo.state == State.APPROVED and photo.decision["redaction"] == record
@@ -141,7 +142,8 @@ def test_a_blurred_copy_that_is_not_the_approved_one_fails_the_photo_and_nothing
     token = _links(pid)[ONE]
     seen = _seen(_post(load_event, pid, token, "blur", blur=["text"]))
     assert _post(load_event, pid, token, blur=["text"], blurred=seen)["statusCode"] == 200
-    boto3.client("s3").put_object(Bucket=CLEAN, Key=f"redacted/{pid}.jpg", Body=_object(store.get(pid).clean_key))
+    boto3.client("s3").put_object(Bucket=CLEAN, Key=store.get(pid).decision["redaction"]["key"],
+                                  Body=_object(store.get(pid).clean_key))
     _publish(site, load_event)
     photo = store.get(pid)
     assert photo.state == State.PUBLISH_FAILED

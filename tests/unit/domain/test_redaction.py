@@ -19,11 +19,11 @@ def test_choices_in_words():
 
 
 def test_the_record_round_trips_and_names_the_copy_the_page_showed():
-    redaction = Redaction(("faces", "text"), redacted_key("p1"), SHA)
-    assert redaction.key == "redacted/p1.jpg"  # not under clean/, which starts the policy stage
+    redaction = Redaction(("faces", "text"), redacted_key("p1", SHA), SHA)
+    assert redaction.key == f"redacted/p1/{SHA}.jpg"  # not under clean/, which starts the policy stage
     assert Redaction.from_record(redaction.record()) == redaction
     assert redaction.seen == f"faces,text:{SHA}"
-    assert redaction.summary() == f"faces and all readable text (copy redacted/p1.jpg, sha256 {SHA[:12]}…)"
+    assert redaction.summary() == f"faces and all readable text (copy redacted/p1/{SHA}.jpg, sha256 {SHA[:12]}…)"
     assert Redaction.from_record(None) is None and Redaction.from_record({"choices": []}) is None
 
 

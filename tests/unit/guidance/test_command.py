@@ -32,8 +32,9 @@ def test_json_shape_and_exit_zero(capsys, corpus):
 
 def test_by_default_the_picture_is_analysed_on_this_machine(capsys):
     code, report, _ = check(capsys, vision_file("syn_plate_scene_0.jpg"), "--title", "Fun day", *DECLARE)
-    assert code == 0 and report["verdict"] == "blocked"
-    (plate,) = [f for f in report["findings"] if f["rule"] == "dont-personal-details"]
+    assert code == 0 and report["verdict"] == "needs_approval"  # the approver may blur the plate
+    (plate,) = [f for f in report["findings"] if f["rule"] == "dont-personal-details-plate-in-picture"]
+    assert plate["severity"] == "warn"
     assert '"YS07 HRN"' in plate["evidence"] and "of the picture" in plate["evidence"]
     assert len(plate["where"]) == 1 and all(0 <= value <= 10_000 for value in plate["where"][0])
     assert any("does not judge ages or graphic content" in question for question in report["checklist"])

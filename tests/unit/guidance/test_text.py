@@ -268,7 +268,8 @@ NEAR_MISSES: dict[str, list[str]] = {
 }
 
 TEXT_RULES = {rule.id for rule in load_rulebook().text_rules}
-IMAGE_ONLY = {"dont-identify-crime-scenes-image-text", "dont-damage-reputation"}
+IMAGE_ONLY = {"dont-identify-crime-scenes-image-text", "dont-damage-reputation", "dont-personal-details-image-text",
+              "dont-personal-details-plate-in-picture"}
 
 
 def test_every_text_rule_has_triggers_and_near_misses():
@@ -408,8 +409,10 @@ def test_look_alike_folding_leaves_other_letters_alone():
 
 
 def test_detected_text_runs_through_the_same_rules():
-    found = rules_found("", image_text=("AB12 CDE", "OFFICIAL-SENSITIVE", "23", "ACACIA AVENUE"))
-    assert found["dont-personal-details"] == "block"
+    found = rules_found("", image_text=("AB12 CDE", "OFFICIAL-SENSITIVE", "23", "ACACIA AVENUE", "Call 07700 900123"))
+    assert found["dont-personal-details-plate-in-picture"] == "warn"  # the approver may blur it
+    assert found["dont-personal-details-image-text"] == "block"  # the phone number: crop it and upload again
+    assert "dont-personal-details" not in found
     assert found["dont-protective-markings"] == "block"
     assert found["dont-identify-crime-scenes-image-text"] == "warn"
 
@@ -477,8 +480,8 @@ def test_text_read_in_the_picture_says_where_it_is():
     )
     report = evaluate(Facts(declared=dict(COMPLETE), title="Cannabis factory raid"), Detections.seen((), lines))
     by_rule = {finding.rule: finding for finding in report.findings}
-    plate = by_rule["dont-personal-details"]
-    assert plate.where == (lines[1].box,)
+    plate = by_rule["dont-personal-details-plate-in-picture"]
+    assert plate.where == (lines[1].box,) and plate.severity == "warn"  # the approver may blur it
     assert plate.evidence == 'image text: vehicle registration (current format) "AB12 CDE" (bottom left of the picture)'
     assert by_rule["dont-protective-markings"].where == (lines[2].box,)
     assert "(top right of the picture)" in by_rule["dont-protective-markings"].evidence

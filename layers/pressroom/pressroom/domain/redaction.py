@@ -1,6 +1,6 @@
 """An approver's request to blur parts of a photo before it is published, as the records keep it.
 
-The blurred copy is ``redacted/<id>.jpg`` in the clean bucket (not under ``clean/``, whose new
+The blurred copy is ``redacted/<id>/<sha256>.jpg`` in the clean bucket (not under ``clean/``, whose new
 objects start the policy stage). An approval that asks for it records a :class:`Redaction` (what
 was blurred, the key and the copy's SHA-256); the publish stage publishes that copy, checked
 against the SHA-256, instead of the scrubbed one, which is kept as it is.
@@ -32,9 +32,10 @@ def in_words(choices: Sequence[str]) -> str:
     return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
-def redacted_key(photo_id: str) -> str:
-    """Where the blurred copy of a photo is kept in the clean bucket."""
-    return f"redacted/{photo_id}.jpg"
+def redacted_key(photo_id: str, sha256: str) -> str:
+    """Where a blurred copy of a photo is kept in the clean bucket: one key per copy, so two
+    approvers blurring different things at once never overwrite each other's copy."""
+    return f"redacted/{photo_id}/{sha256}.jpg"
 
 
 @dataclass(frozen=True)

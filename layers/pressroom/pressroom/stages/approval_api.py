@@ -28,7 +28,7 @@
   approver may tick what to blur before publishing (:mod:`pressroom.stages.blurring`). The page
   then shows the blurred copy as what will be published, and an approval counts only for the copy
   the page showed (``blurred``): ticking or unticking after it shows the page again with the new
-  copy. The approval stores ``redacted/<id>.jpg`` before it is recorded, with its choices, key and
+  copy. The approval stores ``redacted/<id>/<sha256>.jpg`` before it is recorded, with its choices, key and
   SHA-256 in the approval, the audit trail and the decision. A later approver sees what earlier
   approvals asked to blur, and may blur more, never less.
 """

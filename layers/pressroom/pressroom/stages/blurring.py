@@ -2,7 +2,7 @@
 
 The review page shows the copy the approver's choices make (a preview of the very bytes); the
 approval that asks for it makes it again, checks it is the copy that was shown (the same SHA-256:
-JPEG encoding is deterministic), stores it as ``redacted/<id>.jpg`` and records it. Photos larger
+JPEG encoding is deterministic), stores it as ``redacted/<id>/<sha256>.jpg`` and records it. Photos larger
 than the review page decodes (``preview.REVIEW_PIXELS``) are not offered: the approval API's
 memory would not hold them.
 """
@@ -43,7 +43,8 @@ def blur(s3: Any, bucket: str, photo: Photo, choices: Sequence[str]) -> Blurred:
     ``ValueError`` when the scrubbed copy cannot be read."""
     data = redacted(preview.fetch_clean(s3, bucket, photo),
                     redaction_boxes(photo.analysis, photo.findings, choices), preview.REVIEW_PIXELS)
-    redaction = Redaction(tuple(choices), redacted_key(photo.id), hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
+    redaction = Redaction(tuple(choices), redacted_key(photo.id, sha256), sha256)
     shown = preview.thumbnail(data, preview.REVIEW_PIXELS, preview.REVIEW_EDGE)
     return Blurred(redaction, data, preview.data_url(shown))
 

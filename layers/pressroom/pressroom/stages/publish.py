@@ -17,7 +17,7 @@ SQS delivers at least once and a Lambda can die between the upload and the recor
    once (``notified_at``; a redelivery after that email failed sends it).
 
 An approval that asked for parts of the picture to be blurred (``decision.redaction``) publishes
-the blurred copy (``redacted/<id>.jpg``), checked to be the copy the approver was shown (its
+the blurred copy (``redacted/<id>/<sha256>.jpg``), checked to be the copy the approver was shown (its
 SHA-256); a missing or different copy fails the photo at once: the scrubbed one is never published
 in its place.
 
