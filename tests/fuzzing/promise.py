@@ -141,7 +141,9 @@ def frames(data: bytes) -> list[Image.Image]:
                 image.load()
                 try:
                     frame = ImageOps.exif_transpose(image)
-                except (SyntaxError, ValueError, struct.error, OSError):  # unreadable EXIF: shown as stored
+                # unreadable EXIF: shown as stored. TypeError: Pillow's getexif matches a bytes pattern
+                # against a PNG text chunk named "xmp" (a str), so it reads no orientation at all
+                except (SyntaxError, ValueError, TypeError, struct.error, OSError):
                     frame = image
                 shown.append(frame.copy() if frame is image else frame)
     return shown
