@@ -213,7 +213,7 @@ class LocalStack:
             **signin.env(),  # the desk signs in through the development sign-in (local only)
         }
         self._set_env(base_env)
-        created = resources.create_all(session, flickr=_local_flickr(self.home))
+        created = resources.create_all(session, flickr=_local_flickr(self.home), desk_origins=(self.api.url,))
         self._set_env(created.env)
         bootstrap.reset()
         names = resources.Names()
