@@ -33,6 +33,7 @@ FUNCTIONS = {
     "approval_api": "ApprovalApiFunction", "approval_timer": "ApprovalTimerFunction", "publish": "PublishFunction",
     "staleness": "StalenessFunction", "comments": "CommentsFunction", "dead_letters": "DeadLettersFunction",
     "amend": "AmendFunction", "amend_api": "AmendApiFunction", "photo_events": "PhotoEventsFunction",
+    "desk": "DeskFunction", "desk_authorizer": "DeskAuthorizerFunction",
 }
 #: resources of the local stack (pressroom_local.resources) → their logical ids in template.yaml
 LOCAL = {
@@ -97,6 +98,16 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:DeleteSchedule", "{schedules}/approval-expiry-*"),
         ("iam:PassRole", "{ApprovalSchedulerRole}"),
     ],
+    "DeskFunction": [
+        ("s3:PutObject", "{RawBucket}/incoming/*"),  # the presigned POSTs of the upload form
+        ("s3:GetObject", "{CleanBucket}/clean/*"),  # the presigned preview on the review page
+        ("dynamodb:GetItem", "{PhotoTable}"), ("dynamodb:Query", "{PhotoTable}"),  # a photo, its audit trail
+        ("dynamodb:Query", "{PhotoTable}/index/by-state"),  # my photos, the approval queue
+        ("dynamodb:PutItem", "{PhotoTable}"),  # the desk's audit events (DESK#<month>)
+        ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),
+        ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),  # review links, CSRF tokens
+    ],
+    "DeskAuthorizerFunction": [],  # verifies tokens against the user pool's public keys
     "ApprovalTimerFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the reminder's thumbnail
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
