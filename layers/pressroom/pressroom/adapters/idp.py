@@ -49,7 +49,7 @@ def exchange_code(token_url: str, form: Mapping[str, str]) -> dict:
 class KeySet:
     """The issuer's keys, by key id, fetched when first needed and kept."""
 
-    def __init__(self, url: str, fetch: Callable[[str], dict] = fetch_json,
+    def __init__(self, url: str, fetch: Callable[[str], dict] | None = None,
                  clock: Callable[[], float] = time.monotonic):
         self._url = url
         self._fetch = fetch
@@ -63,6 +63,6 @@ class KeySet:
         with self._lock:
             age = self._clock() - self._fetched
             if age >= KEEP_SECONDS or (kid and kid not in self._keys and age >= REFETCH_AFTER_SECONDS):
-                self._keys = keys_from_jwks(self._fetch(self._url))
+                self._keys = keys_from_jwks((self._fetch or fetch_json)(self._url))
                 self._fetched = self._clock()
             return dict(self._keys)
