@@ -288,6 +288,7 @@ def _local_up(args: argparse.Namespace) -> int:
   upload endpoint   {info.endpoint}  bucket {info.raw_bucket}, key incoming/<album>/<file>
                     e.g. pressroom upload photo.jpg --album neighbourhood-day --declare category=campaign
   review pages      {info.api}/review/<photo id>?t=<token>  (links arrive by email)
+  desk              {info.api}/desk  (sign in with the development sign-in: local only)
   mail (outbox)     {info.outbox}  (each email is also shown below, with its review link)
   published photos  {info.album}/index.html
   status            pressroom status""", flush=True)
