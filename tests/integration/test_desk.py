@@ -208,6 +208,7 @@ def test_an_upload_is_a_presigned_post_whose_policy_pins_the_file_and_its_declar
     assert reply["statusCode"] == 200, reply["body"]
     (upload,) = json.loads(reply["body"])["uploads"]
     assert re.fullmatch(r"incoming/Neighbourhood day/[0-9a-f]{12}/park\.jpg", upload["key"])
+    assert upload["url"] == "https://pressroom-raw.s3.eu-west-2.amazonaws.com/"  # regional: no redirect to follow
     fields = upload["fields"]
     policy = json.loads(base64.b64decode(fields["policy"]))
     conditions = policy["conditions"]

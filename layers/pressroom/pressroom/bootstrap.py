@@ -264,7 +264,7 @@ def desk_signin() -> DeskSignIn:
 def desk_uploads() -> DeskUploads:
     from pressroom.stages.desk_uploads import DeskUploads
 
-    return DeskUploads(get_settings(), store(), aws.client("s3"))
+    return DeskUploads(get_settings(), store(), aws.browser_s3())
 
 
 @lru_cache(maxsize=1)
