@@ -19,6 +19,8 @@ from pressroom.domain.photos import TRANSITIONS, Photo, State
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
 BY_STATE_INDEX = "by-state"
+#: audit events by their name and time (``event``, ``at``): only audit items have both
+BY_EVENT_INDEX = "by-event"
 
 _STEP = "step_"  # a comment claim's attributes noting the steps done: step_emailed, step_replied
 
@@ -627,6 +629,55 @@ class PhotoStore:
         items = self._db.scan(TableName=self._table, FilterExpression="begins_with(PK, :e)",
                               ExpressionAttributeValues={":e": {"S": "ERASURE#"}}, ConsistentRead=True)["Items"]
         return [self._plain(i) for i in items]
+
+    # -- reports: a month's audit events, read by name and time (index by-event) -----------------
+    def events_between(self, event: str, start: str, end: str) -> list[dict[str, Any]]:
+        """The audit events named ``event`` at ``start`` or later and before ``end`` (ISO 8601 UTC,
+        as :func:`now_iso` writes them), oldest first: each ``photo_id``, ``event``, ``at``, ``detail``."""
+        found: list[dict[str, Any]] = []
+        kwargs = self._events_query(event, "#at BETWEEN :start AND :end", {":start": {"S": start}, ":end": {"S": end}})
+        while True:
+            page = self._db.query(**kwargs)
+            found += [e for e in map(self._event_of, page["Items"]) if e["at"] < end]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def last_event_before(self, event: str, before: str) -> dict[str, Any] | None:
+        """The latest audit event named ``event`` before ``before``, or None: one read."""
+        kwargs = self._events_query(event, "#at < :before", {":before": {"S": before}})
+        items = self._db.query(**kwargs, ScanIndexForward=False, Limit=1)["Items"]
+        return self._event_of(items[0]) if items else None
+
+    def photo_facts(self, photo_ids: list[str], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """``fields`` of the photo records of ``photo_ids`` (a batch read of 100 at a time), by id;
+        photos not found are left out."""
+        names = {f"#p{i}": name for i, name in enumerate(("id", *fields))}
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(photo_ids))
+        for first in range(0, len(unique), 100):
+            request: dict[str, Any] = {self._table: {
+                "Keys": [self._key(pid, "META") for pid in unique[first:first + 100]],
+                "ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}}
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self._table, []):
+                    plain = self._plain(item)
+                    found[str(plain["id"])] = plain
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def _events_query(self, event: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"TableName": self._table, "IndexName": BY_EVENT_INDEX,
+                "KeyConditionExpression": f"#event = :event AND {condition}",
+                "ExpressionAttributeNames": {"#event": "event", "#at": "at"},
+                "ExpressionAttributeValues": {":event": {"S": event}, **values}}
+
+    @classmethod
+    def _event_of(cls, item: dict[str, Any]) -> dict[str, Any]:
+        plain = cls._plain(item)
+        return {"photo_id": str(plain["PK"]).removeprefix("PHOTO#"), "event": plain["event"], "at": plain["at"],
+                "detail": plain.get("detail") or {}}
 
     @staticmethod
     def _serialize(item: dict[str, Any]) -> dict[str, Any]:
