@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
+    from pressroom.stages.reports import MonthlyReports
     from pressroom.stages.request_approval import RequestApproval
     from pressroom.stages.scrub import Intake
     from pressroom.stages.staleness import ReminderTimer, StalenessReminder
@@ -234,6 +235,14 @@ def photo_events() -> PhotoEvents:
                       crossposters)
     return PhotoEvents(settings, store(), mailer(), aws.client("sqs"), parameters.press_office,
                        parameters.published_links_key, batches)
+
+
+def monthly_reports() -> MonthlyReports:
+    """A month's report over the table (the desk's page and CSV, ``pressroom report``). Response
+    times need the comment inbox's records: pass them as ``responses`` once its store reads them."""
+    from pressroom.stages.reports import MonthlyReports
+
+    return MonthlyReports(store(), get_settings())
 
 
 def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:

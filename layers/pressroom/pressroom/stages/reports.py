@@ -4,9 +4,10 @@
 Every figure comes from the audit events of the month, read by name and time (the table's
 ``by-event`` index: one query per kind of event, whatever the size of the table), and the records
 of the photos published or blocked in it (when each was uploaded; the guidance lines that blocked
-it). Comments are counted by the class the monitor gave them, once each. Response times need the
-comment inbox's record of when each comment was answered; until it records them, the report says
-they are not recorded rather than showing a figure it cannot know.
+it). Comments are counted by the class the monitor gave them, once each. Response times come from the
+comment inbox (``domain/inbox.py``): the comments answered in the month, each timed in office
+hours and measured against the question target (:func:`responses_of`); without the inbox's
+records, the report says they are not recorded rather than show a figure it cannot know.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 
 from pressroom.adapters.store import PhotoStore
 from pressroom.domain import clock
+from pressroom.domain.inbox import InboxItem, OfficeHours, response_time
 from pressroom.domain.photos import TRANSITIONS, State
 from pressroom.domain.reports import CommentSeen, Happening, Line, Month, MonthReport, Response, month_report
 from pressroom.settings import Settings
@@ -75,6 +77,17 @@ class MonthlyReports:
                     seen.append(CommentSeen(str(e["detail"].get("comment_id") or f"{e['photo_id']}@{e['at']}"),
                                             kind.value, at))
         return seen
+
+
+def responses_of(items: Iterable[InboxItem], month: Month, hours: OfficeHours, target: timedelta) -> list[Response]:
+    """The inbox's comments answered in ``month``, each with its response time in office hours and
+    whether that was within ``target``."""
+    found = []
+    for item in items:
+        answered, taken = parse_time(item.answered_at), response_time(item, hours)
+        if answered is not None and taken is not None and month.start <= answered < month.end:
+            found.append(Response(item.kind, taken, taken <= target))
+    return found
 
 
 def _blocking_lines(photo: dict[str, object]) -> list[Line]:

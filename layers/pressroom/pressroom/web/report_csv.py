@@ -73,14 +73,14 @@ def rows(report: MonthReport) -> Iterator[tuple[str, str, object, str, str]]:
         yield "stale_day", day.isoformat(), 1, "day", FIGURES["stale_day"]
 
 
-def report_csv(report: MonthReport) -> bytes:
-    """The report as CSV bytes (UTF-8 with a byte-order mark)."""
+def report_csv(report: MonthReport) -> str:
+    """The report as CSV text, starting with the byte-order mark (send or save it as UTF-8)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows(report):
         writer.writerow([safe_cell(cell) for cell in (str(report.month), *row)])
-    return out.getvalue().encode("utf-8-sig")
+    return "\ufeff" + out.getvalue()
 
 
 def filename(report: MonthReport) -> str:
