@@ -21,6 +21,8 @@ CSV_PATH = "/desk/reports.csv"
 #: the drawing's width (the SVG scales to the page); bars leave room for their value
 WIDTH, BAR_MAX, ROW = 340, 280, 46
 CELL, CELL_GAP = 44, 4
+#: how many months back the month picker offers (an older one is still shown by its address)
+CHOICES = 36
 BRAND, BAD, INK, MUTED = "#003d7a", "#a40e26", "#1b1f24", "#57606a"
 
 
@@ -97,6 +99,7 @@ def reports_html(report: MonthReport, *, visitor: Visitor | None, csrf: str, now
         blocked=bar_chart("blocked", "Photos blocked, by guidance line", "photos", BAD, lines),
         comments=bar_chart("comments", "Comments by class", "comments", BRAND, comments),
         cells=cells, calendar_height=(cells[-1].y + CELL + 2) if cells else CELL,
+        choices=_choices(this_month, report.month),
         previous=_previous(report.month), following=report.month.next if report.month < this_month else None,
         colours={"brand": BRAND, "bad": BAD, "ink": INK, "muted": MUTED}, width=WIDTH, cell=CELL,
     )
@@ -121,6 +124,14 @@ def month_asked(value: str | None, now: datetime) -> Month:
     if month > Month.of(now):
         raise ValueError(f"{month.label} has not begun yet")
     return month
+
+
+def _choices(this_month: Month, shown: Month) -> list[Month]:
+    """The months to pick from, newest first: this one and :data:`CHOICES` before, and ``shown``."""
+    months = [this_month]
+    for _ in range(CHOICES):
+        months.append(_previous(months[-1]))
+    return sorted(set(months) | {shown}, reverse=True)
 
 
 def _previous(month: Month) -> Month:
