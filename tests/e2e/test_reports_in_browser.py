@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 URL = "https://desk.example/desk/reports?month=2027-01"
 
 
-def test_the_report_page_fits_a_phone_and_its_policy_refuses_nothing(browser, tmp_path):  # noqa: F811
+def test_the_report_page_fits_a_phone_and_its_policy_refuses_nothing(browser, tmp_path):
     from pressroom.web.reports import reports_page
 
     page_reply = reports_page(sample_report(), visitor=OFFICER, csrf="tok", now=datetime(2027, 3, 1, tzinfo=UTC))

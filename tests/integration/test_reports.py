@@ -5,13 +5,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from pressroom.adapters import aws
 from pressroom.adapters import store as store_module
+from pressroom.adapters.store import PhotoStore
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.reports import Month
-from pressroom.settings import Settings
+from pressroom.settings import Settings, get_settings
 from pressroom.stages.reports import COMMENT_EVENTS, OUTCOME_EVENTS, MonthlyReports
 from pressroom_local.cli import main
+from tests.permissions import requests_of
 
 BLOCKING = {"rule": "dont-children", "severity": "block", "message": "m", "evidence": "", "outcome": "",
             "guidance": "=HYPERLINK(\"http://x\") do not show children without permission"}
@@ -90,10 +93,6 @@ def test_events_between_excludes_its_end(january, at):
 
 
 def test_events_between_reads_every_page(january):
-    from pressroom.adapters import aws
-    from pressroom.adapters.store import PhotoStore
-    from pressroom.settings import get_settings
-
     queries = []
 
     class SmallPages:  # DynamoDB ends a page at 1 MB; here at one item
@@ -168,3 +167,24 @@ def test_pressroom_report_refuses_a_month_it_cannot_read(in_march_2027, capsys):
     assert "month '2027-1' is not a month like 2027-01" in capsys.readouterr().err
     assert main(["report", "--month", "2999-01"]) == 2
     assert "January 2999 has not begun yet" in capsys.readouterr().err
+
+
+def test_the_reports_calls_map_to_the_iam_requests_a_desk_role_must_allow(january):
+    """What the desk function's role needs for a report: Query on index by-event, BatchGetItem of
+    photo records (tests/permissions.py checks the role once the desk routes call the use case)."""
+    calls = []
+
+    class Recorded:
+        def __getattr__(self, operation):
+            def call(**params):
+                calls.append((operation, params))
+                return getattr(aws.client("dynamodb"), operation)(**params)
+            return call
+
+    reports = MonthlyReports(PhotoStore(Recorded(), get_settings().table_name), Settings(), now=lambda: utc(2027, 3, 1))
+    reports.report(Month(2027, 1))
+    names = {"query": "Query", "batch_get_item": "BatchGetItem"}
+    wanted = {(r.action, r.resource.rsplit(":", 1)[-1], r.context.get("dynamodb:LeadingKeys", ("",))[0].split("#")[0])
+              for operation, params in calls for r in requests_of("DeskFunction", "dynamodb", names[operation], params)}
+    assert wanted == {("dynamodb:Query", "table/pressroom-PhotoTable/index/by-event", ""),
+                      ("dynamodb:BatchGetItem", "table/pressroom-PhotoTable", "PHOTO")}
