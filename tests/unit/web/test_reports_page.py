@@ -52,7 +52,7 @@ def test_each_chart_is_an_image_with_a_title_a_description_and_its_table():
         assert svg.get("role") == "img" and svg.get("aria-labelledby")
         assert svg.find("{http://www.w3.org/2000/svg}title") is not None or svg.find("title") is not None
     assert "What happened to photos. Uploaded: 23; Published: 17; Blocked: 3" in html
-    assert '<th scope="row">Question</th><td>9</td>' in html
+    assert '<th scope="row">Question</th><td>9</td>' in html and '<th scope="col">Guidance line</th>' in html
     assert "Stale on 5 days: 1, 2, 3, 27, 28 January 2027." in html
     assert "<script" not in html and "style=" not in html  # nothing the page's CSP would refuse
 

@@ -42,6 +42,8 @@ class Chart:
     id: str
     title: str
     description: str
+    #: the table's heading over the labels, and over the values
+    heading: str
     unit: str
     colour: str
     bars: Sequence[Bar]
@@ -60,13 +62,14 @@ class Cell:
     kind: str
 
 
-def bar_chart(id: str, title: str, unit: str, colour: str, items: Sequence[tuple[str, int, str]]) -> Chart:
+def bar_chart(id: str, title: str, heading: str, unit: str, colour: str,
+              items: Sequence[tuple[str, int, str]]) -> Chart:
     """Bars for ``items`` (label, value, note), scaled to the largest."""
     top = max((value for _, value, _ in items), default=0)
     bars = [Bar(_short(label), value, round(BAR_MAX * value / top) if top else 0, n * ROW, note)
             for n, (label, value, note) in enumerate(items)]
     words = "; ".join(f"{label}: {value}" for label, value, _ in items) or "none"
-    return Chart(id, title, f"{title}. {words}.", unit, colour, bars)
+    return Chart(id, title, f"{title}. {words}.", heading, unit, colour, bars)
 
 
 def calendar(report: MonthReport) -> list[Cell]:
@@ -95,9 +98,9 @@ def reports_html(report: MonthReport, *, visitor: Visitor | None, csrf: str, now
     return desk_html(
         "reports.html", title=f"Report: {report.month.label}", visitor=visitor, here=PATH, csrf=csrf,
         report=report, duration=duration, london=london, page_path=PATH, csv_path=CSV_PATH,
-        photos=bar_chart("photos", "What happened to photos", "photos", BRAND, counts),
-        blocked=bar_chart("blocked", "Photos blocked, by guidance line", "photos", BAD, lines),
-        comments=bar_chart("comments", "Comments by class", "comments", BRAND, comments),
+        photos=bar_chart("photos", "What happened to photos", "Outcome", "Photos", BRAND, counts),
+        blocked=bar_chart("blocked", "Photos blocked, by guidance line", "Guidance line", "Photos", BAD, lines),
+        comments=bar_chart("comments", "Comments by class", "Class", "Comments", BRAND, comments),
         cells=cells, calendar_height=(cells[-1].y + CELL + 2) if cells else CELL,
         choices=_choices(this_month, report.month),
         previous=_previous(report.month), following=report.month.next if report.month < this_month else None,
