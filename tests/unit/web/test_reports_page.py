@@ -161,3 +161,12 @@ def test_ordinary_cells_and_accents_are_kept_as_they_are():
     line = Line("do-credit", "Crédit « photographer » – £0")
     text = report_csv(sample_report(blocked_by=[Blocked(line, 1)]))
     assert "Crédit « photographer » – £0" in text and text.encode("utf-8").startswith(b"\xef\xbb\xbf")
+
+
+def test_the_csv_download_needs_the_reports_group_as_the_page_does():
+    from pressroom.web.desk import allowed, groups_of
+    from pressroom.web.reports import CSV_PATH, PATH
+
+    assert groups_of(CSV_PATH) == groups_of(PATH) == ("press-office",)
+    assert not allowed(Visitor("s", "s@force.example", "S", frozenset({"staff"})), CSV_PATH)
+    assert allowed(OFFICER, CSV_PATH)
