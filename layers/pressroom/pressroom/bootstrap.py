@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pressroom.stages.approval_timer import ApprovalTimer
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
+    from pressroom.stages.inbox import Inbox
     from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
@@ -170,12 +171,29 @@ def staleness() -> StalenessReminder:
 
 
 def comments() -> CommentsMonitor:
+    """The monitor, which also reminds the press office of questions past their target (it runs
+    every 15 minutes, so a reminder goes within 15 minutes of a question passing it)."""
     from pressroom.stages.comments import CommentsMonitor
 
     settings = get_settings()
-    return CommentsMonitor(store(), publisher(), mailer(), parameters.press_office,
+    site = publisher()
+    return CommentsMonitor(store(), site, mailer(), parameters.press_office,
                            control_room=parameters.control_room, window=timedelta(days=settings.comments_window_days),
-                           digest_hour=settings.comments_digest_hour)
+                           digest_hour=settings.comments_digest_hour, remind=make_inbox(site).remind)
+
+
+def inbox() -> Inbox:
+    """The desk's comment inbox. Not cached: the publisher follows the Flickr secret."""
+    return make_inbox(publisher())
+
+
+def make_inbox(site: Publisher) -> Inbox:
+    from pressroom.stages.inbox import ESCALATION_GROUP, Inbox
+
+    settings = get_settings()
+    return Inbox(store(), site, mailer(), parameters.press_office,
+                 lambda: parameters.members(ESCALATION_GROUP) + parameters.control_room(),
+                 settings.office_hours(), settings.question_target(), desk_url=settings.approval_base_url)
 
 
 def publish() -> PublishStage:
