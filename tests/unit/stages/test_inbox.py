@@ -239,3 +239,9 @@ def test_the_row_says_how_long_a_question_has_waited_and_when_it_is_due():
     row = inbox(store, now=datetime(2026, 12, 7, 9, 45, tzinfo=UTC)).row(store.items["c1"], "ann")
     assert (row.waited, row.due, row.past_target) == ("1 h 15 min", "Mon 7 Dec 09:30", True)
     assert row.arrived == "Fri 4 Dec 16:30"
+
+
+def test_a_link_from_the_site_is_shown_only_when_it_is_a_web_address():
+    store = FakeStore(comment(permalink="javascript:alert(1)", photo_url="https://flickr.example/p/1"))
+    row = inbox(store).row(store.items["c1"], "ann")
+    assert (row.permalink, row.photo_url) == ("", "https://flickr.example/p/1")

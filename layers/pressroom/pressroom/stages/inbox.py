@@ -124,7 +124,8 @@ class Inbox:
         return InboxRow(
             comment_id=item.comment_id, revision=item.revision, kind=item.kind.replace("-", " "),
             state=item.state.value, text=item.text, author_name=item.author_name,
-            photo_title=item.photo_title or item.photo_id, photo_url=item.photo_url, permalink=item.permalink,
+            photo_title=item.photo_title or item.photo_id, photo_url=_web_link(item.photo_url),
+            permalink=_web_link(item.permalink),
             arrived=self._local(arrived), assignee=item.assignee, unsure=not item.sure,
             monitor_did=" ".join(_MONITOR_DID[d] for d in item.monitor_did if d in _MONITOR_DID),
             waited=_duration(self.hours.working_time(arrived, now)) if waiting and arrived else "",
@@ -386,6 +387,11 @@ def _moved(to: InboxState) -> Callable[[InboxItem], InboxItem]:
         return dataclasses.replace(item, state=to)
 
     return change
+
+
+def _web_link(url: str) -> str:
+    """``url`` if it is a web address, else "" (a link from the site is shown, never a ``javascript:`` one)."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
 
 
 def _note(note: str) -> str:
