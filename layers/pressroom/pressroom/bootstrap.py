@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pressroom.stages.approval_timer import ApprovalTimer
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
-    from pressroom.stages.inbox import Inbox
+    from pressroom.stages.inbox import Inbox, InboxPages
     from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
@@ -185,6 +185,13 @@ def comments() -> CommentsMonitor:
 def inbox() -> Inbox:
     """The desk's comment inbox. Not cached: the publisher follows the Flickr secret."""
     return make_inbox(publisher())
+
+
+def inbox_pages() -> InboxPages:
+    """The inbox's desk pages (the desk function's /desk/comments and /desk/escalated routes)."""
+    from pressroom.stages.inbox import InboxPages
+
+    return InboxPages(inbox(), parameters.press_office)
 
 
 def make_inbox(site: Publisher) -> Inbox:

@@ -9,7 +9,8 @@ from pressroom.adapters.mail import Email
 from pressroom.adapters.publisher import PublisherUnavailable
 from pressroom.adapters.store import StaleInboxItem
 from pressroom.domain.inbox import InboxItem, InboxRefused, InboxState, OfficeHours
-from pressroom.stages.inbox import ChangedMeanwhile, Inbox, InboxNotFound
+from pressroom.stages.inbox import ChangedMeanwhile, Inbox, InboxNotFound, InboxPages
+from pressroom.web.desk import Visitor
 
 NOW = datetime(2026, 12, 7, 11, 0, tzinfo=UTC)  # a Monday
 
@@ -245,3 +246,46 @@ def test_a_link_from_the_site_is_shown_only_when_it_is_a_web_address():
     store = FakeStore(comment(permalink="javascript:alert(1)", photo_url="https://flickr.example/p/1"))
     row = inbox(store).row(store.items["c1"], "ann")
     assert (row.permalink, row.photo_url) == ("", "https://flickr.example/p/1")
+
+
+# -- the pages the desk's routes call -------------------------------------------------------------
+OFFICER = Visitor("sub-a", "ann@force.example", "Ann", frozenset({"press-office"}))
+SECOND = Visitor("sub-b", "bo@force.example", "Bo", frozenset({"press-office"}))
+
+
+def pages(store, site=None) -> InboxPages:
+    return InboxPages(inbox(store, site), lambda: ["bo@force.example"])
+
+
+def test_a_reply_from_the_page_is_posted_and_the_page_says_so():
+    store, site = FakeStore(comment()), FakeSite()
+    page = pages(store, site).act(OFFICER, "c1", "reply", {"text": "Saturday at 10", "revision": "1", "state": "new"},
+                                  csrf="tok")
+    assert page.status == 200 and "The reply is posted on Flickr." in page.body
+    assert site.replies == [("s1", "Saturday at 10")]
+    assert "No comments are new." in page.body and 'value="tok"' in page.body
+
+
+def test_an_action_on_a_page_older_than_the_comment_is_refused_and_the_comment_shown_as_it_is():
+    store = FakeStore(comment())
+    pages(store).act(SECOND, "c1", "assign", {"assignee": "bo@force.example", "revision": "1"}, csrf="tok")
+    page = pages(store).act(OFFICER, "c1", "resolve", {"note": "", "revision": "1"}, csrf="tok")
+    assert page.status == 409 and "since your page showed it" in page.body
+    assert "assigned to bo@force.example" in page.body and store.items["c1"].state == InboxState.NEW
+
+
+def test_refusals_from_the_page_say_why():
+    store = FakeStore(comment(kind="offensive", state=InboxState.DELETED))
+    assert pages(store).act(OFFICER, "c1", "resolve", {"revision": "1"}, csrf="t").status == 400
+    assert pages(store).act(OFFICER, "c1", "explode", {"revision": "1"}, csrf="t").status == 404
+    assert pages(store).act(OFFICER, "zz", "resolve", {"revision": "1"}, csrf="t").status == 404
+    down = pages(FakeStore(comment()), FakeSite(fail=True)).act(OFFICER, "c1", "reply", {"text": "Hi"}, csrf="t")
+    assert down.status == 503 and "what you wrote is kept" in down.body and "Post this reply" in down.body
+
+
+def test_safeguarding_reads_the_escalated_comments_without_acting_on_them():
+    store = FakeStore(comment(kind="disclosure", state=InboxState.ESCALATED), comment("c2"))
+    lead = Visitor("sub-s", "lead@force.example", "Lead", frozenset({"safeguarding"}))
+    page = pages(store).escalated(lead, csrf="t")
+    assert page.status == 200 and "Escalated comments" in page.body and "When is the open day?" in page.body
+    assert "/desk/comments/" not in page.body and "<textarea" not in page.body and 'name="state"' not in page.body

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from pressroom.adapters.mail import Email, Mailer
-from pressroom.adapters.publisher import Publisher
+from pressroom.adapters.publisher import Publisher, PublisherUnavailable
 from pressroom.adapters.store import StaleInboxItem
 from pressroom.domain import clock
 from pressroom.domain.inbox import (
@@ -54,7 +54,8 @@ from pressroom.guidance.comment_actions import CommentActions
 from pressroom.guidance.comment_actions import load as load_actions
 from pressroom.guidance.comment_rules import Kind
 from pressroom.web.audit import format_event
-from pressroom.web.inbox import InboxRow
+from pressroom.web.desk import DeskPage, Visitor
+from pressroom.web.inbox import InboxRow, inbox_html
 
 #: the approver group (``<groups_parameter_prefix><group>``) told of an escalated comment, with the control room
 ESCALATION_GROUP = "safeguarding-leads"
@@ -408,3 +409,88 @@ def _duration(span: timedelta) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+@dataclass(frozen=True)
+class InboxPages:
+    """The inbox's desk pages: what the desk function's routes call, once it has checked the
+    visitor's group (press-office; safeguarding for :meth:`escalated`) and a POST's CSRF token."""
+
+    inbox: Inbox
+    #: the press officers a comment may be assigned to (beside the visitor)
+    officers: Callable[[], list[str]]
+
+    def page(self, visitor: Visitor, *, state: str = "new", csrf: str, message: str = "", error: str = "",
+             error_id: str = "", status: int = 200) -> DeskPage:
+        """``GET /desk/comments?state=...``: the comments in ``state`` (new when it is not a state)."""
+        chosen = InboxState(state) if state in {s.value for s in InboxState} else InboxState.NEW
+        rows = self.inbox.rows(chosen, visitor.email)
+        officers = list(dict.fromkeys([visitor.email, *self.officers(), *(r.assignee for r in rows if r.assignee)]))
+        return DeskPage(status, inbox_html(visitor=visitor, csrf=csrf, state=chosen.value, counts=self.inbox.counts(),
+                                           rows=rows, officers=officers, target=_duration(self.inbox.target)
+                                           + " of office time", message=message, error=error, error_id=error_id))
+
+    def escalated(self, visitor: Visitor, *, csrf: str) -> DeskPage:
+        """``GET /desk/escalated``: the escalated comments, to read only (safeguarding)."""
+        rows = [dataclasses.replace(self.inbox.row(item, visitor.email), can_reply=False, can_approve=False,
+                                    can_post=False, can_withdraw=False, can_escalate=False, can_delete=False,
+                                    can_resolve=False, can_follow_up=False, can_assign=False)
+                for item in self.inbox.store.inbox(InboxState.ESCALATED)]
+        return DeskPage(200, inbox_html(visitor=visitor, csrf=csrf, state=InboxState.ESCALATED.value, counts={},
+                                        rows=rows, read_only=True, here="/desk/escalated"))
+
+    def act(self, visitor: Visitor, comment_id: str, action: str, posted: dict[str, Any], *, csrf: str) -> DeskPage:
+        """``POST /desk/comments/<comment_id>/<action>`` (the form's fields in ``posted``): do it as
+        the visitor, then show the page again with what happened, or why not (400: refused; 404:
+        no such comment; 409: changed meanwhile; 503: Flickr unreachable, nothing lost)."""
+        by = visitor.email
+        seen = _revision(posted.get("revision"))
+        state = str(posted.get("state", "new"))
+        note = str(posted.get("note", ""))
+        doing: dict[str, Callable[[], InboxItem]] = {
+            "assign": lambda: self.inbox.assign(comment_id, str(posted.get("assignee", "")), by=by, seen=seen),
+            "reply": lambda: self.inbox.reply(comment_id, str(posted.get("text", "")), by=by, seen=seen),
+            "post-reply": lambda: self.inbox.post_reply(comment_id, by=by, seen=seen),
+            "withdraw-reply": lambda: self.inbox.withdraw_reply(comment_id, by=by, seen=seen),
+            "escalate": lambda: self.inbox.escalate(comment_id, note, by=by, seen=seen),
+            "delete": lambda: self.inbox.delete(comment_id, note, by=by, seen=seen),
+            "resolve": lambda: self.inbox.resolve(comment_id, note, by=by, seen=seen),
+            "follow-up": lambda: self.inbox.follow_up(comment_id, str(posted.get("action", "")), note, by=by,
+                                                      seen=seen),
+        }
+        if action not in doing:
+            return self.page(visitor, state=state, csrf=csrf, error="There is no such action.", status=404)
+        try:
+            item = doing[action]()
+        except InboxNotFound:
+            return self.page(visitor, state=state, csrf=csrf, error="That comment is not in the inbox.", status=404)
+        except ChangedMeanwhile as exc:
+            return self.page(visitor, state=state, csrf=csrf, error=str(exc), error_id=comment_id, status=409)
+        except InboxRefused as exc:
+            return self.page(visitor, state=state, csrf=csrf, error=str(exc), error_id=comment_id, status=400)
+        except PublisherUnavailable:
+            return self.page(visitor, state=state, csrf=csrf, error_id=comment_id, status=503,
+                             error="Flickr could not be reached, so nothing changed there; what you wrote is kept. "
+                                   "Try again in a few minutes.")
+        return self.page(visitor, state=state, csrf=csrf, message=_DONE[action](item))
+
+
+#: what the page says once an action is done
+_DONE: dict[str, Callable[[InboxItem], str]] = {
+    "assign": lambda i: f"Assigned to {i.assignee}." if i.assignee else "Assigned to nobody.",
+    "reply": lambda i: ("The reply waits for a second press officer's approval." if i.pending
+                        else "The reply is posted on Flickr."),
+    "post-reply": lambda i: "The reply is posted on Flickr.",
+    "withdraw-reply": lambda i: "The reply was withdrawn.",
+    "escalate": lambda i: "Escalated: safeguarding and the press office were emailed.",
+    "delete": lambda i: "Deleted from Flickr; its text stays here.",
+    "resolve": lambda i: "Resolved.",
+    "follow-up": lambda i: "The follow-up is recorded.",
+}
+
+
+def _revision(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None

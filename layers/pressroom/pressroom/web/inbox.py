@@ -71,15 +71,17 @@ class InboxRow:
 
 def inbox_html(*, visitor: Visitor, csrf: str, state: str, counts: dict[str, int], rows: Sequence[InboxRow],
                officers: Sequence[str] = (), target: str = "", message: str = "", error: str = "",
-               error_id: str = "") -> str:
+               error_id: str = "", read_only: bool = False, here: str = PATH) -> str:
     """The inbox page listing ``rows`` (the comments in ``state``), with ``counts`` per state.
 
     ``officers``: the press officers a comment may be assigned to; ``target``: the question target
     as words ("4 hours of office time"); ``error_id``: the comment the ``error`` is about (its
-    actions are shown open)."""
+    actions are shown open); ``read_only``: one state's comments to read, no state picker (the
+    safeguarding leads' view of escalated comments, at ``here``)."""
     if state not in dict(STATES):
         raise ValueError(f"unknown inbox state {state!r}")
-    return desk_html("inbox.html", title="Comments", visitor=visitor, here=PATH, csrf=csrf, state=state,
-                     states=STATES, counts=counts, rows=rows, officers=officers, target=target,
+    title = f"{dict(STATES)[state]} comments" if read_only else "Comments"
+    return desk_html("inbox.html", title=title, visitor=visitor, here=here, csrf=csrf, state=state,
+                     states=STATES, counts=counts, rows=rows, officers=officers, target=target, read_only=read_only,
                      follow_up_choices=FOLLOW_UPS, path=PATH, message=message, error=error, error_id=error_id,
                      kind="ok")
