@@ -289,3 +289,15 @@ def test_safeguarding_reads_the_escalated_comments_without_acting_on_them():
     page = pages(store).escalated(lead, csrf="t")
     assert page.status == 200 and "Escalated comments" in page.body and "When is the open day?" in page.body
     assert "/desk/comments/" not in page.body and "<textarea" not in page.body and 'name="state"' not in page.body
+
+
+def test_each_comment_shows_its_own_history():
+    store = FakeStore(comment(), comment("c2"))
+    desk = inbox(store)
+    desk.assign("c1", "bo@force.example", by="ann@force.example")
+    desk.resolve("c2", "thanks only", by="bo@force.example")
+    [row] = desk.rows(InboxState.NEW, "ann@force.example")
+    assert row.history == ("2026-12-07 11:00 UTC · ann@force.example · comment-assigned (comment_id: c1; "
+                           "assignee: bo@force.example)",)
+    page = pages(store).page(OFFICER, state="resolved", csrf="t")
+    assert "bo@force.example · comment-resolved" in page.body and "note: thanks only" in page.body

@@ -519,16 +519,16 @@ class PhotoStore:
                                  ConsistentRead=True).get("Item")
         return _inbox_from_item(self._plain(item)) if item else None
 
-    def inbox(self, state: InboxState, limit: int = 200) -> list[InboxItem]:
-        """Inbox items in ``state``, most recently changed first, at most ``limit``."""
+    def inbox(self, state: InboxState, limit: int | None = 200) -> list[InboxItem]:
+        """Inbox items in ``state``, most recently changed first, at most ``limit`` (None: all)."""
         found: list[InboxItem] = []
         kwargs: dict[str, Any] = {
             "TableName": self._table, "IndexName": BY_STATE_INDEX, "KeyConditionExpression": "#s = :s",
             "ExpressionAttributeNames": {"#s": "state"},
             "ExpressionAttributeValues": {":s": {"S": _INBOX_STATE + state.value}}, "ScanIndexForward": False,
-            "Limit": limit,
+            **({"Limit": limit} if limit is not None else {}),
         }
-        while len(found) < limit:
+        while limit is None or len(found) < limit:
             page = self._db.query(**kwargs)
             found += [_inbox_from_item(self._plain(i)) for i in page["Items"]]
             if "LastEvaluatedKey" not in page:

@@ -70,7 +70,7 @@ _MONITOR_DID = {"replied": "Pressroom posted its standard reply.", "deleted": "P
 
 
 class InboxStore(Protocol):
-    def inbox(self, state: InboxState, limit: int = 200) -> list[InboxItem]: ...
+    def inbox(self, state: InboxState, limit: int | None = 200) -> list[InboxItem]: ...
 
     def inbox_item(self, comment_id: str) -> InboxItem | None: ...
 
@@ -112,9 +112,15 @@ class Inbox:
         items = self.store.inbox(state)
         if state in REPLYABLE:
             items = sorted(items, key=lambda i: i.arrived_at)
-        return [self.row(item, visitor) for item in items]
+        trails: dict[str, list[dict[str, Any]]] = {}  # each photo's audit trail, read once for all its comments
+        for item in items:
+            if item.photo_id not in trails:
+                trails[item.photo_id] = self.store.audit(item.photo_id)
+        return [self.row(item, visitor, trail=trails[item.photo_id]) for item in items]
 
-    def row(self, item: InboxItem, visitor: str, *, history: bool = False) -> InboxRow:
+    def row(self, item: InboxItem, visitor: str, *, trail: list[dict[str, Any]] | None = None) -> InboxRow:
+        """``item`` as the page shows it to ``visitor``, with its history from ``trail`` (its
+        photo's audit trail) when given."""
         now = self.now()
         arrived = parse_time(item.arrived_at)
         waiting = item.kind == Kind.QUESTION.value and item.state == InboxState.NEW and arrived is not None
@@ -146,7 +152,8 @@ class Inbox:
             can_follow_up=item.state != InboxState.RESOLVED and (item.kind in FOLLOWED_UP
                                                                  or item.state == InboxState.DELETED),
             can_assign=item.state != InboxState.RESOLVED,
-            history=tuple(self.history(item)) if history else (),
+            history=tuple(format_event(e) for e in trail or ()
+                          if (e.get("detail") or {}).get("comment_id") == item.comment_id),
         )
 
     def item(self, comment_id: str) -> InboxItem:
@@ -154,11 +161,6 @@ class Inbox:
         if found is None:
             raise InboxNotFound(f"no comment {comment_id!r} in the inbox")
         return found
-
-    def history(self, item: InboxItem) -> list[str]:
-        """The audit lines of this comment (from its photo's trail), oldest first."""
-        return [format_event(e) for e in self.store.audit(item.photo_id)
-                if (e.get("detail") or {}).get("comment_id") == item.comment_id]
 
     def needs_approval(self, item: InboxItem) -> bool:
         """Whether a reply to ``item`` waits for a second press officer: its kind's rule says so, or
