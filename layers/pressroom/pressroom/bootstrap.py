@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from pressroom.stages.approval_timer import ApprovalTimer
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
+    from pressroom.stages.desk_approvals import DeskApprovals
+    from pressroom.stages.desk_signin import DeskIdentity, DeskSignIn
+    from pressroom.stages.desk_uploads import DeskUploads
     from pressroom.stages.inbox import Inbox, InboxPages
     from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
@@ -261,6 +264,41 @@ def photo_events() -> PhotoEvents:
                        parameters.published_links_key, batches)
 
 
+@lru_cache(maxsize=1)
+def desk_identity() -> DeskIdentity:
+    """Who a desk request is: its session cookie's ID token, verified against the user pool's keys
+    (fetched from its issuer, kept an hour)."""
+    from pressroom.adapters.idp import KeySet
+    from pressroom.stages.desk_signin import DeskIdentity
+
+    settings = get_settings()
+    return DeskIdentity(settings, KeySet(settings.desk_issuer.rstrip("/") + "/.well-known/jwks.json"))
+
+
+@lru_cache(maxsize=1)
+def desk_signin() -> DeskSignIn:
+    """Signing in: the hosted login's token endpoint, and the approval signing key (which keys the
+    desk's CSRF tokens)."""
+    from pressroom.adapters.idp import exchange_code
+    from pressroom.stages.desk_signin import DeskSignIn
+
+    return DeskSignIn(get_settings(), store(), desk_identity(), parameters.signing_key, exchange_code)
+
+
+@lru_cache(maxsize=1)
+def desk_uploads() -> DeskUploads:
+    from pressroom.stages.desk_uploads import DeskUploads
+
+    return DeskUploads(get_settings(), store(), aws.client("s3"))
+
+
+@lru_cache(maxsize=1)
+def desk_approvals() -> DeskApprovals:
+    from pressroom.stages.desk_approvals import DeskApprovals
+
+    return DeskApprovals(store(), approval_api(), parameters.signing_key)
+
+
 def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
     """``pressroom retry PHOTO_ID``: a PUBLISH_FAILED photo queued to publish again."""
     from pressroom.stages.publish import requeue
@@ -273,5 +311,6 @@ def reset() -> None:
     aws.reset()
     parameters.reset()
     for factory in (store, mailer, detector, timers, addresses, request_approval, approval_api, approval_timer,
-                    scrub, policy, dead_letters, takedown_pages, correction_pages, photo_events):
+                    scrub, policy, dead_letters, takedown_pages, correction_pages, photo_events, desk_identity, desk_signin,
+                    desk_uploads, desk_approvals):
         factory.cache_clear()

@@ -129,6 +129,37 @@ class PhotoStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def uploaded_by(self, uploader: str, states: tuple[State, ...], *, per_state: int = 50) -> list[Photo]:
+        """The photos ``uploader`` uploaded that are in one of ``states``, most recently changed first:
+        a query of the by-state index per state, of its newest ``per_state``, kept when the uploader
+        matches (case-insensitively). The desk's "My photos"."""
+        wanted = uploader.strip().lower()
+        found = [p for state in states for p in self.by_state(state, per_state) if p.uploader.strip().lower() == wanted]
+        return sorted(found, key=lambda p: p.updated_at, reverse=True)
+
+    def record_desk(self, *, actor: str, event: str, detail: dict[str, Any] | None = None) -> None:
+        """An audit event of the desk that concerns no one photo (a sign-in, an upload before the
+        photo exists, a review page opened): ``PK=DESK#<yyyy-mm>``, one item per event."""
+        stamp = now_iso()
+        item = {"at": stamp, "event": event, "actor": actor, "detail": detail or {}}
+        self._db.put_item(TableName=self._table, Item={
+            "PK": {"S": f"DESK#{stamp[:7]}"}, "SK": {"S": f"EVENT#{stamp}#{uuid.uuid4().hex[:8]}"},
+            **self._serialize(item)})
+
+    def desk_events(self, month: str) -> list[dict[str, Any]]:
+        """The desk's audit events of ``month`` (``yyyy-mm``), oldest first."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"DESK#{month}"}},
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(self._plain(i) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     @classmethod
     def photo_from_image(cls, image: dict[str, Any] | None) -> Photo | None:
         """The photo a table stream record's image (DynamoDB JSON) holds; None when the image is
