@@ -84,6 +84,12 @@ class Settings:
     detector: str = "local"
     analysis_function: str = ""
     aws_endpoint_url: str = ""
+    #: the desk's sign-in: the user pool's issuer (its keys are at <issuer>/.well-known/jwks.json),
+    #: the desk's app client, and the hosted login's base URL (<base>/oauth2/authorize, /oauth2/token,
+    #: /logout). Empty: the desk signs nobody in.
+    desk_issuer: str = ""
+    desk_client_id: str = ""
+    desk_login_url: str = ""
     region: str = "eu-west-2"
 
     def office_hours(self) -> OfficeHours:

@@ -119,7 +119,6 @@ class DeskPage:
     connect: tuple[str, ...] = ()
     content_type: str = "text/html; charset=utf-8"
     extra_headers: dict[str, str] = field(default_factory=dict)
-    cookies: tuple[str, ...] = ()
 
     @property
     def headers(self) -> dict[str, str]:
