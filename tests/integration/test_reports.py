@@ -9,12 +9,15 @@ from pressroom.adapters import aws
 from pressroom.adapters import store as store_module
 from pressroom.adapters.store import PhotoStore
 from pressroom.domain import clock
+from pressroom.domain.inbox import InboxItem, InboxState, OfficeHours
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.reports import Month
 from pressroom.settings import Settings, get_settings
+from pressroom.stages.inbox import Inbox
 from pressroom.stages.reports import COMMENT_EVENTS, OUTCOME_EVENTS, MonthlyReports
 from pressroom_local.cli import main
 from tests.permissions import requests_of
+from tests.unit.stages.test_inbox import FakeMail, FakeSite
 
 BLOCKING = {"rule": "dont-children", "severity": "block", "message": "m", "evidence": "", "outcome": "",
             "guidance": "=HYPERLINK(\"http://x\") do not show children without permission"}
@@ -149,6 +152,35 @@ def in_march_2027():
     clock.reset()
 
 
+def _answer(store, at, cid: str, arrived: datetime, answered: datetime) -> None:
+    """A question that reached the inbox at ``arrived``, answered from the desk at ``answered``."""
+    at(arrived)
+    store.add_to_inbox(InboxItem(comment_id=cid, photo_id="p1", site_photo_id="s1", kind="question", text="When?",
+                                 author="u1", author_name="Ann Public", arrived_at=clock.iso(arrived)))
+    at(answered)
+    desk = Inbox(store, FakeSite(), FakeMail(), lambda: ["press@force.example"], list, OfficeHours(),
+                 timedelta(hours=4), now=lambda: answered)
+    assert desk.reply(cid, "On Saturday", by="ann@force.example").state == InboxState.ANSWERED
+
+
+def test_response_times_are_the_inbox_answers_of_the_month_in_office_hours(january, at):
+    _answer(january, at, "c1", utc(2027, 1, 8, 16, 55), utc(2027, 1, 11, 9, 10))  # Friday → Monday: 15 min
+    _answer(january, at, "c2", utc(2027, 1, 12, 9), utc(2027, 1, 12, 15))  # 6 h: past the 4 h target
+    _answer(january, at, "c3", utc(2027, 1, 29, 16), utc(2027, 2, 1, 10))  # answered in February
+    at(utc(2027, 1, 20))
+    january.add_to_inbox(InboxItem(comment_id="c4", photo_id="p1", site_photo_id="s1", kind="question", text="?",
+                                   author="u2", author_name="B", arrived_at="2027-01-20T10:00:00.000Z"))  # unanswered
+    settings = Settings(stale_after_days=14, question_target_minutes=240)
+    r = MonthlyReports(january, settings, inbox_items=january.inbox_items, now=lambda: utc(2027, 3, 1)).report(
+        Month(2027, 1))
+    assert r.responses is not None
+    assert (r.responses.answered, r.responses.within_target) == (2, 1)
+    assert r.responses.median == timedelta(hours=3, minutes=7, seconds=30)  # of 15 min and 6 h
+    february = MonthlyReports(january, settings, inbox_items=january.inbox_items, now=lambda: utc(2027, 3, 1))
+    assert february.report(Month(2027, 2)).responses.answered == 1
+    assert january.inbox_items(["c1", "nope", "c1"])[0].comment_id == "c1" and len(january.inbox_items(["c1"])) == 1
+
+
 def test_pressroom_report_prints_the_month_and_its_csv(january, in_march_2027, capsys):
     assert main(["report", "--month", "2027-01"]) == 0
     text = capsys.readouterr().out
@@ -169,9 +201,10 @@ def test_pressroom_report_refuses_a_month_it_cannot_read(in_march_2027, capsys):
     assert "January 2999 has not begun yet" in capsys.readouterr().err
 
 
-def test_the_reports_calls_map_to_the_iam_requests_a_desk_role_must_allow(january):
+def test_the_reports_calls_map_to_the_iam_requests_a_desk_role_must_allow(january, at):
     """What the desk function's role needs for a report: Query on index by-event, BatchGetItem of
-    photo records (tests/permissions.py checks the role once the desk routes call the use case)."""
+    photo records and inbox items (tests/permissions.py checks the role once the desk routes call
+    the use case)."""
     calls = []
 
     class Recorded:
@@ -181,10 +214,13 @@ def test_the_reports_calls_map_to_the_iam_requests_a_desk_role_must_allow(januar
                 return getattr(aws.client("dynamodb"), operation)(**params)
             return call
 
-    reports = MonthlyReports(PhotoStore(Recorded(), get_settings().table_name), Settings(), now=lambda: utc(2027, 3, 1))
-    reports.report(Month(2027, 1))
+    _answer(january, at, "c1", utc(2027, 1, 8, 16, 55), utc(2027, 1, 11, 9, 10))
+    recorded = PhotoStore(Recorded(), get_settings().table_name)
+    MonthlyReports(recorded, Settings(), inbox_items=recorded.inbox_items, now=lambda: utc(2027, 3, 1)).report(
+        Month(2027, 1))
     names = {"query": "Query", "batch_get_item": "BatchGetItem"}
     wanted = {(r.action, r.resource.rsplit(":", 1)[-1], r.context.get("dynamodb:LeadingKeys", ("",))[0].split("#")[0])
               for operation, params in calls for r in requests_of("DeskFunction", "dynamodb", names[operation], params)}
     assert wanted == {("dynamodb:Query", "table/pressroom-PhotoTable/index/by-event", ""),
-                      ("dynamodb:BatchGetItem", "table/pressroom-PhotoTable", "PHOTO")}
+                      ("dynamodb:BatchGetItem", "table/pressroom-PhotoTable", "PHOTO"),
+                      ("dynamodb:BatchGetItem", "table/pressroom-PhotoTable", "INBOX")}

@@ -301,11 +301,11 @@ def desk_approvals() -> DeskApprovals:
 
 
 def monthly_reports() -> MonthlyReports:
-    """A month's report over the table (the desk's page and CSV, ``pressroom report``). Response
-    times need the comment inbox's records: pass them as ``responses`` once its store reads them."""
+    """A month's report over the table (the desk's page and CSV, ``pressroom report``), response
+    times from the comment inbox."""
     from pressroom.stages.reports import MonthlyReports
 
-    return MonthlyReports(store(), get_settings())
+    return MonthlyReports(store(), get_settings(), inbox_items=store().inbox_items)
 
 
 def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:

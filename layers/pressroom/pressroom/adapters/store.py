@@ -768,20 +768,27 @@ class PhotoStore:
         return self._event_of(items[0]) if items else None
 
     def photo_facts(self, photo_ids: list[str], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-        """``fields`` of the photo records of ``photo_ids`` (a batch read of 100 at a time), by id;
-        photos not found are left out."""
+        """``fields`` of the photo records of ``photo_ids`` (batch reads), by id; photos not found
+        are left out."""
         names = {f"#p{i}": name for i, name in enumerate(("id", *fields))}
-        found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(photo_ids))
-        for first in range(0, len(unique), 100):
-            request: dict[str, Any] = {self._table: {
-                "Keys": [self._key(pid, "META") for pid in unique[first:first + 100]],
-                "ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}}
+        keys = [self._key(pid, "META") for pid in dict.fromkeys(photo_ids)]
+        return {str(item["id"]): item for item in self._batch_get(keys, names)}
+
+    def inbox_items(self, comment_ids: list[str]) -> list[InboxItem]:
+        """The inbox items of ``comment_ids`` (batch reads); comments not in the inbox are left out."""
+        return [_inbox_from_item(item) for item in self._batch_get(
+            [self._inbox_key(cid) for cid in dict.fromkeys(comment_ids)])]
+
+    def _batch_get(self, keys: list[dict[str, Any]], names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The items of ``keys`` (with only the attributes ``names`` maps, if given), 100 a request,
+        asking again for any DynamoDB left unprocessed."""
+        found: list[dict[str, Any]] = []
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names} if names else {}
+        for first in range(0, len(keys), 100):
+            request: dict[str, Any] = {self._table: {"Keys": keys[first:first + 100], **projection}}
             while request:
                 answer = self._db.batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self._table, []):
-                    plain = self._plain(item)
-                    found[str(plain["id"])] = plain
+                found += [self._plain(item) for item in answer["Responses"].get(self._table, [])]
                 request = answer.get("UnprocessedKeys") or {}
         return found
 

@@ -5,9 +5,10 @@ Every figure comes from the audit events of the month, read by name and time (th
 ``by-event`` index: one query per kind of event, whatever the size of the table), and the records
 of the photos published or blocked in it (when each was uploaded; the guidance lines that blocked
 it). Comments are counted by the class the monitor gave them, once each. Response times come from the
-comment inbox (``domain/inbox.py``): the comments answered in the month, each timed in office
-hours and measured against the question target (:func:`responses_of`); without the inbox's
-records, the report says they are not recorded rather than show a figure it cannot know.
+comment inbox: the comments answered in the month (its ``comment-answered`` audit events), each
+timed in office hours from its inbox item and measured against the question target
+(:func:`responses_of`); without the inbox's records, the report says they are not recorded rather
+than show a figure it cannot know.
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ OUTCOME_EVENTS: dict[str, tuple[str, ...]] = {
 #: one when it was sure, and one when it asked the press office to look
 COMMENT_EVENTS: dict[str, Kind] = {**{event: kind for kind, event in EVENTS.items()},
                                    **{f"comment-{kind.value}-to-check": kind for kind in Kind}}
+#: the audit event the inbox records when a reply is posted (stages.inbox)
+ANSWERED = "comment-answered"
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class MonthlyReports:
 
     store: PhotoStore
     settings: Settings
-    #: the answered comments of a month (response times in office hours), when the inbox records them
-    responses: Callable[[Month], Iterable[Response]] | None = None
+    #: the inbox items of these comments (the store's ``inbox_items``); None: response times not recorded
+    inbox_items: Callable[[list[str]], Iterable[InboxItem]] | None = None
     now: Callable[[], datetime] = clock.now
 
     def report(self, month: Month) -> MonthReport:
@@ -65,8 +68,15 @@ class MonthlyReports:
             stale_after=timedelta(days=self.settings.stale_after_days),
             comment_classes=[kind.value for kind in Kind],
             comments=self._comments(start, end),
-            responses=self.responses(month) if self.responses is not None else None,
+            responses=self._responses(month, start, end),
         )
+
+    def _responses(self, month: Month, start: str, end: str) -> list[Response] | None:
+        if self.inbox_items is None:
+            return None
+        answered = [str(e["detail"].get("comment_id", "")) for e in self.store.events_between(ANSWERED, start, end)]
+        return responses_of(self.inbox_items([cid for cid in answered if cid]), month, self.settings.office_hours(),
+                            self.settings.question_target())
 
     def _comments(self, start: str, end: str) -> list[CommentSeen]:
         seen = []
