@@ -170,3 +170,10 @@ def test_the_csv_download_needs_the_reports_group_as_the_page_does():
     assert groups_of(CSV_PATH) == groups_of(PATH) == ("press-office",)
     assert not allowed(Visitor("s", "s@force.example", "S", frozenset({"staff"})), CSV_PATH)
     assert allowed(OFFICER, CSV_PATH)
+
+
+def test_a_month_with_nothing_blocked_says_so_instead_of_an_empty_chart():
+    html = reports_html(sample_report(blocked_by=[], to_publish=None, to_publish_photos=0, stale_days=[]),
+                        visitor=OFFICER, csrf="t", now=NOW)
+    assert len(_svgs(html)) == 3 and "None this month." in html
+    assert "no photo published" in html and "No stale day this month." in html
