@@ -483,6 +483,9 @@ def requests_of(function: str, service: str, operation: str, params: dict[str, A
         return [_item(f"dynamodb:{operation}", params["TableName"], params.get("Key") or params["Item"])]
     if service == "dynamodb" and operation == "Query":
         return [_query(params)]
+    if service == "dynamodb" and operation == "BatchGetItem":  # the monthly report's photo records
+        return [_item("dynamodb:BatchGetItem", table, key) for table, spec in params["RequestItems"].items()
+                for key in spec["Keys"]]
     if service == "dynamodb" and operation == "TransactWriteItems":
         kinds = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
         return [_item(f"dynamodb:{kinds[kind]}", spec["TableName"], spec.get("Key") or spec["Item"])

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from pressroom.adapters.store import BY_STATE_INDEX
+from pressroom.adapters.store import BY_EVENT_INDEX, BY_STATE_INDEX
 
 ACCOUNT = "123456789012"
 #: queue logical name → the Settings field holding its URL (None: consumed only by the emulator)
@@ -119,13 +119,17 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
     ddb.create_table(
         TableName=names.table,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "state", "updated_at")],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "state", "updated_at", "event", "at")],
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
         GlobalSecondaryIndexes=[{
             "IndexName": BY_STATE_INDEX,
             "KeySchema": [{"AttributeName": "state", "KeyType": "HASH"},
                           {"AttributeName": "updated_at", "KeyType": "RANGE"}],
             "Projection": {"ProjectionType": "ALL"},
+        }, {
+            "IndexName": BY_EVENT_INDEX,
+            "KeySchema": [{"AttributeName": "event", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["detail"]},
         }],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pressroom.adapters.store import BY_STATE_INDEX, PhotoStore
+from pressroom.adapters.store import BY_EVENT_INDEX, BY_STATE_INDEX, PhotoStore
 from pressroom.domain.photos import State
 from pressroom.settings import Settings
 from tests import permissions
@@ -655,13 +655,17 @@ def test_table_keys_index_ttl_recovery_and_encryption(resources):
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"},
                                   {"AttributeName": "SK", "KeyType": "RANGE"}]
-    (index,) = props["GlobalSecondaryIndexes"]
+    index, events = props["GlobalSecondaryIndexes"]
     assert index["IndexName"] == BY_STATE_INDEX == "by-state"
     assert index["KeySchema"] == [{"AttributeName": "state", "KeyType": "HASH"},
                                   {"AttributeName": "updated_at", "KeyType": "RANGE"}]
     assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert events["IndexName"] == BY_EVENT_INDEX == "by-event"  # the monthly reports
+    assert events["KeySchema"] == [{"AttributeName": "event", "KeyType": "HASH"},
+                                   {"AttributeName": "at", "KeyType": "RANGE"}]
+    assert events["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["detail"]}
     types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert types == {"PK": "S", "SK": "S", "state": "S", "updated_at": "S"}
+    assert types == {"PK": "S", "SK": "S", "state": "S", "updated_at": "S", "event": "S", "at": "S"}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}

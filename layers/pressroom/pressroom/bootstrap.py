@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from pressroom.stages.desk_approvals import DeskApprovals
     from pressroom.stages.desk_signin import DeskIdentity, DeskSignIn
     from pressroom.stages.desk_uploads import DeskUploads
+    from pressroom.stages.inbox import Inbox, InboxPages
     from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
+    from pressroom.stages.reports import MonthlyReports
     from pressroom.stages.request_approval import RequestApproval
     from pressroom.stages.scrub import Intake
     from pressroom.stages.staleness import ReminderTimer, StalenessReminder
@@ -173,12 +175,36 @@ def staleness() -> StalenessReminder:
 
 
 def comments() -> CommentsMonitor:
+    """The monitor, which also reminds the press office of questions past their target (it runs
+    every 15 minutes, so a reminder goes within 15 minutes of a question passing it)."""
     from pressroom.stages.comments import CommentsMonitor
 
     settings = get_settings()
-    return CommentsMonitor(store(), publisher(), mailer(), parameters.press_office,
+    site = publisher()
+    return CommentsMonitor(store(), site, mailer(), parameters.press_office,
                            control_room=parameters.control_room, window=timedelta(days=settings.comments_window_days),
-                           digest_hour=settings.comments_digest_hour)
+                           digest_hour=settings.comments_digest_hour, remind=make_inbox(site).remind)
+
+
+def inbox() -> Inbox:
+    """The desk's comment inbox. Not cached: the publisher follows the Flickr secret."""
+    return make_inbox(publisher())
+
+
+def inbox_pages() -> InboxPages:
+    """The inbox's desk pages (the desk function's /desk/comments and /desk/escalated routes)."""
+    from pressroom.stages.inbox import InboxPages
+
+    return InboxPages(inbox(), parameters.press_office)
+
+
+def make_inbox(site: Publisher) -> Inbox:
+    from pressroom.stages.inbox import ESCALATION_GROUP, Inbox
+
+    settings = get_settings()
+    return Inbox(store(), site, mailer(), parameters.press_office,
+                 lambda: parameters.members(ESCALATION_GROUP) + parameters.control_room(),
+                 settings.office_hours(), settings.question_target(), desk_url=settings.approval_base_url)
 
 
 def publish() -> PublishStage:
@@ -272,6 +298,14 @@ def desk_approvals() -> DeskApprovals:
     from pressroom.stages.desk_approvals import DeskApprovals
 
     return DeskApprovals(store(), approval_api(), parameters.signing_key)
+
+
+def monthly_reports() -> MonthlyReports:
+    """A month's report over the table (the desk's page and CSV, ``pressroom report``), response
+    times from the comment inbox."""
+    from pressroom.stages.reports import MonthlyReports
+
+    return MonthlyReports(store(), get_settings(), inbox_items=store().inbox_items)
 
 
 def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:

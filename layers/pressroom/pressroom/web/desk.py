@@ -95,8 +95,8 @@ NAV: tuple[NavItem, ...] = (
 
 def groups_of(path: str) -> tuple[str, ...]:
     """The groups that may open ``path`` (the :data:`NAV` entry it is under); () for any visitor."""
-    item = max((i for i in NAV if path == i.path or path.startswith(i.path + "/")), key=lambda i: len(i.path),
-               default=None)
+    item = max((i for i in NAV if path == i.path or path.startswith((i.path + "/", i.path + "."))),
+               key=lambda i: len(i.path), default=None)
     return item.groups if item else ()
 
 
