@@ -1,5 +1,6 @@
 """The comments monitor fills the desk's inbox: every comment it handles goes in once, in the state
 what it did leaves it in; and each run reminds the press office of questions past their target."""
+import json
 from datetime import timedelta
 
 import pytest
@@ -67,3 +68,23 @@ def test_a_reminder_that_fails_fails_the_run_after_the_comments_are_handled(aws,
     with pytest.raises(CommentsIncomplete, match="reminder of unanswered questions was not sent: RuntimeError"):
         _monitor(album, remind=broken).run()
     assert store.inbox_item(f"{site_id}:3") is not None
+
+
+def test_the_press_office_answers_and_deletes_from_the_inbox_on_the_site(aws, store, album):
+    photo, site_id = _published(store, album, "d" * 24)
+    _comment_on(album, site_id,
+                {"id": "3", "author": "v3", "text": "Where was this taken?", "created_at": "2026-11-20T09:02:00Z"},
+                {"id": "4", "author": "v4", "text": "Lovely photo", "created_at": "2026-11-20T09:03:00Z"})
+    _monitor(album).run()
+    desk = _inbox(album, when=NOW + timedelta(minutes=30))
+    answered = desk.reply(f"{site_id}:3", "In Handsworth Park.", by="ann@force.example", seen=1)
+    assert answered.state == InboxState.ANSWERED and answered.reply_id
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert [e["text"] for e in entries if e.get("own")] == ["In Handsworth Park."]
+    deleted = desk.delete(f"{site_id}:4", "spam", by="bo@force.example")
+    assert deleted.state == InboxState.DELETED and deleted.text == "Lovely photo"
+    entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
+    assert f"{site_id}:4" not in {f"{site_id}:{e['id']}" for e in entries}
+    events = [(e["event"], e["actor"]) for e in store.audit(photo.id) if e["actor"] != "comments"]
+    assert events[-3:] == [("comment-reply-posting", "ann@force.example"), ("comment-answered", "ann@force.example"),
+                           ("comment-deleted", "bo@force.example")]
