@@ -106,6 +106,9 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("dynamodb:PutItem", "{PhotoTable}"),  # the desk's audit events (DESK#<month>)
         ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),
         ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),  # review links, CSRF tokens
+        ("dynamodb:BatchGetItem", "{PhotoTable}"), ("dynamodb:Query", "{PhotoTable}/index/by-event"),  # reports
+        ("secretsmanager:GetSecretValue", "{FlickrSecret}"),  # the inbox: replies, deletions on Flickr
+        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"), ("ssm:GetParameter", "{ControlRoomParameter}"),
     ],
     "DeskAuthorizerFunction": [],  # verifies tokens against the user pool's public keys
     "ApprovalTimerFunction": [

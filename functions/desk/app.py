@@ -17,11 +17,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from pressroom import bootstrap
+from pressroom.domain import clock
+from pressroom.domain.reports import Month
 from pressroom.stages.approval_api import refusal
 from pressroom.stages.desk_signin import Redirect, Session
 from pressroom.stages.desk_uploads import UploadRefused
 from pressroom.web.desk import NAV, DeskPage, allowed, desk_html
 from pressroom.web.pages import Page, security_headers
+from pressroom.web.reports import CSV_PATH, month_asked, reports_csv_page, reports_page
 
 logger = Logger()
 tracer = Tracer()
@@ -179,6 +182,57 @@ def approvals(session: Session) -> Reply:
 @desk("GET", "/desk/approvals/<photo_id>")
 def review(session: Session, photo_id: str) -> Reply:
     return bootstrap.desk_approvals().review(session.visitor, photo_id)
+
+
+def _query(name: str) -> str:
+    return app.current_event.get_query_string_value(name, "") or ""
+
+
+@desk("GET", "/desk/comments")
+def comments(session: Session) -> Reply:
+    return bootstrap.inbox_pages().page(session.visitor, state=_query("state") or "new", csrf=session.csrf)
+
+
+@desk("POST", "/desk/comments/<comment_id>/<action>")
+def comment_action(session: Session, posted: dict[str, Any], comment_id: str, action: str) -> Reply:
+    page = bootstrap.inbox_pages().act(session.visitor, comment_id, action, posted, csrf=session.csrf)
+    metrics.add_metric(name="InboxActions" if page.status == 200 else "InboxActionsRefused", unit=MetricUnit.Count,
+                       value=1)
+    return page
+
+
+@desk("GET", "/desk/escalated")
+def escalated(session: Session) -> Reply:
+    return bootstrap.inbox_pages().escalated(session.visitor, csrf=session.csrf)
+
+
+def _month(session: Session) -> Month | DeskPage:
+    """The month ``?month=`` asks for, or the page saying why there is none."""
+    try:
+        return month_asked(_query("month") or None, clock.now())
+    except ValueError as err:
+        return DeskPage(400, desk_html("notice.html", title="No such month", visitor=session.visitor,
+                                       csrf=session.csrf, here="/desk/reports", error=str(err),
+                                       link={"path": "/desk/reports", "label": "This month's report"}))
+
+
+@desk("GET", "/desk/reports")
+def reports(session: Session) -> Reply:
+    month = _month(session)
+    if isinstance(month, DeskPage):
+        return month
+    return reports_page(bootstrap.monthly_reports().report(month), visitor=session.visitor, csrf=session.csrf,
+                        now=clock.now())
+
+
+@desk("GET", CSV_PATH)
+def reports_csv(session: Session) -> Reply:
+    month = _month(session)
+    if isinstance(month, DeskPage):
+        return month
+    bootstrap.store().record_desk(actor=session.visitor.email, event="desk-report-exported",
+                                  detail={"month": str(month)})
+    return reports_csv_page(bootstrap.monthly_reports().report(month))
 
 
 @app.not_found

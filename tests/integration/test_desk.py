@@ -16,7 +16,7 @@ import pytest
 from pressroom import bootstrap
 from pressroom.adapters import idp
 from pressroom.domain import clock
-from pressroom.domain.photos import State
+from pressroom.domain.photos import Photo, State
 from pressroom.web.signin import SESSION_COOKIE, SIGNIN_COOKIE
 from pressroom_local.api import http_event
 from pressroom_local.resources import Names
@@ -91,7 +91,9 @@ def upload_request(**declared) -> dict:
 # -- who may open what ----------------------------------------------------------------------------
 #: route → the groups it opens for (None: any signed-in visitor)
 PAGES = {"/desk": None, "/desk/desk.js": None, "/desk/upload": {"staff"}, "/desk/photos": {"staff"},
-         "/desk/photos/states": {"staff"}, "/desk/approvals": {"approvers", "safeguarding"}}
+         "/desk/photos/states": {"staff"}, "/desk/approvals": {"approvers", "safeguarding"},
+         "/desk/comments": {"press-office"}, "/desk/escalated": {"safeguarding"}, "/desk/reports": {"press-office"},
+         "/desk/reports.csv": {"press-office"}}
 
 
 @pytest.mark.parametrize("who", sorted(PEOPLE))
@@ -302,3 +304,47 @@ def test_an_uploader_never_finds_their_own_photo_in_their_queue(aws, desk, signe
     assert f"/desk/approvals/{pid}" not in request("GET", "/desk/approvals", two)["body"]
     assert request("GET", f"/desk/approvals/{pid}", two)["statusCode"] == 404
     assert f"/desk/approvals/{pid}" in request("GET", "/desk/approvals", token_of(signer, "approvers"))["body"]
+
+
+# -- the comment inbox and the reports (their use cases and pages: stages/inbox.py, stages/reports.py) --
+def _comment(store, cid="c1"):
+    from pressroom.domain.inbox import InboxItem
+
+    store.create(Photo(id="p1", state=State.PUBLISHED, album="a", original_bucket="raw",
+                       original_key="incoming/a/x.jpg", original_version="v1"), actor="staff")
+    store.add_to_inbox(InboxItem(comment_id=cid, photo_id="p1", site_photo_id="s1", kind="question",
+                                 text="When is the next open day?", author="u1@N00", author_name="Ann",
+                                 arrived_at=clock.iso(), confidence=0.9))
+
+
+def test_the_press_office_works_the_inbox_from_the_desk(desk, signer, store):
+    _comment(store)
+    officer = token_of(signer, "press-office")
+    page = request("GET", "/desk/comments?state=new", officer)
+    assert page["statusCode"] == 200 and "When is the next open day?" in page["body"]
+    revision = re.search(r'name="revision" value="(\d+)"', page["body"]).group(1)
+    assigned = request("POST", "/desk/comments/c1/assign", officer, form={
+        "csrf": csrf_of(page["body"]), "revision": revision, "state": "new",
+        "assignee": PEOPLE["press-office"][0]})
+    assert assigned["statusCode"] == 200, assigned["body"]
+    assert store.inbox_item("c1").assignee == PEOPLE["press-office"][0]
+    assert request("POST", "/desk/comments/c1/assign", officer, form={
+        "revision": revision, "assignee": "x@example.org"})["statusCode"] == 403  # no CSRF token
+    staff = token_of(signer, "staff")
+    assert request("POST", "/desk/comments/c1/resolve", staff, form={
+        "csrf": csrf_of(request("GET", "/desk", staff)["body"]), "revision": "2"})["statusCode"] == 403
+    assert [(e["event"], e["actor"]) for e in store.audit("p1")][1:] == [("comment-assigned", PEOPLE["press-office"][0])]
+
+
+def test_the_reports_page_and_csv_are_the_press_offices_and_an_export_is_audited(desk, signer, store):
+    officer = token_of(signer, "press-office")
+    month = clock.iso()[:7]
+    page = request("GET", f"/desk/reports?month={month}", officer)
+    assert page["statusCode"] == 200 and "Report:" in page["body"]
+    csv = request("GET", f"/desk/reports.csv?month={month}", officer)
+    assert csv["statusCode"] == 200 and csv["headers"]["Content-Type"].startswith("text/csv")
+    assert f"pressroom-report-{month}.csv" in csv["headers"]["Content-Disposition"]
+    assert request("GET", "/desk/reports?month=2999-01", officer)["statusCode"] == 400
+    assert request("GET", "/desk/reports?month=junk", officer)["statusCode"] == 400
+    exported = [(e["actor"], e["detail"]) for e in store.desk_events(month) if e["event"] == "desk-report-exported"]
+    assert exported == [(PEOPLE["press-office"][0], {"month": month})]

@@ -9,7 +9,7 @@ def visitor(*groups: str) -> Visitor:
 def test_navigation_shows_only_the_pages_of_the_visitors_groups():
     assert [i.label for i in nav_for(visitor("staff"))] == ["Upload", "My photos"]
     assert [i.label for i in nav_for(visitor("approvers"))] == ["Approvals"]
-    assert [i.label for i in nav_for(visitor("safeguarding"))] == ["Approvals"]
+    assert [i.label for i in nav_for(visitor("safeguarding"))] == ["Approvals", "Escalated comments"]
     assert [i.label for i in nav_for(visitor("press-office"))] == ["Comments", "Reports"]
     assert nav_for(visitor()) == [] and nav_for(None) == []
 

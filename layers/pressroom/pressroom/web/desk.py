@@ -89,6 +89,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("My photos", "/desk/photos", (STAFF,)),
     NavItem("Approvals", "/desk/approvals", (APPROVERS, SAFEGUARDING)),
     NavItem("Comments", "/desk/comments", (PRESS_OFFICE,)),
+    NavItem("Escalated comments", "/desk/escalated", (SAFEGUARDING,)),
     NavItem("Reports", "/desk/reports", (PRESS_OFFICE,)),
 )
 
