@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -195,7 +195,8 @@ def comments(session: Session) -> Reply:
 
 @desk("POST", "/desk/comments/<comment_id>/<action>")
 def comment_action(session: Session, posted: dict[str, Any], comment_id: str, action: str) -> Reply:
-    page = bootstrap.inbox_pages().act(session.visitor, comment_id, action, posted, csrf=session.csrf)
+    # the form's action quotes the comment id (a local album's has a colon); the path arrives as sent
+    page = bootstrap.inbox_pages().act(session.visitor, unquote(comment_id), action, posted, csrf=session.csrf)
     metrics.add_metric(name="InboxActions" if page.status == 200 else "InboxActionsRefused", unit=MetricUnit.Count,
                        value=1)
     return page

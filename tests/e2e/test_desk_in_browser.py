@@ -1,10 +1,12 @@
 """The desk in a real browser (Debian's chromium, driven by Playwright) on the local stack, at 390x844:
 a staff member signs in with the development sign-in, uploads three photos with the form and sees
-them reach NEEDS_APPROVAL; an approver decides on one from the queue. Every desk page is checked
+them reach NEEDS_APPROVAL; an approver decides on one from the queue; the press office answers a
+question about it from the comment inbox and exports the month's CSV. Every desk page is checked
 with axe-core (WCAG 2.2 AA; ``make axe`` installs it).
 
 Set ``REVIEW_SCREENSHOTS`` to a folder (``docs``) to keep the phone screenshots the README shows.
 """
+import json
 import os
 import shutil
 import time
@@ -13,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from pressroom import bootstrap
+from pressroom.domain import clock
+from pressroom.domain.inbox import InboxItem, InboxState
 from pressroom.domain.photos import State
 from pressroom_local.resources import Names
 from pressroom_local.samples import SAMPLES, render
@@ -28,6 +32,7 @@ AXE = ROOT / ".pressroom" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 ONE, _ = Names().approvers
 STAFF = "pcso@example.org"
+OFFICE = "press.office@press-office.example"
 
 
 @pytest.fixture
@@ -96,7 +101,7 @@ def _answer_safely(page):
         radio.check()
 
 
-def test_staff_upload_three_photos_and_an_approver_decides_from_the_queue(stack, browser, axe, shots, tmp_path):
+def test_staff_upload_an_approver_decides_and_the_press_office_answers_and_exports(stack, browser, axe, shots, tmp_path):
     files = []
     for sample in SAMPLES:
         path = tmp_path / sample.name
@@ -171,6 +176,36 @@ def test_staff_upload_three_photos_and_an_approver_decides_from_the_queue(stack,
     assert {(e["actor"], e["event"]) for e in events} >= {
         (STAFF, "desk-signed-in"), (STAFF, "desk-upload-issued"), (STAFF, "desk-refused"),
         (ONE, "desk-signed-in"), (ONE, "desk-review-opened")}
+
+    # the press office: a visitor's question on the published photo, answered from the inbox; the
+    # month's figures exported as CSV
+    published = _wait(lambda: (p := bootstrap.store().get(photo_id)) and p.state == State.PUBLISHED and p,
+                      "publication")
+    bootstrap.store().add_to_inbox(InboxItem(
+        comment_id=f"{published.flickr['id']}:q1", photo_id=photo_id, site_photo_id=published.flickr["id"],
+        kind="question", text="What time does the bike marking start?", author="visitor@N00", author_name="Pat",
+        arrived_at=clock.iso(), confidence=0.92, photo_title=published.title, photo_url=published.flickr["url"]))
+    office = _sign_in(browser, stack, OFFICE)
+    office.goto(stack.info.api + "/desk/comments")
+    assert "What time does the bike marking start?" in office.inner_text("main")
+    _accessible(office, axe)
+    office.click("text=Act on this comment")
+    office.fill("textarea[name=text]", "It starts at 10am at the community centre.")
+    office.screenshot(path=str(shots / "desk-comments.png"), full_page=True)
+    office.click("text=Post the reply")
+    office.wait_for_load_state()
+    item = bootstrap.store().inbox_item(f"{published.flickr['id']}:q1")
+    assert item.state == InboxState.ANSWERED and item.answered_by == OFFICE
+    replies = json.loads((stack.album / "comments" / f"{published.flickr['id']}.json").read_text())
+    assert [r["text"] for r in replies if r.get("own")] == ["It starts at 10am at the community centre."]
+    office.goto(stack.info.api + "/desk/reports")
+    _accessible(office, axe)
+    with office.expect_download() as download:
+        office.click("text=Download CSV")
+    csv = Path(download.value.path()).read_text()
+    assert csv.splitlines()[0] and "published" in csv.lower()
+    assert ("desk-report-exported" in {e["event"] for e in bootstrap.store().desk_events(clock.iso()[:7])
+                                       if e["actor"] == OFFICE})
 
     page.click("button.link")  # sign out: the session is gone
     page.wait_for_load_state()
