@@ -85,12 +85,14 @@ def _accessible(page, axe: str) -> None:
     assert not problems, f"{page.url}: " + "; ".join(problems)
 
 
-def _sign_in(browser, stack, who: str):
+def _sign_in(browser, stack, who: str, axe: str = ""):
     """A phone's browser, signed in through the development sign-in as one of its people."""
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     page.goto(stack.info.api + "/desk")
     assert "Local only" in page.inner_text(".local")
+    if axe:
+        _accessible(page, axe)
     page.click(f"button[value^='{who}|']")
     page.wait_for_url("**/desk")
     return page
@@ -108,7 +110,7 @@ def test_staff_upload_an_approver_decides_and_the_press_office_answers_and_expor
         path.write_bytes(render(sample))
         files.append(path)
 
-    page = _sign_in(browser, stack, STAFF)
+    page = _sign_in(browser, stack, STAFF, axe)
     assert [a.inner_text() for a in page.locator("nav a").all()] == ["Upload", "My photos"]
     _accessible(page, axe)
     page.goto(stack.info.api + "/desk/approvals")
