@@ -62,6 +62,11 @@ class DevSignIn:
     def issuer(self) -> str:
         return self.api_url.rstrip("/") + PREFIX
 
+    @property
+    def callback(self) -> str:
+        """The one address a code is sent back to (the app client's callback URL, as Cognito checks it)."""
+        return self.api_url.rstrip("/") + "/auth/callback"
+
     def env(self) -> dict[str, str]:
         """The desk's settings for this sign-in."""
         return {"PRESSROOM_DESK_ISSUER": self.issuer, "PRESSROOM_DESK_CLIENT_ID": CLIENT_ID,
@@ -102,12 +107,12 @@ class DevSignIn:
             return self._authorize(form)
         if path == "/oauth2/token" and method == "POST":
             return self._exchange(form)
-        if path == "/logout":
-            return {"statusCode": 303, "headers": {"Location": query.get("logout_uri", "/")}, "body": ""}
+        if path == "/logout":  # back to the desk, as the app client's sign-out URL allows
+            return {"statusCode": 303, "headers": {"Location": self.api_url.rstrip("/") + "/desk"}, "body": ""}
         return _json(404, {"error": "not_found"})
 
     def _page(self, query: dict[str, str]) -> dict[str, Any]:
-        if query.get("client_id") != CLIENT_ID or not query.get("redirect_uri") or not query.get("state"):
+        if query.get("client_id") != CLIENT_ID or query.get("redirect_uri") != self.callback or not query.get("state"):
             return _json(400, {"error": "invalid_request"})
         hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(query.get(k, ""))}">'
                          for k in ("client_id", "redirect_uri", "state", "code_challenge"))
@@ -135,7 +140,8 @@ A deployed desk signs in through the force's identity provider.</p>
                 "body": page}
 
     def _authorize(self, form: dict[str, str]) -> dict[str, Any]:
-        if form.get("client_id") != CLIENT_ID or not form.get("code_challenge"):
+        if (form.get("client_id") != CLIENT_ID or form.get("redirect_uri") != self.callback
+                or not form.get("code_challenge")):
             return _json(400, {"error": "invalid_request"})
         chosen = form.get("as", "")
         if chosen:

@@ -348,3 +348,4 @@ def test_the_reports_page_and_csv_are_the_press_offices_and_an_export_is_audited
     assert request("GET", "/desk/reports?month=junk", officer)["statusCode"] == 400
     exported = [(e["actor"], e["detail"]) for e in store.desk_events(month) if e["event"] == "desk-report-exported"]
     assert exported == [(PEOPLE["press-office"][0], {"month": month})]
+

@@ -52,6 +52,7 @@
   }
 
   input.addEventListener("change", () => { choose(input.files); input.value = ""; });
+  form.addEventListener("change", (e) => { if (e.target !== input && !problem.hidden) show(""); });
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); choose(e.dataTransfer.files); });
