@@ -349,3 +349,34 @@ def test_the_reports_page_and_csv_are_the_press_offices_and_an_export_is_audited
     exported = [(e["actor"], e["detail"]) for e in store.desk_events(month) if e["event"] == "desk-report-exported"]
     assert exported == [(PEOPLE["press-office"][0], {"month": month})]
 
+
+
+def _decide_from_the_desk(signer, store, token, pid):
+    """Open ``pid`` from the queue and approve it with every open question answered safely."""
+    page = request("GET", f"/desk/approvals/{pid}", token)
+    assert page["statusCode"] == 200, page["body"]
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page["body"]))
+    items, _ = bootstrap.request_approval().items(store.get(pid))
+    answers = {f"q.{item.id}": item.question.safe for item in items if not item.declared}
+    post = http_event("POST", f"/review/{pid}", {
+        "host": "a1b2c3d4e5.execute-api.eu-west-2.amazonaws.com", "origin": BASE, "sec-fetch-site": "same-origin",
+        "content-type": "application/x-www-form-urlencoded"},
+        urlencode({**form, **answers, "decision": "approve", "reason": ""}).encode(), "203.0.113.24")
+    return invoke("approval_api", post)
+
+
+def test_a_photo_with_children_reaches_the_safeguarding_leads_queue_after_the_first_approval(
+        aws, desk, signer, store, load_event, corpus):
+    pid = upload_until_asked(aws, load_event, (corpus / "Sony_Cybershot_orientation6.jpg").read_bytes(),
+                             metadata={**SAFE_METADATA, "children": "yes", "parental-permission": "PP-1"})
+    one, two, lead = token_of(signer, "approvers"), signer.token(TWO, "Two", ("approvers",)), \
+        token_of(signer, "safeguarding")
+    assert f"/desk/approvals/{pid}" not in request("GET", "/desk/approvals", lead)["body"]
+    assert _decide_from_the_desk(signer, store, one, pid)["statusCode"] == 200
+    assert store.get(pid).state == State.NEEDS_APPROVAL  # one more approval: the safeguarding lead's
+    assert f"/desk/approvals/{pid}" not in request("GET", "/desk/approvals", one)["body"]  # approved it already
+    assert f"/desk/approvals/{pid}" in request("GET", "/desk/approvals", lead)["body"]
+    assert _decide_from_the_desk(signer, store, lead, pid)["statusCode"] == 200
+    photo = store.get(pid)
+    assert photo.state == State.APPROVED and [a["by"] for a in photo.approvals] == [ONE, LEAD]
+    assert f"/desk/approvals/{pid}" not in request("GET", "/desk/approvals", two)["body"]
