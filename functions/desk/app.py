@@ -94,7 +94,10 @@ def desk(method: str, path: str, *, data: bool = False) -> Callable[[Callable[..
             if method == "POST":
                 posted = _posted()
                 if posted is None or not signin.csrf_ok(session, str(posted.get("csrf", "")), app.current_event.headers):
-                    return _reply((403, {"error": "The form was missing its security code: reload the page."}))
+                    why = "The form was missing its security code, or came from another site: reload the page."
+                    return _reply((403, {"error": why}) if data else DeskPage(403, desk_html(
+                        "notice.html", title="Request refused", visitor=session.visitor, csrf=session.csrf,
+                        error=why, link=None)))
                 return _reply(view(session, posted, **params))
             return _reply(view(session, **params))
 

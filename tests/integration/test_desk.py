@@ -328,8 +328,10 @@ def test_the_press_office_works_the_inbox_from_the_desk(desk, signer, store):
         "assignee": PEOPLE["press-office"][0]})
     assert assigned["statusCode"] == 200, assigned["body"]
     assert store.inbox_item("s1:c1").assignee == PEOPLE["press-office"][0]
-    assert request("POST", "/desk/comments/s1%3Ac1/assign", officer, form={
-        "revision": revision, "assignee": "x@example.org"})["statusCode"] == 403  # no CSRF token
+    refused = request("POST", "/desk/comments/s1%3Ac1/assign", officer, form={
+        "revision": revision, "assignee": "x@example.org"})  # no CSRF token: a page saying so
+    assert refused["statusCode"] == 403 and "security code" in refused["body"]
+    assert refused["headers"]["Content-Type"].startswith("text/html")
     staff = token_of(signer, "staff")
     assert request("POST", "/desk/comments/s1%3Ac1/resolve", staff, form={
         "csrf": csrf_of(request("GET", "/desk", staff)["body"]), "revision": "2"})["statusCode"] == 403
