@@ -9,7 +9,9 @@ MAPPING = sed -n 's/^ *$(1): *"*\([0-9a-z.]*\)"*.*/\1/p' template.yaml
 RUNTIME := $(shell $(call MAPPING,PythonRuntime))
 GLIBC   := $(shell $(call MAPPING,Glibc))
 
-.PHONY: venv demo up test check typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz bench-vision analysis-lock notices
+AXE := .pressroom/axe/node_modules/axe-core/axe.min.js
+
+.PHONY: venv demo up test check axe typecheck-target lint bench system-deps clean lock layer encoder train-captions bench-captions train-comments bench-comments fuzz bench-vision analysis-lock notices
 
 venv: $(STAMP)
 
@@ -49,12 +51,12 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(VENV)/bin/pressroom local up
 
-## system-deps: exiftool (the reference for leftover metadata), chromium (browser tests) and the
+## system-deps: exiftool (the reference for leftover metadata), chromium and npm (browser tests) and the
 ## DejaVu fonts (the drawn scenes of the image-analysis tests)
 system-deps:
-	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
-	  if [ -z "$(APT)" ]; then echo "install exiftool, chromium and the DejaVu fonts with your package manager"; exit 1; fi; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium fonts-dejavu-core >/dev/null; \
+	@if ! command -v exiftool >/dev/null || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  if [ -z "$(APT)" ]; then echo "install exiftool, chromium, npm and the DejaVu fonts with your package manager"; exit 1; fi; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl chromium npm fonts-dejavu-core >/dev/null; \
 	fi
 
 ## check: ruff (lint, import order) and mypy (types) over the package, the dev tools and the tests
@@ -67,8 +69,19 @@ check: $(STAMP)
 typecheck-target: $(STAMP)
 	$(VENV)/bin/mypy --python-version $(RUNTIME:python%=%)
 
+## axe: axe-core, which the browser tests run in the desk's pages (WCAG 2.2 AA), installed with npm
+## from tests/e2e/axe's lock file (version and integrity hash pinned) into .pressroom/axe
+axe: $(AXE)
+
+$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	@command -v npm >/dev/null || { echo "install Node.js and npm (make system-deps) for the accessibility checks"; exit 1; }
+	mkdir -p .pressroom/axe
+	cp tests/e2e/axe/package.json tests/e2e/axe/package-lock.json .pressroom/axe/
+	npm ci --prefix .pressroom/axe --no-audit --no-fund --ignore-scripts --silent
+	touch $@
+
 ## test: the checks, then unit, integration (moto) and end-to-end (local stack, real browser) tests; any skip fails
-test: $(STAMP) system-deps check typecheck-target
+test: $(STAMP) system-deps axe check typecheck-target
 	PRESSROOM_NO_SKIPS=1 $(VENV)/bin/pytest
 
 lint: $(STAMP)

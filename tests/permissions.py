@@ -33,6 +33,7 @@ FUNCTIONS = {
     "approval_api": "ApprovalApiFunction", "approval_timer": "ApprovalTimerFunction", "publish": "PublishFunction",
     "staleness": "StalenessFunction", "comments": "CommentsFunction", "dead_letters": "DeadLettersFunction",
     "amend": "AmendFunction", "amend_api": "AmendApiFunction", "photo_events": "PhotoEventsFunction",
+    "desk": "DeskFunction", "desk_authorizer": "DeskAuthorizerFunction",
 }
 #: resources of the local stack (pressroom_local.resources) → their logical ids in template.yaml
 LOCAL = {
@@ -98,6 +99,19 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("scheduler:DeleteSchedule", "{schedules}/approval-expiry-*"),
         ("iam:PassRole", "{ApprovalSchedulerRole}"),
     ],
+    "DeskFunction": [
+        ("s3:PutObject", "{RawBucket}/incoming/*"),  # the presigned POSTs of the upload form
+        ("s3:GetObject", "{CleanBucket}/clean/*"),  # the presigned preview on the review page
+        ("dynamodb:GetItem", "{PhotoTable}"), ("dynamodb:Query", "{PhotoTable}"),  # a photo, its audit trail
+        ("dynamodb:Query", "{PhotoTable}/index/by-state"),  # my photos, the approval queue
+        ("dynamodb:PutItem", "{PhotoTable}"),  # the desk's audit events (DESK#<month>)
+        ("ssm:GetParameter", "{ApproversParameter}"), ("ssm:GetParameter", "{SafeguardingLeadsParameter}"),
+        ("secretsmanager:GetSecretValue", "{ApprovalSigningKey}"),  # review links, CSRF tokens
+        ("dynamodb:BatchGetItem", "{PhotoTable}"), ("dynamodb:Query", "{PhotoTable}/index/by-event"),  # reports
+        ("secretsmanager:GetSecretValue", "{FlickrSecret}"),  # the inbox: replies, deletions on Flickr
+        _MAIL, ("ssm:GetParameter", "{PressOfficeParameter}"), ("ssm:GetParameter", "{ControlRoomParameter}"),
+    ],
+    "DeskAuthorizerFunction": [],  # verifies tokens against the user pool's public keys
     "ApprovalTimerFunction": [
         ("s3:GetObject", "{CleanBucket}/clean/*"),  # the reminder's thumbnail
         *[(a, "{PhotoTable}") for a in _TABLE_WRITES],
@@ -474,6 +488,9 @@ def requests_of(function: str, service: str, operation: str, params: dict[str, A
         return [_item(f"dynamodb:{operation}", params["TableName"], params.get("Key") or params["Item"])]
     if service == "dynamodb" and operation == "Query":
         return [_query(params)]
+    if service == "dynamodb" and operation == "BatchGetItem":  # the monthly report's photo records
+        return [_item("dynamodb:BatchGetItem", table, key) for table, spec in params["RequestItems"].items()
+                for key in spec["Keys"]]
     if service == "dynamodb" and operation == "TransactWriteItems":
         kinds = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
         return [_item(f"dynamodb:{kinds[kind]}", spec["TableName"], spec.get("Key") or spec["Item"])

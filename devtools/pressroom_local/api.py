@@ -25,6 +25,7 @@ def http_event(method: str, target: str, headers: dict[str, str], body: bytes, s
     url = urlsplit(target)
     text = any(headers.get("content-type", "").startswith(t) for t in _TEXT_TYPES)
     now = time.time()
+    cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -32,6 +33,7 @@ def http_event(method: str, target: str, headers: dict[str, str], body: bytes, s
         "rawQueryString": url.query,
         "headers": headers,
         "queryStringParameters": dict(parse_qsl(url.query)) or None,
+        **({"cookies": cookies} if cookies else {}),  # API Gateway moves them out of the headers
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",

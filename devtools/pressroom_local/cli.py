@@ -163,6 +163,30 @@ def _erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from pressroom import bootstrap
+    from pressroom.domain import clock
+    from pressroom.web.report_csv import report_csv
+    from pressroom.web.reports import month_asked
+    from pressroom_local.report import as_text
+
+    try:
+        month = month_asked(args.month, clock.now())
+    except ValueError as exc:
+        print(f"pressroom report: {exc}", file=sys.stderr)
+        return 2
+    _use_running_local_stack()
+    report = bootstrap.monthly_reports().report(month)
+    text = report_csv(report) if args.csv else as_text(report)
+    if args.output:
+        Path(args.output).write_bytes(text.encode("utf-8"))
+        print(f"the report of {month.label} → {args.output}")
+    else:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.flush()
+    return 0
+
+
 def _cost(args: argparse.Namespace) -> int:
     from pressroom_local.cost import estimate, render
 
@@ -288,6 +312,7 @@ def _local_up(args: argparse.Namespace) -> int:
   upload endpoint   {info.endpoint}  bucket {info.raw_bucket}, key incoming/<album>/<file>
                     e.g. pressroom upload photo.jpg --album neighbourhood-day --declare category=campaign
   review pages      {info.api}/review/<photo id>?t=<token>  (links arrive by email)
+  desk              {info.api}/desk  (sign in with the development sign-in: local only)
   mail (outbox)     {info.outbox}  (each email is also shown below, with its review link)
   published photos  {info.album}/index.html
   status            pressroom status""", flush=True)
@@ -393,6 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     erasure.add_argument("--reason", required=True, help="why, e.g. the request's reference (recorded)")
     erasure.add_argument("--by", default=os.environ.get("USER", "pressroom"), help="who is doing it (recorded)")
     erasure.set_defaults(func=_erase)
+
+    report = commands.add_parser("report", help="a month's figures: photos, guidance lines, comments, stale days "
+                                 "(docs/reports.md)")
+    report.add_argument("--month", help="the month, YYYY-MM in UK time (default: this month, so far)")
+    report.add_argument("--csv", action="store_true", help="as CSV (UTF-8, one row per figure) for spreadsheets")
+    report.add_argument("--output", help="write it to this file instead of standard output")
+    report.set_defaults(func=_report)
 
     cost = commands.add_parser("cost", help="the monthly cost of running Pressroom by service (infra/prices.toml)")
     cost.add_argument("--photos-per-month", type=_at_least_one, required=True)

@@ -28,7 +28,7 @@ from typing import Any
 import pressroom
 
 NAMES = ("scrub", "policy", "request_approval", "approval_api", "approval_timer", "publish",
-         "staleness", "comments", "dead_letters", "amend", "amend_api", "photo_events")
+         "staleness", "comments", "dead_letters", "amend", "amend_api", "photo_events", "desk", "desk_authorizer")
 #: keys Powertools' inject_lambda_context appends, set per invocation (correlation_id: the API's request id)
 _CONTEXT_KEYS = ("function_name", "function_memory_size", "function_arn", "function_request_id",
                  "correlation_id", "cold_start")

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from pressroom.adapters.store import BY_STATE_INDEX
+from pressroom.adapters.store import BY_EVENT_INDEX, BY_STATE_INDEX
 
 ACCOUNT = "123456789012"
 #: queue logical name → the Settings field holding its URL (None: consumed only by the emulator)
@@ -65,8 +65,10 @@ class Created:
     stream_arn: str = ""
 
 
-def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] | None = None) -> Created:
-    """Create every resource; return queue URLs and the PRESSROOM_* environment that points at them."""
+def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] | None = None,
+               desk_origins: tuple[str, ...] = ()) -> Created:
+    """Create every resource; return queue URLs and the PRESSROOM_* environment that points at them.
+    ``desk_origins``: where the desk's pages are served, which may POST uploads to the raw bucket."""
     s3, sqs, ddb = session.client("s3"), session.client("sqs"), session.client("dynamodb")
     region = session.region_name
     queue_urls, dlq_urls = {}, {}
@@ -97,6 +99,10 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
             PublicAccessBlockConfiguration={k: True for k in (
                 "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")},
         )
+    if desk_origins:  # as template.yaml's RawBucket CorsConfiguration
+        s3.put_bucket_cors(Bucket=names.raw_bucket, CORSConfiguration={"CORSRules": [{
+            "AllowedMethods": ["POST"], "AllowedOrigins": list(desk_origins), "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": 600}]})
     for bucket, queue, prefix in (
         (names.raw_bucket, "scrub", "incoming/"),
         (names.clean_bucket, "policy", "clean/"),
@@ -113,13 +119,17 @@ def create_all(session: Any, names: Names = Names(), *, flickr: dict[str, str] |
     ddb.create_table(
         TableName=names.table,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "state", "updated_at")],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "state", "updated_at", "event", "at")],
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
         GlobalSecondaryIndexes=[{
             "IndexName": BY_STATE_INDEX,
             "KeySchema": [{"AttributeName": "state", "KeyType": "HASH"},
                           {"AttributeName": "updated_at", "KeyType": "RANGE"}],
             "Projection": {"ProjectionType": "ALL"},
+        }, {
+            "IndexName": BY_EVENT_INDEX,
+            "KeySchema": [{"AttributeName": "event", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["detail"]},
         }],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )

@@ -26,6 +26,8 @@ from pressroom_local.emulator import (
     ScheduleSource,
     StreamSource,
 )
+from pressroom_local.signin import PREFIX as SIGNIN_PREFIX
+from pressroom_local.signin import DevSignIn
 
 REGION = "eu-west-2"
 #: queue → the function its event source mapping invokes, its batch size and its MaximumConcurrency
@@ -35,12 +37,45 @@ CONSUMERS = {"scrub": ("scrub", 1, 2), "policy": ("policy", 1, 5), "approval": (
 #: the photo table's stream → the function its event source mapping invokes, and its batch size
 STREAM_CONSUMER = ("photo_events", 10)
 #: path prefix → the function the HTTP API routes it to (as template.yaml's OpenAPI body does)
-API_ROUTES = {"/takedown/": "amend_api", "/correction/": "amend_api", "/review/": "approval_api"}
+API_ROUTES = {"/takedown/": "amend_api", "/correction/": "amend_api", "/review/": "approval_api",
+              "/desk/": "desk", "/auth/": "desk"}
+#: the desk's home, served without the authorizer (it sends a visitor who is not signed in to sign in)
+DESK_HOME = "/desk"
+#: routes behind the desk authorizer (template.yaml: DeskAuthorizer on /desk/{proxy+})
+AUTHORIZED_PREFIX = "/desk/"
 
 
 def api_function(path: str) -> str:
     """The function serving ``path`` (the approval API answers anything unknown with its 404)."""
+    if path == DESK_HOME:
+        return "desk"
     return next((name for prefix, name in API_ROUTES.items() if path.startswith(prefix)), "approval_api")
+
+
+def authorizer_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The request authorizer's event (payload 2.0) for an API request."""
+    return {**event, "type": "REQUEST", "routeArn": f"arn:aws:execute-api:{REGION}:{resources.ACCOUNT}:local/$default/"
+            f"{event['requestContext']['http']['method']}{event['rawPath']}",
+            "identitySource": ["; ".join(event.get("cookies") or [])]}
+
+
+def gateway(handlers: dict[str, Handler], authorizer: Handler, signin: Handler) -> Handler:
+    """The HTTP API of template.yaml: the development sign-in (local only) under /local/cognito, the
+    desk routes behind the authorizer (no cookie: 401 without calling it; refused: 403, as API
+    Gateway answers), the rest to their functions."""
+    def route(event: dict[str, Any], context: Any) -> Any:
+        path = event["rawPath"]
+        if path.startswith(SIGNIN_PREFIX + "/"):
+            return signin(event, context)
+        if path.startswith(AUTHORIZED_PREFIX):
+            if not event.get("cookies"):
+                return {"statusCode": 401, "headers": {"Content-Type": "application/json"},
+                        "body": '{"message":"Unauthorized"}'}
+            if not authorizer(authorizer_event(event), context).get("isAuthorized"):
+                return {"statusCode": 403, "headers": {"Content-Type": "application/json"},
+                        "body": '{"message":"Forbidden"}'}
+        return handlers[api_function(path)](event, context)
+    return route
 
 
 #: dead-letter queue → the function consuming it, its batch size and MaximumConcurrency (the rest nothing consumes)
@@ -127,6 +162,7 @@ class LocalStack:
         self._moto_port = moto_port
         self._moto: Any = None
         self.api: ApiServer | None = None
+        self.signin: DevSignIn | None = None
         self.emulator: Emulator | None = None
         self.info: StackInfo | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -145,11 +181,12 @@ class LocalStack:
         self._refuse_if_running()
         try:
             handlers = {name: self._wrap(name, functions.handler(name)) for name in set(API_ROUTES.values())}
-            self.api = ApiServer(lambda event, context: handlers[api_function(event["rawPath"])](event, context),
-                                 port=self._api_port)
+            authorizer = self._wrap("desk_authorizer", functions.handler("desk_authorizer"))
+            self.api = ApiServer(gateway(handlers, authorizer, self._sign_in), port=self._api_port)
         except OSError as exc:
             raise StackError(f"port {self._api_port} for the review pages is in use ({exc.strerror}): "
                              "stop what uses it, or choose another with --port") from exc
+        signin = self.signin = DevSignIn(self.api.url)  # its issuer is the API's address
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         for stale in (self.outbox, self.album):  # moto keeps nothing between runs; neither do these
@@ -173,9 +210,10 @@ class LocalStack:
             "PRESSROOM_APPROVAL_BASE_URL": self.api.url,
             "PRESSROOM_LOCAL_ALBUM_DIR": str(self.album),
             "PRESSROOM_DETECTOR": "local",  # in-account image analysis, in this process
+            **signin.env(),  # the desk signs in through the development sign-in (local only)
         }
         self._set_env(base_env)
-        created = resources.create_all(session, flickr=_local_flickr(self.home))
+        created = resources.create_all(session, flickr=_local_flickr(self.home), desk_origins=(self.api.url,))
         self._set_env(created.env)
         bootstrap.reset()
         names = resources.Names()
@@ -207,6 +245,11 @@ class LocalStack:
                               outbox=str(self.outbox), album=str(self.album), env={**base_env, **created.env})
         self.info.save(self.home / "stack.json")
         return self.info
+
+    def _sign_in(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """The development sign-in's endpoints (local only)."""
+        assert self.signin is not None, "the stack is not started"
+        return self.signin.handle(event, context)
 
     def _refuse_if_running(self) -> None:
         """Another stack using this home would lose its mail and album to this one's start."""

@@ -46,6 +46,9 @@ def test_local_up_then_upload_and_status(tmp_path):
         detail = _pressroom("status", pid, cwd=tmp_path)
         assert detail.returncode == 0 and "RECEIVED→SCRUBBED" in detail.stdout and "audit trail" in detail.stdout
         assert _pressroom("status", "0" * 24, cwd=tmp_path).returncode == 1
+        report = _pressroom("report", "--csv", cwd=tmp_path)  # this month so far, from the local stack's table
+        assert report.returncode == 0, report.stderr
+        assert ",photos_uploaded,,1,photos," in report.stdout and ",comments,question,0,comments," in report.stdout
         bad_album = _pressroom("upload", str(photo), "--album", "../etc", cwd=tmp_path)
         assert bad_album.returncode == 2 and "album name" in bad_album.stderr
         (tmp_path / "folder").mkdir()
@@ -77,7 +80,7 @@ def _run(args, cwd, env):
 
 
 @pytest.mark.parametrize("args", [["status"], ["status", "0" * 24], ["retry", "0" * 24],
-                                  ["upload", "photo.jpg", "--album", "neighbourhood-day"]])
+                                  ["upload", "photo.jpg", "--album", "neighbourhood-day"], ["report", "--csv"]])
 def test_without_a_running_stack_the_command_says_how_to_start_one(tmp_path, args):
     (tmp_path / "photo.jpg").write_bytes(render(SAMPLES[0]))
     done = _run(args, tmp_path, _env_without_aws(tmp_path))
@@ -85,7 +88,7 @@ def test_without_a_running_stack_the_command_says_how_to_start_one(tmp_path, arg
     assert "Traceback" not in done.stderr and "make up" in done.stderr and "not running" in done.stderr
 
 
-@pytest.mark.parametrize("args", [["status"], ["upload", "photo.jpg", "--album", "neighbourhood-day"]])
+@pytest.mark.parametrize("args", [["status"], ["upload", "photo.jpg", "--album", "neighbourhood-day"], ["report"]])
 def test_a_stack_that_died_without_cleaning_up_is_named(tmp_path, args):
     (tmp_path / "photo.jpg").write_bytes(render(SAMPLES[0]))
     with socket.socket() as s:  # a port nothing listens on

@@ -29,7 +29,7 @@ def flickr(aws):
 def permissions(monkeypatch):
     """Every AWS call a handler makes must be one its role in template.yaml allows (tests/permissions.py)."""
     recorder = Recorder()
-    call, presign = BaseClient._make_api_call, signers.generate_presigned_url
+    call, presign, presign_post = BaseClient._make_api_call, signers.generate_presigned_url, signers.generate_presigned_post
 
     def recorded_call(self, operation, params):
         recorder.note(self.meta.service_model.service_name, operation, params)
@@ -41,8 +41,14 @@ def permissions(monkeypatch):
         recorder.note(self.meta.service_model.service_name, operation, Params or {})
         return presign(self, ClientMethod, Params=Params, **kwargs)
 
+    def recorded_presign_post(self, Bucket, Key, *args, **kwargs):
+        # the browser's POST of a presigned upload is authorised as the signing role's own put
+        recorder.note("s3", "PutObject", {"Bucket": Bucket, "Key": Key})
+        return presign_post(self, Bucket, Key, *args, **kwargs)
+
     monkeypatch.setattr(BaseClient, "_make_api_call", recorded_call)
     monkeypatch.setattr(signers, "generate_presigned_url", recorded_presign)  # clients made later
+    monkeypatch.setattr(signers, "generate_presigned_post", recorded_presign_post)
     monkeypatch.setattr(helpers, "handler", lambda name: recorder.wrap(name, handler(name)))
     yield recorder
     found = recorder.problems()

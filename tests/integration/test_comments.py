@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+from pressroom import bootstrap
 from pressroom.adapters.local_album import LocalAlbum
 from pressroom.domain import clock
 from pressroom.domain.photos import Photo, State
@@ -184,3 +185,27 @@ def test_every_comment_nobody_acted_on_is_in_one_digest_a_day(aws, store, load_e
     for text in [*quiet, "beautiful horses", "Late Visitor (9@N01)", "Fun day in the park", "Read as: other"]:
         assert text in body
     assert "where was this taken?" not in body
+
+
+def test_a_question_goes_into_the_inbox_and_is_reminded_once_past_its_target(aws, store, load_event, monkeypatch):
+    monkeypatch.setenv("PRESSROOM_OFFICE_DAYS", "mon-sun")  # whatever the day the test runs
+    monkeypatch.setenv("PRESSROOM_OFFICE_OPENS", "00:00")
+    monkeypatch.setenv("PRESSROOM_OFFICE_CLOSES", "23:59")
+    monkeypatch.setenv("PRESSROOM_QUESTION_TARGET_MINUTES", "1")
+    bootstrap.reset()
+    album = LocalAlbum(Path(get_settings().local_album_dir))
+    site = album.publish(b"\xff\xd8\xff\xd9", f"{PID}.jpg", title="Fun day in the park", description="d",
+                         tags=[], machine_tag=f"pressroom:photo={PID}")
+    _published(store, site.photo_id, site.url)
+    comments = album.root / "comments" / f"{site.photo_id}.json"
+    comments.parent.mkdir(parents=True)
+    asked = clock.iso(clock.now() - timedelta(hours=1))
+    comments.write_text(json.dumps([{"id": "1", "author": "resident", "text": "Where was this taken?",
+                                     "created_at": asked}]))
+
+    counts = invoke("comments", load_event("comments"))
+    assert counts["question"] == 1 and counts["reminded"] == 1
+    item = store.inbox_item(f"{site.photo_id}:1")
+    assert item is not None and item.reminded_at and item.text == "Where was this taken?"
+    assert invoke("comments", load_event("comments"))["reminded"] == 0
+    assert sum("past the answer target" in raw for raw in sent_emails()) == 1

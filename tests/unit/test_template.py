@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pressroom.adapters.store import BY_STATE_INDEX, PhotoStore
+from pressroom.adapters.store import BY_EVENT_INDEX, BY_STATE_INDEX, PhotoStore
 from pressroom.domain.photos import State
 from pressroom.settings import Settings
 from tests import permissions
@@ -65,7 +65,8 @@ def statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
     """(owning resource, statement) for every policy statement in the template."""
     for name, r in resources.items():
         props = r.get("Properties", {})
-        documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        policies = props.get("Policies", []) if r["Type"] != "AWS::Cognito::UserPool" else []  # its password policy
+        documents = [p["PolicyDocument"] for p in policies]
         if "PolicyDocument" in props:
             documents.append(props["PolicyDocument"])
         for document in documents:
@@ -654,13 +655,17 @@ def test_table_keys_index_ttl_recovery_and_encryption(resources):
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"},
                                   {"AttributeName": "SK", "KeyType": "RANGE"}]
-    (index,) = props["GlobalSecondaryIndexes"]
+    index, events = props["GlobalSecondaryIndexes"]
     assert index["IndexName"] == BY_STATE_INDEX == "by-state"
     assert index["KeySchema"] == [{"AttributeName": "state", "KeyType": "HASH"},
                                   {"AttributeName": "updated_at", "KeyType": "RANGE"}]
     assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert events["IndexName"] == BY_EVENT_INDEX == "by-event"  # the monthly reports
+    assert events["KeySchema"] == [{"AttributeName": "event", "KeyType": "HASH"},
+                                   {"AttributeName": "at", "KeyType": "RANGE"}]
+    assert events["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["detail"]}
     types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert types == {"PK": "S", "SK": "S", "state": "S", "updated_at": "S"}
+    assert types == {"PK": "S", "SK": "S", "state": "S", "updated_at": "S", "event": "S", "at": "S"}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
@@ -694,7 +699,7 @@ FUNCTIONS = {
     "ApprovalApiFunction": "approval_api", "ApprovalTimerFunction": "approval_timer",
     "PublishFunction": "publish", "StalenessFunction": "staleness", "CommentsFunction": "comments",
     "DeadLettersFunction": "dead_letters", "AmendFunction": "amend", "AmendApiFunction": "amend_api",
-    "PhotoEventsFunction": "photo_events",
+    "PhotoEventsFunction": "photo_events", "DeskFunction": "desk", "DeskAuthorizerFunction": "desk_authorizer",
 }
 
 
@@ -783,7 +788,7 @@ def _role_reaches(resources, role: str, actions: set[str], resource: str) -> boo
 #: an environment variable → (actions, resource): a function has the variable iff its role may use it
 REACHES = {
     "PRESSROOM_CLEAN_BUCKET": ({"s3:GetObject", "s3:PutObject"}, "CleanBucket"),
-    "PRESSROOM_RAW_BUCKET": ({"s3:GetObject"}, "RawBucket"),
+    "PRESSROOM_RAW_BUCKET": ({"s3:GetObject", "s3:PutObject"}, "RawBucket"),  # read originals; sign uploads
     "PRESSROOM_APPROVAL_QUEUE_URL": ({"sqs:SendMessage"}, "ApprovalQueue"),
     "PRESSROOM_PUBLISH_QUEUE_URL": ({"sqs:SendMessage"}, "PublishQueue"),
     "PRESSROOM_AMEND_QUEUE_URL": ({"sqs:SendMessage"}, "AmendQueue"),
@@ -893,7 +898,8 @@ def test_every_function_that_builds_review_links_uses_the_same_base_url(template
             for name, f in of_type(resources, "AWS::Serverless::Function").items()}
     users = {name for name, url in urls.items() if url is not None}
     assert users == {"RequestApprovalFunction", "ApprovalApiFunction", "ApprovalTimerFunction", "AmendApiFunction",
-                     "PhotoEventsFunction"}  # the last two: take-down and correction links
+                     "PhotoEventsFunction",  # these two: take-down and correction links
+                     "DeskFunction"}  # the queue's review links, the sign-in's callback
     assert len({json.dumps(urls[name], sort_keys=True) for name in users}) == 1
     assert mentions(urls["ApprovalApiFunction"], "ApprovalHttpApi")
 
@@ -901,8 +907,9 @@ def test_every_function_that_builds_review_links_uses_the_same_base_url(template
 def test_approval_api_routes_throttling_and_access_logs(resources):
     found = routes(resources)
     served_by = {"/review/{photo_id}": "ApprovalApiFunction", "/takedown/{photo_id}": "AmendApiFunction",
-                 "/correction/{photo_id}": "AmendApiFunction"}
-    assert set(found) == {f"{method} {path}" for path in served_by for method in ("GET", "POST")}
+                 "/correction/{photo_id}": "AmendApiFunction", "/desk": "DeskFunction",
+                 "/desk/{proxy+}": "DeskFunction", "/auth/{proxy+}": "DeskFunction"}
+    assert set(found) == {f"{method} {path}" for path in served_by for method in ("GET", "POST")} - {"POST /desk"}
     for route, integration in found.items():
         function_name = resources[served_by[route.split(" ")[1]]]["Properties"]["FunctionName"]["Fn::Sub"]
         assert integration["type"] == "aws_proxy" and integration["payloadFormatVersion"] == "2.0"
@@ -910,7 +917,7 @@ def test_approval_api_routes_throttling_and_access_logs(resources):
     from pressroom_local.stack import api_function
 
     for path, function in served_by.items():  # the local stack routes as the API does
-        assert FUNCTIONS[function] == api_function(path.replace("{photo_id}", "abc"))
+        assert FUNCTIONS[function] == api_function(path.replace("{photo_id}", "abc").replace("{proxy+}", "x/y"))
     amend = sorted(p["Properties"]["SourceArn"]["Fn::Sub"].rsplit(":", 1)[1]
                    for p in of_type(resources, "AWS::Lambda::Permission").values()
                    if p["Properties"]["FunctionName"] == {"Ref": "AmendApiFunction"})
@@ -924,6 +931,56 @@ def test_approval_api_routes_throttling_and_access_logs(resources):
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     assert api["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ApprovalHttpApiAccessLogGroup", "Arn"]}
     assert "queryString" not in api["AccessLogSettings"]["Format"], "the query string carries the token"
+
+
+def test_every_desk_route_but_its_home_and_the_sign_in_is_behind_the_desk_authorizer(resources):
+    """/desk/* needs a session the authorizer verified; /desk (which sends a visitor who is not signed
+    in to sign in) and /auth/* (signing in) cannot, and the emailed links' routes stay as they were."""
+    body = resources["ApprovalHttpApi"]["Properties"]["DefinitionBody"]
+    guarded = {f"{method.upper()} {path}" for path, operations in body["paths"].items()
+               for method, operation in operations.items() if operation.get("security")}
+    assert guarded == {"GET /desk/{proxy+}", "POST /desk/{proxy+}"}
+    assert all(op["security"] == [{"DeskSession": []}] for path, ops in body["paths"].items() for op in ops.values()
+               if op.get("security"))
+    scheme = body["components"]["securitySchemes"]["DeskSession"]["x-amazon-apigateway-authorizer"]
+    assert scheme["type"] == "request" and scheme["identitySource"] == "$request.header.Cookie"
+    assert scheme["enableSimpleResponses"] is True and scheme["authorizerPayloadFormatVersion"] == "2.0"
+    assert scheme["authorizerUri"]["Fn::Sub"].endswith(":function:${AWS::StackName}-desk-authorizer/invocations")
+    from pressroom_local.stack import AUTHORIZED_PREFIX, DESK_HOME
+
+    assert AUTHORIZED_PREFIX == "/desk/" and DESK_HOME == "/desk"  # the local API guards the same routes
+    permissions_of = {p["Properties"]["SourceArn"]["Fn::Sub"].rsplit("}", 1)[1]: p["Properties"]["FunctionName"]
+                      for p in of_type(resources, "AWS::Lambda::Permission").values()}
+    assert permissions_of["/authorizers/*"] == {"Ref": "DeskAuthorizerFunction"}
+    assert {k for k, v in permissions_of.items() if v == {"Ref": "DeskFunction"}} == {
+        "/*/*/desk", "/*/*/desk/*", "/*/*/auth/*"}
+
+
+def test_the_desk_signs_in_through_the_user_pools_hosted_login_with_its_groups(template, resources):
+    pool = resources["DeskUserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True and pool["UsernameAttributes"] == ["email"]
+    client = resources["DeskUserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"] and client["GenerateSecret"] is False
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True and "openid" in client["AllowedOAuthScopes"]
+    assert [[url["Fn::If"][1]["Fn::Sub"], url["Fn::If"][2]["Fn::Sub"]] for url in client["CallbackURLs"]] == [[
+        "https://${ApprovalsDomain}/auth/callback",
+        "https://${ApprovalHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/auth/callback"]]
+    assert client["SupportedIdentityProviders"] == {
+        "Fn::If": ["DeskFederates", [{"Ref": "DeskIdentityProvider"}], ["COGNITO"]]}
+    assert resources["DeskIdentityProvider"]["Condition"] == "DeskFederates"
+    assert template["Parameters"]["DeskFederation"]["AllowedValues"] == ["none", "saml", "oidc"]
+    assert template["Parameters"]["DeskFederationClientSecret"]["NoEcho"] is True
+    from pressroom.web.desk import GROUPS
+
+    groups = {r["Properties"]["GroupName"] for r in of_type(resources, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == set(GROUPS)
+    for function in ("DeskFunction", "DeskAuthorizerFunction"):
+        env = env_of(template, resources[function])
+        assert env["PRESSROOM_DESK_ISSUER"] == {"Fn::Sub": "https://${DeskUserPool.ProviderURL}"}
+        assert env["PRESSROOM_DESK_CLIENT_ID"] == {"Ref": "DeskUserPoolClient"}
+    cors = resources["RawBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert [rule["AllowedMethods"] for rule in cors] == [["POST"]]  # the desk's presigned uploads, nothing else
+    assert mentions(cors[0]["AllowedOrigins"], "ApprovalHttpApi")
 
 
 def test_the_licence_choices_are_the_ones_pressroom_knows(template):

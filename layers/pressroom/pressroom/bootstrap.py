@@ -22,9 +22,14 @@ if TYPE_CHECKING:
     from pressroom.stages.approval_timer import ApprovalTimer
     from pressroom.stages.comments import CommentsMonitor
     from pressroom.stages.dead_letters import DeadLetters
+    from pressroom.stages.desk_approvals import DeskApprovals
+    from pressroom.stages.desk_signin import DeskIdentity, DeskSignIn
+    from pressroom.stages.desk_uploads import DeskUploads
+    from pressroom.stages.inbox import Inbox, InboxPages
     from pressroom.stages.photo_events import PhotoEvents
     from pressroom.stages.policy import Checker
     from pressroom.stages.publish import PublishStage
+    from pressroom.stages.reports import MonthlyReports
     from pressroom.stages.request_approval import RequestApproval
     from pressroom.stages.scrub import Intake
     from pressroom.stages.staleness import ReminderTimer, StalenessReminder
@@ -170,12 +175,37 @@ def staleness() -> StalenessReminder:
 
 
 def comments() -> CommentsMonitor:
+    """The monitor, which also reminds the press office of questions past their target (it runs
+    every 15 minutes, so a reminder goes within 15 minutes of a question passing it)."""
     from pressroom.stages.comments import CommentsMonitor
 
     settings = get_settings()
-    return CommentsMonitor(store(), publisher(), mailer(), parameters.press_office,
+    site = publisher()
+    return CommentsMonitor(store(), site, mailer(), parameters.press_office,
                            control_room=parameters.control_room, window=timedelta(days=settings.comments_window_days),
-                           digest_hour=settings.comments_digest_hour)
+                           digest_hour=settings.comments_digest_hour,
+                           remind=lambda: make_inbox(site).remind())  # wrong office hours fail the reminder only
+
+
+def inbox() -> Inbox:
+    """The desk's comment inbox. Not cached: the publisher follows the Flickr secret."""
+    return make_inbox(publisher())
+
+
+def inbox_pages() -> InboxPages:
+    """The inbox's desk pages (the desk function's /desk/comments and /desk/escalated routes)."""
+    from pressroom.stages.inbox import InboxPages
+
+    return InboxPages(inbox(), parameters.press_office)
+
+
+def make_inbox(site: Publisher) -> Inbox:
+    from pressroom.stages.inbox import ESCALATION_GROUP, Inbox
+
+    settings = get_settings()
+    return Inbox(store(), site, mailer(), parameters.press_office,
+                 lambda: parameters.members(ESCALATION_GROUP) + parameters.control_room(),
+                 settings.office_hours(), settings.question_target(), desk_url=settings.approval_base_url)
 
 
 def publish() -> PublishStage:
@@ -236,6 +266,49 @@ def photo_events() -> PhotoEvents:
                        parameters.published_links_key, batches)
 
 
+@lru_cache(maxsize=1)
+def desk_identity() -> DeskIdentity:
+    """Who a desk request is: its session cookie's ID token, verified against the user pool's keys
+    (fetched from its issuer, kept an hour)."""
+    from pressroom.adapters.idp import KeySet
+    from pressroom.stages.desk_signin import DeskIdentity
+
+    settings = get_settings()
+    return DeskIdentity(settings, KeySet(settings.desk_issuer.rstrip("/") + "/.well-known/jwks.json"))
+
+
+@lru_cache(maxsize=1)
+def desk_signin() -> DeskSignIn:
+    """Signing in: the hosted login's token endpoint, and the approval signing key (which keys the
+    desk's CSRF tokens)."""
+    from pressroom.adapters.idp import exchange_code
+    from pressroom.stages.desk_signin import DeskSignIn
+
+    return DeskSignIn(get_settings(), store(), desk_identity(), parameters.signing_key, exchange_code)
+
+
+@lru_cache(maxsize=1)
+def desk_uploads() -> DeskUploads:
+    from pressroom.stages.desk_uploads import DeskUploads
+
+    return DeskUploads(get_settings(), store(), aws.browser_s3())
+
+
+@lru_cache(maxsize=1)
+def desk_approvals() -> DeskApprovals:
+    from pressroom.stages.desk_approvals import DeskApprovals
+
+    return DeskApprovals(store(), approval_api(), parameters.signing_key)
+
+
+def monthly_reports() -> MonthlyReports:
+    """A month's report over the table (the desk's page and CSV, ``pressroom report``), response
+    times from the comment inbox."""
+    from pressroom.stages.reports import MonthlyReports
+
+    return MonthlyReports(store(), get_settings(), inbox_items=store().inbox_items)
+
+
 def retry_failed(photo_id: str, *, actor: str = "cli") -> Photo:
     """``pressroom retry PHOTO_ID``: a PUBLISH_FAILED photo queued to publish again."""
     from pressroom.stages.publish import requeue
@@ -248,5 +321,6 @@ def reset() -> None:
     aws.reset()
     parameters.reset()
     for factory in (store, mailer, detector, timers, addresses, request_approval, approval_api, approval_timer,
-                    scrub, policy, dead_letters, takedown_pages, correction_pages, photo_events):
+                    scrub, policy, dead_letters, takedown_pages, correction_pages, photo_events, desk_identity, desk_signin,
+                    desk_uploads, desk_approvals):
         factory.cache_clear()

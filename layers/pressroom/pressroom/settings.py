@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from functools import lru_cache
 from typing import get_type_hints
+
+from pressroom.domain.inbox import OfficeHours
 
 _PREFIX = "PRESSROOM_"
 
@@ -58,6 +61,16 @@ class Settings:
     max_receive_count: int = 5  # the queues' maxReceiveCount: the last attempt before the DLQ
     comments_window_days: int = 30
     comments_digest_hour: int = 7  # the daily digest of comments nobody acted on is sent from this hour (UTC)
+    #: the press office's hours (the comment inbox's response times count only these): weekdays as
+    #: ``mon-fri`` or ``mon,tue,sat``, times ``HH:MM`` local to ``office_timezone``
+    office_days: str = "mon-fri"
+    office_opens: str = "09:00"
+    office_closes: str = "17:00"
+    office_timezone: str = "Europe/London"
+    #: days the office is shut although a weekday: ISO dates separated by commas ("" for none)
+    bank_holidays: str = ""
+    #: a question unanswered after this many minutes of office hours is past its target (reminded once)
+    question_target_minutes: int = 240
     scheduler_group: str = "pressroom"
     scheduler_role_arn: str = ""
     staleness_function_arn: str = ""
@@ -71,7 +84,24 @@ class Settings:
     detector: str = "local"
     analysis_function: str = ""
     aws_endpoint_url: str = ""
+    #: the desk's sign-in: the user pool's issuer (its keys are at <issuer>/.well-known/jwks.json),
+    #: the desk's app client, and the hosted login's base URL (<base>/oauth2/authorize, /oauth2/token,
+    #: /logout). Empty: the desk signs nobody in.
+    desk_issuer: str = ""
+    desk_client_id: str = ""
+    desk_login_url: str = ""
     region: str = "eu-west-2"
+
+    def office_hours(self) -> OfficeHours:
+        """The press office's hours; a clear error names a setting that is wrong."""
+        return OfficeHours.parse(self.office_days, self.office_opens, self.office_closes, self.office_timezone,
+                                 self.bank_holidays)
+
+    def question_target(self) -> timedelta:
+        """How long (of office hours) a question may wait for an answer."""
+        if self.question_target_minutes <= 0:
+            raise ValueError(f"{_PREFIX}QUESTION_TARGET_MINUTES must be above 0: {self.question_target_minutes}")
+        return timedelta(minutes=self.question_target_minutes)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

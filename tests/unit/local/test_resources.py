@@ -80,9 +80,9 @@ def test_the_table_has_the_templates_keys_index_and_ttl(template, built):
     table = ddb.describe_table(TableName="pressroom")["Table"]
     props = template["PhotoTable"]["Properties"]
     assert table["KeySchema"] == props["KeySchema"]
-    [index] = table["GlobalSecondaryIndexes"]
-    [deployed] = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == deployed["IndexName"] and index["KeySchema"] == deployed["KeySchema"]
+    local = {i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in table["GlobalSecondaryIndexes"]}
+    assert local == {i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in props["GlobalSecondaryIndexes"]}
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(props["AttributeDefinitions"], key=str)
     ttl = ddb.describe_time_to_live(TableName="pressroom")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
     assert table["StreamSpecification"] == {"StreamEnabled": True, **props["StreamSpecification"]}

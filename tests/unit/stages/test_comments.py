@@ -105,7 +105,7 @@ def test_each_kind_of_comment_is_handled_once(aws, store, album):
     counts = _monitor(album).run()
     assert counts == {"crime-report": 1, "offensive": 1, "question": 1, "other": 1, "removal-request": 0,
                       "personal-details": 0, "threat": 0, "disclosure": 0, "seen": 0, "failed": 0, "photos": 1,
-                      "unsure": 0, "digest": 0}
+                      "unsure": 0, "digest": 0, "reminded": 0}
     entries = json.loads((album.root / "comments" / f"{site_id}.json").read_text())
     assert [e["id"] for e in entries if not e.get("own")] == ["1", "3", "4"]  # the offensive one is gone
     [reply] = [e for e in entries if e.get("own")]

@@ -14,12 +14,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pressroom.domain import clock
+from pressroom.domain.inbox import InboxItem, InboxState
 from pressroom.domain.photos import TRANSITIONS, Photo, State
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
 BY_STATE_INDEX = "by-state"
+#: audit events by their name and time (``event``, ``at``): only audit items have both
+BY_EVENT_INDEX = "by-event"
 
+_INBOX_STATE = "INBOX#"  # an inbox item's state in the by-state index: INBOX#new, INBOX#answered...
 _STEP = "step_"  # a comment claim's attributes noting the steps done: step_emailed, step_replied
 
 
@@ -31,6 +35,14 @@ class StaleTransition(Exception):
         self.photo_id = photo_id
         self.expected = expected
         self.actual = actual
+
+
+class StaleInboxItem(Exception):
+    """The inbox item changed since it was read (another press officer acted): read it again."""
+
+    def __init__(self, comment_id: str):
+        super().__init__(f"comment {comment_id} changed meanwhile")
+        self.comment_id = comment_id
 
 
 class IllegalTransition(ValueError):
@@ -57,6 +69,10 @@ def _from_dynamo(value: Any) -> Any:
 
 
 _PHOTO_FIELDS = {f.name for f in dataclasses.fields(Photo)}
+
+
+def _inbox_from_item(item: dict[str, Any]) -> InboxItem:
+    return InboxItem.from_json({**item, "state": str(item["state"]).removeprefix(_INBOX_STATE)})
 
 
 def _photo_from_item(item: dict[str, Any]) -> Photo:
@@ -113,6 +129,37 @@ class PhotoStore:
             yield from (_photo_from_item(self._plain(i)) for i in page["Items"])
             if "LastEvaluatedKey" not in page:
                 return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def uploaded_by(self, uploader: str, states: tuple[State, ...], *, per_state: int = 50) -> list[Photo]:
+        """The photos ``uploader`` uploaded that are in one of ``states``, most recently changed first:
+        a query of the by-state index per state, of its newest ``per_state``, kept when the uploader
+        matches (case-insensitively). The desk's "My photos"."""
+        wanted = uploader.strip().lower()
+        found = [p for state in states for p in self.by_state(state, per_state) if p.uploader.strip().lower() == wanted]
+        return sorted(found, key=lambda p: p.updated_at, reverse=True)
+
+    def record_desk(self, *, actor: str, event: str, detail: dict[str, Any] | None = None) -> None:
+        """An audit event of the desk that concerns no one photo (a sign-in, an upload before the
+        photo exists, a review page opened): ``PK=DESK#<yyyy-mm>``, one item per event."""
+        stamp = now_iso()
+        item = {"at": stamp, "event": event, "actor": actor, "detail": detail or {}}
+        self._db.put_item(TableName=self._table, Item={
+            "PK": {"S": f"DESK#{stamp[:7]}"}, "SK": {"S": f"EVENT#{stamp}#{uuid.uuid4().hex[:8]}"},
+            **self._serialize(item)})
+
+    def desk_events(self, month: str) -> list[dict[str, Any]]:
+        """The desk's audit events of ``month`` (``yyyy-mm``), oldest first."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"DESK#{month}"}},
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(self._plain(i) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     @classmethod
@@ -482,6 +529,79 @@ class PhotoStore:
                                  UpdateExpression="SET announced = :batch, expires_at = :ttl",
                                  ExpressionAttributeValues={":batch": {"S": batch_id}, ":ttl": {"N": str(keep_until)}})
 
+    # -- the comment inbox (PK=INBOX#<comment id>, SK=ITEM) ---------------------------------------
+    # One item per comment the monitor read. Its ``state`` is ``INBOX#<state>`` so that the by-state
+    # index lists each inbox state apart from the photos' states; every change is a put conditional
+    # on the revision read, with its audit event on the photo's trail in the same transaction, so two
+    # press officers acting at once never overwrite each other: the second is told it changed.
+    def add_to_inbox(self, item: InboxItem) -> bool:
+        """Put a comment the monitor read into the inbox; False if it is there already (a retry)."""
+        stamp = now_iso()
+        first = dataclasses.replace(item, revision=1, updated_at=stamp)
+        try:
+            self._db.put_item(TableName=self._table, Item=self._inbox_item(first),
+                              ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def inbox_item(self, comment_id: str) -> InboxItem | None:
+        item = self._db.get_item(TableName=self._table, Key=self._inbox_key(comment_id),
+                                 ConsistentRead=True).get("Item")
+        return _inbox_from_item(self._plain(item)) if item else None
+
+    def inbox(self, state: InboxState, limit: int | None = 200) -> list[InboxItem]:
+        """Inbox items in ``state``, most recently changed first, at most ``limit`` (None: all)."""
+        found: list[InboxItem] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": BY_STATE_INDEX, "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":s": {"S": _INBOX_STATE + state.value}}, "ScanIndexForward": False,
+            **({"Limit": limit} if limit is not None else {}),
+        }
+        while limit is None or len(found) < limit:
+            page = self._db.query(**kwargs)
+            found += [_inbox_from_item(self._plain(i)) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found[:limit]
+
+    def save_inbox(self, before: InboxItem, after: InboxItem, *, actor: str, event: str,
+                   detail: dict[str, Any] | None = None) -> InboxItem:
+        """Replace ``before`` (as read) by ``after`` (a transition, an assignment, a reply, a follow-up
+        record, a reminder's mark), with audit ``event`` on the photo's trail; both or neither.
+
+        Raises :class:`StaleInboxItem` if the item changed since ``before`` was read."""
+        stamp = now_iso()
+        saved = dataclasses.replace(after, revision=before.revision + 1, updated_at=stamp)
+        moved = {"from": before.state.value, "to": saved.state.value} if before.state != saved.state else {}
+        audit = self._event_item(before.photo_id, stamp, uuid.uuid4().hex[:8], event, actor, None, None,
+                                 {"comment_id": before.comment_id, **moved, **(detail or {})})
+        try:
+            self._db.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self._table, "Item": self._inbox_item(saved),
+                         "ConditionExpression": "revision = :rev",
+                         "ExpressionAttributeValues": {":rev": {"N": str(before.revision)}}}},
+                {"Put": {"TableName": self._table, "Item": audit}},
+            ])
+        except ClientError as exc:
+            if condition_failed(exc):
+                raise StaleInboxItem(before.comment_id) from exc
+            raise
+        return saved
+
+    def _inbox_item(self, item: InboxItem) -> dict[str, Any]:
+        data = item.as_json()
+        data["state"] = _INBOX_STATE + item.state.value
+        return {**self._inbox_key(item.comment_id), **self._serialize(data)}
+
+    @staticmethod
+    def _inbox_key(comment_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"INBOX#{comment_id}"}, "SK": {"S": "ITEM"}}
+
     # -- internals -----------------------------------------------------------------------------
     def _write(self, photo_id: str, expected: State, to: State | None, *, actor: str, changes: dict[str, Any],
                event: str, detail: dict[str, Any] | None,
@@ -627,6 +747,62 @@ class PhotoStore:
         items = self._db.scan(TableName=self._table, FilterExpression="begins_with(PK, :e)",
                               ExpressionAttributeValues={":e": {"S": "ERASURE#"}}, ConsistentRead=True)["Items"]
         return [self._plain(i) for i in items]
+
+    # -- reports: a month's audit events, read by name and time (index by-event) -----------------
+    def events_between(self, event: str, start: str, end: str) -> list[dict[str, Any]]:
+        """The audit events named ``event`` at ``start`` or later and before ``end`` (ISO 8601 UTC,
+        as :func:`now_iso` writes them), oldest first: each ``photo_id``, ``event``, ``at``, ``detail``."""
+        found: list[dict[str, Any]] = []
+        kwargs = self._events_query(event, "#at BETWEEN :start AND :end", {":start": {"S": start}, ":end": {"S": end}})
+        while True:
+            page = self._db.query(**kwargs)
+            found += [e for e in map(self._event_of, page["Items"]) if e["at"] < end]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def last_event_before(self, event: str, before: str) -> dict[str, Any] | None:
+        """The latest audit event named ``event`` before ``before``, or None: one read."""
+        kwargs = self._events_query(event, "#at < :before", {":before": {"S": before}})
+        items = self._db.query(**kwargs, ScanIndexForward=False, Limit=1)["Items"]
+        return self._event_of(items[0]) if items else None
+
+    def photo_facts(self, photo_ids: list[str], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """``fields`` of the photo records of ``photo_ids`` (batch reads), by id; photos not found
+        are left out."""
+        names = {f"#p{i}": name for i, name in enumerate(("id", *fields))}
+        keys = [self._key(pid, "META") for pid in dict.fromkeys(photo_ids)]
+        return {str(item["id"]): item for item in self._batch_get(keys, names)}
+
+    def inbox_items(self, comment_ids: list[str]) -> list[InboxItem]:
+        """The inbox items of ``comment_ids`` (batch reads); comments not in the inbox are left out."""
+        return [_inbox_from_item(item) for item in self._batch_get(
+            [self._inbox_key(cid) for cid in dict.fromkeys(comment_ids)])]
+
+    def _batch_get(self, keys: list[dict[str, Any]], names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The items of ``keys`` (with only the attributes ``names`` maps, if given), 100 a request,
+        asking again for any DynamoDB left unprocessed."""
+        found: list[dict[str, Any]] = []
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names} if names else {}
+        for first in range(0, len(keys), 100):
+            request: dict[str, Any] = {self._table: {"Keys": keys[first:first + 100], **projection}}
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                found += [self._plain(item) for item in answer["Responses"].get(self._table, [])]
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def _events_query(self, event: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"TableName": self._table, "IndexName": BY_EVENT_INDEX,
+                "KeyConditionExpression": f"#event = :event AND {condition}",
+                "ExpressionAttributeNames": {"#event": "event", "#at": "at"},
+                "ExpressionAttributeValues": {":event": {"S": event}, **values}}
+
+    @classmethod
+    def _event_of(cls, item: dict[str, Any]) -> dict[str, Any]:
+        plain = cls._plain(item)
+        return {"photo_id": str(plain["PK"]).removeprefix("PHOTO#"), "event": plain["event"], "at": plain["at"],
+                "detail": plain.get("detail") or {}}
 
     @staticmethod
     def _serialize(item: dict[str, Any]) -> dict[str, Any]:

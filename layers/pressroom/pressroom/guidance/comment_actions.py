@@ -24,6 +24,8 @@ class KindActions:
     headline: str
     advice: str
     reply: str  # the reply's text, "" when the kind is not answered
+    #: a reply written on the desk waits for a second press officer's approval before it is posted
+    reply_approval: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ def parse(text: str) -> CommentActions:
     kinds = {}
     for kind in Kind:
         item = table[kind.value]
-        extra = set(item) - {"actions", "unsure_actions", "urgent", "headline", "advice", "reply"}
+        extra = set(item) - {"actions", "unsure_actions", "urgent", "headline", "advice", "reply",
+                          "reply_approval"}
         if extra:
             raise ValueError(f"comment actions: {kind.value} has unknown keys {sorted(extra)}")
         actions = tuple(item.get("actions", ()))
@@ -67,7 +70,7 @@ def parse(text: str) -> CommentActions:
         if not item.get("headline"):
             raise ValueError(f"comment actions: {kind.value} needs a headline")
         kinds[kind] = KindActions(kind, actions, unsure, bool(item.get("urgent", False)), item["headline"],
-                                  item.get("advice", ""), reply)
+                                  item.get("advice", ""), reply, bool(item.get("reply_approval", False)))
     return CommentActions(kinds)
 
 

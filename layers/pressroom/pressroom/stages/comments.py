@@ -46,6 +46,7 @@ from pressroom.adapters.mail import Email, Mailer
 from pressroom.adapters.publisher import Comment, Publisher, PublisherUnavailable
 from pressroom.adapters.store import PhotoStore
 from pressroom.domain import clock
+from pressroom.domain.inbox import InboxItem, InboxState
 from pressroom.domain.photos import Photo, State
 from pressroom.domain.text import clean
 from pressroom.guidance.comment_actions import CommentActions, KindActions, Plan, plan
@@ -111,11 +112,15 @@ class CommentsMonitor:
     window: timedelta = WINDOW
     digest_hour: int = DIGEST_HOUR
     now: Callable[[], datetime] = clock.now
+    #: reminds the press office once of questions unanswered past the target (``Inbox.remind``): the
+    #: monitor runs every 15 minutes, so a question is reminded within 15 minutes of passing it
+    remind: Callable[[], int] | None = None
 
     def run(self) -> dict[str, int]:
         """Handle every new comment on the watched photos, then send any daily digest due; counts
         by outcome (``unsure``: verdicts only the press office was told of; ``digest``: sent)."""
-        counts = {k.value: 0 for k in Kind} | {"seen": 0, "failed": 0, "photos": 0, "unsure": 0, "digest": 0}
+        counts = {k.value: 0 for k in Kind} | {"seen": 0, "failed": 0, "photos": 0, "unsure": 0, "digest": 0,
+                                             "reminded": 0}
         since = self.now() - self.window
         watched, unread = self._watched(since)
         counts["photos"] = len(watched)
@@ -144,6 +149,11 @@ class CommentsMonitor:
         sent, digest_problem = self._send_digests()
         counts["digest"] = sent
         problems += [digest_problem] if digest_problem else []
+        if self.remind is not None:
+            try:
+                counts["reminded"] = self.remind()
+            except Exception as exc:  # noqa: BLE001 - the questions were handed back: the next run reminds them
+                problems.append(f"the reminder of unanswered questions was not sent: {type(exc).__name__}: {exc}")
         if problems:
             raise CommentsIncomplete("; ".join(problems))
         return counts
@@ -206,6 +216,7 @@ class CommentsMonitor:
             detail["deleted"] = True
         if "digest" in steps:
             self._into_digest(comment, photo, reading)
+        self.store.add_to_inbox(_inbox_item(comment, photo, reading, planned, detail, clock.iso(self.now())))
         event = EVENTS[reading.kind] if reading.sure else f"comment-{reading.kind.value}-to-check"
         self.store.record(photo.id, actor=ACTOR, event=event, detail=detail)
         return reading
@@ -329,6 +340,23 @@ def _cleaned(comment: Comment) -> Comment:
         comment, text=clean(comment.text, lines=True), author=clean(comment.author),
         author_name=clean(comment.author_name), created_at=clean(comment.created_at),
         permalink=clean(comment.permalink))
+
+
+def _inbox_item(comment: Comment, photo: Photo, reading: Reading, planned: Plan, detail: dict[str, Any],
+                now: str) -> InboxItem:
+    """The comment as the inbox keeps it: deleted if the monitor deleted it, answered if it posted
+    the standard reply, else new for the press office."""
+    replied = bool(detail.get("reply_id"))
+    did = tuple(d for d, done in (("replied", replied), ("deleted", planned.delete)) if done)
+    state = InboxState.DELETED if planned.delete else InboxState.ANSWERED if replied else InboxState.NEW
+    return InboxItem(
+        comment_id=comment.id, photo_id=photo.id, site_photo_id=comment.photo_id, kind=reading.kind.value,
+        text=comment.text, author=comment.author, author_name=comment.author_name,
+        arrived_at=clock.iso(posted) if (posted := parse_time(comment.created_at)) else now, state=state,
+        photo_title=photo.title or photo.id, photo_url=str(photo.flickr.get("url", "")), permalink=comment.permalink,
+        confidence=reading.confidence, sure=reading.sure, monitor_did=did,
+        answered_at=now if replied else "", answered_by=ACTOR if replied else "",
+        reply_text=planned.reply if replied else "", reply_id=str(detail.get("reply_id") or ""))
 
 
 def _published_at(photo: Photo) -> datetime | None:
