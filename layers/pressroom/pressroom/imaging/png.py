@@ -232,11 +232,11 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
                     texts.setdefault(_TEXT_KEYS[name], value.decode(encoding, "replace").strip())
                 removed.add(f"PNG text ({kind.decode()})")
         elif kind == b"eXIf":
-            facts = read_exif(bytes(body))
-            if exif is None:
-                exif = facts
-                captions.add(CaptionReader.EXIF, facts.texts)
-            removed.add(facts.label())
+            if exif is not None:  # Pillow shows the last one's orientation, other readers the first's
+                raise RejectedImage("PNG has more than one eXIf chunk (the PNG specification allows one)")
+            exif = read_exif(bytes(body))
+            captions.add(CaptionReader.EXIF, exif.texts)
+            removed.add(exif.label())
         elif kind == b"tIME":
             removed.add("PNG modification time (tIME)")
         else:

@@ -134,7 +134,9 @@ def scrub(data: bytes, max_pixels: int) -> Scrubbed:
 
     captions = CaptionReader()
     texts: dict[str, str] = {}
-    for tag, (_typ, _num, raw) in values.items():
+    for tag, (typ, _num, raw) in values.items():
+        if tag == 700 and typ not in (1, 7):  # Pillow reads any other type as text or numbers, then fails
+            raise RejectedImage(f"TIFF XMP (tag 700) is stored as type {typ}, not as bytes: decoders disagree on it")
         if tag in _TEXTS and raw.strip(b"\x00 "):
             texts[_TEXTS[tag]] = raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
         elif tag == 700:
