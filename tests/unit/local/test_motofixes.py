@@ -159,3 +159,27 @@ def test_a_long_poll_lets_other_requests_in_while_it_waits(server, monkeypatch):
     sqs.send_message(QueueUrl=url, MessageBody="hello")  # would wait for the poll to end, were it locked out
     poller.join(60)
     assert [m["Body"] for m in got] == ["hello"]
+
+
+def test_dynamodb_answers_are_written_as_plain_json_and_read_back_the_same(ddb, monkeypatch):
+    """moto's generic serializer took milliseconds per photo record, under the server's lock: the
+    answers (already DynamoDB JSON) are written out as they are, binary values in base64."""
+    from moto.core.serialize import ResponseSerializer
+
+    record = {**item("PHOTO#a", "META", state="NEEDS_APPROVAL"),
+              "analysis": {"M": {"faces": {"L": [{"M": {"box": {"L": [{"N": "0.25"}, {"N": "1"}]}}}]},
+                                 "seen": {"BOOL": True}, "none": {"NULL": True}}},
+              "tags": {"SS": ["a", "b"]}, "thumb": {"B": b"\x00\xff"}, "sizes": {"NS": ["1", "2.5"]}}
+    ddb.put_item(TableName=TABLE, Item=record)
+    ddb.put_item(TableName=TABLE, Item=item("PHOTO#a", "EVENT#1", event="created"))
+
+    def walked(*args, **kwargs):
+        raise AssertionError("moto's serializer walked a plain answer")
+
+    monkeypatch.setattr(ResponseSerializer, "serialize", walked)
+    assert ddb.get_item(TableName=TABLE, Key={"PK": {"S": "PHOTO#a"}, "SK": {"S": "META"}})["Item"] == record
+    queried = ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p",
+                        ExpressionAttributeValues={":p": {"S": "PHOTO#a"}})
+    assert queried["Count"] == 2 and record in queried["Items"]
+    monkeypatch.undo()
+    assert ddb.describe_table(TableName=TABLE)["Table"]["CreationDateTime"]  # a date: the serializer's, as before
