@@ -22,7 +22,11 @@
   analysis, findings, captions) took milliseconds to write out, under the lock above, on every
   read of it. The answers are already in DynamoDB's JSON form, so they are written as JSON (bytes
   of binary attributes in base64, as the serializer writes them); an answer holding anything
-  else (a table description's dates) still goes through the serializer.
+  else (a table description's dates) still goes through the serializer. So are a stream's
+  records (GetRecords: a hundred photo records, old and new images, per call), their times as
+  epoch seconds as the serializer writes them.
+* moto's server listed its own package directory (a few hundred ``isdir`` calls) on every request
+  to find the service a host name means; that list is read once.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ import copy
 import inspect
 import json
 import threading
+from datetime import datetime
 from typing import Any
 
 #: held by every request to the moto server (and by the patched backend calls below)
@@ -52,6 +57,8 @@ def apply() -> None:
     _transactions_without_table_copies()
     _queries_read_one_partition()
     _dynamodb_answers_as_plain_json()
+    _stream_records_as_plain_json()
+    _moto_modules_listed_once()
 
 
 def _versioned_s3_events(notifications: Any) -> None:
@@ -257,3 +264,37 @@ def _dynamodb_answers_as_plain_json() -> None:
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
 
     DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
+def schedules_listed(account: str, region: str, group: str) -> list[tuple[str, Any]]:
+    """(name, last modified) of each schedule in ``group``, read from moto's backend in this process:
+    what ListSchedules would answer, without writing thousands of schedules out on every round."""
+    from moto.scheduler.models import scheduler_backends
+
+    with LOCK:
+        found = scheduler_backends[account][region].schedule_groups.get(group)
+        return [(s.name, s.last_modified_date) for s in found.schedules.values()] if found else []
+
+
+def _epoch_or_bytes(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return _plain(value)
+
+
+def _stream_records_as_plain_json() -> None:
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    def get_records(self: Any) -> Any:
+        limit = self._get_param("Limit")
+        result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(result, default=_epoch_or_bytes)
+
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
+
+
+def _moto_modules_listed_once() -> None:
+    from moto import backends
+
+    listed = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: listed  # type: ignore[assignment]

@@ -183,3 +183,25 @@ def test_dynamodb_answers_are_written_as_plain_json_and_read_back_the_same(ddb, 
     assert queried["Count"] == 2 and record in queried["Items"]
     monkeypatch.undo()
     assert ddb.describe_table(TableName=TABLE)["Table"]["CreationDateTime"]  # a date: the serializer's, as before
+
+
+def test_stream_records_are_written_as_plain_json_times_as_dates(ddb, monkeypatch):
+    """GetRecords answers a hundred photo records (old and new images) at a time: as plain JSON too."""
+    from datetime import datetime
+
+    from moto.core.serialize import ResponseSerializer
+
+    record = {**item("PHOTO#a", "META", state="RECEIVED"), "thumb": {"B": b"\x01"}, "n": {"N": "3"}}
+    ddb.put_item(TableName=TABLE, Item=record)
+    streams = boto3.client("dynamodbstreams", region_name="eu-west-2")
+    arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+
+    def walked(*args, **kwargs):
+        raise AssertionError("moto's serializer walked the stream's records")
+
+    monkeypatch.setattr(ResponseSerializer, "serialize", walked)
+    [got] = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=100)["Records"]
+    assert got["dynamodb"]["NewImage"] == record and got["eventName"] == "INSERT"
+    assert isinstance(got["dynamodb"]["ApproximateCreationDateTime"], datetime)
