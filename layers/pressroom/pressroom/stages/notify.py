@@ -74,7 +74,9 @@ def send_once(store: PhotoStore, mailer: Mailer, photo: Photo, compose: Callable
     Two deliveries of one event may get here at once (S3 and SQS deliver at least once), so the
     sender first claims the notice (:meth:`PhotoStore.claim_notice`): the other raises
     :class:`NoticeInFlight`, to be retried, and finds it recorded then. A failed send gives the
-    claim back; a claim whose holder died is taken over after :data:`NOTICE_LEASE`.
+    claim back; a claim whose holder died is taken over after :data:`NOTICE_LEASE`. Recording the
+    notice clears the claim, so a photo whose ``field`` is emptied again (a retried publish) can be
+    told again.
     """
     if getattr(photo, field):
         return False
@@ -93,7 +95,7 @@ def send_once(store: PhotoStore, mailer: Mailer, photo: Photo, compose: Callable
     for _ in range(3):  # another field of the photo may change meanwhile: record it on the photo as it is then
         try:
             store.update(photo.id, photo.state, actor="notices", event=event,
-                         changes={field: clock.iso()}, detail=detail,
+                         changes={field: clock.iso(), f"{field}_claim": ""}, detail=detail,
                          condition=(f"attribute_not_exists({field}) OR {field} = :never", {":never": ""}))
             return True
         except StaleTransition:
