@@ -60,6 +60,7 @@ SES_THROTTLED = {"Error": {"Code": "Throttling", "Message": "Maximum sending rat
 #: the clock moves this far on once every other photo is settled: past the review links' expiry
 EXPIRY_JUMP = timedelta(days=8)
 _REVIEW_LINK = re.compile(r"review link: (\S+/review/([0-9a-f]+)\?t=\S+)")
+_TOKEN = re.compile(r"([?&]t=|token=)[^\s&\"'<>]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 METADATA = {"category": "neighbourhood-initiative", "people": "none", "children": "no",
             "credit": "West Midlands Police"}
@@ -540,15 +541,19 @@ def _published_twice(stack: LocalStack, planned: list[Upload]) -> list[str]:
 
 
 def _notices_twice(outbox: Path) -> list[str]:
-    """Emails sent more than once: the same subject to the same people."""
-    sent: Counter[tuple[str, str]] = Counter()
+    """Emails sent more than once: the same subject and text to the same people (a signed link's
+    token aside: a request sent again carries a new one). Two batches of one photo each share a
+    subject, not their text."""
+    sent: Counter[tuple[str, str, str]] = Counter()
     for path in outbox.glob("*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         subject = str(message["Subject"] or "")
         if _CONTROL.search(subject):
-            sent[("control characters in the subject", subject)] += 2
-        sent[(str(message["To"] or ""), subject)] += 1
-    return [f"{n}x to {to}: {subject}" for (to, subject), n in sorted(sent.items()) if n > 1]
+            sent[("control characters in the subject", subject, path.name)] += 2
+        body = message.get_body(("plain",))
+        text = _TOKEN.sub("", body.get_content() if body is not None else "")  # type: ignore[attr-defined]
+        sent[(str(message["To"] or ""), subject, text)] += 1
+    return [f"{n}x to {to}: {subject}" for (to, subject, _), n in sorted(sent.items()) if n > 1]
 
 
 def _dead_letters(stack: LocalStack) -> dict[str, list[str]]:

@@ -302,13 +302,13 @@ def _moto_modules_listed_once() -> None:
     from moto import backends
 
     listed = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: listed  # type: ignore[assignment]
+    backends.list_of_moto_modules = lambda: listed
 
 
 def copy_ast(node: Any, parent: Any = None) -> Any:
     """A copy of a parsed expression: each node copied, its children copied under it (what
     ``copy.deepcopy`` made, without its generic machinery); anything else deep-copied."""
-    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
 
     if not isinstance(node, Node):
         return copy.deepcopy(node)
