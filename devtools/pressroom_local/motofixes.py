@@ -29,6 +29,9 @@
   ``copy.deepcopy`` before validating it: for the twenty to forty fields a photo's transition
   sets, milliseconds each, and the largest share of the soak's CPU, under the lock. The copy
   (moto validates a copy, as it may validate one expression twice) is now made node by node.
+* An SQS receive checked each message's retention by computing every attribute of its queue,
+  the message counts among them (a walk over every message): a receive from a queue of two
+  thousand messages walked four million. The retention period is read from the queue itself.
 * moto's server listed its own package directory (a few hundred ``isdir`` calls) on every request
   to find the service a host name means; that list is read once.
 """
@@ -64,6 +67,7 @@ def apply() -> None:
     _stream_records_as_plain_json()
     _moto_modules_listed_once()
     _update_expressions_copied_node_by_node()
+    _retention_read_from_the_queue()
 
 
 def _versioned_s3_events(notifications: Any) -> None:
@@ -332,3 +336,14 @@ def _update_expressions_copied_node_by_node() -> None:
         self.node_to_validate = copy_ast(expression)
 
     Validator.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _retention_read_from_the_queue() -> None:
+    from moto.core import utils
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(period + message.sent_timestamp / 1000 > utils.unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]

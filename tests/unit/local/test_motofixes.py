@@ -241,3 +241,25 @@ def test_an_update_expression_is_copied_node_by_node_and_the_original_left_as_it
                         ExpressionAttributeNames=names, ExpressionAttributeValues=values)
     got = ddb.get_item(TableName=TABLE, Key={"PK": {"S": "PHOTO#new"}, "SK": {"S": "META"}})["Item"]
     assert got["field39"] == {"N": "39"} and len(got) == 42
+
+
+def test_a_receive_reads_the_retention_period_without_counting_the_queue(monkeypatch):
+    """Each received message's retention was checked by computing all its queue's attributes, the
+    message counts among them: quadratic in the queue's length. Expired messages still go."""
+    from moto.core import utils
+    from moto.sqs.models import Queue
+
+    motofixes.apply()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-2")
+        url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=str(n))
+        counted = []
+        monkeypatch.setattr(Queue, "attributes", property(lambda queue: counted.append(1) or {}))
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert sorted(m["Body"] for m in got) == ["0", "1", "2"] and not counted
+        sqs.send_message(QueueUrl=url, MessageBody="late")
+        real = utils.unix_time
+        monkeypatch.setattr("moto.core.utils.unix_time", lambda *a: real(*a) + 120)
+        assert not sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages")
