@@ -51,8 +51,10 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from pressroom import bootstrap
+from pressroom.domain.metadata import encode_metadata
 from pressroom.domain.photos import FINAL_STATES, State, photo_id
 from pressroom_local import review_client
+from pressroom_local.resources import Names
 from pressroom_local.stack import LocalStack
 
 #: what a Flickr or SES failure and a killed runtime look like to the code that meets them
@@ -61,6 +63,9 @@ SES_THROTTLED = {"Error": {"Code": "Throttling", "Message": "Maximum sending rat
 EXPIRY_JUMP = timedelta(days=8)
 _REVIEW_LINK = re.compile(r"review link: (\S+/review/([0-9a-f]+)\?t=\S+)")
 _TOKEN = re.compile(r"([?&]t=|token=)[^\s&\"'<>]+")
+_MAIL_TO = re.compile(r"mail\s+\S+ to ([^:]+):")
+#: the approver groups' members (a photo the rules route to a group needs one of them to approve too)
+GROUP_MEMBERS = frozenset(member for _, members in Names().groups for member in members)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 METADATA = {"category": "neighbourhood-initiative", "people": "none", "children": "no",
             "credit": "West Midlands Police"}
@@ -150,7 +155,7 @@ def uploads(count: int, *, seed: int, hostile_share: float, hostile_dir: Path) -
         if index % 9 == 4:  # control characters and a bidirectional override, as a careless form sends them
             title = f"Soak\x1b[2J photo\x07 {index}\u202e"
         metadata = {**METADATA, "uploader": f"pcso.{index % 5}@press-office.example",
-                    "title": title.encode("unicode_escape").decode("ascii")}
+                    "title": encode_metadata(title)}
         if index in bad_at:
             what, body = bad[len([u for u in made if u.hostile]) % len(bad)]
             suffix = Path(what).suffix if what.startswith("fuzz-found") else ".jpg"
@@ -264,13 +269,23 @@ class Approvers:
     def __post_init__(self) -> None:
         self._links: dict[str, list[str]] = {}
         self._acted: set[str] = set()
+        self._seconded: set[str] = set()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="approver")
         self._pending = 0
 
     def announce(self, line: str) -> None:
         """Told of each email the outbox wrote (its review links among the lines)."""
+        to = match.group(1).strip() if (match := _MAIL_TO.match(line)) else ""
         for link, pid in _REVIEW_LINK.findall(line):
+            if to in GROUP_MEMBERS:  # a second approval the rules ask of a group, after the first
+                with self._lock:
+                    if pid not in self.plans or pid in self._seconded:
+                        continue
+                    self._seconded.add(pid)
+                    self._pending += 1
+                self._pool.submit(self._second, pid, link)
+                continue
             with self._lock:
                 self._links.setdefault(pid, []).append(link)
             self.act_on(pid)
@@ -297,6 +312,19 @@ class Approvers:
             self._decide(pid, self.plans[pid])
         except Exception as exc:  # noqa: BLE001 - a failed approver is a finding, not the end of the soak
             self.broken.append(f"approver on {pid}: {type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def _second(self, pid: str, link: str) -> None:
+        """The group member approves, from their own email (after their mail scanner opened it)."""
+        try:
+            page = _with_retries(lambda: review_client.fetch(link))
+            if page.status == 200:
+                sent = _with_retries(review_client.submission(page, link, "approve").send)
+                self.seen[f"second approval POST {sent.status}"] += 1
+        except Exception as exc:  # noqa: BLE001 - a failed approver is a finding, not the end of the soak
+            self.broken.append(f"second approver on {pid}: {type(exc).__name__}: {exc}")
         finally:
             with self._lock:
                 self._pending -= 1
