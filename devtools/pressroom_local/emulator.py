@@ -175,39 +175,45 @@ class ScheduleSource:
 
     A schedule is read (GetSchedule) when it is new or changed since it was last read (its
     LastModificationDate in the listing), not on every round: a thousand waiting photos have three
-    thousand timers. A failed invocation is tried again, ``TIMER_ATTEMPTS`` times in all, as
+    thousand timers. ``listing``, if given, lists (name, LastModificationDate) without the API
+    (the local stack reads moto's backend in this process: ListSchedules wrote every schedule out
+    on every round). A failed invocation is tried again, ``TIMER_ATTEMPTS`` times in all, as
     Lambda retries an asynchronous invocation."""
 
-    def __init__(self, scheduler: Any, group: str, targets: dict[str, Handler], sqs: Any = None):
+    def __init__(self, scheduler: Any, group: str, targets: dict[str, Handler], sqs: Any = None,
+                 listing: Callable[[], list[tuple[str, Any]]] | None = None):
         self._scheduler = scheduler
         self._group = group
         self._targets = targets  # function ARN → handler
         self._sqs = sqs  # for schedules whose target is a queue (Scheduler's SQS target sends its Input)
+        self._listing = listing or self._listed
         self._last_rate_fire: dict[str, datetime] = {}
-        self._read: dict[str, tuple[Any, dict[str, Any]]] = {}  # name → (LastModificationDate, schedule)
+        #: name → (LastModificationDate, schedule, its one-time "at" if it has one)
+        self._read: dict[str, tuple[Any, dict[str, Any], datetime | None]] = {}
 
-    def _schedules(self) -> list[dict[str, Any]]:
-        listed = [summary for page in self._scheduler.get_paginator("list_schedules").paginate(GroupName=self._group)
-                  for summary in page.get("Schedules", [])]
-        current: dict[str, tuple[Any, dict[str, Any]]] = {}
-        for summary in listed:
-            name, stamp = summary["Name"], summary.get("LastModificationDate")
+    def _listed(self) -> list[tuple[str, Any]]:
+        return [(summary["Name"], summary.get("LastModificationDate"))
+                for page in self._scheduler.get_paginator("list_schedules").paginate(GroupName=self._group)
+                for summary in page.get("Schedules", [])]
+
+    def _schedules(self) -> list[tuple[dict[str, Any], datetime | None]]:
+        current: dict[str, tuple[Any, dict[str, Any], datetime | None]] = {}
+        for name, stamp in self._listing():
             known = self._read.get(name)
             if known is None or known[0] != stamp or stamp is None:
                 try:
-                    known = (stamp, self._scheduler.get_schedule(Name=name, GroupName=self._group))
+                    schedule = self._scheduler.get_schedule(Name=name, GroupName=self._group)
                 except self._scheduler.exceptions.ResourceNotFoundException:
                     continue  # disarmed between listing and reading it
+                known = (stamp, schedule, parse_at(schedule.get("ScheduleExpression", "")))
             current[name] = known
         self._read = current
-        return [schedule for _, schedule in current.values()]
+        return [(schedule, at) for _, schedule, at in current.values()]
 
     def poll(self) -> int:
         fired = 0
         now = clock.now()
-        for schedule in self._schedules():
-            expression = schedule.get("ScheduleExpression", "")
-            at = parse_at(expression)
+        for schedule, at in self._schedules():
             if at is not None:
                 if at > now:
                     continue
@@ -221,7 +227,7 @@ class ScheduleSource:
                     self._read.pop(schedule["Name"], None)
                 self._invoke(schedule)
                 fired += 1
-            elif (every := _rate(expression)) is not None:
+            elif (every := _rate(schedule.get("ScheduleExpression", ""))) is not None:
                 last = self._last_rate_fire.setdefault(schedule["Name"], now)
                 if now - last >= every:
                     self._last_rate_fire[schedule["Name"]] = now

@@ -17,12 +17,32 @@
   failure puts back only the items the transaction had written (copies of those, taken before).
 * A query of the table (not an index) sorted every item of the table to pick one partition's;
   it now looks at that partition only.
+* moto 5.2 writes every DynamoDB answer through its generic serializer, which walks the answer
+  against the operation's output shape, attribute value by attribute value: a photo record (its
+  analysis, findings, captions) took milliseconds to write out, under the lock above, on every
+  read of it. The answers are already in DynamoDB's JSON form, so they are written as JSON (bytes
+  of binary attributes in base64, as the serializer writes them); an answer holding anything
+  else (a table description's dates) still goes through the serializer. So are a stream's
+  records (GetRecords: a hundred photo records, old and new images, per call), their times as
+  epoch seconds as the serializer writes them.
+* Every UpdateItem (each state change is one) deep-copied its parsed update expression with
+  ``copy.deepcopy`` before validating it: for the twenty to forty fields a photo's transition
+  sets, milliseconds each, and the largest share of the soak's CPU, under the lock. The copy
+  (moto validates a copy, as it may validate one expression twice) is now made node by node.
+* An SQS receive checked each message's retention by computing every attribute of its queue,
+  the message counts among them (a walk over every message): a receive from a queue of two
+  thousand messages walked four million. The retention period is read from the queue itself.
+* moto's server listed its own package directory (a few hundred ``isdir`` calls) on every request
+  to find the service a host name means; that list is read once.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import inspect
+import json
 import threading
+from datetime import datetime
 from typing import Any
 
 #: held by every request to the moto server (and by the patched backend calls below)
@@ -43,6 +63,11 @@ def apply() -> None:
     _long_polls_wait_unlocked()
     _transactions_without_table_copies()
     _queries_read_one_partition()
+    _dynamodb_answers_as_plain_json()
+    _stream_records_as_plain_json()
+    _moto_modules_listed_once()
+    _update_expressions_copied_node_by_node()
+    _retention_read_from_the_queue()
 
 
 def _versioned_s3_events(notifications: Any) -> None:
@@ -223,3 +248,102 @@ def _queries_read_one_partition() -> None:
 
     Table.query = one_partition_query  # type: ignore[method-assign]
     Table.all_items = partition_items  # type: ignore[method-assign]
+
+
+class _NotPlain(TypeError):
+    """An answer holding something other than JSON values and bytes: left to moto's serializer."""
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise _NotPlain(type(value).__name__)
+
+
+def _dynamodb_answers_as_plain_json() -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    serialize = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        try:
+            body = json.dumps(self.result, default=_plain)
+        except _NotPlain:
+            return serialize(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
+def schedules_listed(account: str, region: str, group: str) -> list[tuple[str, Any]]:
+    """(name, last modified) of each schedule in ``group``, read from moto's backend in this process:
+    what ListSchedules would answer, without writing thousands of schedules out on every round."""
+    from moto.scheduler.models import scheduler_backends
+
+    with LOCK:
+        found = scheduler_backends[account][region].schedule_groups.get(group)
+        return [(s.name, s.last_modified_date) for s in found.schedules.values()] if found else []
+
+
+def _epoch_or_bytes(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return _plain(value)
+
+
+def _stream_records_as_plain_json() -> None:
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    def get_records(self: Any) -> Any:
+        limit = self._get_param("Limit")
+        result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(result, default=_epoch_or_bytes)
+
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
+
+
+def _moto_modules_listed_once() -> None:
+    from moto import backends
+
+    listed = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: listed
+
+
+def copy_ast(node: Any, parent: Any = None) -> Any:
+    """A copy of a parsed expression: each node copied, its children copied under it (what
+    ``copy.deepcopy`` made, without its generic machinery); anything else deep-copied."""
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    if not isinstance(node, Node):
+        return copy.deepcopy(node)
+    new = copy.copy(node)
+    new.parent = parent if parent is not None else node.parent
+    if isinstance(node.children, list):
+        new.children = [copy_ast(child, new) for child in node.children]
+    return new
+
+
+def _update_expressions_copied_node_by_node() -> None:
+    from moto.dynamodb.parsing.validators import Validator
+
+    def __init__(self: Any, expression: Any, expression_attribute_names: dict[str, str],
+                 expression_attribute_values: dict[str, dict[str, Any]], item: Any, table: Any) -> None:
+        self.expression_attribute_names = expression_attribute_names
+        self.expression_attribute_values = expression_attribute_values
+        self.item = item
+        self.table = table
+        self.processors = self.get_ast_processors()
+        self.node_to_validate = copy_ast(expression)
+
+    Validator.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _retention_read_from_the_queue() -> None:
+    from moto.core import utils
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(period + message.sent_timestamp / 1000 > utils.unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]

@@ -119,12 +119,22 @@ def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = 
         return Page(err.code, url, err.read().decode(errors="replace"))
 
 
-def decide(link: str, action: str, reason: str = "") -> Page:
-    """Open ``link`` and submit ``action`` (the value of a decision button) the way a person would:
-    every question given its safe answer, the caption left as it is, the reason typed in."""
-    page = fetch(link)
-    if page.status != 200:
-        return page
+@dataclass(frozen=True)
+class Submission:
+    """One filled-in form, ready to be POSTed (again, for a double click or a replay)."""
+
+    url: str
+    data: bytes
+    headers: dict[str, str]
+
+    def send(self) -> Page:
+        return fetch(self.url, self.data, self.headers)
+
+
+def submission(page: Page, link: str, action: str, reason: str = "") -> Submission:
+    """The POST a person makes from ``page`` (opened at ``link``) by pressing ``action`` (the value
+    of a decision button): every question given its safe answer, the caption left as it is, the
+    reason typed in."""
     for form in page.forms():
         button = next(((n, v) for n, v in form.buttons if v == action), None)
         if button is None or form.method != "post":
@@ -134,7 +144,15 @@ def decide(link: str, action: str, reason: str = "") -> Page:
         origin = re.match(r"https?://[^/]+", link)
         if origin is None:
             raise ValueError(f"not an http(s) link: {link}")
-        return fetch(urljoin(link, form.action or link), urlencode(data).encode(), {
+        return Submission(urljoin(link, form.action or link), urlencode(data).encode(), {
             "Content-Type": "application/x-www-form-urlencoded", "Origin": origin.group(0),
             "Sec-Fetch-Site": "same-origin"})
     raise LookupError(f"the review page at {link} has no form with a {action!r} button")
+
+
+def decide(link: str, action: str, reason: str = "") -> Page:
+    """Open ``link`` and submit ``action`` the way a person would (:func:`submission`)."""
+    page = fetch(link)
+    if page.status != 200:
+        return page
+    return submission(page, link, action, reason).send()

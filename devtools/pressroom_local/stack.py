@@ -10,6 +10,7 @@ import urllib.request
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,7 @@ class LocalStack:
         sources.append(ScheduleSource(session.client("scheduler"), names.scheduler_group, {
             resources.function_arn(REGION, name): self._wrap(name, functions.handler(name))
             for name in ("staleness", "approval_timer", "comments")
-        }, sqs=sqs))
+        }, sqs=sqs, listing=partial(motofixes.schedules_listed, resources.ACCOUNT, REGION, names.scheduler_group)))
         sources.append(Outbox(self.outbox, resources.ACCOUNT, REGION, self._announce))
         self.emulator = Emulator(sources)
         self.api.start()

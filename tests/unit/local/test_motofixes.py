@@ -159,3 +159,107 @@ def test_a_long_poll_lets_other_requests_in_while_it_waits(server, monkeypatch):
     sqs.send_message(QueueUrl=url, MessageBody="hello")  # would wait for the poll to end, were it locked out
     poller.join(60)
     assert [m["Body"] for m in got] == ["hello"]
+
+
+def test_dynamodb_answers_are_written_as_plain_json_and_read_back_the_same(ddb, monkeypatch):
+    """moto's generic serializer took milliseconds per photo record, under the server's lock: the
+    answers (already DynamoDB JSON) are written out as they are, binary values in base64."""
+    from moto.core.serialize import ResponseSerializer
+
+    record = {**item("PHOTO#a", "META", state="NEEDS_APPROVAL"),
+              "analysis": {"M": {"faces": {"L": [{"M": {"box": {"L": [{"N": "0.25"}, {"N": "1"}]}}}]},
+                                 "seen": {"BOOL": True}, "none": {"NULL": True}}},
+              "tags": {"SS": ["a", "b"]}, "thumb": {"B": b"\x00\xff"}, "sizes": {"NS": ["1", "2.5"]}}
+    ddb.put_item(TableName=TABLE, Item=record)
+    ddb.put_item(TableName=TABLE, Item=item("PHOTO#a", "EVENT#1", event="created"))
+
+    def walked(*args, **kwargs):
+        raise AssertionError("moto's serializer walked a plain answer")
+
+    monkeypatch.setattr(ResponseSerializer, "serialize", walked)
+    assert ddb.get_item(TableName=TABLE, Key={"PK": {"S": "PHOTO#a"}, "SK": {"S": "META"}})["Item"] == record
+    queried = ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p",
+                        ExpressionAttributeValues={":p": {"S": "PHOTO#a"}})
+    assert queried["Count"] == 2 and record in queried["Items"]
+    monkeypatch.undo()
+    assert ddb.describe_table(TableName=TABLE)["Table"]["CreationDateTime"]  # a date: the serializer's, as before
+
+
+def test_stream_records_are_written_as_plain_json_times_as_dates(ddb, monkeypatch):
+    """GetRecords answers a hundred photo records (old and new images) at a time: as plain JSON too."""
+    from datetime import datetime
+
+    from moto.core.serialize import ResponseSerializer
+
+    record = {**item("PHOTO#a", "META", state="RECEIVED"), "thumb": {"B": b"\x01"}, "n": {"N": "3"}}
+    ddb.put_item(TableName=TABLE, Item=record)
+    streams = boto3.client("dynamodbstreams", region_name="eu-west-2")
+    arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+
+    def walked(*args, **kwargs):
+        raise AssertionError("moto's serializer walked the stream's records")
+
+    monkeypatch.setattr(ResponseSerializer, "serialize", walked)
+    [got] = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=100)["Records"]
+    assert got["dynamodb"]["NewImage"] == record and got["eventName"] == "INSERT"
+    assert isinstance(got["dynamodb"]["ApproximateCreationDateTime"], datetime)
+
+
+def test_an_update_expression_is_copied_node_by_node_and_the_original_left_as_it_was(ddb, monkeypatch):
+    """moto deep-copied each parsed update expression before validating it (the soak's largest CPU
+    share); the copy is made node by node now, equal to the original and sharing no node with it."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    def walk(node):
+        yield node
+        for child in node.children or []:
+            if isinstance(child, Node):
+                yield from walk(child)
+
+    parsed = UpdateExpressionParser.make("SET " + ", ".join(f"#f{i} = :f{i}" for i in range(40)) + " REMOVE gone")
+    copied = motofixes.copy_ast(parsed)
+    assert [(n.type, [c for c in n.children or [] if not isinstance(c, Node)]) for n in walk(copied)] == \
+        [(n.type, [c for c in n.children or [] if not isinstance(c, Node)]) for n in walk(parsed)]
+    assert not {id(n) for n in walk(copied)} & {id(n) for n in walk(parsed)}
+    assert all(child.parent is node for node in walk(copied) for child in node.children or []
+               if isinstance(child, Node))
+
+    def generic(value, memo=None):
+        assert not isinstance(value, Node), "an expression went through copy.deepcopy"
+        return value
+
+    monkeypatch.setattr(validators, "deepcopy", generic)
+    names = {f"#f{i}": f"field{i}" for i in range(40)}
+    values = {f":f{i}": {"N": str(i)} for i in range(40)}
+    for pk in ("PHOTO#new", "PHOTO#new"):  # a new item (moto validates the expression twice), then an update
+        ddb.update_item(TableName=TABLE, Key={"PK": {"S": pk}, "SK": {"S": "META"}},
+                        UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(40)),
+                        ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+    got = ddb.get_item(TableName=TABLE, Key={"PK": {"S": "PHOTO#new"}, "SK": {"S": "META"}})["Item"]
+    assert got["field39"] == {"N": "39"} and len(got) == 42
+
+
+def test_a_receive_reads_the_retention_period_without_counting_the_queue(monkeypatch):
+    """Each received message's retention was checked by computing all its queue's attributes, the
+    message counts among them: quadratic in the queue's length. Expired messages still go."""
+    from moto.core import utils
+    from moto.sqs.models import Queue
+
+    motofixes.apply()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-2")
+        url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=str(n))
+        counted = []
+        monkeypatch.setattr(Queue, "attributes", property(lambda queue: counted.append(1) or {}))
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert sorted(m["Body"] for m in got) == ["0", "1", "2"] and not counted
+        sqs.send_message(QueueUrl=url, MessageBody="late")
+        real = utils.unix_time
+        monkeypatch.setattr("moto.core.utils.unix_time", lambda *a: real(*a) + 120)
+        assert not sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages")

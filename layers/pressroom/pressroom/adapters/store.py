@@ -236,6 +236,21 @@ class PhotoStore:
         return self._write(photo_id, expected, None, actor=actor, changes=changes or {},
                            event=event, detail=detail, condition=condition)
 
+    def claim_notice(self, photo_id: str, field: str, now: str, stale_before: str) -> bool:
+        """Claim the sending of the notice that ``field`` (e.g. ``notified_at``) records as sent: true
+        for the one delivery that may send it now (none has gone, and no claim newer than
+        ``stale_before`` is held). The claim is ``<field>_claim``; it leaves the revision alone."""
+        return self._conditional_update(
+            self._key(photo_id, "META"), f"SET {field}_claim = :now",
+            f"attribute_exists(PK) AND (attribute_not_exists({field}) OR {field} = :never) AND "
+            f"(attribute_not_exists({field}_claim) OR {field}_claim < :stale)",
+            {":now": {"S": now}, ":never": {"S": ""}, ":stale": {"S": stale_before}})
+
+    def release_notice(self, photo_id: str, field: str, claimed: str) -> bool:
+        """Give up the claim made at ``claimed`` (its send failed): the next delivery may send."""
+        return self._conditional_update(self._key(photo_id, "META"), f"REMOVE {field}_claim",
+                                        f"{field}_claim = :claimed", {":claimed": {"S": claimed}})
+
     def record(self, photo_id: str, *, actor: str, event: str, detail: dict[str, Any] | None = None) -> None:
         """Append an audit event without changing the photo."""
         item = self._event_item(photo_id, now_iso(), uuid.uuid4().hex[:8], event, actor, None, None, detail)

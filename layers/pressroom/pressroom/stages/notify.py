@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pressroom.adapters import parameters
@@ -56,18 +57,49 @@ def notify_once(store: PhotoStore, mailer: Mailer, photo: Photo, outcome: str, r
                      detail={"outcome": outcome})
 
 
+#: how long a claim to send a notice holds off other deliveries: longer than any function runs, so a
+#: claim older than this was left by an invocation that died between claiming and recording
+NOTICE_LEASE = timedelta(minutes=15)
+
+
+class NoticeInFlight(RuntimeError):
+    """Another delivery is sending this notice now: try again later (it may yet fail)."""
+
+
 def send_once(store: PhotoStore, mailer: Mailer, photo: Photo, compose: Callable[[], Email], *, event: str,
               detail: dict[str, Any], field: str = "notified_at") -> bool:
     """Send the email ``compose`` makes about ``photo``'s final state unless ``field`` (``notified_at``)
-    says one went, then record it (audit ``event``). False if it had gone, or a concurrent delivery
-    recorded its own."""
+    says one went, then record it (audit ``event``). False if it had gone.
+
+    Two deliveries of one event may get here at once (S3 and SQS deliver at least once), so the
+    sender first claims the notice (:meth:`PhotoStore.claim_notice`): the other raises
+    :class:`NoticeInFlight`, to be retried, and finds it recorded then. A failed send gives the
+    claim back; a claim whose holder died is taken over after :data:`NOTICE_LEASE`. Recording the
+    notice clears the claim, so a photo whose ``field`` is emptied again (a retried publish) can be
+    told again.
+    """
     if getattr(photo, field):
         return False
-    mailer.send(compose())
+    now = clock.now()
+    claimed = clock.iso(now)
+    if not store.claim_notice(photo.id, field, claimed, clock.iso(now - NOTICE_LEASE)):
+        latest = store.get(photo.id)
+        if latest is None or getattr(latest, field):
+            return False
+        raise NoticeInFlight(f"another delivery is sending the {event} email for photo {photo.id}")
     try:
-        store.update(photo.id, photo.state, actor="notices", event=event,
-                     changes={field: clock.iso()}, detail=detail,
-                     condition=(f"attribute_not_exists({field}) OR {field} = :never", {":never": ""}))
-    except StaleTransition:
-        return False
+        mailer.send(compose())
+    except Exception:
+        store.release_notice(photo.id, field, claimed)
+        raise
+    for _ in range(3):  # another field of the photo may change meanwhile: record it on the photo as it is then
+        try:
+            store.update(photo.id, photo.state, actor="notices", event=event,
+                         changes={field: clock.iso(), f"{field}_claim": ""}, detail=detail,
+                         condition=(f"attribute_not_exists({field}) OR {field} = :never", {":never": ""}))
+            return True
+        except StaleTransition:
+            latest = store.get(photo.id)
+            if latest is None or latest.state != photo.state or getattr(latest, field):
+                return True
     return True
