@@ -81,6 +81,9 @@ class _FormParser(HTMLParser):
                     self.forms[-1].radios[a["name"]] = a.get("value", "on")
             elif kind == "submit":
                 self.forms[-1].buttons.append((a["name"], a.get("value", "")))
+            elif kind == "checkbox":  # sent only when ticked, as a browser does
+                if "checked" in a:
+                    self.forms[-1].fields.append((a["name"], a.get("value", "on")))
             else:
                 self.forms[-1].fields.append((a["name"], a.get("value", "")))
         elif self.forms and tag == "button" and a.get("name"):
