@@ -88,7 +88,13 @@ def worker(index: int, minutes: float, found: str, report: str, known: list[str]
                 slowest[:] = [verdict.cpu, f"{item!r} {verdict.outcome} ({verdict.seconds:.2f} s wall)"]
             if verdict.peak_mb > peak[0]:
                 peak[:] = [verdict.peak_mb, f"{item!r} {verdict.outcome}"]
-            if verdict.kept or verdict.signature() in seen:
+            if verdict.kept:
+                return
+            if verdict.signature() in seen:  # a kind already saved: reported, not saved again
+                failures.append({"file": "", "outcome": verdict.outcome, "detail": verdict.detail[:300],
+                                 "seed": item.seed, "steps": " ".join(item.steps)})
+                print(f"[job {index}] {verdict.outcome} (a kind already saved): {verdict.detail[:160]} "
+                      f"from {item.seed} {' '.join(item.steps)}", flush=True)
                 return
             seen.add(verdict.signature())
             small = minimise(item.data, item.planted, verdict.signature(), exiftool)
