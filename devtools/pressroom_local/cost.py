@@ -86,6 +86,8 @@ def estimate(photos: int, *, rekognition: bool = False, region: str = "eu-west-2
         "PhotoEventsFunction": photos * per.get("photo_events_invocations", 0),
         "AmendFunction": 0,
         "AmendApiFunction": 0,
+        "DeskFunction": photos * per.get("desk_requests", 0),
+        "DeskAuthorizerFunction": photos * per.get("desk_authorizer_calls", 0),
     }.items() if name in memory})
     missing = set(memory) - set(ms)
     if missing:
