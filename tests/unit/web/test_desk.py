@@ -18,6 +18,8 @@ def test_a_page_under_a_nav_entry_needs_its_groups():
     assert groups_of("/desk/photos/states") == ("staff",)
     assert groups_of("/desk/approvals/p-1") == ("approvers", "safeguarding")
     assert groups_of("/desk/photosx") == ()
+    assert not any(allowed(visitor(group), "/desk/photosx") for group in ("staff", "approvers", "press-office"))
+    assert allowed(visitor(), "/desk") and allowed(visitor(), "/desk/desk.js")
     assert not allowed(visitor("staff"), "/desk/approvals/p-1")
     assert allowed(visitor("safeguarding"), "/desk/approvals")
     assert all(not allowed(visitor(), item.path) for item in NAV)

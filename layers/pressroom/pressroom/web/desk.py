@@ -95,15 +95,22 @@ NAV: tuple[NavItem, ...] = (
 
 
 def groups_of(path: str) -> tuple[str, ...]:
-    """The groups that may open ``path`` (the :data:`NAV` entry it is under); () for any visitor."""
+    """The groups that may open ``path`` (the :data:`NAV` entry it is under); () when under none."""
     item = max((i for i in NAV if path == i.path or path.startswith((i.path + "/", i.path + "."))),
                key=lambda i: len(i.path), default=None)
     return item.groups if item else ()
 
 
+#: the desk paths any signed-in visitor may open; every other path needs the groups of its NAV
+#: entry, and a path under none is refused (a route added without a NAV entry opens to nobody)
+OPEN_TO_ANY = frozenset({"/desk", "/desk/desk.js"})
+
+
 def allowed(visitor: Visitor, path: str) -> bool:
+    if path in OPEN_TO_ANY:
+        return True
     groups = groups_of(path)
-    return not groups or visitor.in_any(groups)
+    return bool(groups) and visitor.in_any(groups)
 
 
 def nav_for(visitor: Visitor | None) -> list[NavItem]:
