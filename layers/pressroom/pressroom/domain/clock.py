@@ -7,6 +7,7 @@ in-process handler agreeing on what "now" is.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 _offset = timedelta(0)
 
@@ -18,6 +19,17 @@ def now() -> datetime:
 def iso(when: datetime | None = None) -> str:
     """``when`` (default now) as ISO 8601 UTC with milliseconds and a ``Z``."""
     return (when or now()).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time from the table or a payload, or None (no zone: UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def advance(delta: timedelta) -> None:

@@ -24,6 +24,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pressroom.domain.clock import parse_time
+
 
 class InboxState(StrEnum):
     NEW = "new"
@@ -272,17 +274,6 @@ def _parse_days(text: str) -> frozenset[int]:
             raise ValueError(f"unknown weekday in {part!r} (use mon, tue, wed, thu, fri, sat, sun)")
         days |= set(range(a, b + 1)) if a <= b else set(range(a, 7)) | set(range(0, b + 1))
     return frozenset(days)
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time from the table, or None."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def response_time(item: InboxItem, hours: OfficeHours) -> timedelta | None:

@@ -39,7 +39,6 @@ from pressroom.settings import Settings
 from pressroom.stages.notify import notify_once
 from pressroom.stages.publish import requeue
 from pressroom.stages.request_approval import ASK_AGAIN_AFTER, RequestApproval
-from pressroom.stages.staleness import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +131,7 @@ class ApprovalTimer:
                                [str(photo.decision.get("why", ""))])
         if photo is None or photo.state != State.APPROVED:
             return False
-        lease_until = parse_time(photo.flickr.get("lease_until"))
+        lease_until = clock.parse_time(photo.flickr.get("lease_until"))
         if lease_until is not None and now < lease_until:
             return False  # a publish delivery holds it; SQS redelivers that message if it dies
         try:

@@ -53,7 +53,6 @@ from pressroom.guidance.comment_actions import CommentActions, KindActions, Plan
 from pressroom.guidance.comment_actions import load as load_actions
 from pressroom.guidance.comment_reading import Reading, read
 from pressroom.guidance.comment_rules import Kind
-from pressroom.stages.staleness import parse_time
 
 __all__ = ["CRIME_REPLY", "DISCLOSURE_REPLY", "CommentsIncomplete", "CommentsMonitor", "Kind", "classify"]
 
@@ -176,7 +175,7 @@ class CommentsMonitor:
             if site_id in named:
                 watched[site_id] = photo
                 named.discard(site_id)
-            changed = parse_time(photo.updated_at)
+            changed = clock.parse_time(photo.updated_at)
             if not named and changed is not None and changed < since:
                 break  # the rest changed earlier still: all published before the window, and none named
         return watched, unread
@@ -352,7 +351,7 @@ def _inbox_item(comment: Comment, photo: Photo, reading: Reading, planned: Plan,
     return InboxItem(
         comment_id=comment.id, photo_id=photo.id, site_photo_id=comment.photo_id, kind=reading.kind.value,
         text=comment.text, author=comment.author, author_name=comment.author_name,
-        arrived_at=clock.iso(posted) if (posted := parse_time(comment.created_at)) else now, state=state,
+        arrived_at=clock.iso(posted) if (posted := clock.parse_time(comment.created_at)) else now, state=state,
         photo_title=photo.title or photo.id, photo_url=str(photo.flickr.get("url", "")), permalink=comment.permalink,
         confidence=reading.confidence, sure=reading.sure, monitor_did=did,
         answered_at=now if replied else "", answered_by=ACTOR if replied else "",
@@ -360,11 +359,11 @@ def _inbox_item(comment: Comment, photo: Photo, reading: Reading, planned: Plan,
 
 
 def _published_at(photo: Photo) -> datetime | None:
-    return parse_time(photo.flickr.get("published_at")) or parse_time(photo.updated_at)
+    return clock.parse_time(photo.flickr.get("published_at")) or clock.parse_time(photo.updated_at)
 
 
 def _posted_since(comment: Comment, photo: Photo, since: datetime) -> bool:
     """Whether ``comment`` was posted at ``since`` or later (one with no time, after its photo was published)."""
-    posted = parse_time(comment.created_at) or _published_at(photo)
+    posted = clock.parse_time(comment.created_at) or _published_at(photo)
     return posted is not None and posted >= since
 

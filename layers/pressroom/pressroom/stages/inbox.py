@@ -45,7 +45,6 @@ from pressroom.domain.inbox import (
     check_reply,
     due_by,
     may_post,
-    parse_time,
     past_target,
     response_time,
 )
@@ -122,7 +121,7 @@ class Inbox:
         """``item`` as the page shows it to ``visitor``, with its history from ``trail`` (its
         photo's audit trail) when given."""
         now = self.now()
-        arrived = parse_time(item.arrived_at)
+        arrived = clock.parse_time(item.arrived_at)
         waiting = item.kind == Kind.QUESTION.value and item.state == InboxState.NEW and arrived is not None
         due = due_by(item, self.hours, self.target)
         taken = response_time(item, self.hours)
@@ -141,7 +140,7 @@ class Inbox:
             pending_text=pending.text if pending else "", pending_by=pending.by if pending else "",
             pending_needs_approval=bool(pending and pending.needs_approval and not pending.approved_by),
             reply_needs_approval=self.needs_approval(item),
-            follow_ups=tuple(f"{f.action.value.capitalize()} by {f.by}, {self._local(parse_time(f.at))}"
+            follow_ups=tuple(f"{f.action.value.capitalize()} by {f.by}, {self._local(clock.parse_time(f.at))}"
                              + (f": {f.note}" if f.note else "") for f in item.follow_ups),
             can_reply=item.state in REPLYABLE and pending is None,
             can_approve=bool(pending and pending.needs_approval and not pending.approved_by and pending.by != visitor),
@@ -345,7 +344,7 @@ class Inbox:
 
     def _about(self, item: InboxItem) -> list[str]:
         return [f"On the photo \"{item.photo_title or item.photo_id}\" {item.photo_url}",
-                f"From:    {item.author_name} ({item.author}), {self._local(parse_time(item.arrived_at))}",
+                f"From:    {item.author_name} ({item.author}), {self._local(clock.parse_time(item.arrived_at))}",
                 f"Read as: {item.kind}{'' if item.sure else ' (Pressroom was not sure)'}",
                 "Comment:", *[f"  {line}" for line in item.text.splitlines() or [""]]]
 
@@ -375,7 +374,7 @@ class Inbox:
                  f"({_duration(self.target)} of office time) without an answer. The guidance asks us to respond to "
                  "questions we are asked. This reminder is sent once per question.", ""]
         for n, item in enumerate(sorted(items, key=lambda i: i.arrived_at), 1):
-            arrived = parse_time(item.arrived_at)
+            arrived = clock.parse_time(item.arrived_at)
             waited = _duration(self.hours.working_time(arrived, now)) if arrived else "?"
             lines += [f"{n}. Waiting {waited}{', assigned to ' + item.assignee if item.assignee else ''}",
                       *[f"   {line}" for line in self._about(item)], *([f"   {self._link(item)}"] if self.desk_url else []),

@@ -70,7 +70,7 @@ from pressroom.domain.schedule import london, publish_at
 from pressroom.guidance import declared_facts, published_caption
 from pressroom.settings import Settings
 from pressroom.stages.notify import send_once
-from pressroom.stages.staleness import ReminderTimer, parse_time
+from pressroom.stages.staleness import ReminderTimer
 
 ACTOR = "publish"
 #: the publish queue's maxReceiveCount (template.yaml, local resources): the last delivery gives up
@@ -222,7 +222,7 @@ class PublishStage:
         """Take the photo for this delivery, or raise :class:`PublishBusy`."""
         now = self.now()
         if earlier.get("claim"):
-            lease_until = parse_time(earlier.get("lease_until"))
+            lease_until = clock.parse_time(earlier.get("lease_until"))
             if lease_until is not None and now < lease_until:
                 raise PublishBusy(f"photo {photo.id} is being published by another delivery "
                                   f"until {earlier['lease_until']}")
@@ -277,7 +277,7 @@ class PublishStage:
             if set_id:
                 return Published(uploaded.photo_id, uploaded.url, set_id)
         elif album:
-            lease_until = parse_time(album.get("lease_until"))
+            lease_until = clock.parse_time(album.get("lease_until"))
             if lease_until is not None and self.now() < lease_until:
                 raise _AlbumBusy(f"the photoset of album {photo.album} is being made by another delivery")
         claim = uuid.uuid4().hex
@@ -341,12 +341,12 @@ class PublishStage:
             raise PublishRetry(reason) from exc
         self._rearm(done)
         self._tell_uploader(done)
-        created = parse_time(photo.created_at)
+        created = clock.parse_time(photo.created_at)
         return Outcome(photo.id, status, published.url,
                        upload_to_publish=(now - created).total_seconds() if created is not None else None)
 
     def _rearm(self, photo: Photo) -> None:
-        published_at = parse_time(photo.flickr.get("published_at"))
+        published_at = clock.parse_time(photo.flickr.get("published_at"))
         if published_at is not None:
             self.reminder.after_publish(published_at)
 

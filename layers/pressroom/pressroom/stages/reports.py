@@ -23,7 +23,6 @@ from pressroom.domain.photos import TRANSITIONS, State
 from pressroom.domain.reports import CommentSeen, Happening, Line, Month, MonthReport, Response, month_report
 from pressroom.settings import Settings
 from pressroom.stages.comments import EVENTS, Kind
-from pressroom.stages.staleness import parse_time
 
 #: the audit events that mark each outcome: the photo's creation, or a transition into a state
 OUTCOME_EVENTS: dict[str, tuple[str, ...]] = {
@@ -54,12 +53,12 @@ class MonthlyReports:
         start, end = clock.iso(month.start), clock.iso(month.end)
         happenings = [Happening(e["photo_id"], what, at) for what, events in OUTCOME_EVENTS.items()
                       for event in events for e in self.store.events_between(event, start, end)
-                      if (at := parse_time(e["at"])) is not None]
+                      if (at := clock.parse_time(e["at"])) is not None]
         published = [h.photo_id for h in happenings if h.what == "published"]
         blocked = [h.photo_id for h in happenings if h.what == "blocked"]
         facts = self.store.photo_facts(published + blocked, ("created_at", "findings"))
-        uploaded_at = {pid: at for pid in published if (at := parse_time(facts.get(pid, {}).get("created_at")))}
-        before = [parse_time(e["at"]) for event in OUTCOME_EVENTS["published"]
+        uploaded_at = {pid: at for pid in published if (at := clock.parse_time(facts.get(pid, {}).get("created_at")))}
+        before = [clock.parse_time(e["at"]) for event in OUTCOME_EVENTS["published"]
                   if (e := self.store.last_event_before(event, start))]
         return month_report(
             month, now=self.now(), happenings=happenings, uploaded_at=uploaded_at,
@@ -82,7 +81,7 @@ class MonthlyReports:
         seen = []
         for event, kind in COMMENT_EVENTS.items():
             for e in self.store.events_between(event, start, end):
-                at = parse_time(e["at"])
+                at = clock.parse_time(e["at"])
                 if at is not None:
                     seen.append(CommentSeen(str(e["detail"].get("comment_id") or f"{e['photo_id']}@{e['at']}"),
                                             kind.value, at))
@@ -94,7 +93,7 @@ def responses_of(items: Iterable[InboxItem], month: Month, hours: OfficeHours, t
     whether that was within ``target``."""
     found = []
     for item in items:
-        answered, taken = parse_time(item.answered_at), response_time(item, hours)
+        answered, taken = clock.parse_time(item.answered_at), response_time(item, hours)
         if answered is not None and taken is not None and month.start <= answered < month.end:
             found.append(Response(item.kind, taken, taken <= target))
     return found

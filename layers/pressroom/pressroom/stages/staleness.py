@@ -39,17 +39,6 @@ def due_iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time from the table or a payload, or None."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def due_after(published_at: datetime, stale_after: timedelta) -> datetime:
     """``published_at + stale_after``, rounded up to the whole second a schedule can express."""
     due = published_at + stale_after
@@ -62,7 +51,7 @@ def assess(account: dict[str, Any], due: str, now: datetime, stale_after: timede
     ``fresh`` (a photo was published within N days), ``superseded`` (a later publish or
     reminder moved the timer), ``already-reminded`` (this firing was handled) or ``remind``.
     """
-    last = parse_time(account.get("last_published_at"))
+    last = clock.parse_time(account.get("last_published_at"))
     if last is not None and now < last + stale_after - GRACE:
         return "fresh"
     current = account.get("stale_due")
@@ -169,7 +158,7 @@ class StalenessReminder:
             return "already-reminded"
         try:
             self.mailer.send(reminder_email(
-                self.press_office(), now=now, last_published=parse_time(account.get("last_published_at")),
+                self.press_office(), now=now, last_published=clock.parse_time(account.get("last_published_at")),
                 waiting=len(self._store.by_state(State.NEEDS_APPROVAL, limit=1000)),
                 failed=len(self._store.by_state(State.PUBLISH_FAILED, limit=1000)),
                 every_days=self.timer.settings.stale_after_days,
@@ -182,7 +171,7 @@ class StalenessReminder:
 
     def _keep_armed(self, account: dict[str, Any], now: datetime) -> None:
         """Make sure the schedule the ACCOUNT item names is armed (repairs a lost race)."""
-        current = parse_time(account.get("stale_due"))
+        current = clock.parse_time(account.get("stale_due"))
         if current is None:
             return
         if current > now:
