@@ -97,18 +97,11 @@ class PhotoStore:
 
     def audit(self, photo_id: str) -> list[dict[str, Any]]:
         """The photo's audit trail, oldest first."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
+        return [self._plain(i) for i in self._every({
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :ev)",
             "ExpressionAttributeValues": {":pk": {"S": f"PHOTO#{photo_id}"}, ":ev": {"S": "EVENT#"}},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            items.extend(self._plain(i) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        })]
 
     def by_state(self, state: State, limit: int = 100) -> list[Photo]:
         """Photos in ``state``, most recently changed first: one query of at most ``limit``."""
@@ -150,17 +143,10 @@ class PhotoStore:
 
     def desk_events(self, month: str) -> list[dict[str, Any]]:
         """The desk's audit events of ``month`` (``yyyy-mm``), oldest first."""
-        kwargs: dict[str, Any] = {
+        return [self._plain(i) for i in self._every({
             "TableName": self._table, "KeyConditionExpression": "PK = :pk",
             "ExpressionAttributeValues": {":pk": {"S": f"DESK#{month}"}},
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self._db.query(**kwargs)
-            items.extend(self._plain(i) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        })]
 
     @classmethod
     def photo_from_image(cls, image: dict[str, Any] | None) -> Photo | None:
@@ -395,17 +381,9 @@ class PhotoStore:
 
     def digest(self, day: str) -> list[dict[str, Any]]:
         """Every comment in ``day``'s digest, in the order they were added."""
-        entries: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
+        entries = [{k: v for k, v in self._plain(item).items() if k not in ("PK", "SK")} for item in self._every({
             "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
-            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True}
-        while True:
-            page = self._db.query(**kwargs)
-            entries += [{k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items() if k not in ("PK", "SK")}
-                        for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            "ExpressionAttributeValues": {":pk": {"S": f"DIGEST#{day}"}, ":c": {"S": "COMMENT#"}}, "ConsistentRead": True})]
         return sorted(entries, key=lambda e: (str(e.get("handled_at", "")), str(e.get("comment_id", ""))))
 
     def claim_digest(self, day: str, now: str, stale_before: str, expires_at: int) -> bool:
@@ -493,18 +471,13 @@ class PhotoStore:
 
     def open_batch(self, album: str) -> list[dict[str, Any]]:
         """The members of ``album``'s open batch (photo_id, state, joined_at), first joined first."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
+        members = (self._plain(i) for i in self._every({
             "TableName": self._table, "ConsistentRead": True,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :member)",
             "ExpressionAttributeValues": {":pk": {"S": f"ALBUM#{album}"}, ":member": {"S": "MEMBER#"}},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            items.extend(m for m in (self._plain(i) for i in page["Items"]) if not m.get("announced"))
-            if "LastEvaluatedKey" not in page:
-                return sorted(items, key=lambda m: (m.get("joined_at", ""), m.get("photo_id", "")))
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        }))
+        return sorted((m for m in members if not m.get("announced")),
+                      key=lambda m: (m.get("joined_at", ""), m.get("photo_id", "")))
 
     def claim_batch(self, album: str, batch_id: str, lease_until: str, now: str) -> str:
         """Take the announcing of a batch: ``mine``; ``busy`` while another delivery's lease runs;
@@ -726,14 +699,8 @@ class PhotoStore:
 
         A scan: subject requests are rare and the table is small; no index could find a value
         nested anywhere in an item."""
-        found: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
-        while True:
-            page = self._db.scan(**kwargs)
-            found.extend(item for item in (self._plain(i) for i in page["Items"]) if _holds(item, who))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = (self._plain(i) for i in self._every({"TableName": self._table, "ConsistentRead": True}, scan=True))
+        return [item for item in items if _holds(item, who)]
 
     def pseudonymise(self, item: dict[str, Any], who: str, pseudonym: str) -> bool:
         """Replace ``who`` by ``pseudonym`` wherever it appears in ``item`` (one found by
@@ -767,14 +734,8 @@ class PhotoStore:
     def events_between(self, event: str, start: str, end: str) -> list[dict[str, Any]]:
         """The audit events named ``event`` at ``start`` or later and before ``end`` (ISO 8601 UTC,
         as :func:`now_iso` writes them), oldest first: each ``photo_id``, ``event``, ``at``, ``detail``."""
-        found: list[dict[str, Any]] = []
         kwargs = self._events_query(event, "#at BETWEEN :start AND :end", {":start": {"S": start}, ":end": {"S": end}})
-        while True:
-            page = self._db.query(**kwargs)
-            found += [e for e in map(self._event_of, page["Items"]) if e["at"] < end]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [e for e in map(self._event_of, self._every(kwargs)) if e["at"] < end]
 
     def last_event_before(self, event: str, before: str) -> dict[str, Any] | None:
         """The latest audit event named ``event`` before ``before``, or None: one read."""
@@ -826,6 +787,16 @@ class PhotoStore:
     @staticmethod
     def _plain(item: dict[str, Any]) -> dict[str, Any]:
         return {k: _from_dynamo(_DES.deserialize(v)) for k, v in item.items()}
+
+    def _every(self, kwargs: dict[str, Any], *, scan: bool = False) -> Iterator[dict[str, Any]]:
+        """Every item a query (or scan) of ``kwargs`` finds, page after page, as DynamoDB wrote it."""
+        read = self._db.scan if scan else self._db.query
+        while True:
+            page = read(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 def _whole(who: str) -> re.Pattern[str]:
