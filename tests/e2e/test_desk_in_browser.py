@@ -7,8 +7,6 @@ with axe-core (WCAG 2.2 AA; ``make axe`` installs it).
 Set ``REVIEW_SCREENSHOTS`` to a folder (``docs``) to keep the phone screenshots the README shows.
 """
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -22,35 +20,14 @@ from pressroom_local.resources import Names
 from pressroom_local.samples import SAMPLES, render
 from pressroom_local.stack import LocalStack
 from tests.conftest import ROOT
+from tests.e2e.test_review_in_browser import PHONE, browser, shots  # noqa: F401 - the shared chromium and screenshot fixtures
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
 AXE = ROOT / ".pressroom" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 ONE, _ = Names().approvers
 STAFF = "pcso@example.org"
 OFFICE = "press.office@press-office.example"
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("REVIEW_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM:
-        pytest.skip("chromium is not installed (make system-deps)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
